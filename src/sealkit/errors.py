@@ -1,0 +1,227 @@
+"""sealkit's one exception hierarchy.
+
+Every error sealkit raises on purpose is a :class:`SealkitError`. Each class carries the CLI exit code that
+``sealkit`` returns for it, and its ``str()`` is a single line meant for a person: no PIN, password or key
+material ever appears in it. Callers that import sealkit catch ``SealkitError`` (or a narrower class);
+the CLI prints ``sealkit: <message>`` and exits with ``exit_code``.
+
+Exit codes
+    1  general failure                    2  bad input or usage
+    3  a signature or check failed        4  verification indeterminate
+    5  token / key / PIN problem          6  certificate problem
+    7  seal refused (revoked, expired…)   8  decryption / envelope problem
+    9  PDF problem                        10 registry problem
+    11 configuration problem              12 network service problem (TSA, OCSP, CRL)
+"""
+
+from __future__ import annotations
+
+
+class SealkitError(Exception):
+    """Base class of every error sealkit raises deliberately."""
+
+    exit_code: int = 1
+
+    def __init__(self, message: str = "") -> None:
+        # Keep the message on one line: the CLI prints it as is.
+        super().__init__(" ".join(str(message).split()) or self.__class__.__doc__ or "error")
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+
+# --- input -------------------------------------------------------------------------------------------
+
+
+class InvalidInput(SealkitError):
+    """The input (a file, an argument, a form) is not acceptable."""
+
+    exit_code = 2
+
+
+class ConfigError(SealkitError):
+    """The configuration file or an override is invalid."""
+
+    exit_code = 11
+
+
+# --- cryptography --------------------------------------------------------------------------------------
+
+
+class InvalidSignature(SealkitError):
+    """A signature did not verify."""
+
+    exit_code = 3
+
+
+class InvalidKey(InvalidInput):
+    """A key is malformed, of the wrong type, or its point is not on the curve."""
+
+
+class DecodingError(InvalidInput):
+    """DER/PEM data could not be decoded."""
+
+
+class UnsupportedAlgorithm(SealkitError):
+    """An algorithm or mechanism that sealkit (or the token) does not support."""
+
+    exit_code = 2
+
+
+# --- verification ----------------------------------------------------------------------------------------
+
+
+class VerificationFailed(SealkitError):
+    """A document, seal or envelope failed verification (TOTAL-FAILED)."""
+
+    exit_code = 3
+
+
+class VerificationIndeterminate(SealkitError):
+    """Verification could not conclude (INDETERMINATE), e.g. no trusted chain."""
+
+    exit_code = 4
+
+
+# --- tokens, keys and PINs --------------------------------------------------------------------------------
+
+
+class TokenError(SealkitError):
+    """A PKCS#11 token or key store failed."""
+
+    exit_code = 5
+
+
+class ModuleLoadError(TokenError):
+    """The PKCS#11 module could not be loaded."""
+
+
+class TokenNotPresent(TokenError):
+    """The token is absent or was removed."""
+
+
+class KeyNotFound(TokenError):
+    """No such key or certificate on the token or in the key store."""
+
+
+class PinIncorrect(TokenError):
+    """The PIN or password is wrong."""
+
+
+class PinLocked(TokenError):
+    """The PIN is locked."""
+
+
+class PinRequired(TokenError):
+    """A PIN or password is needed but none could be obtained."""
+
+
+class MechanismNotSupported(TokenError):
+    """The token does not support the mechanism."""
+
+
+class SelfTestFailed(TokenError):
+    """A token's signature did not verify in software with the certificate's key."""
+
+
+# --- certificates ------------------------------------------------------------------------------------------
+
+
+class CertificateError(SealkitError):
+    """A certificate is unusable: expired, not yet valid, wrong key, bad chain."""
+
+    exit_code = 6
+
+
+# --- seals ---------------------------------------------------------------------------------------------------
+
+
+class SealError(SealkitError):
+    """An electronic seal cannot be used or changed."""
+
+    exit_code = 7
+
+
+class SealNotFound(SealError):
+    """No seal with that ID."""
+
+
+class SealRevoked(SealError):
+    """The seal is revoked."""
+
+
+class SealExpired(SealError):
+    """The seal is expired or not yet valid."""
+
+
+class SealDisabled(SealError):
+    """The seal is disabled."""
+
+
+class FormError(InvalidInput):
+    """The unit form (附件3) has an invalid or missing field."""
+
+
+# --- envelopes -------------------------------------------------------------------------------------------------
+
+
+class EnvelopeError(SealkitError):
+    """A digital envelope could not be made or opened."""
+
+    exit_code = 8
+
+
+class NotARecipient(EnvelopeError):
+    """The key is not one of the envelope's recipients."""
+
+
+class DamagedEnvelope(EnvelopeError):
+    """The envelope is damaged, truncated or was tampered with."""
+
+
+class NotYetOpen(EnvelopeError):
+    """The bid opening time has not come."""
+
+
+# --- PDF ----------------------------------------------------------------------------------------------------------
+
+
+class PdfError(SealkitError):
+    """A PDF could not be read or signed."""
+
+    exit_code = 9
+
+
+class PdfPasswordRequired(PdfError):
+    """The PDF is encrypted and needs its password."""
+
+
+class TextNotFound(PdfError):
+    """The anchor text for seal placement is not in the document."""
+
+
+class SigningOrderError(PdfError):
+    """The signature field is not next in the signing order, or is already signed."""
+
+
+# --- registry -------------------------------------------------------------------------------------------------------
+
+
+class RegistryError(SealkitError):
+    """The seal registry failed."""
+
+    exit_code = 10
+
+
+class AuditChainBroken(RegistryError):
+    """The registry's audit hash chain does not verify."""
+
+
+# --- services --------------------------------------------------------------------------------------------------------
+
+
+class ServiceError(SealkitError):
+    """A network service (TSA, OCSP, CRL) failed or is unreachable."""
+
+    exit_code = 12
