@@ -31,7 +31,7 @@ class SealkitError(Exception):
         return str(self.args[0])
 
 
-# --- input -------------------------------------------------------------------------------------------
+# --- input ---
 
 
 class InvalidInput(SealkitError):
@@ -46,7 +46,7 @@ class ConfigError(SealkitError):
     exit_code = 11
 
 
-# --- cryptography --------------------------------------------------------------------------------------
+# --- cryptography ---
 
 
 class InvalidSignature(SealkitError):
@@ -69,7 +69,7 @@ class UnsupportedAlgorithm(SealkitError):
     exit_code = 2
 
 
-# --- verification ----------------------------------------------------------------------------------------
+# --- verification ---
 
 
 class VerificationFailed(SealkitError):
@@ -84,7 +84,7 @@ class VerificationIndeterminate(SealkitError):
     exit_code = 4
 
 
-# --- tokens, keys and PINs --------------------------------------------------------------------------------
+# --- tokens, keys and PINs ---
 
 
 class TokenError(SealkitError):
@@ -125,7 +125,7 @@ class SelfTestFailed(TokenError):
     """A token's signature did not verify in software with the certificate's key."""
 
 
-# --- certificates ------------------------------------------------------------------------------------------
+# --- certificates ---
 
 
 class CertificateError(SealkitError):
@@ -134,7 +134,7 @@ class CertificateError(SealkitError):
     exit_code = 6
 
 
-# --- seals ---------------------------------------------------------------------------------------------------
+# --- seals ---
 
 
 class SealError(SealkitError):
@@ -163,7 +163,7 @@ class FormError(InvalidInput):
     """The unit form (附件3) has an invalid or missing field."""
 
 
-# --- envelopes -------------------------------------------------------------------------------------------------
+# --- envelopes ---
 
 
 class EnvelopeError(SealkitError):
@@ -205,7 +205,7 @@ class SigningOrderError(PdfError):
     """The signature field is not next in the signing order, or is already signed."""
 
 
-# --- registry -------------------------------------------------------------------------------------------------------
+# --- registry ---
 
 
 class RegistryError(SealkitError):
@@ -218,7 +218,7 @@ class AuditChainBroken(RegistryError):
     """The registry's audit hash chain does not verify."""
 
 
-# --- services --------------------------------------------------------------------------------------------------------
+# --- services ---
 
 
 class ServiceError(SealkitError):

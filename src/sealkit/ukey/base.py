@@ -17,7 +17,7 @@ from asn1crypto import x509 as asn1_x509
 DEFAULT_SM2_UID = b"1234567812345678"
 
 
-class KeyKind(str, enum.Enum):
+class KeyKind(enum.StrEnum):
     """The kinds of key sealkit signs and decrypts with."""
 
     SM2 = "sm2"

@@ -1,0 +1,144 @@
+"""The ``sealkit`` command: a thin click front end over sealkit's public API.
+
+Subcommands live in their own modules and are imported only when invoked, so ``sealkit --help`` and
+``sealkit verify`` do not pay for what they do not use. Every error sealkit raises becomes one line on
+stderr (and a JSON object on stdout with ``--json``) and the exit code of its class; a traceback is shown
+only with ``SEALKIT_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+from typing import Any
+
+import click
+
+from sealkit import SealkitError, __version__
+
+# name -> (module, attribute, short help). The short help is here so that --help imports nothing.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "demo": ("sealkit_cli.demo", "demo", "Run the whole contract flow on software keys."),
+    "prepare": ("sealkit_cli.pdf_commands", "prepare", "Create every party's signature field."),
+    "sign": ("sealkit_cli.pdf_commands", "sign", "Sign a contract PDF with a visible seal."),
+    "verify": ("sealkit_cli.pdf_commands", "verify", "Verify every signature of a PDF."),
+    "file": ("sealkit_cli.pdf_commands", "file_", "Verify a contract, then write its filing record."),
+    "ltv-update": ("sealkit_cli.pdf_commands", "ltv_update", "Refresh a contract's archive timestamp."),
+    "seal": ("sealkit_cli.seal_commands", "seal", "Electronic seals: issue, extend, revoke, merge."),
+    "bid": ("sealkit_cli.bid_commands", "bid", "Encrypt and open bid files (digital envelopes)."),
+    "token": ("sealkit_cli.token_commands", "token", "UKeys over PKCS#11: list, keys, keygen, selftest."),
+    "keys": ("sealkit_cli.key_commands", "keys", "Software keys and test certificates."),
+}
+
+EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module_name, attribute, _ = entry
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            return _unavailable(cmd_name, entry[2])
+        command = getattr(module, attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def _unavailable(name: str, help_text: str) -> click.Command:
+    @click.command(name=name, help=help_text, context_settings={"ignore_unknown_options": True})
+    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+    def command(args: tuple[str, ...]) -> None:
+        raise SealkitError(f"'sealkit {name}' is not available in this build")
+
+    return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="sealkit")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    envvar="SEALKIT_CONFIG",
+    help="Configuration file (default: ./sealkit.toml, then ~/.config/sealkit/config.toml).",
+)
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None) -> None:
+    """sealkit: sign, seal and encrypt procurement documents (SM2/SM3/SM4, PAdES, GB/T 38540)."""
+    ctx.ensure_object(dict)
+    ctx.obj["config_path"] = config_path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns (and exits with) the exit code."""
+    args = sys.argv[1:] if argv is None else argv
+    code = run(args)
+    if argv is None:
+        sys.exit(code)
+    return code
+
+
+def run(args: list[str]) -> int:
+    """Run the CLI with ``args`` and return the exit code, turning every error into one line."""
+    wants_json = "--json" in args
+    try:
+        cli.main(args=args, prog_name="sealkit", standalone_mode=False)
+        return 0
+    except SealkitError as exc:
+        return _fail(exc.message, exc.exit_code, type(exc).__name__, wants_json)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        if wants_json:
+            _json_error(exc.format_message(), exc.exit_code, "UsageError")
+        exc.show()
+        return exc.exit_code
+    except click.Abort:
+        click.echo("sealkit: aborted", err=True)
+        return 1
+    except KeyboardInterrupt:
+        click.echo("sealkit: interrupted", err=True)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return 1
+    except Exception as exc:  # noqa: BLE001 - last line of defence: one line, never a traceback
+        if os.environ.get("SEALKIT_DEBUG"):
+            raise
+        text = " ".join(str(exc).split())
+        message = f"internal error: {type(exc).__name__}: {text} (SEALKIT_DEBUG=1 shows the traceback)"
+        return _fail(message, EXIT_INTERNAL, "InternalError", wants_json)
+
+
+def _fail(message: str, code: int, kind: str, wants_json: bool) -> int:
+    if wants_json:
+        _json_error(message, code, kind)
+    click.echo(f"sealkit: {message}", err=True)
+    return code
+
+
+def _json_error(message: str, code: int, kind: str) -> None:
+    payload: dict[str, Any] = {"error": {"type": kind, "message": message, "exit_code": code}}
+    click.echo(json.dumps(payload, ensure_ascii=False))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,36 @@
+"""sealkit: sign, seal and encrypt the documents of Chinese government procurement.
+
+The public API lives in this package and its documented subpackages:
+
+- :mod:`sealkit.sm2` — SM2 keys (sign/verify/encrypt/decrypt), SM3, SM4, X.509 with SM2;
+- :mod:`sealkit.ukey` — keys on PKCS#11 UKeys and in files, behind one interface;
+- :mod:`sealkit.pdf` — PAdES signing with visible seals, verification reports;
+- :mod:`sealkit.seal` — GB/T 38540 electronic seals and their lifecycle registry;
+- :mod:`sealkit.envelope` — CMS digital envelopes for bid files.
+
+Subpackages are imported lazily so that ``import sealkit`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from sealkit import errors
+from sealkit.config import Config, load_config
+from sealkit.errors import SealkitError
+
+__version__ = "0.1.0"
+
+__all__ = ["Config", "SealkitError", "__version__", "errors", "load_config"]
+
+_SUBPACKAGES = {"sm2", "ukey", "pdf", "seal", "envelope"}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sealkit import envelope, pdf, seal, sm2, ukey  # noqa: F401
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"sealkit.{name}")
+    raise AttributeError(f"module 'sealkit' has no attribute {name!r}")

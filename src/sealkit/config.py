@@ -1,0 +1,156 @@
+"""sealkit's one configuration file, and how flags and environment variables override it.
+
+The file is TOML, found at ``$SEALKIT_CONFIG``, else ``./sealkit.toml``, else
+``~/.config/sealkit/config.toml`` (the first that exists). Precedence, highest first: command-line flags,
+environment variables, the file, built-in defaults. Example::
+
+    home = "~/.local/share/sealkit"        # SEALKIT_HOME: registry, caches, demo output
+
+    [sign]
+    key = "pkcs11:token=Supplier;object=sign?module-path=/usr/lib/x.so"   # SEALKIT_KEY
+    cert = "supplier.pem"
+    chain = ["ca.pem"]
+    seal = "SEAL-ID"                        # default seal from the registry
+    subfilter = "ETSI.CAdES.detached"
+
+    [trust]
+    anchors = ["root-sm2.pem", "root-rsa.pem"]
+
+    [tsa]
+    url = "http://tsa.example/"             # SEALKIT_TSA
+
+    [registry]
+    url = "sqlite:////var/lib/sealkit/seals.db"   # SEALKIT_REGISTRY; or postgresql://...
+
+    [tokens.budget]                         # named PKCS#11 modules
+    module = "/usr/lib/vendor/libukey.so"
+    profile = "sansec"
+
+    [profiles.myvendor]                     # extra vendor SM2 profiles (see sealkit.ukey.profiles)
+    key_type = 0x80000004
+    sign_with_z = 0x80008100
+
+Relative paths in the file are resolved against the file's directory.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sealkit.errors import ConfigError
+
+CONFIG_ENV = "SEALKIT_CONFIG"
+HOME_ENV = "SEALKIT_HOME"
+
+
+@dataclass
+class Config:
+    """The merged configuration. ``raw`` keeps every section for the modules that own them."""
+
+    path: Path | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+    # --- general -----------------------------------------------------------------------------------
+
+    def section(self, name: str) -> dict[str, Any]:
+        value = self.raw.get(name, {})
+        if not isinstance(value, dict):
+            raise ConfigError(f"[{name}] in {self.path} must be a table")
+        return value
+
+    def resolve_path(self, value: str) -> Path:
+        """Resolve a path from the file: ``~`` expanded, relative to the file's directory."""
+        path = Path(value).expanduser()
+        if not path.is_absolute() and self.path is not None:
+            path = self.path.parent / path
+        return path
+
+    @property
+    def home(self) -> Path:
+        if self.env.get(HOME_ENV):
+            return Path(self.env[HOME_ENV]).expanduser()
+        if "home" in self.raw:
+            return self.resolve_path(str(self.raw["home"]))
+        return Path("~/.local/share/sealkit").expanduser()
+
+    # --- signing --------------------------------------------------------------------------------------
+
+    @property
+    def default_key(self) -> str | None:
+        return self.env.get("SEALKIT_KEY") or self.section("sign").get("key")
+
+    def _sign_path(self, name: str) -> Path | None:
+        value = self.section("sign").get(name)
+        return self.resolve_path(value) if value else None
+
+    @property
+    def default_cert(self) -> Path | None:
+        return self._sign_path("cert")
+
+    @property
+    def default_chain(self) -> list[Path]:
+        return [self.resolve_path(p) for p in self.section("sign").get("chain", [])]
+
+    @property
+    def default_seal(self) -> str | None:
+        return self.env.get("SEALKIT_SEAL") or self.section("sign").get("seal")
+
+    # --- trust, services, registry ------------------------------------------------------------------
+
+    @property
+    def trust_anchors(self) -> list[Path]:
+        return [self.resolve_path(p) for p in self.section("trust").get("anchors", [])]
+
+    @property
+    def tsa_url(self) -> str | None:
+        return self.env.get("SEALKIT_TSA") or self.section("tsa").get("url")
+
+    @property
+    def registry_url(self) -> str:
+        url = self.env.get("SEALKIT_REGISTRY") or self.section("registry").get("url")
+        return url or f"sqlite:///{self.home / 'registry.sqlite3'}"
+
+    # --- tokens -----------------------------------------------------------------------------------------
+
+    @property
+    def tokens(self) -> dict[str, dict[str, Any]]:
+        return self.section("tokens")
+
+    @property
+    def profiles(self) -> dict[str, dict[str, Any]]:
+        return self.section("profiles")
+
+
+def find_config_file(env: Mapping[str, str] | None = None) -> Path | None:
+    """The configuration file in effect, or None."""
+    env = os.environ if env is None else env
+    if env.get(CONFIG_ENV):
+        path = Path(env[CONFIG_ENV]).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"{CONFIG_ENV} names {path}, which does not exist")
+        return path
+    for candidate in (Path("sealkit.toml"), Path("~/.config/sealkit/config.toml").expanduser()):
+        if candidate.is_file():
+            return candidate.resolve()
+    return None
+
+
+def load_config(path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Load the configuration from ``path`` (or the usual places); a missing file gives the defaults."""
+    env = dict(os.environ if env is None else env)
+    file = Path(path).expanduser() if path is not None else find_config_file(env)
+    if file is None:
+        return Config(path=None, raw={}, env=env)
+    try:
+        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file {file} does not exist") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+    return Config(path=file.resolve(), raw=raw, env=env)

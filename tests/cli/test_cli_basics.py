@@ -1,0 +1,79 @@
+"""The CLI's contract with its users: version, help, one-line errors, exit codes."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from sealkit_cli.main import COMMANDS, run
+
+from sealkit import __version__
+from sealkit.errors import InvalidInput, SealkitError
+
+
+def sealkit(*args: str, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "sealkit_cli.main", *args], capture_output=True, text=True, **kwargs
+    )
+
+
+def test_version_is_the_package_version():
+    result = sealkit("--version")
+    assert result.returncode == 0
+    assert __version__ in result.stdout
+
+
+def test_help_lists_every_command_without_importing_them():
+    result = sealkit("--help")
+    assert result.returncode == 0
+    for name in COMMANDS:
+        assert name in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_command_is_a_usage_error():
+    result = sealkit("no-such-command")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "no-such-command" in result.stderr
+
+
+@pytest.mark.parametrize("error", [InvalidInput("bad\nthing"), SealkitError("x")])
+def test_sealkit_errors_become_one_line_and_their_exit_code(monkeypatch, capsys, error):
+    import sealkit_cli.main as main
+
+    def boom(**kwargs):
+        raise error
+
+    monkeypatch.setattr(main.cli, "main", boom)
+    code = run(["anything"])
+    captured = capsys.readouterr()
+    assert code == error.exit_code
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sealkit: ")
+
+
+def test_json_errors_are_machine_readable(monkeypatch, capsys):
+    import sealkit_cli.main as main
+
+    def boom(**kwargs):
+        raise InvalidInput("no such file")
+
+    monkeypatch.setattr(main.cli, "main", boom)
+    code = run(["verify", "x.pdf", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 2
+    assert out["error"] == {"type": "InvalidInput", "message": "no such file", "exit_code": 2}
+
+
+def test_unexpected_exceptions_never_print_a_traceback(monkeypatch, capsys):
+    import sealkit_cli.main as main
+
+    def boom(**kwargs):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.delenv("SEALKIT_DEBUG", raising=False)
+    monkeypatch.setattr(main.cli, "main", boom)
+    assert run(["x"]) == main.EXIT_INTERNAL
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "ZeroDivisionError" in err
