@@ -21,11 +21,11 @@ from sealkit import SealkitError, __version__
 # name -> (module, attribute, short help). The short help is here so that --help imports nothing.
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("sealkit_cli.demo", "demo", "Run the whole contract flow on software keys."),
-    "prepare": ("sealkit_cli.pdf_commands", "prepare", "Create every party's signature field."),
-    "sign": ("sealkit_cli.pdf_commands", "sign", "Sign a contract PDF with a visible seal."),
-    "verify": ("sealkit_cli.pdf_commands", "verify", "Verify every signature of a PDF."),
-    "file": ("sealkit_cli.pdf_commands", "file_", "Verify a contract, then write its filing record."),
-    "ltv-update": ("sealkit_cli.pdf_commands", "ltv_update", "Refresh a contract's archive timestamp."),
+    "prepare": ("sealkit_cli.sign_commands", "prepare", "Create every party's signature field."),
+    "sign": ("sealkit_cli.sign_commands", "sign", "Sign a contract PDF with a visible seal."),
+    "verify": ("sealkit_cli.verify_commands", "verify", "Verify every signature of a PDF."),
+    "file": ("sealkit_cli.verify_commands", "file_", "Verify a contract, then write its filing record."),
+    "ltv-update": ("sealkit_cli.ltv_commands", "ltv_update", "Refresh a contract's archive timestamp."),
     "seal": ("sealkit_cli.seal_commands", "seal", "Electronic seals: issue, extend, revoke, merge."),
     "bid": ("sealkit_cli.bid_commands", "bid", "Encrypt and open bid files (digital envelopes)."),
     "token": ("sealkit_cli.token_commands", "token", "UKeys over PKCS#11: list, keys, keygen, selftest."),

@@ -184,7 +184,7 @@ class NotYetOpen(EnvelopeError):
     """The bid opening time has not come."""
 
 
-# --- PDF ----------------------------------------------------------------------------------------------------------
+# --- PDF ---
 
 
 class PdfError(SealkitError):
