@@ -8,6 +8,7 @@ from sealkit.ukey.base import DEFAULT_SM2_UID, KeyInfo, KeyKind, PrivateKeyHandl
 from sealkit.ukey.keyref import FileRef, KeystoreRef, Pkcs11Ref, parse_keyref
 from sealkit.ukey.keystore import KEY_TYPES, KeyStore
 from sealkit.ukey.opener import keystore, open_key
+from sealkit.ukey.p11module import close_all_sessions
 from sealkit.ukey.pins import (
     PIN_ENV,
     CallbackPinSource,
@@ -39,6 +40,7 @@ __all__ = [
     "PrivateKeyHandle",
     "SignOptions",
     "SoftwareKey",
+    "close_all_sessions",
     "keystore",
     "load_certificates",
     "load_key_file",
