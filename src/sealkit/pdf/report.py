@@ -1,0 +1,152 @@
+"""The verification report: ETSI EN 319 102-1 style indications per signature and for the document.
+
+A :class:`VerificationReport` holds one :class:`SignatureVerdict` per signature field and the facts about
+the file; ``to_dict()`` gives the JSON shape documented in ``docs/pdf-verification.md``. Verdicts are made
+from *checks* (name, ok, detail) and *reasons* (``"category.code"`` strings such as
+``"coverage.gap-not-contents"``); the indication follows from the reasons by :func:`judge`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass
+from dataclasses import field as dc_field
+from typing import Any
+
+
+class Indication(enum.StrEnum):
+    """The main status of a signature or a document (ETSI EN 319 102-1 §5.1.3)."""
+
+    TOTAL_PASSED = "TOTAL-PASSED"
+    TOTAL_FAILED = "TOTAL-FAILED"
+    INDETERMINATE = "INDETERMINATE"
+
+
+class SubIndication(enum.StrEnum):
+    """Why a signature failed or is indeterminate."""
+
+    FORMAT_FAILURE = "FORMAT_FAILURE"
+    HASH_FAILURE = "HASH_FAILURE"
+    SIG_CRYPTO_FAILURE = "SIG_CRYPTO_FAILURE"
+    EXPIRED = "EXPIRED"
+    NOT_YET_VALID = "NOT_YET_VALID"
+    REVOKED = "REVOKED"
+    NO_CERTIFICATE_CHAIN_FOUND = "NO_CERTIFICATE_CHAIN_FOUND"
+
+
+# Reason categories, in the order that decides the sub-indication (first failing category wins).
+# category -> (indication, sub-indication)
+CATEGORY_VERDICT: dict[str, tuple[Indication, SubIndication | None]] = {
+    "format": (Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE),
+    "integrity": (Indication.TOTAL_FAILED, SubIndication.HASH_FAILURE),
+    "crypto": (Indication.TOTAL_FAILED, SubIndication.SIG_CRYPTO_FAILURE),
+    "coverage": (Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE),
+    "modification": (Indication.TOTAL_FAILED, SubIndication.HASH_FAILURE),
+    "revoked": (Indication.TOTAL_FAILED, SubIndication.REVOKED),
+    "expired": (Indication.TOTAL_FAILED, SubIndication.EXPIRED),
+    "not-yet-valid": (Indication.TOTAL_FAILED, SubIndication.NOT_YET_VALID),
+    "seal": (Indication.TOTAL_FAILED, SubIndication.SIG_CRYPTO_FAILURE),
+    "trust": (Indication.INDETERMINATE, SubIndication.NO_CERTIFICATE_CHAIN_FOUND),
+    "document": (Indication.INDETERMINATE, None),
+}
+
+
+def category(reason: str) -> str:
+    """The category of a reason code: ``"coverage.gap-not-contents"`` → ``"coverage"``."""
+    return reason.split(".", 1)[0]
+
+
+def judge(reasons: list[str]) -> tuple[Indication, SubIndication | None]:
+    """The indication and sub-indication that a list of reasons amounts to."""
+    present = {category(r) for r in reasons}
+    for name, verdict in CATEGORY_VERDICT.items():
+        if name in present:
+            return verdict
+    if present:  # an unknown category is never a pass
+        return Indication.INDETERMINATE, None
+    return Indication.TOTAL_PASSED, None
+
+
+@dataclass
+class Check:
+    """One check of one signature, as the report shows it (✓/✗ in the CLI)."""
+
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+@dataclass
+class SignatureVerdict:
+    """What sealkit concluded about one signature field."""
+
+    field: str
+    signer: str | None = None
+    algorithm: str | None = None
+    intact: bool = False
+    coverage: str = "unclear"  # entire-file | entire-revision | partial | unclear
+    modification: str = "other"  # none | lta-updates | form-filling | annotations | other
+    trusted: bool = False
+    indication: str = Indication.INDETERMINATE.value
+    sub_indication: str | None = None
+    seal: dict[str, Any] | None = None
+    signing_time: str | None = None
+    reasons: list[str] = dc_field(default_factory=list)
+    checks: list[Check] = dc_field(default_factory=list)
+
+    def check(self, name: str, ok: bool, detail: str = "", reason: str | None = None) -> bool:
+        """Record a check; a failed one adds ``reason`` (if given) to the reasons. Returns ``ok``."""
+        self.checks.append(Check(name, ok, " ".join(detail.split())))
+        if not ok and reason and reason not in self.reasons:
+            self.reasons.append(reason)
+        return ok
+
+    def conclude(self) -> None:
+        """Set the indication and sub-indication from the reasons."""
+        indication, sub = judge(self.reasons)
+        self.indication = indication.value
+        self.sub_indication = sub.value if sub else None
+
+    @property
+    def passed(self) -> bool:
+        return self.indication == Indication.TOTAL_PASSED
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class VerificationReport:
+    """The verdict on a whole PDF: one entry per signature, plus the file's facts."""
+
+    indication: str
+    sub_indication: str | None
+    signatures: list[SignatureVerdict]
+    file: dict[str, Any]
+
+    @property
+    def passed(self) -> bool:
+        """True only for TOTAL-PASSED: at least one signature, and every signature passed."""
+        return self.indication == Indication.TOTAL_PASSED
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "indication": self.indication,
+            "sub_indication": self.sub_indication,
+            "signatures": [s.to_dict() for s in self.signatures],
+            "file": dict(self.file),
+        }
+
+
+def overall(signatures: list[SignatureVerdict], document_reasons: list[str]) -> tuple[str, str | None]:
+    """The document's indication: the worst of its signatures and its own reasons.
+
+    No signature at all is INDETERMINATE (reason ``document.no-signatures``): nothing was tampered with, but
+    nothing is signed either.
+    """
+    verdicts = [judge(document_reasons)] + [judge(s.reasons) for s in signatures]
+    for wanted in (Indication.TOTAL_FAILED, Indication.INDETERMINATE):
+        for indication, sub in verdicts:
+            if indication == wanted:
+                return indication.value, sub.value if sub else None
+    return Indication.TOTAL_PASSED.value, None
