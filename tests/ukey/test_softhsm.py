@@ -130,7 +130,7 @@ def test_reference_errors(hsm, tmp_path):
     with pytest.raises(KeyNotFound):
         open_key(hsm.uri("no-such-key"))
     with pytest.raises(TokenNotPresent):
-        open_key(f"pkcs11:token=absent;object=x?module-path=/usr/lib/softhsm/libsofthsm2.so")
+        open_key("pkcs11:token=absent;object=x?module-path=/usr/lib/softhsm/libsofthsm2.so")
     with pytest.raises(ModuleLoadError):
         open_key(f"pkcs11:token=x;object=y?module-path={tmp_path}/nope.so")
     bogus = tmp_path / "bogus.so"

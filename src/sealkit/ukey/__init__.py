@@ -8,6 +8,7 @@ from sealkit.ukey.base import DEFAULT_SM2_UID, KeyInfo, KeyKind, PrivateKeyHandl
 from sealkit.ukey.keyref import FileRef, KeystoreRef, Pkcs11Ref, parse_keyref
 from sealkit.ukey.keystore import KEY_TYPES, KeyStore
 from sealkit.ukey.opener import keystore, open_key
+from sealkit.ukey.p11admin import generate_token_key, import_token_cert, list_token_keys, list_tokens
 from sealkit.ukey.p11module import close_all_sessions
 from sealkit.ukey.pins import (
     PIN_ENV,
@@ -41,7 +42,11 @@ __all__ = [
     "SignOptions",
     "SoftwareKey",
     "close_all_sessions",
+    "generate_token_key",
+    "import_token_cert",
     "keystore",
+    "list_token_keys",
+    "list_tokens",
     "load_certificates",
     "load_key_file",
     "open_key",

@@ -46,12 +46,14 @@ def generate() -> Any:
 def public_key_info(key: Any) -> asn1_keys.PublicKeyInfo:
     """The SubjectPublicKeyInfo of an SM2 private (or public) key object."""
     pub = key.public_key() if hasattr(key, "public_key") else key
-    return asn1_keys.PublicKeyInfo.load(pub.public_bytes_der())
+    info = pub.public_key_info()
+    assert isinstance(info, asn1_keys.PublicKeyInfo)
+    return info
 
 
 def private_pem(key: Any, password: bytes) -> bytes:
     """Encrypted PKCS#8 PEM of an SM2 key."""
-    return bytes(key.private_bytes_pem(password))
+    return bytes(key.to_pem(password))
 
 
 def sign(key: Any, data: bytes, uid: bytes) -> bytes:
