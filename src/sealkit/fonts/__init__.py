@@ -1,8 +1,8 @@
 """Find the CJK font sealkit embeds in seal appearances and sample contracts, as a plain TrueType file.
 
-sealkit uses AR PL UMing (Debian ``fonts-arphic-uming``, installed by ``scripts/bootstrap.sh``): a free 明体/宋体
-style face that covers GB 2312 and Big5. It ships as a TrueType *collection* (``uming.ttc``), while pyHanko's
-OpenType embedding and fpdf2 want a single face, so :func:`cjk_font_path` extracts the Simplified Chinese face
+sealkit uses AR PL UMing (Debian ``fonts-arphic-uming``, installed by ``scripts/bootstrap.sh``): a free
+明体/宋体 style face that covers GB 2312 and Big5. It ships as a TrueType *collection* (``uming.ttc``),
+while pyHanko's OpenType embedding and fpdf2 want a single face, so :func:`cjk_font_path` extracts the Simplified Chinese face
 once into ``$SEALKIT_HOME/cache/fonts/`` and returns that file. ``SEALKIT_CJK_FONT`` overrides the font (a
 ``.ttf``/``.otf`` is used as is; a ``.ttc`` has its first face extracted).
 """
@@ -27,6 +27,8 @@ CANDIDATES = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
 )
 
+_BITMAP_TABLES = ("BDF ", "EBDT", "EBLC", "EBSC", "bdat", "bloc", "FFTM")
+
 __all__ = ["CANDIDATES", "FONT_ENV", "cjk_font_path", "find_cjk_font"]
 
 
@@ -41,7 +43,9 @@ def find_cjk_font() -> Path:
     for candidate in CANDIDATES:
         if Path(candidate).is_file():
             return Path(candidate)
-    raise ConfigError("no CJK font found: install fonts-arphic-uming (scripts/bootstrap.sh) or set " + FONT_ENV)
+    raise ConfigError(
+        "no CJK font found: install fonts-arphic-uming (scripts/bootstrap.sh) or set " + FONT_ENV
+    )
 
 
 def cjk_font_path(face: int = 0) -> Path:
@@ -60,6 +64,10 @@ def cjk_font_path(face: int = 0) -> Path:
     collection = TTCollection(str(source), lazy=True)
     if face >= len(collection.fonts):
         raise ConfigError(f"{source} has {len(collection.fonts)} faces, not {face + 1}")
+    font = collection.fonts[face]
+    for tag in _BITMAP_TABLES:  # embedded bitmaps: useless in PDFs, and subsetters cannot handle them
+        if tag in font:
+            del font[tag]
     with atomic_output(target) as handle:
-        collection.fonts[face].save(handle)
+        font.save(handle)
     return target

@@ -1,25 +1,53 @@
-"""PAdES signing with visible seals, and verification reports that a tampered PDF cannot fool.
+"""PAdES signing with visible seals, the multi-party flow, and verification a tampered PDF cannot fool.
+
+Signing: :func:`sign_pdf` with a :class:`SealAppearance` placed by :class:`Placement` (page rectangle,
+keyword, cross-page seal), :func:`prepare_fields` for every party's field and the signing order,
+:func:`clean_imprint` for scanned seals, :func:`write_sample_contract` for test contracts. See
+``docs/pdf-signing.md``.
 
 Verification: :func:`verify_pdf` returns a :class:`VerificationReport` (one :class:`SignatureVerdict` per
 signature, ETSI-style indications); :func:`file_contract` verifies a contract and writes its filing record.
 See ``docs/pdf-verification.md``.
 """
 
+from sealkit.pdf.appearance import SealAppearance, clean_imprint, slice_strips
+from sealkit.pdf.fields import FieldSpec, PreparedField, PrepareResult, prepare_fields, read_signing_order
 from sealkit.pdf.filing import FilingRecord, file_contract, filing_record
+from sealkit.pdf.placement import Placement, TextHit, find_text
 from sealkit.pdf.report import Check, Indication, SignatureVerdict, SubIndication, VerificationReport
+from sealkit.pdf.sample_contract import PURCHASER_BLOCK, SUPPLIER_BLOCK, write_sample_contract
+from sealkit.pdf.sign import SignResult, StampedBox, load_certificate, sign_pdf
 from sealkit.pdf.sm2_validation import SM2SignatureValidator
 from sealkit.pdf.verify import load_certificates, verify_pdf
 
 __all__ = [
+    "PURCHASER_BLOCK",
+    "SUPPLIER_BLOCK",
     "Check",
+    "FieldSpec",
     "FilingRecord",
     "Indication",
+    "Placement",
+    "PrepareResult",
+    "PreparedField",
     "SM2SignatureValidator",
+    "SealAppearance",
+    "SignResult",
     "SignatureVerdict",
+    "StampedBox",
     "SubIndication",
+    "TextHit",
     "VerificationReport",
+    "clean_imprint",
     "file_contract",
     "filing_record",
+    "find_text",
+    "load_certificate",
     "load_certificates",
+    "prepare_fields",
+    "read_signing_order",
+    "sign_pdf",
+    "slice_strips",
     "verify_pdf",
+    "write_sample_contract",
 ]

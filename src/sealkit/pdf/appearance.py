@@ -1,0 +1,174 @@
+"""What a seal looks like on the page: the imprint at its true size in millimetres, optional text, strips.
+
+:class:`SealAppearance` is the imprint (PNG with alpha) and its physical size. :func:`clean_imprint` turns a
+scan (red ink on white paper) into such a PNG: near-white pixels become transparent and the image is cropped
+to the ink. :func:`build_appearance` renders a form XObject for a widget or stamp annotation: the image at
+exactly ``width_mm × height_mm`` centred in the annotation's box, the optional text in the project's CJK font
+at the bottom, and a ``/Matrix`` that counter-rotates the form on pages with ``/Rotate`` so the seal stays
+upright. :func:`slice_strips` cuts the imprint into the vertical strips of a cross-page seal (骑缝章).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.generic import pdf_name
+from pyhanko.pdf_utils.writer import BasePdfFileWriter
+
+from sealkit.errors import InvalidInput
+
+MM = 72 / 25.4  # PDF points per millimetre
+
+#: The counter-rotation of an appearance, by page /Rotate (clockwise on display).
+_MATRICES = {0: (1, 0, 0, 1), 90: (0, 1, -1, 0), 180: (-1, 0, 0, -1), 270: (0, -1, 1, 0)}
+
+
+@dataclass(frozen=True)
+class SealAppearance:
+    """A seal imprint (PNG, transparent background) shown at ``width_mm × height_mm``, with optional text."""
+
+    image_png: bytes
+    width_mm: float = 40.0
+    height_mm: float = 40.0
+    text: str | None = None
+
+    def __post_init__(self) -> None:
+        if not (0 < self.width_mm <= 300 and 0 < self.height_mm <= 300):
+            raise InvalidInput(f"seal size {self.width_mm}×{self.height_mm} mm is not plausible")
+        _open_png(self.image_png)
+
+    @property
+    def size_pt(self) -> tuple[float, float]:
+        return self.width_mm * MM, self.height_mm * MM
+
+
+def _open_png(data: bytes):  # type: ignore[no-untyped-def]
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise InvalidInput(f"the seal image is not a readable image: {exc}") from exc
+    return image.convert("RGBA")
+
+
+def clean_imprint(png: bytes, *, threshold: int = 200, margin_px: int = 2) -> bytes:
+    """A scanned imprint with its paper made transparent and cropped to the ink; returns PNG bytes.
+
+    A pixel is paper when its lightest and darkest channels are both above ``threshold`` (white and light
+    grey); red ink keeps its colour with full opacity, and pixels close to paper fade out smoothly.
+    """
+    from PIL import Image
+
+    image = _open_png(png)
+    pixels = image.load()
+    assert pixels is not None
+    width, height = image.size
+    for y in range(height):
+        for x in range(width):
+            r, g, b, a = pixels[x, y]
+            lightness = min(r, g, b)
+            if lightness >= threshold:
+                pixels[x, y] = (r, g, b, 0)
+            elif lightness > threshold - 40:
+                pixels[x, y] = (r, g, b, a * (threshold - lightness) // 40)
+    box = image.getchannel("A").getbbox()
+    if box is None:
+        raise InvalidInput("the seal image has no ink: every pixel is background")
+    left, top, right, bottom = box
+    box = (
+        max(left - margin_px, 0),
+        max(top - margin_px, 0),
+        min(right + margin_px, width),
+        min(bottom + margin_px, height),
+    )
+    out = io.BytesIO()
+    Image.Image.crop(image, box).save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def slice_strips(png: bytes, count: int) -> list[bytes]:
+    """Cut the imprint into ``count`` vertical strips of equal width, left to right (PNG bytes each)."""
+    if count < 1:
+        raise InvalidInput("a cross-page seal needs at least one page")
+    image = _open_png(png)
+    width, height = image.size
+    if width < count:
+        raise InvalidInput(f"the seal image ({width} px wide) is too narrow for {count} strips")
+    strips = []
+    for index in range(count):
+        left, right = width * index // count, width * (index + 1) // count
+        out = io.BytesIO()
+        image.crop((left, 0, right, height)).save(out, format="PNG")
+        strips.append(out.getvalue())
+    return strips
+
+
+def build_appearance(
+    writer: BasePdfFileWriter,
+    image_png: bytes,
+    box_pt: tuple[float, float],
+    image_pt: tuple[float, float],
+    *,
+    rotate: int = 0,
+    text: str | None = None,
+) -> generic.IndirectObject:
+    """A form XObject of ``box_pt`` (visible width, height) with the image at ``image_pt`` in its centre."""
+    from pyhanko.pdf_utils.content import PdfResources, ResourceType
+    from pyhanko.pdf_utils.images import pil_image
+
+    box_w, box_h = box_pt
+    img_w, img_h = image_pt
+    if img_w > box_w + 0.01 or img_h > box_h + 0.01:
+        raise InvalidInput(
+            f"the signature box ({box_w / MM:.1f}×{box_h / MM:.1f} mm) is smaller than the seal "
+            f"({img_w / MM:.1f}×{img_h / MM:.1f} mm)"
+        )
+    resources = PdfResources()
+    resources[ResourceType.XOBJECT][pdf_name("/Seal")] = pil_image(_open_png(image_png), writer)
+    ops = [
+        b"q %.4f 0 0 %.4f %.4f %.4f cm /Seal Do Q" % (img_w, img_h, (box_w - img_w) / 2, (box_h - img_h) / 2)
+    ]
+    if text:
+        text_ops, text_resources = _text_block(writer, text, box_w, box_h)
+        ops.append(text_ops)
+        resources += text_resources
+    form = generic.StreamObject(
+        {
+            pdf_name("/Type"): pdf_name("/XObject"),
+            pdf_name("/Subtype"): pdf_name("/Form"),
+            pdf_name("/BBox"): generic.ArrayObject(generic.FloatObject(v) for v in (0, 0, box_w, box_h)),
+            pdf_name("/Matrix"): generic.ArrayObject(
+                generic.NumberObject(v) for v in (*_MATRICES[rotate % 360], 0, 0)
+            ),
+            pdf_name("/Resources"): resources.as_pdf_object(),
+        },
+        stream_data=b"\n".join(ops),
+    )
+    return writer.add_object(form)
+
+
+def _text_block(writer: BasePdfFileWriter, text: str, box_w: float, box_h: float):  # type: ignore[no-untyped-def]
+    """The appearance text (signer, time...) in the CJK font, centred at the bottom of the box."""
+    from pyhanko.pdf_utils import layout
+    from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+    from pyhanko.pdf_utils.text import TextBox, TextBoxStyle
+
+    from sealkit.fonts import cjk_font_path
+
+    style = TextBoxStyle(
+        font=GlyphAccumulatorFactory(str(cjk_font_path())),
+        font_size=7,
+        text_color=(0.1, 0.1, 0.1),
+        box_layout_rule=layout.SimpleBoxLayoutRule(
+            x_align=layout.AxisAlignment.ALIGN_MID,
+            y_align=layout.AxisAlignment.ALIGN_MIN,
+            margins=layout.Margins.uniform(1),
+        ),
+    )
+    box = TextBox(style, writer, box=layout.BoxConstraints(box_w, box_h), font_name="SealText")
+    box.content = text
+    return b"q " + box.render() + b" Q", box.resources

@@ -1,0 +1,134 @@
+"""Open a PDF for an incremental update with pyHanko, and turn placements into boxes on its pages.
+
+Shared by signing and field preparation: :func:`open_for_update` opens the bytes with pyHanko's
+``IncrementalPdfFileWriter`` (authenticating encrypted files with their password, refusing them clearly
+without), and :func:`resolve_spots` turns a :class:`~sealkit.pdf.placement.Placement` into the page boxes
+where a seal of a given size lands.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+from sealkit.errors import InvalidInput, PdfError, PdfPasswordRequired, TextNotFound
+from sealkit.pdf.placement import MM, PageGeometry, Placement, find_text, page_geometry
+
+
+@dataclass(frozen=True)
+class Spot:
+    """A box on a page: page index, user-space rectangle, the page's geometry."""
+
+    geometry: PageGeometry
+    rect: tuple[float, float, float, float]
+
+    @property
+    def page(self) -> int:
+        return self.geometry.index + 1
+
+    @property
+    def visible_size(self) -> tuple[float, float]:
+        x1, y1, x2, y2 = self.rect
+        w, h = x2 - x1, y2 - y1
+        return (h, w) if self.geometry.rotate in (90, 270) else (w, h)
+
+    @property
+    def rect_mm(self) -> tuple[float, float, float, float]:
+        """The box in visible millimetres (x, y, w, h) from the page's visible lower-left."""
+        x1, y1, x2, y2 = self.rect
+        corners = [self.geometry.to_visible(x, y) for x, y in ((x1, y1), (x2, y2))]
+        us, vs = [c[0] for c in corners], [c[1] for c in corners]
+        w, h = self.visible_size
+        return tuple(round(v / MM, 2) for v in (min(us), min(vs), w, h))  # type: ignore[return-value]
+
+
+def open_for_update(data: bytes, password: str | None) -> IncrementalPdfFileWriter:
+    """An incremental writer over ``data``; encrypted files are authenticated with ``password``."""
+    from pyhanko.pdf_utils.crypt import AuthStatus
+    from pyhanko.pdf_utils.misc import PdfError as PyHankoPdfError
+
+    try:
+        writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+    except (PyHankoPdfError, ValueError, KeyError, TypeError) as exc:
+        raise PdfError(f"cannot read the PDF: {' '.join(str(exc).split()) or type(exc).__name__}") from exc
+    if writer.prev.encrypted:
+        if not password:
+            raise PdfPasswordRequired(
+                "the PDF is encrypted: give its password (prompt or SEALKIT_PDF_PASSWORD)"
+            )
+        try:
+            result = writer.encrypt(password)
+        except PyHankoPdfError as exc:
+            raise PdfError(f"cannot decrypt the PDF: {exc}") from exc
+        if result.status == AuthStatus.FAILED:
+            raise PdfPasswordRequired("the PDF password is wrong")
+    return writer
+
+
+def page_count(writer: IncrementalPdfFileWriter) -> int:
+    return int(writer.root["/Pages"]["/Count"])
+
+
+def geometry_of(writer: IncrementalPdfFileWriter, page: int) -> PageGeometry:
+    """The geometry of page ``page`` (from 1; negative from the end)."""
+    count = page_count(writer)
+    index = page - 1 if page > 0 else count + page
+    if not 0 <= index < count:
+        raise InvalidInput(f"page {page} does not exist: the document has {count} pages")
+    page_ref = writer.find_page_for_modification(index)[0]
+    return page_geometry(page_ref.get_object(), index)
+
+
+def resolve_spots(
+    writer: IncrementalPdfFileWriter,
+    data: bytes,
+    placement: Placement,
+    size_pt: tuple[float, float],
+    *,
+    password: str | None = None,
+) -> list[Spot]:
+    """The boxes of ``placement`` (rectangle or keyword hits) for a seal of ``size_pt`` (visible w, h)."""
+    if placement.rect_mm is not None:
+        geometry = geometry_of(writer, placement.page)
+        x, y, w, h = (v * MM for v in placement.rect_mm)
+        return [Spot(geometry, geometry.user_rect(x, y, w, h))]
+    if placement.text is None:
+        return []
+    hits = find_text(data, placement.text, password=password)
+    if not hits:
+        raise TextNotFound(f"the text {placement.text!r} is not in the document")
+    if placement.occurrence == "first":
+        hits = hits[:1]
+    elif placement.occurrence == "last":
+        hits = hits[-1:]
+    spots = []
+    width, height = size_pt
+    for hit in hits:
+        geometry = geometry_of(writer, hit.page_index + 1)
+        u, v = geometry.to_visible(*hit.centre)
+        u += placement.offset_mm[0] * MM
+        v += placement.offset_mm[1] * MM
+        spots.append(Spot(geometry, geometry.user_rect(u - width / 2, v - height / 2, width, height)))
+    return spots
+
+
+def cross_page_spots(
+    writer: IncrementalPdfFileWriter, pages: bool | tuple[int, ...], strip_size_pt: tuple[float, float]
+) -> list[Spot]:
+    """One box per page at the right edge, vertically centred: where the strips of a 骑缝章 go."""
+    if pages is False:
+        return []
+    numbers = list(range(1, page_count(writer) + 1)) if pages is True else list(pages)
+    if len(numbers) < 2:
+        raise InvalidInput("a cross-page seal spans at least two pages")
+    if len(set(numbers)) != len(numbers):
+        raise InvalidInput("a cross-page seal lists a page twice")
+    spots = []
+    width, height = strip_size_pt
+    for number in numbers:
+        geometry = geometry_of(writer, number)
+        page_w, page_h = geometry.visible_size
+        spots.append(Spot(geometry, geometry.user_rect(page_w - width, (page_h - height) / 2, width, height)))
+    return spots

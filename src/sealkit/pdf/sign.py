@@ -1,0 +1,198 @@
+"""Sign a PDF with a visible seal: PAdES (or adbe.pkcs7) through pyHanko, any sealkit key, one revision.
+
+:func:`sign_pdf` checks the certificate against the key first, then makes a single incremental update that
+holds everything the signer adds: the signature field (new, or a prepared one filled), its appearance (the
+seal at true size), extra seals (keyword ``occurrence="all"``) and the strips of a cross-page seal as
+appearance-only stamp annotations, and the signature over all of it. The output goes through
+:func:`sealkit.atomic.atomic_output`: never over the input, nothing left behind on failure.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, TypeAlias
+
+from asn1crypto import cms, pem
+from asn1crypto import x509 as asn1_x509
+
+from sealkit.atomic import atomic_output
+from sealkit.errors import CertificateError, InvalidInput, PdfError
+from sealkit.pdf.appearance import SealAppearance
+from sealkit.pdf.placement import Placement
+from sealkit.ukey.base import PrivateKeyHandle
+
+SubFilter = Literal["ETSI.CAdES.detached", "adbe.pkcs7.detached"]
+CertLike: TypeAlias = asn1_x509.Certificate | bytes | str | os.PathLike[str]
+
+
+@dataclass(frozen=True)
+class StampedBox:
+    """Where a seal (or a strip of a cross-page seal) was drawn: page from 1, box in visible mm."""
+
+    page: int
+    rect_mm: tuple[float, float, float, float]
+    kind: Literal["field", "seal", "strip"]
+
+
+@dataclass(frozen=True)
+class SignResult:
+    """What :func:`sign_pdf` did."""
+
+    field: str
+    output_path: Path
+    sha256: str
+    algorithm: str
+    signer_subject: str
+    subfilter: str
+    certified: bool
+    stamps: list[StampedBox] = dataclasses.field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "field": self.field,
+            "output": str(self.output_path),
+            "sha256": self.sha256,
+            "algorithm": self.algorithm,
+            "signer": self.signer_subject,
+            "subfilter": self.subfilter,
+            "certified": self.certified,
+            "stamps": [{"page": s.page, "rect_mm": list(s.rect_mm), "kind": s.kind} for s in self.stamps],
+        }
+
+
+def load_certificate(value: CertLike) -> asn1_x509.Certificate:
+    """A certificate from an asn1crypto object, DER/PEM bytes, or a file path."""
+    if isinstance(value, asn1_x509.Certificate):
+        return value
+    data = value if isinstance(value, bytes) else _read_file(value, "certificate")
+    return load_certificates(data)[0]
+
+
+def load_certificates(data: bytes) -> list[asn1_x509.Certificate]:
+    """Every certificate in PEM (one or more blocks) or DER ``data``."""
+    try:
+        if pem.detect(data):
+            certs = [asn1_x509.Certificate.load(der) for _, _, der in pem.unarmor(data, multiple=True)]
+        else:
+            certs = [asn1_x509.Certificate.load(data)]
+        for cert in certs:
+            cert.native  # noqa: B018 - parse eagerly: fail here, not halfway through signing
+    except (ValueError, TypeError) as exc:
+        raise CertificateError(f"not a certificate: {exc}") from exc
+    if not certs:
+        raise CertificateError("no certificate found")
+    return certs
+
+
+def _read_file(path: str | os.PathLike[str], what: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"cannot read the {what} {path}: {exc.strerror}") from exc
+
+
+def sign_pdf(
+    input_path: str | os.PathLike[str],
+    output_path: str | os.PathLike[str],
+    key: PrivateKeyHandle,
+    *,
+    cert: CertLike | None = None,
+    chain: Sequence[CertLike] = (),
+    field: str | None = None,
+    appearance: SealAppearance | None = None,
+    placement: Placement | None = None,
+    reason: str | None = None,
+    location: str | None = None,
+    password: str | None = None,
+    subfilter: SubFilter = "ETSI.CAdES.detached",
+    certify: bool = False,
+    extra_signed_attributes: Iterable[cms.CMSAttribute] = (),
+    timestamper: Any = None,
+) -> SignResult:
+    """Sign ``input_path`` into ``output_path`` with ``key``; see docs/pdf-signing.md.
+
+    ``field`` names a prepared field to fill (or the name of the field to create); ``appearance`` and
+    ``placement`` make the seal visible; ``certify`` makes a certification signature (DocMDP P=2: later
+    signatures still allowed). The PDF password, if any, is ``password``.
+    """
+    from sealkit.pdf.signer import HandleSigner, algorithm_name, check_certificate
+
+    if subfilter not in ("ETSI.CAdES.detached", "adbe.pkcs7.detached"):
+        raise InvalidInput(f"unknown subfilter {subfilter!r}: use ETSI.CAdES.detached or adbe.pkcs7.detached")
+    certificate = load_certificate(cert) if cert is not None else key.certificate()
+    if certificate is None:
+        raise CertificateError(f"key {key.label!r} has no stored certificate: give one")
+    check_certificate(certificate, key)
+    chain_certs = [c for item in chain for c in _chain_item(item)] if chain else list(key.chain())
+    data = _read_file(input_path, "PDF")
+    signer = HandleSigner(key, certificate, chain_certs, extra_signed_attributes=extra_signed_attributes)
+
+    from sealkit.pdf.stamping import prepare_signature_field
+
+    output = Path(output_path)
+    writer, field_name, stamps = prepare_signature_field(
+        data, field=field, appearance=appearance, placement=placement, password=password
+    )
+    buffer = io.BytesIO()
+    _pyhanko_sign(
+        writer,
+        signer,
+        buffer,
+        field_name=field_name,
+        reason=reason,
+        location=location,
+        subfilter=subfilter,
+        certify=certify,
+        timestamper=timestamper,
+    )
+    signed = buffer.getvalue()
+    with atomic_output(output, protect=(input_path,)) as handle:
+        handle.write(signed)
+    return SignResult(
+        field=field_name,
+        output_path=output,
+        sha256=hashlib.sha256(signed).hexdigest(),
+        algorithm=algorithm_name(key.kind),
+        signer_subject=certificate.subject.human_friendly,
+        subfilter=subfilter,
+        certified=certify,
+        stamps=stamps,
+    )
+
+
+def _chain_item(item: CertLike) -> list[asn1_x509.Certificate]:
+    if isinstance(item, asn1_x509.Certificate):
+        return [item]
+    return load_certificates(item if isinstance(item, bytes) else _read_file(item, "certificate chain"))
+
+
+def _pyhanko_sign(writer, signer, buffer, *, field_name, reason, location, subfilter, certify, timestamper):  # type: ignore[no-untyped-def]
+    from pyhanko.pdf_utils.misc import PdfError as PyHankoPdfError
+    from pyhanko.sign import fields as sig_fields
+    from pyhanko.sign import signers
+    from pyhanko.sign.general import SigningError
+    from pyhanko.stamp import NoOpStampStyle
+
+    meta = signers.PdfSignatureMetadata(
+        field_name=field_name,
+        md_algorithm=signer.digest_algorithm,
+        reason=reason,
+        location=location,
+        name=signer.signing_cert.subject.native.get("common_name"),
+        subfilter=sig_fields.SigSeedSubFilter("/" + subfilter),
+        certify=certify,
+        docmdp_permissions=sig_fields.MDPPerm.FILL_FORMS,
+    )
+    pdf_signer = signers.PdfSigner(meta, signer, timestamper=timestamper, stamp_style=NoOpStampStyle())
+    try:
+        pdf_signer.sign_pdf(writer, output=buffer)
+    except SigningError as exc:
+        raise PdfError(f"signing failed: {exc}") from exc
+    except PyHankoPdfError as exc:
+        raise PdfError(f"cannot sign this PDF: {exc}") from exc

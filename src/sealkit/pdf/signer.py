@@ -1,0 +1,119 @@
+"""The one pyHanko ``Signer`` for every sealkit key: RSA, ECDSA P-256 and SM2-with-SM3, wherever it lives.
+
+:class:`HandleSigner` wraps a :class:`sealkit.ukey.PrivateKeyHandle`. The handle hashes and signs the DER of
+the signed attributes; this class tells pyHanko which mechanism and digest that is (SM2 forces SM3 and the
+mechanism OID 1.2.156.10197.1.501, see ``shared/notes/sm2-on-pyhanko.md``) and adds caller-supplied signed
+attributes (e.g. a GB/T 38540 SESeal) so that they travel inside the signed bytes. :func:`check_certificate`
+refuses a certificate that is expired, not yet valid or not the key's before anything is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+from asn1crypto import algos, cms
+from asn1crypto import x509 as asn1_x509
+from pyhanko.sign.attributes import CMSAttributeProvider
+from pyhanko.sign.signers import Signer
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from sealkit.errors import CertificateError, InvalidInput, UnsupportedAlgorithm
+from sealkit.ukey.base import DEFAULT_SM2_UID, KeyKind, PrivateKeyHandle, SignOptions
+
+SM2_WITH_SM3 = "1.2.156.10197.1.501"
+
+
+def digest_for(kind: KeyKind) -> str:
+    """The message digest sealkit uses with a key kind: ``sm3`` for SM2, ``sha256`` otherwise."""
+    return "sm3" if kind is KeyKind.SM2 else "sha256"
+
+
+def algorithm_name(kind: KeyKind) -> str:
+    """A short name of the signature algorithm, as reports show it."""
+    return {KeyKind.SM2: "sm2-sm3", KeyKind.RSA: "rsa-sha256", KeyKind.P256: "ecdsa-p256-sha256"}[kind]
+
+
+class _FixedAttribute(CMSAttributeProvider):
+    """A signed attribute whose value is known in advance."""
+
+    def __init__(self, attribute: cms.CMSAttribute) -> None:
+        self.attribute = attribute
+        self.attribute_type = attribute["type"].dotted
+
+    async def get_attribute(self, dry_run: bool = False) -> cms.CMSAttribute:
+        return self.attribute
+
+
+class HandleSigner(Signer):
+    """A pyHanko signer whose private key is a :class:`PrivateKeyHandle` (UKey, key file...)."""
+
+    def __init__(
+        self,
+        key: PrivateKeyHandle,
+        cert: asn1_x509.Certificate,
+        chain: Sequence[asn1_x509.Certificate] = (),
+        *,
+        extra_signed_attributes: Iterable[cms.CMSAttribute] = (),
+        sm2_uid: bytes = DEFAULT_SM2_UID,
+    ) -> None:
+        mechanism = None
+        if key.kind is KeyKind.SM2:
+            _require_sm2_oids()
+            mechanism = algos.SignedDigestAlgorithm({"algorithm": SM2_WITH_SM3})
+        registry = SimpleCertificateStore.from_certs([cert, *chain])
+        super().__init__(signature_mechanism=mechanism, signing_cert=cert, cert_registry=registry)
+        self.key = key
+        self.sm2_uid = sm2_uid
+        self.extra_signed_attributes = tuple(extra_signed_attributes)
+        for attribute in self.extra_signed_attributes:
+            if not isinstance(attribute, cms.CMSAttribute):
+                raise InvalidInput("extra_signed_attributes must be asn1crypto cms.CMSAttribute values")
+
+    @property
+    def digest_algorithm(self) -> str:
+        return digest_for(self.key.kind)
+
+    async def async_sign_raw(self, data: bytes, digest_algorithm: str, dry_run: bool = False) -> bytes:
+        if digest_algorithm != self.digest_algorithm:
+            raise UnsupportedAlgorithm(
+                f"{self.key.kind} keys sign with {self.digest_algorithm}, not {digest_algorithm}"
+            )
+        if dry_run:
+            # Placeholder of the largest size this key can produce (DER ECDSA/SM2 or the RSA block).
+            cert = self.signing_cert
+            assert cert is not None
+            size = cert.public_key.byte_size if self.key.kind is KeyKind.RSA else 72
+            return bytes(size)
+        options = SignOptions(digest=digest_algorithm, sm2_uid=self.sm2_uid)
+        return self.key.sign(data, options)
+
+    def _signed_attr_providers(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        yield from super()._signed_attr_providers(*args, **kwargs)
+        for attribute in self.extra_signed_attributes:
+            yield _FixedAttribute(attribute)
+
+
+def _require_sm2_oids() -> None:
+    try:
+        import sealkit.sm2  # noqa: F401  (registers the SM2/SM3 OIDs with asn1crypto)
+    except ImportError as exc:  # pragma: no cover - sealkit.sm2 is part of sealkit
+        raise UnsupportedAlgorithm("SM2 signing needs sealkit.sm2") from exc
+
+
+def check_certificate(
+    cert: asn1_x509.Certificate, key: PrivateKeyHandle, *, at: dt.datetime | None = None
+) -> None:
+    """Refuse ``cert`` when expired or not yet valid at ``at`` (now), or when it is not ``key``'s."""
+    at = at or dt.datetime.now(dt.UTC)
+    validity = cert["tbs_certificate"]["validity"]
+    not_before, not_after = validity["not_before"].native, validity["not_after"].native
+    subject = cert.subject.human_friendly
+    if at < not_before:
+        raise CertificateError(
+            f"certificate of {subject} is not valid before {not_before:%Y-%m-%d %H:%M} UTC"
+        )
+    if at > not_after:
+        raise CertificateError(f"certificate of {subject} expired on {not_after:%Y-%m-%d %H:%M} UTC")
+    if cert.public_key.dump() != key.public_key_info().dump():
+        raise CertificateError(f"certificate of {subject} does not match the key {key.label!r}")
