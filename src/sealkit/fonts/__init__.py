@@ -2,9 +2,10 @@
 
 sealkit uses AR PL UMing (Debian ``fonts-arphic-uming``, installed by ``scripts/bootstrap.sh``): a free
 明体/宋体 style face that covers GB 2312 and Big5. It ships as a TrueType *collection* (``uming.ttc``),
-while pyHanko's OpenType embedding and fpdf2 want a single face, so :func:`cjk_font_path` extracts the Simplified Chinese face
-once into ``$SEALKIT_HOME/cache/fonts/`` and returns that file. ``SEALKIT_CJK_FONT`` overrides the font (a
-``.ttf``/``.otf`` is used as is; a ``.ttc`` has its first face extracted).
+while pyHanko's OpenType embedding and fpdf2 want a single face, so :func:`cjk_font_path` extracts the
+Simplified Chinese face once into ``$SEALKIT_HOME/cache/fonts/`` and returns that file.
+``SEALKIT_CJK_FONT`` overrides the font (a ``.ttf``/``.otf`` is used as is; a ``.ttc`` has its first face
+extracted).
 """
 
 from __future__ import annotations
