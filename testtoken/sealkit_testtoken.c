@@ -754,7 +754,7 @@ CK_RV C_GetInfo(CK_INFO_PTR pInfo)
     pInfo->cryptokiVersion.major = 2;
     pInfo->cryptokiVersion.minor = 40;
     pad(pInfo->manufacturerID, sizeof pInfo->manufacturerID, "sealkit");
-    pad(pInfo->libraryDescription, sizeof pInfo->libraryDescription, "sealkit SM2 test token NOT SECURE");
+    pad(pInfo->libraryDescription, sizeof pInfo->libraryDescription, "sealkit SM2 TEST (NOT SECURE)");
     pInfo->libraryVersion.major = 1;
     return CKR_OK;
 }
@@ -1476,8 +1476,10 @@ static CK_RV op_check(tt_session *s, int ops)
 {
     if (!(s->op & ops))
         return CKR_OPERATION_NOT_INITIALIZED;
-    if (s->need_ctx_login)
+    if (s->need_ctx_login) { /* an error ends the operation, as any error but CKR_BUFFER_TOO_SMALL does */
+        op_end(s);
         return CKR_USER_NOT_LOGGED_IN;
+    }
     return CKR_OK;
 }
 
