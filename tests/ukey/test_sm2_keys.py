@@ -1,6 +1,4 @@
-"""SM2 software keys (file: and keystore:) and SM2 decryption on SoftHSM through ECDH, checked with openssl."""
-
-import subprocess
+"""SM2 software keys (file:, keystore:) and SM2 decryption on SoftHSM through ECDH, checked by openssl."""
 
 import pytest
 

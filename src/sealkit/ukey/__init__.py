@@ -20,6 +20,7 @@ from sealkit.ukey.pins import (
     PinSource,
     pin_chain,
 )
+from sealkit.ukey.selftest import self_test
 from sealkit.ukey.software import SoftwareKey, load_certificates, load_key_file
 
 __all__ = [
@@ -52,4 +53,5 @@ __all__ = [
     "open_key",
     "parse_keyref",
     "pin_chain",
+    "self_test",
 ]

@@ -100,3 +100,6 @@ def verify(spki: asn1_keys.PublicKeyInfo, signature: bytes, data: bytes, uid: by
     except InvalidSignature:
         return False
     return True
+
+
+DEFAULT_UID_BYTES = b"1234567812345678"

@@ -55,7 +55,7 @@ def list_tokens(module_path: str | os.PathLike[str], config: Config | None = Non
     config = config or load_config()
     for profile in all_profiles(config.profiles).values():
         register_profile(profile)
-    module = get_module(module_path)
+    module = get_module(Path(module_path))
     out: list[dict[str, Any]] = []
     for slot in module.slots():
         entry: dict[str, Any] = {
@@ -76,14 +76,14 @@ def list_tokens(module_path: str | os.PathLike[str], config: Config | None = Non
                 raise
             mechanisms = sorted(int(m) for m in slot.get_mechanisms())
         flags = TokenFlag(token.flags)
-        profile = detect_profile(set(mechanisms), token.manufacturer_id, config.profiles)
+        detected = detect_profile(set(mechanisms), token.manufacturer_id, config.profiles)
         entry["token"] = {
             "label": token.label.strip(),
             "serial": token.serial.decode(errors="replace").strip(),
             "manufacturer": token.manufacturer_id.strip(),
             "model": token.model.strip(),
             "flags": [f.name for f in TokenFlag if f.name and f in flags],
-            "profile": profile.name if profile else None,
+            "profile": detected.name if detected else None,
             "uri": Pkcs11Ref(attrs={"token": token.label.strip()}).to_uri() + f"?module-path={module.path}",
             "mechanisms": [vendor_enums.mechanism_name(m) for m in mechanisms],
         }
