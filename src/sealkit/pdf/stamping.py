@@ -5,7 +5,8 @@ computes the signature: the signature field (or finds the prepared one and check
 field widget's appearance (the seal), further seals for keyword ``occurrence="all"`` and the strips of a
 cross-page seal (骑缝章). Those extras are ``/Stamp`` annotations flagged Print|ReadOnly|Locked|LockedContents
 that only carry an appearance; being in the signed revision, the signature covers them and the verifier sees
-no change after signing.
+no change after signing. Annotations added after an earlier signature would change pages it covers, so
+only the first signature may add them.
 """
 
 from __future__ import annotations
@@ -19,6 +20,11 @@ from sealkit.pdf.appearance import MM, SealAppearance, build_appearance, slice_s
 from sealkit.pdf.document import Spot, cross_page_spots, open_for_update, resolve_spots
 from sealkit.pdf.fields import check_turn, read_signing_order, signature_fields
 from sealkit.pdf.placement import PageGeometry, Placement, page_geometry
+
+EXTRAS_AFTER_SIGNING = (
+    "{what} can only be added by the first signature: the extra stamp annotations would change pages that "
+    "an earlier signature covers"
+)
 
 # Print (4) | ReadOnly (64) | Locked (128) | LockedContents (512)
 STAMP_FLAGS = 4 | 64 | 128 | 512
@@ -37,6 +43,7 @@ def prepare_signature_field(
 
     writer = open_for_update(data, password)
     existing = signature_fields(writer)
+    already_signed = any(existing.values())
     stamps: list[StampedBox] = []
     placed = placement is not None and (placement.rect_mm is not None or placement.text is not None)
     if placed and appearance is None:
@@ -63,12 +70,16 @@ def prepare_signature_field(
         if spots and appearance is not None:
             _set_widget_appearance(writer, name, spots[0], appearance)
             stamps.append(StampedBox(spots[0].page, spots[0].rect_mm, "field"))
+            if len(spots) > 1 and already_signed:
+                raise InvalidInput(EXTRAS_AFTER_SIGNING.format(what="more than one seal (occurrence=all)"))
             for spot in spots[1:]:
                 _add_stamp(writer, spot, appearance.image_png, appearance.size_pt, appearance.text)
                 stamps.append(StampedBox(spot.page, spot.rect_mm, "seal"))
     if placement is not None and placement.cross_page is not False:
         if appearance is None:
             raise InvalidInput("a cross-page seal needs a seal image")
+        if already_signed:
+            raise InvalidInput(EXTRAS_AFTER_SIGNING.format(what="a cross-page seal"))
         stamps.extend(_add_strips(writer, placement, appearance))
     return writer, name, stamps
 

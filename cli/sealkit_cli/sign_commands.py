@@ -1,0 +1,253 @@
+"""``sealkit sign`` and ``sealkit prepare``: sign a contract with a visible seal; create every party's field.
+
+pyHanko and the PDF code are imported inside the commands so that ``sealkit --help`` stays fast. The PDF
+password never comes from argv: ``SEALKIT_PDF_PASSWORD`` or a prompt (``--password`` only asks for it).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+from sealkit_cli.common import emit, get_config, json_option, prompt_secret
+
+from sealkit.errors import InvalidInput, PdfPasswordRequired
+
+PASSWORD_ENV = "SEALKIT_PDF_PASSWORD"  # noqa: S105 - the variable's name, not a password
+
+
+def _numbers(value: str, count: int, what: str) -> tuple[float, ...]:
+    try:
+        numbers = tuple(float(v) for v in value.split(","))
+    except ValueError:
+        numbers = ()
+    if len(numbers) != count:
+        raise InvalidInput(f"{what} takes {count} comma-separated numbers, not {value!r}")
+    return numbers
+
+
+def _pdf_password(ask: bool) -> str | None:
+    env = os.environ.get(PASSWORD_ENV)
+    if env:
+        return env
+    return prompt_secret("PDF password") if ask else None
+
+
+def _with_password(action: Any, ask: bool) -> Any:
+    """Run ``action(password)``; an encrypted PDF without a password gets a prompt on a terminal."""
+    password = _pdf_password(ask)
+    try:
+        return action(password)
+    except PdfPasswordRequired:
+        if password is not None:
+            raise
+        return action(prompt_secret("PDF password"))
+
+
+def _default_output(input_path: Path) -> Path:
+    return input_path.with_name(input_path.stem + ".signed.pdf")
+
+
+@click.command(name="sign")
+@click.argument("input_path", metavar="IN.pdf", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Output file (default: IN.signed.pdf beside the input; never the input).",
+)
+@click.option("--key", "keyref", help="Key reference (file:…, keystore:…, pkcs11:…); default [sign] key.")
+@click.option(
+    "--cert",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Signer certificate (default: [sign] cert, else the key's stored certificate).",
+)
+@click.option(
+    "--chain",
+    type=click.Path(dir_okay=False, path_type=Path),
+    multiple=True,
+    help="Intermediate certificates (PEM, may repeat; default: [sign] chain).",
+)
+@click.option("--field", help="Prepared signature field to fill, or the name of the new field.")
+@click.option("--seal-image", type=click.Path(dir_okay=False, path_type=Path), help="Seal imprint (PNG).")
+@click.option("--seal-size", default="40,40", show_default=True, help="Seal size W,H in millimetres.")
+@click.option("--seal-text", help="Text under the seal (e.g. signer and date), in the CJK font.")
+@click.option("--page", type=int, help="Page (from 1; -1 is the last) for --rect.")
+@click.option("--rect", help="Box X,Y,W,H in mm from the page's lower-left (default: the seal's size).")
+@click.option("--at-text", help="Centre the seal on this text (e.g. 供应商（乙方）（盖章）：).")
+@click.option("--offset", default="0,0", show_default=True, help="Move the seal DX,DY mm from the text.")
+@click.option("--occurrence", type=click.Choice(["first", "last", "all"]), default="first", show_default=True)
+@click.option(
+    "--cross-page",
+    "cross_page",
+    is_flag=False,
+    flag_value="all",
+    default=None,
+    metavar="[PAGES]",
+    help="Add a cross-page seal (骑缝章) on all pages, or on PAGES like 1,2,3.",
+)
+@click.option("--invisible", is_flag=True, help="No seal on the page.")
+@click.option("--reason")
+@click.option("--location")
+@click.option(
+    "--certify", is_flag=True, help="Certification signature (DocMDP P=2: later signatures allowed)."
+)
+@click.option("--subfilter", type=click.Choice(["pades", "pkcs7"]), default="pades", show_default=True)
+@click.option(
+    "--password",
+    "ask_password",
+    is_flag=True,
+    help="Ask for the PDF password (a flag: the password itself is never an argument; "
+    f"{PASSWORD_ENV} also works).",
+)
+@json_option
+def sign(
+    input_path: Path,
+    output: Path | None,
+    keyref: str | None,
+    cert: Path | None,
+    chain: tuple[Path, ...],
+    field: str | None,
+    seal_image: Path | None,
+    seal_size: str,
+    seal_text: str | None,
+    page: int | None,
+    rect: str | None,
+    at_text: str | None,
+    offset: str,
+    occurrence: str,
+    cross_page: str | None,
+    invisible: bool,
+    reason: str | None,
+    location: str | None,
+    certify: bool,
+    subfilter: str,
+    ask_password: bool,
+    as_json: bool,
+) -> None:
+    """Sign IN.pdf with a visible seal (PAdES; SM2, RSA or ECDSA keys)."""
+    from sealkit.pdf import Placement, SealAppearance, sign_pdf
+    from sealkit.ukey import CallbackPinSource, open_key
+
+    config = get_config()
+    keyref = keyref or config.default_key
+    if not keyref:
+        raise InvalidInput("no key: give --key or set [sign] key in the configuration")
+    cert = cert or config.default_cert
+    chain_paths = list(chain) or config.default_chain
+    output = output or _default_output(input_path)
+    appearance = placement = None
+    if not invisible and seal_image is not None:
+        width, height = _numbers(seal_size, 2, "--seal-size")
+        try:
+            image = seal_image.read_bytes()
+        except OSError as exc:
+            raise InvalidInput(f"cannot read the seal image {seal_image}: {exc.strerror}") from exc
+        appearance = SealAppearance(image, width, height, text=seal_text)
+        pages: bool | tuple[int, ...] = False
+        if cross_page is not None:
+            pages = (
+                True
+                if cross_page == "all"
+                else tuple(int(v) for v in _numbers(cross_page, cross_page.count(",") + 1, "--cross-page"))
+            )
+        if at_text:
+            placement = Placement.at_text(
+                at_text,
+                _numbers(offset, 2, "--offset"),
+                occurrence,  # type: ignore[arg-type]
+                cross_page=pages,
+            )
+        elif rect or page is not None:
+            box = _numbers(rect, 4, "--rect") if rect else (20.0, 20.0, width, height)
+            placement = Placement.at_rect(page or 1, box, cross_page=pages)  # type: ignore[arg-type]
+        elif pages is not False:
+            placement = Placement(cross_page=pages)
+        elif field is None:
+            raise InvalidInput(
+                "where does the seal go? give --at-text, --page/--rect, --field or --invisible"
+            )
+    elif not invisible and (at_text or rect or cross_page):
+        raise InvalidInput("placing a seal needs --seal-image")
+    key = open_key(keyref, config=config, pin_source=CallbackPinSource(prompt_secret))
+    with key:
+        result = _with_password(
+            lambda password: sign_pdf(
+                input_path,
+                output,
+                key,
+                cert=cert,
+                chain=chain_paths,
+                field=field,
+                appearance=appearance,
+                placement=placement,
+                reason=reason,
+                location=location,
+                password=password,
+                subfilter="ETSI.CAdES.detached" if subfilter == "pades" else "adbe.pkcs7.detached",
+                certify=certify,
+            ),
+            ask_password,
+        )
+    data = result.as_dict()
+    stamps = ", ".join(f"page {s.page} {s.kind}" for s in result.stamps) or "invisible"
+    emit(data, as_json, f"signed {result.output_path} (field {result.field}, {result.algorithm}; {stamps})")
+
+
+@click.command(name="prepare")
+@click.argument("input_path", metavar="IN.pdf", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--field",
+    "fields",
+    multiple=True,
+    required=True,
+    help="NAME@TEXT (centred on the text) or NAME@PAGE:X,Y,W,H (mm); may repeat.",
+)
+@click.option("--size", default="42,42", show_default=True, help="Field size W,H in mm for NAME@TEXT.")
+@click.option("--order", help="Signing order: comma-separated field names (e.g. 供应商,采购人).")
+@click.option(
+    "--password", "ask_password", is_flag=True, help=f"Ask for the PDF password ({PASSWORD_ENV} works)."
+)
+@json_option
+def prepare(
+    input_path: Path,
+    output: Path,
+    fields: tuple[str, ...],
+    size: str,
+    order: str | None,
+    ask_password: bool,
+    as_json: bool,
+) -> None:
+    """Create every party's empty signature field before the first signature."""
+    from sealkit.pdf import FieldSpec, Placement, prepare_fields
+
+    width, height = _numbers(size, 2, "--size")
+    specs = []
+    for item in fields:
+        name, sep, where = item.partition("@")
+        if not sep or not name or not where:
+            raise InvalidInput(f"--field {item!r}: use NAME@TEXT or NAME@PAGE:X,Y,W,H")
+        page_part, colon, box = where.partition(":")
+        if colon and page_part.lstrip("-").isdigit():
+            placement = Placement.at_rect(int(page_part), _numbers(box, 4, "--field box"))  # type: ignore[arg-type]
+        else:
+            placement = Placement.at_text(where)
+        specs.append(FieldSpec(name, placement, (width, height)))
+    order_list = [n.strip() for n in order.split(",")] if order else None
+    result = _with_password(
+        lambda password: prepare_fields(input_path, output, specs, order=order_list, password=password),
+        ask_password,
+    )
+    data = {
+        "output": str(result.output_path),
+        "fields": [{"name": f.name, "page": f.page, "rect_mm": list(f.rect_mm)} for f in result.fields],
+        "order": result.order,
+    }
+    emit(
+        data,
+        as_json,
+        f"prepared {result.output_path}: " + ", ".join(f"{f.name} (page {f.page})" for f in result.fields),
+    )
