@@ -184,6 +184,10 @@ class NotYetOpen(EnvelopeError):
     """The bid opening time has not come."""
 
 
+class NotAnEnvelope(EnvelopeError):
+    """The file is not a CMS digital envelope (not CMS, or another CMS type)."""
+
+
 # --- PDF ---
 
 

@@ -1,0 +1,205 @@
+"""A small incremental BER/DER reader and DER header writer, for envelopes too big to hold in memory.
+
+:class:`TLVReader` reads one tag-length header at a time from a byte source (a file, or the stream of
+decrypted plaintext), so the big OCTET STRING in the middle of an envelope is never loaded: the caller
+streams it. It accepts definite and indefinite lengths and constructed OCTET STRINGs, as OpenSSL writes
+them. Small elements (recipient infos, algorithm identifiers, signer infos) are read whole and handed to
+asn1crypto. Every short read or malformed header raises :class:`~sealkit.errors.DamagedEnvelope`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from sealkit.errors import DamagedEnvelope
+
+#: Largest "small" element read into memory (recipient infos, certificates, signer infos…).
+MAX_SMALL = 4 << 20
+
+UNIVERSAL, APPLICATION, CONTEXT, PRIVATE = 0, 1, 2, 3
+INTEGER, OCTET_STRING, OID, SEQUENCE, SET = 2, 4, 6, 16, 17
+
+
+class ByteSource(Protocol):
+    """What a :class:`TLVReader` reads from."""
+
+    def read(self, n: int, /) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class Header:
+    """One tag-length header: ``length`` is ``None`` for the indefinite form."""
+
+    cls: int
+    constructed: bool
+    number: int
+    length: int | None
+    raw: bytes
+    offset: int
+
+    @property
+    def is_eoc(self) -> bool:
+        return self.cls == UNIVERSAL and self.number == 0 and not self.constructed
+
+    def is_(self, cls: int, number: int) -> bool:
+        return self.cls == cls and self.number == number
+
+    @property
+    def end(self) -> int | None:
+        """Offset just after the element (definite length only)."""
+        return None if self.length is None else self.offset + len(self.raw) + self.length
+
+
+class TLVReader:
+    """Read BER headers and small elements from ``source``, counting the bytes read (``pos``)."""
+
+    def __init__(self, source: ByteSource, *, start: int = 0, what: str = "envelope") -> None:
+        self._source = source
+        self.pos = start
+        self.what = what
+
+    def read_exact(self, n: int) -> bytes:
+        data = self._source.read(n)
+        if len(data) != n:
+            raise DamagedEnvelope(f"the {self.what} is truncated (it ends at byte {self.pos + len(data)})")
+        self.pos += n
+        return data
+
+    def readinto(self, buffer: memoryview) -> int:
+        """Fill ``buffer`` from the source (bulk data: no copy); short only at the end of the source."""
+        n = self._source.readinto(buffer)  # type: ignore[attr-defined]
+        self.pos += n
+        return int(n)
+
+    def at_eof(self) -> bool:
+        """True when the source has no more bytes (consumes nothing otherwise: needs a peekable source)."""
+        peek = getattr(self._source, "peek_eof", None)
+        return bool(peek()) if peek else False
+
+    def header(self) -> Header:
+        offset = self.pos
+        first = self.read_exact(1)[0]
+        raw = bytearray([first])
+        number = first & 0x1F
+        if number == 0x1F:
+            number = 0
+            while True:
+                byte = self.read_exact(1)[0]
+                raw.append(byte)
+                number = (number << 7) | (byte & 0x7F)
+                if not byte & 0x80:
+                    break
+                if len(raw) > 6:
+                    raise DamagedEnvelope(f"the {self.what} has a malformed tag at byte {offset}")
+        byte = self.read_exact(1)[0]
+        raw.append(byte)
+        length: int | None
+        if byte < 0x80:
+            length = byte
+        elif byte == 0x80:
+            if not first & 0x20:
+                raise DamagedEnvelope(f"the {self.what} has an indefinite primitive element at byte {offset}")
+            length = None
+        else:
+            count = byte & 0x7F
+            if count > 8:
+                raise DamagedEnvelope(f"the {self.what} has a malformed length at byte {offset}")
+            octets = self.read_exact(count)
+            raw += octets
+            length = int.from_bytes(octets, "big")
+        return Header(first >> 6, bool(first & 0x20), number, length, bytes(raw), offset)
+
+    def expect(self, cls: int, number: int, what: str) -> Header:
+        """The next header, which must be ``[cls number]``; else :class:`DamagedEnvelope` naming ``what``."""
+        head = self.header()
+        if not head.is_(cls, number):
+            raise DamagedEnvelope(f"the {self.what} is malformed: expected {what} at byte {head.offset}")
+        return head
+
+    def body(self, head: Header, limit: int = MAX_SMALL) -> bytes:
+        """The contents of a definite-length element (at most ``limit`` bytes)."""
+        if head.length is None:
+            raise DamagedEnvelope(
+                f"the {self.what} has an unexpected indefinite length at byte {head.offset}"
+            )
+        if head.length > limit:
+            raise DamagedEnvelope(f"the {self.what} has an oversized element at byte {head.offset}")
+        return self.read_exact(head.length)
+
+    def element(self, head: Header, limit: int = MAX_SMALL) -> bytes:
+        """The whole encoding (header included) of the element ``head`` starts, nested BER included."""
+        if head.length is not None:
+            return head.raw + self.body(head, limit)
+        parts = [head.raw]
+        size = 0
+        while True:
+            child = self.header()
+            if child.is_eoc:
+                if child.length != 0:
+                    raise DamagedEnvelope(
+                        f"the {self.what} has a malformed end-of-contents at {child.offset}"
+                    )
+                parts.append(child.raw)
+                return b"".join(parts)
+            data = self.element(child, limit - size)
+            size += len(data)
+            if size > limit:
+                raise DamagedEnvelope(f"the {self.what} has an oversized element at byte {head.offset}")
+            parts.append(data)
+
+    def end_of(self, head: Header) -> None:
+        """Consume the end-of-contents of an indefinite element (no-op for definite ones)."""
+        if head.length is None:
+            eoc = self.header()
+            if not eoc.is_eoc or eoc.length != 0:
+                raise DamagedEnvelope(
+                    f"the {self.what} is malformed: expected end-of-contents at {eoc.offset}"
+                )
+
+    def more_in(self, head: Header) -> Header | None:
+        """The next child header inside ``head``, or ``None`` at its end (EOC consumed for indefinite)."""
+        if head.length is not None:
+            end = head.end
+            assert end is not None
+            if self.pos == end:
+                return None
+            if self.pos > end:
+                raise DamagedEnvelope(f"the {self.what} is malformed: element overruns at byte {head.offset}")
+            return self.header()
+        child = self.header()
+        if child.is_eoc:
+            return None
+        return child
+
+    def octet_segments(self, head: Header) -> Iterator[int]:
+        """Walk an OCTET STRING (primitive or constructed, any nesting) and yield the length of each
+        primitive piece when the reader stands at its first byte. The consumer must read exactly that many
+        bytes (through the same source) before asking for the next piece."""
+        if not head.constructed:
+            if head.length is None:
+                raise DamagedEnvelope(f"the {self.what} is malformed at byte {head.offset}")
+            yield head.length
+            return
+        while True:
+            child = self.more_in(head)
+            if child is None:
+                return
+            if child.cls != UNIVERSAL or child.number != OCTET_STRING:
+                raise DamagedEnvelope(f"the {self.what} has a malformed OCTET STRING at byte {child.offset}")
+            yield from self.octet_segments(child)
+
+
+def der_header(tag: int, length: int) -> bytes:
+    """DER identifier (single byte ``tag``) and definite length."""
+    if length < 0x80:
+        return bytes([tag, length])
+    octets = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(octets)]) + octets
+
+
+def der_wrap(tag: int, *parts: bytes) -> bytes:
+    """DER of a constructed element with the given (already encoded) children."""
+    body = b"".join(parts)
+    return der_header(tag, len(body)) + body
