@@ -1,0 +1,128 @@
+"""The registry's audit trail: a SHA-256 hash chain whose entries also commit to the state they produced.
+
+Each entry is ``{seq, time, actor, action, subject, details, state_digest, prev_hash}`` and
+``hash = SHA-256(canonical JSON of the entry)``; ``prev_hash`` is the previous entry's hash (64 zeros for the
+first). ``state_digest`` is the digest of the subject's rows *after* the action (:func:`subject_states`), so
+:func:`verify_chain` catches edits to the audit rows (changed, deleted, reordered) and edits to the seal,
+version, revocation and unit rows behind sealkit's back (a row whose digest is not the chain's last word on it).
+Truncating the chain's tail *and* rolling back the rows it describes is only caught against a head hash kept
+elsewhere: ``sealkit seal audit --verify --json`` prints it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from sealkit.seal import schema
+
+GENESIS = "0" * 64
+
+
+def canonical(value: Any) -> str:
+    """Canonical JSON: sorted keys, no spaces, UTF-8 text kept as is."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def digest(value: Any) -> str:
+    return hashlib.sha256(canonical(value).encode("utf-8")).hexdigest()
+
+
+def entry_hash(entry: Mapping[str, Any]) -> str:
+    """The hash of an audit entry (every field but ``hash``)."""
+    fields = ("seq", "time", "actor", "action", "subject", "details", "state_digest", "prev_hash")
+    return digest({name: entry[name] for name in fields})
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(bytes(data)).hexdigest()
+
+
+def subject_states(conn: Connection, subject: str | None = None) -> dict[str, str]:
+    """The digest of every subject's current rows, keyed ``seal:…``, ``unit:…``, ``revocation:…`` (only
+    ``subject``'s when given)."""
+    kind, _, key = (subject or "").partition(":")
+    versions: dict[str, list[str]] = {}
+    states: dict[str, str] = {}
+    if kind in ("", "seal"):
+        query = select(schema.seal_versions).order_by(schema.seal_versions.c.version)
+        seal_query = select(schema.seals)
+        if key:
+            query = query.where(schema.seal_versions.c.es_id == key)
+            seal_query = seal_query.where(schema.seals.c.es_id == key)
+        for row in conn.execute(query):
+            versions.setdefault(row.es_id, []).append(f"{row.version}:{row.created_at}:{_sha(row.seal_der)}")
+        for row in conn.execute(seal_query):
+            mapping = dict(row._mapping)
+            mapping["seal_der"] = _sha(mapping["seal_der"])
+            mapping["image"] = _sha(mapping["image"])
+            mapping["versions"] = versions.pop(row.es_id, [])
+            states[f"seal:{row.es_id}"] = digest(mapping)
+        for es_id, orphan in versions.items():  # versions of a seal that does not exist: always a mismatch
+            states[f"seal:{es_id}"] = digest({"orphan_versions": orphan})
+    for name, table, column in (
+        ("revocation", schema.revocations, schema.revocations.c.es_id),
+        ("unit", schema.units, schema.units.c.uscc),
+    ):
+        if kind in ("", name):
+            query = select(table) if not key else select(table).where(column == key)
+            for row in conn.execute(query):
+                states[f"{name}:{row._mapping[column.name]}"] = digest(dict(row._mapping))
+    return states
+
+
+def subject_state(conn: Connection, subject: str) -> str:
+    """The digest of one subject's current rows (64 zeros if it has none)."""
+    return subject_states(conn, subject).get(subject, GENESIS)
+
+
+@dataclass
+class AuditReport:
+    """What :func:`verify_chain` found."""
+
+    entries: int
+    head: str
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "entries": self.entries, "head": self.head, "problems": self.problems}
+
+
+def verify_chain(rows: Iterable[Mapping[str, Any]], states: Mapping[str, str]) -> AuditReport:
+    """Check the chain ``rows`` (in seq order) and that ``states`` are what the chain last recorded."""
+    problems: list[str] = []
+    prev, expected_seq, count = GENESIS, 1, 0
+    last: dict[str, str] = {}
+    for row in rows:
+        count += 1
+        if row["seq"] != expected_seq:
+            problems.append(
+                f"audit entry {row['seq']} found where {expected_seq} was expected (deleted or moved)"
+            )
+        if row["prev_hash"] != prev:
+            problems.append(f"audit entry {row['seq']} does not link to the entry before it")
+        if entry_hash(row) != row["hash"]:
+            problems.append(f"audit entry {row['seq']} was altered (its hash does not match)")
+        prev, expected_seq = row["hash"], row["seq"] + 1
+        last[row["subject"]] = row["state_digest"]
+    for subject in sorted(set(last) | set(states)):
+        recorded, actual = last.get(subject), states.get(subject, GENESIS)
+        if recorded is None:
+            problems.append(f"{subject} exists but the audit trail never recorded it")
+        elif recorded != actual:
+            what = (
+                "was deleted"
+                if actual == GENESIS
+                else "does not match the audit trail (edited behind sealkit)"
+            )
+            problems.append(f"{subject} {what}")
+    return AuditReport(entries=count, head=prev, problems=problems)
