@@ -1,0 +1,133 @@
+"""Fixtures for PDF signing tests: test PKIs, a seal image, a sample contract, pdfsig/OpenSSL checks."""
+
+import hashlib
+import io
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+
+from sealkit.pdf import write_sample_contract
+from sealkit.pki import make_test_pki
+from sealkit.ukey import open_key
+
+
+@pytest.fixture(scope="session")
+def font_file(tmp_path_factory):
+    """Extract the CJK face once for the whole session (each test has its own SEALKIT_HOME)."""
+    import os
+
+    from sealkit.fonts import cjk_font_path
+
+    home = tmp_path_factory.mktemp("font-home")
+    old = os.environ.get("SEALKIT_HOME")
+    os.environ["SEALKIT_HOME"] = str(home)
+    try:
+        return cjk_font_path()
+    finally:
+        if old is None:
+            os.environ.pop("SEALKIT_HOME")
+        else:
+            os.environ["SEALKIT_HOME"] = old
+
+
+@pytest.fixture(autouse=True)
+def _shared_font(font_file, monkeypatch):
+    monkeypatch.setenv("SEALKIT_CJK_FONT", str(font_file))
+
+
+@pytest.fixture(scope="session")
+def rsa_pki(tmp_path_factory):
+    return make_test_pki(tmp_path_factory.mktemp("pki-rsa"), "rsa")
+
+
+@pytest.fixture(scope="session")
+def p256_pki(tmp_path_factory):
+    return make_test_pki(tmp_path_factory.mktemp("pki-p256"), "p256")
+
+
+@pytest.fixture(scope="session")
+def rsa_signer(rsa_pki):
+    return rsa_pki.issue("供应商经办人")
+
+
+@pytest.fixture
+def rsa_key(rsa_signer):
+    with open_key(rsa_signer.keyref) as key:
+        yield key
+
+
+@pytest.fixture(scope="session")
+def seal_png():
+    """A red round seal with a star, drawn with Pillow, transparent background (400×400 px)."""
+    image = Image.new("RGBA", (400, 400), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((8, 8, 392, 392), outline=(215, 0, 15, 255), width=16)
+    draw.regular_polygon((200, 200, 70), 5, fill=(215, 0, 15, 255))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.fixture(scope="session")
+def contract_bytes(tmp_path_factory, font_file):
+    import os
+
+    os.environ["SEALKIT_CJK_FONT"] = str(font_file)
+    path = tmp_path_factory.mktemp("contract") / "contract.pdf"
+    write_sample_contract(path, pages=3)
+    return path.read_bytes()
+
+
+@pytest.fixture
+def contract(tmp_path, contract_bytes):
+    path = tmp_path / "contract.pdf"
+    path.write_bytes(contract_bytes)
+    return path
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="session")
+def nss_db(tmp_path_factory, rsa_pki, p256_pki):
+    """An NSS database trusting the RSA and P-256 test roots, for pdfsig."""
+    db = tmp_path_factory.mktemp("nss")
+    subprocess.run(["certutil", "-N", "--empty-password", "-d", f"sql:{db}"], check=True, capture_output=True)
+    for name, pki in (("rsa-root", rsa_pki), ("p256-root", p256_pki)):
+        subprocess.run(
+            ["certutil", "-A", "-n", name, "-t", "CT,C,C", "-i", str(pki.root.cert_path), "-d", f"sql:{db}"],
+            check=True,
+            capture_output=True,
+        )
+    return db
+
+
+def pdfsig(path: Path, nss_db: Path | None = None, password: str | None = None) -> list[dict[str, str]]:
+    """pdfsig's verdict per signature: field, signature and certificate lines (pdfsig always exits 0)."""
+    args = ["pdfsig"]
+    if nss_db is not None:
+        args += ["-nssdir", f"sql:{nss_db}"]
+    if password:
+        args += ["-upw", password]
+    text = subprocess.run([*args, str(path)], capture_output=True, text=True, check=False).stdout
+    result = []
+    for block in re.split(r"^Signature #\d+:", text, flags=re.M)[1:]:
+        fields = dict(re.findall(r"^[ \t]+- ([^:\n]+): (.*)$", block, flags=re.M))
+        result.append(fields)
+    return result
+
+
+def byte_range_parts(data: bytes, index: int = -1) -> tuple[bytes, bytes]:
+    """(signed bytes, DER CMS) of the ``index``-th signature, from its /ByteRange and /Contents."""
+    ranges = re.findall(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]", data)
+    a, b, c, d = (int(v) for v in ranges[index])
+    signed = data[a : a + b] + data[c : c + d]
+    contents = data[a + b : c].strip(b"<>")
+    from asn1crypto import cms
+
+    info = cms.ContentInfo.load(bytes.fromhex(contents.decode()), strict=False)
+    return signed, info.dump(force=True)
