@@ -117,8 +117,8 @@ def describe_changes(reader: Any, signed_revision: int) -> list[str]:
         for number, (a, b) in enumerate(zip(old_pages, new_pages, strict=False), start=1):
             if _fingerprint(a.raw_get("/Contents")) != _fingerprint(b.raw_get("/Contents")):
                 changes.append(f"content of page {number} replaced")
-            annots_a = len(a.get("/Annots", []))
-            annots_b = len(b.get("/Annots", []))
+            annots_a = len(a["/Annots"]) if "/Annots" in a else 0
+            annots_b = len(b["/Annots"]) if "/Annots" in b else 0
             if annots_b != annots_a:
                 changes.append(f"page {number}: annotations {annots_a} → {annots_b}")
         old_values, new_values = _field_values(old), _field_values(new)

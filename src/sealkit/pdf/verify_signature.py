@@ -89,9 +89,9 @@ def _object_offset(reader: Any, ref: generic.Reference) -> int | None:
 
 
 def _has_appearance(field: generic.DictionaryObject) -> tuple[bool, str]:
-    widgets = [k.get_object() for k in field.get("/Kids", [])] or [field]
+    widgets = [k.get_object() for k in field["/Kids"]] if "/Kids" in field else [field]
     for widget in widgets:
-        rect = [float(x) for x in widget.get("/Rect", [0, 0, 0, 0])]
+        rect = [float(x) for x in widget["/Rect"]] if "/Rect" in widget else []
         visible = len(rect) == 4 and abs(rect[2] - rect[0]) > 0 and abs(rect[3] - rect[1]) > 0
         if visible and "/AP" in widget and "/N" in widget["/AP"]:
             size = f"{abs(rect[2] - rect[0]):.0f}×{abs(rect[3] - rect[1]):.0f}"
