@@ -4,7 +4,8 @@ Each entry is ``{seq, time, actor, action, subject, details, state_digest, prev_
 ``hash = SHA-256(canonical JSON of the entry)``; ``prev_hash`` is the previous entry's hash (64 zeros for the
 first). ``state_digest`` is the digest of the subject's rows *after* the action (:func:`subject_states`), so
 :func:`verify_chain` catches edits to the audit rows (changed, deleted, reordered) and edits to the seal,
-version, revocation and unit rows behind sealkit's back (a row whose digest is not the chain's last word on it).
+version, revocation and unit rows behind sealkit's back (a row whose digest is not the chain's last word
+on it).
 Truncating the chain's tail *and* rolling back the rows it describes is only caught against a head hash kept
 elsewhere: ``sealkit seal audit --verify --json`` prints it.
 """

@@ -107,17 +107,17 @@ class _Canvas:
         left, top, right, bottom = font.getbbox(char)
         if right <= left or bottom <= top:
             raise InvalidInput(f"the seal font has no glyph for {char!r}")
-        cell = Image.new("L", (right - left, bottom - top), 0)
+        cell = Image.new("L", (int(right - left), int(bottom - top)), 0)
         ImageDraw.Draw(cell).text((-left, -top), char, font=font, fill=255)
         cell = cell.filter(ImageFilter.MaxFilter(5))  # 宋体 on seals is bolder than a book face
         return cell.resize(
-            (max(1, round(self.mm(width_mm))), max(1, round(self.mm(height_mm)))), Image.LANCZOS
+            (max(1, round(self.mm(width_mm))), max(1, round(self.mm(height_mm)))), Image.Resampling.LANCZOS
         )
 
     def paste(self, glyph: Image.Image, x: float, y: float, angle_deg: float = 0.0) -> None:
         """Paste ``glyph`` centred on (x, y) px, rotated clockwise by ``angle_deg``."""
         if angle_deg:
-            glyph = glyph.rotate(-angle_deg, resample=Image.BICUBIC, expand=True)
+            glyph = glyph.rotate(-angle_deg, resample=Image.Resampling.BICUBIC, expand=True)
         box = (round(x - glyph.width / 2), round(y - glyph.height / 2))
         layer = Image.new("L", self.mask.size, 0)
         layer.paste(glyph, box)
@@ -163,7 +163,7 @@ class _Canvas:
                 self.paste(glyph, self.cx + self.mm(x_mm), self.cy + self.mm(y_mm))
 
     def png(self) -> bytes:
-        alpha = self.mask.resize(self.size, Image.LANCZOS)
+        alpha = self.mask.resize(self.size, Image.Resampling.LANCZOS)
         image = Image.new("RGBA", self.size, (*SEAL_RED, 0))
         image.putalpha(alpha)
         out = io.BytesIO()
@@ -284,7 +284,7 @@ def imprint_from_scan(
         height_mm = round(width_mm * ink.height / ink.width, 1)
     size = (px(width_mm), px(height_mm))
     image = Image.new("RGBA", size, (*SEAL_RED, 0))
-    image.putalpha(ink.resize(size, Image.LANCZOS))
+    image.putalpha(ink.resize(size, Image.Resampling.LANCZOS))
     out = io.BytesIO()
     image.save(out, format="PNG", dpi=(DPI, DPI))
     return SealImage(out.getvalue(), width_mm, height_mm)

@@ -1,8 +1,8 @@
-"""The seal lifecycle over the registry: issue, extend, disable, enable, revoke, merge units, import revocations.
+"""The seal lifecycle over the registry: issue, extend, disable, enable, revoke, merge, import revocations.
 
-Each operation is one transaction of :class:`~sealkit.seal.registry.RegistryStore` including its audit entries.
-Dates given as :class:`datetime.date` are read in China Standard Time (UTC+8): a seal is valid from 00:00:00 of
-its first day to 23:59:59 of its last.
+Each operation is one transaction of :class:`~sealkit.seal.registry.RegistryStore` with its audit entries.
+Dates given as :class:`datetime.date` are read in China Standard Time (UTC+8): a seal is valid from
+00:00:00 of its first day to 23:59:59 of its last.
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ class SealRegistry(RegistryStore):
         with self.reading() as conn:
             return [_revocation(r._mapping) for r in conn.execute(query)]
 
-    def list(
+    def list_seals(
         self,
         *,
         unit: str | None = None,

@@ -1,4 +1,4 @@
-"""The seal registry: units, seals and their versions, revocations and the audit chain, in SQLite or PostgreSQL.
+"""The seal registry: units, seals, their versions, revocations and the audit chain; SQLite or PostgreSQL.
 
 Every lifecycle change runs as ONE transaction that also appends its audit entries, and writers are
 serialised: SQLite transactions start with ``BEGIN IMMEDIATE``, PostgreSQL ones take a transaction-level
@@ -59,7 +59,7 @@ class Transaction:
     now: str
 
     def record(self, action: str, subject: str, details: dict[str, Any]) -> None:
-        """Append an audit entry about ``subject``, committing to its state as it is now in this transaction."""
+        """Append an audit entry about ``subject``, committing to its state now, in this transaction."""
         last = self.conn.execute(
             select(schema.audit.c.seq, schema.audit.c.hash).order_by(schema.audit.c.seq.desc()).limit(1)
         ).first()
