@@ -57,3 +57,13 @@ def make_softhsm(directory: Path, label: str = "sealkit-test") -> SoftHsm:
         check=True,
     )
     return hsm
+
+
+def activate(hsm: SoftHsm, monkeypatch) -> None:
+    """Point SoftHSM at this token directory: it reads SOFTHSM2_CONF at C_Initialize, so re-initialise."""
+    from sealkit.ukey import close_all_sessions
+    from sealkit.ukey.p11module import get_module
+
+    monkeypatch.setenv("SOFTHSM2_CONF", str(hsm.conf))
+    close_all_sessions()
+    get_module(SOFTHSM_MODULE).reinitialize()

@@ -15,7 +15,7 @@ from sealkit.errors import (
 )
 from sealkit.ukey import FixedPin, KeyKind, SignOptions, open_key, parse_keyref
 from tests.ukey.conftest import openssl, openssl_ok
-from tests.ukey.softhsm import USER_PIN, make_softhsm
+from tests.ukey.softhsm import USER_PIN, activate, make_softhsm
 
 pytestmark = pytest.mark.softhsm
 MESSAGE = b"tender document " * 64
@@ -36,7 +36,7 @@ def hsm(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _softhsm_env(hsm, monkeypatch):
-    monkeypatch.setenv("SOFTHSM2_CONF", str(hsm.conf))
+    activate(hsm, monkeypatch)
     monkeypatch.setenv("SEALKIT_PIN", USER_PIN)
 
 

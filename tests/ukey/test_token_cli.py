@@ -6,14 +6,14 @@ import pytest
 from sealkit_cli.main import run
 
 from tests.ukey.conftest import openssl
-from tests.ukey.softhsm import SOFTHSM_MODULE, USER_PIN, make_softhsm
+from tests.ukey.softhsm import SOFTHSM_MODULE, USER_PIN, activate, make_softhsm
 
 pytestmark = pytest.mark.softhsm
 
 
 def test_token_commands(tmp_path, monkeypatch, capsys):
     hsm = make_softhsm(tmp_path / "hsm", label="cli-token")
-    monkeypatch.setenv("SOFTHSM2_CONF", str(hsm.conf))
+    activate(hsm, monkeypatch)
     monkeypatch.setenv("SEALKIT_PIN", USER_PIN)
     assert run(["token", "list", "--module", SOFTHSM_MODULE, "--json"]) == 0
     slots = json.loads(capsys.readouterr().out)["slots"]

@@ -14,6 +14,7 @@ stale, so the next operation reopens (and logs in again).
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -78,7 +79,7 @@ class Pkcs11Module:
         self.generation = 0
         self.sessions: dict[tuple[int, str], TokenSession] = {}
         try:
-            self.lib = pkcs11.lib(path)
+            self.lib = pkcs11.lib(_loaded_alias(path))
         except p11e.PKCS11Error as exc:
             raise ModuleLoadError(f"cannot load the PKCS#11 module {path}: {exc}") from None
 
@@ -139,6 +140,17 @@ def _token_matches(token: Any, attrs: dict[str, str]) -> bool:
         "manufacturer": token.manufacturer_id,
     }
     return all(attrs[k] == v.strip() for k, v in checks.items() if k in attrs)
+
+
+def _loaded_alias(path: str) -> str:
+    """The spelling under which python-pkcs11 already loaded this file (e.g. through a symlink), else
+    ``path``: loading one module twice runs C_Initialize twice, which fails."""
+    loaded: dict[str, Any] = getattr(pkcs11, "_loaded", {})
+    for other in loaded:
+        with contextlib.suppress(OSError):
+            if os.path.samefile(other, path):
+                return other
+    return path
 
 
 _modules: dict[str, Pkcs11Module] = {}
