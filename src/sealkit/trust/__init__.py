@@ -1,0 +1,49 @@
+"""Trusted time and revocation: RFC 3161 timestamps, OCSP/CRL evidence, long-term validation (PAdES LT/LTA).
+
+- :func:`make_timestamper` — an RFC 3161 client for ``sealkit.pdf.sign_pdf(timestamper=…)`` (B-T);
+- :func:`build_validation_context`, :func:`embedded_evidence` — offline (embedded DSS data) or online
+  validation contexts, optionally at a point in time, that check SM2 as well as RSA/ECDSA;
+- :func:`evaluate_signature` — a signature judged at its trusted time, with the report's ``timestamp`` and
+  ``revocation`` JSON (:meth:`TimeEvaluation.to_json`);
+- :func:`add_validation_info`, :func:`ltv_update` — B-LT/B-LTA and the periodic archive-timestamp refresh.
+
+See ``docs/long-term-validation.md``.
+"""
+
+from sealkit.trust.context import (
+    Evidence,
+    build_validation_context,
+    embedded_evidence,
+    load_trust_anchors,
+    signature_evidence,
+)
+from sealkit.trust.ltv import LtvResult, add_validation_info, ltv_context, ltv_update
+from sealkit.trust.timestamps import TsaClient, make_timestamper
+from sealkit.trust.verify import (
+    RevocationInfo,
+    TimeEvaluation,
+    TimestampInfo,
+    evaluate_signature,
+    revocation_report,
+    timestamp_info,
+)
+
+__all__ = [
+    "Evidence",
+    "LtvResult",
+    "RevocationInfo",
+    "TimeEvaluation",
+    "TimestampInfo",
+    "TsaClient",
+    "add_validation_info",
+    "build_validation_context",
+    "embedded_evidence",
+    "evaluate_signature",
+    "load_trust_anchors",
+    "ltv_context",
+    "ltv_update",
+    "make_timestamper",
+    "revocation_report",
+    "signature_evidence",
+    "timestamp_info",
+]

@@ -1,0 +1,32 @@
+"""Contracts signed for the trust tests: a one-page PDF, signed by a test identity through sealkit.pdf."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fpdf import FPDF
+
+from sealkit.pdf import sign_pdf
+from sealkit.pki import Identity, TestPki
+from sealkit.ukey import open_key
+
+
+def blank_pdf() -> bytes:
+    """A small one-page PDF (fast to sign and to hash)."""
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.cell(text="Government procurement contract - test copy")
+    return bytes(pdf.output())
+
+
+def sign_contract(
+    source: Path, output: Path, signer: Identity, pki: TestPki, *, timestamper: Any = None
+) -> Path:
+    """Sign ``source`` into ``output`` as ``signer`` (PAdES; B-T with a ``timestamper``)."""
+    with open_key(signer.keyref) as key:
+        sign_pdf(
+            source, output, key, cert=signer.cert_path, chain=[pki.root.cert_path], timestamper=timestamper
+        )
+    return output
