@@ -1,0 +1,146 @@
+"""The signed seal revocation list sealkit exchanges between registries (format in docs/FORMAT.md).
+
+::
+
+    SealRevocationList ::= SEQUENCE {
+      tbsList      TBSSealRevocationList,
+      cert         OCTET STRING,          -- the seal authority's certificate, DER
+      signAlgID    OBJECT IDENTIFIER,     -- 1.2.156.10197.1.501 SM2-with-SM3 (RSA/ECDSA-SHA256 accepted)
+      signedValue  BIT STRING }           -- signature over DER(tbsList)
+    TBSSealRevocationList ::= SEQUENCE {
+      version      INTEGER (1),
+      issuedAt     GeneralizedTime,
+      entries      SEQUENCE OF RevokedSeal }
+    RevokedSeal ::= SEQUENCE {
+      esID         IA5String,
+      revokedAt    GeneralizedTime,
+      reason       ENUMERATED { other(0), dissolved(1), merged(2), imprintVoid(3) },
+      successor    [0] IMPLICIT UTF8String OPTIONAL,   -- USCC of the successor unit
+      note         [1] IMPLICIT UTF8String OPTIONAL }
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from asn1crypto import core
+from asn1crypto import x509 as asn1_x509
+
+from sealkit.errors import DecodingError, InvalidSignature, VerificationFailed
+from sealkit.seal.crypto import cert_digest, check_trusted, load_certificate, sign_with, verify_signature
+from sealkit.seal.lifecycle import Revocation
+from sealkit.ukey.base import PrivateKeyHandle
+
+LIST_VERSION = 1
+
+
+class RevocationReason(core.Enumerated):
+    _map = {0: "other", 1: "dissolved", 2: "merged", 3: "imprint-void"}
+
+
+class RevokedSeal(core.Sequence):
+    _fields = [
+        ("esID", core.IA5String),
+        ("revokedAt", core.GeneralizedTime),
+        ("reason", RevocationReason),
+        ("successor", core.UTF8String, {"implicit": 0, "optional": True}),
+        ("note", core.UTF8String, {"implicit": 1, "optional": True}),
+    ]
+
+
+class RevokedSeals(core.SequenceOf):
+    _child_spec = RevokedSeal
+
+
+class TBSSealRevocationList(core.Sequence):
+    _fields = [("version", core.Integer), ("issuedAt", core.GeneralizedTime), ("entries", RevokedSeals)]
+
+
+class SealRevocationList(core.Sequence):
+    _fields = [
+        ("tbsList", TBSSealRevocationList),
+        ("cert", core.OctetString),
+        ("signAlgID", core.ObjectIdentifier),
+        ("signedValue", core.OctetBitString),
+    ]
+
+
+@dataclass
+class RevocationList:
+    """A verified revocation list."""
+
+    issued_at: dt.datetime
+    authority: asn1_x509.Certificate
+    entries: list[Revocation]
+
+    @property
+    def source(self) -> str:
+        return "import:" + cert_digest(self.authority.dump())
+
+
+def make_revocation_list(
+    entries: Sequence[Revocation],
+    signer: PrivateKeyHandle,
+    cert: asn1_x509.Certificate,
+    *,
+    issued_at: dt.datetime | None = None,
+) -> bytes:
+    """The DER of a revocation list of ``entries``, signed by the seal authority's key ``signer``."""
+    if signer.public_key_info().dump() != cert.public_key.dump():
+        raise VerificationFailed("the authority certificate does not match the signing key")
+    items = []
+    for entry in entries:
+        item = RevokedSeal(
+            {"esID": entry.es_id, "revokedAt": entry.revoked_at.astimezone(dt.UTC), "reason": entry.reason}
+        )
+        if entry.successor:
+            item["successor"] = entry.successor
+        if entry.note:
+            item["note"] = entry.note
+        items.append(item)
+    moment = (issued_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
+    tbs = TBSSealRevocationList({"version": LIST_VERSION, "issuedAt": moment, "entries": items})
+    algorithm, signature = sign_with(signer, tbs.dump())
+    result = SealRevocationList(
+        {"tbsList": tbs, "cert": cert.dump(), "signAlgID": algorithm, "signedValue": signature}
+    )
+    return bytes(result.dump())
+
+
+def load_revocation_list(
+    data: bytes, trust: Sequence[asn1_x509.Certificate], *, at_time: dt.datetime | None = None
+) -> RevocationList:
+    """Parse and verify a revocation list: its signature first, then its authority against ``trust`` (the
+    authority's own certificate, or the CA that issued it). Raises :class:`VerificationFailed`."""
+    try:
+        parsed = SealRevocationList.load(bytes(data), strict=True)
+        native_tbs = parsed["tbsList"].native
+    except (ValueError, TypeError) as exc:
+        raise DecodingError(f"not a sealkit revocation list: {exc}") from None
+    authority = load_certificate(parsed["cert"].native, "the revocation list's authority certificate")
+    try:
+        verify_signature(
+            authority, parsed["signAlgID"].dotted, parsed["tbsList"].dump(), parsed["signedValue"].native
+        )
+    except InvalidSignature:
+        raise VerificationFailed("the revocation list's signature does not verify") from None
+    issued_at = native_tbs["issuedAt"]
+    problem = check_trusted(authority, trust, at_time or issued_at)
+    if problem:
+        raise VerificationFailed(f"the revocation list's authority is not trusted: {problem}")
+    if native_tbs["version"] != LIST_VERSION:
+        raise DecodingError(f"revocation list version {native_tbs['version']} is not supported")
+    entries = [
+        Revocation(
+            es_id=e["esID"],
+            revoked_at=e["revokedAt"],
+            reason=e["reason"],
+            successor=e["successor"],
+            note=e["note"],
+            source="import:" + cert_digest(authority.dump()),
+        )
+        for e in native_tbs["entries"]
+    ]
+    return RevocationList(issued_at=issued_at, authority=authority, entries=entries)
