@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - long PDF literals and assertions read better on one line
 """Test material: a small contract PDF written byte by byte, test PKIs, and pyHanko signing.
 
 The contract has three pages of text, a filled text field ``amount`` and two empty signature fields
@@ -22,7 +23,9 @@ def contract_pdf(pages: int = 3) -> bytes:
     objects: dict[int, bytes] = {}
     page_ids = [10 + 2 * i for i in range(pages)]
     objects[1] = b"<< /Type /Catalog /Pages 2 0 R /AcroForm 3 0 R >>"
-    objects[2] = b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % p for p in page_ids) + b"] /Count %d >>" % pages
+    objects[2] = (
+        b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % p for p in page_ids) + b"] /Count %d >>" % pages
+    )
     objects[3] = b"<< /Fields [5 0 R 6 0 R 7 0 R] /DR << /Font << /Helv 4 0 R >> >> /DA (/Helv 10 Tf 0 g) >>"
     objects[4] = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
     last = page_ids[-1]
@@ -30,11 +33,18 @@ def contract_pdf(pages: int = 3) -> bytes:
         b"<< /FT /Tx /T (amount) /V (100000.00) /DA (/Helv 10 Tf 0 g) /Type /Annot /Subtype /Widget"
         b" /Rect [300 700 500 720] /P %d 0 R /F 4 /AP << /N 8 0 R >> >>" % page_ids[0]
     )
-    objects[6] = b"<< /FT /Sig /T (buyer) /Type /Annot /Subtype /Widget /Rect [72 100 222 200] /P %d 0 R /F 4 >>" % last
-    objects[7] = b"<< /FT /Sig /T (supplier) /Type /Annot /Subtype /Widget /Rect [300 100 450 200] /P %d 0 R /F 4 >>" % last
+    objects[6] = (
+        b"<< /FT /Sig /T (buyer) /Type /Annot /Subtype /Widget /Rect [72 100 222 200] /P %d 0 R /F 4 >>"
+        % last
+    )
+    objects[7] = (
+        b"<< /FT /Sig /T (supplier) /Type /Annot /Subtype /Widget /Rect [300 100 450 200] /P %d 0 R /F 4 >>"
+        % last
+    )
     ap = b"/Tx BMC BT /Helv 10 Tf 2 6 Td (100000.00) Tj ET EMC"
-    objects[8] = b"<< /Type /XObject /Subtype /Form /BBox [0 0 200 20] /Resources << /Font << /Helv 4 0 R >> >>" + (
-        b" /Length %d >>\nstream\n%s\nendstream" % (len(ap), ap)
+    objects[8] = (
+        b"<< /Type /XObject /Subtype /Form /BBox [0 0 200 20] /Resources << /Font << /Helv 4 0 R >> >>"
+        + (b" /Length %d >>\nstream\n%s\nendstream" % (len(ap), ap))
     )
     for index, page in enumerate(page_ids):
         text = f"BT /Helv 12 Tf 72 740 Td (Procurement contract No. 2024-17, page {index + 1}) Tj ET".encode()
@@ -81,7 +91,9 @@ class Pki:
         key = (name, tuple(sorted(kwargs.items())))
         if key not in self._signers:
             ident = self.identity(name, **kwargs)
-            loaded = signers.SimpleSigner.load(str(ident.key_path), str(ident.cert_path), ca_chain_files=(str(self.root.cert_path),))
+            loaded = signers.SimpleSigner.load(
+                str(ident.key_path), str(ident.cert_path), ca_chain_files=(str(self.root.cert_path),)
+            )
             assert loaded is not None
             self._signers[key] = loaded
         return self._signers[key]

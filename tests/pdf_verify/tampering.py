@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - long PDF literals and assertions read better on one line
 """Ways to tamper with a signed PDF, for the negative tests (each returns new bytes; inputs untouched)."""
 
 from __future__ import annotations
@@ -70,8 +71,12 @@ def add_overlay_annotation(writer) -> None:
         {
             generic.pdf_name("/Type"): generic.pdf_name("/Annot"),
             generic.pdf_name("/Subtype"): generic.pdf_name("/FreeText"),
-            generic.pdf_name("/Rect"): generic.ArrayObject([generic.NumberObject(v) for v in (300, 700, 500, 720)]),
-            generic.pdf_name("/AP"): generic.DictionaryObject({generic.pdf_name("/N"): writer.add_object(appearance)}),
+            generic.pdf_name("/Rect"): generic.ArrayObject(
+                [generic.NumberObject(v) for v in (300, 700, 500, 720)]
+            ),
+            generic.pdf_name("/AP"): generic.DictionaryObject(
+                {generic.pdf_name("/N"): writer.add_object(appearance)}
+            ),
         }
     )
     target = page(writer)
@@ -88,12 +93,16 @@ def change_field_value(writer) -> None:
 
 def add_page(writer) -> None:
     pages = writer.root["/Pages"]
-    content = writer.add_object(generic.StreamObject(stream_data=b"BT /Helv 12 Tf 72 740 Td (Annex: all rights waived) Tj ET"))
+    content = writer.add_object(
+        generic.StreamObject(stream_data=b"BT /Helv 12 Tf 72 740 Td (Annex: all rights waived) Tj ET")
+    )
     new_page = generic.DictionaryObject(
         {
             generic.pdf_name("/Type"): generic.pdf_name("/Page"),
             generic.pdf_name("/Parent"): writer.root.raw_get("/Pages"),
-            generic.pdf_name("/MediaBox"): generic.ArrayObject([generic.NumberObject(v) for v in (0, 0, 595, 842)]),
+            generic.pdf_name("/MediaBox"): generic.ArrayObject(
+                [generic.NumberObject(v) for v in (0, 0, 595, 842)]
+            ),
             generic.pdf_name("/Contents"): content,
         }
     )
@@ -125,5 +134,9 @@ def hidden_update_behind_empty_xref(data: bytes) -> bytes:
     size = int(re.findall(rb"/Size (\d+)", data)[-1])
     body = b"\n10 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 99 0 R >>\nendobj\n"
     xref_at = len(data) + len(body)
-    trailer = b"xref\n0 0\ntrailer\n<< /Size %d /Root 1 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n" % (size, prev, xref_at)
+    trailer = b"xref\n0 0\ntrailer\n<< /Size %d /Root 1 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n" % (
+        size,
+        prev,
+        xref_at,
+    )
     return data + body + trailer

@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - long PDF literals and assertions read better on one line
 """Attacks made against a freshly signed contract: each must fail, for the right reason."""
 
 import pytest
@@ -28,7 +29,12 @@ def test_honest_signature_passes(signed, trust):
     report = verify_pdf(signed, trust=trust)
     assert report.passed
     (sig,) = report.signatures
-    assert (sig.field, sig.coverage, sig.modification, sig.algorithm) == ("buyer", "entire-file", "none", "RSA-SHA256")
+    assert (sig.field, sig.coverage, sig.modification, sig.algorithm) == (
+        "buyer",
+        "entire-file",
+        "none",
+        "RSA-SHA256",
+    )
     assert sig.intact and sig.trusted and sig.signer.startswith("Common Name: Buyer Ltd")
     assert report.file["unsigned_fields"] == ["supplier"]
 
@@ -71,7 +77,9 @@ def test_new_page_is_named(signed, trust):
 
 
 def test_hidden_update_after_eof(signed, trust):
-    assert_rejected(verify_pdf(t.hidden_update_after_eof(signed), trust=trust), "modification.unaccounted-bytes")
+    assert_rejected(
+        verify_pdf(t.hidden_update_after_eof(signed), trust=trust), "modification.unaccounted-bytes"
+    )
 
 
 def test_hidden_update_behind_empty_xref(signed, trust):

@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - long PDF literals and assertions read better on one line
 """Published attack files must fail for a reason beyond trust; honest files sign and verify."""
 
 import io
@@ -77,7 +78,9 @@ def test_unsigned_sample_is_indeterminate(path):
 @pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name)
 def test_signed_sample_passes_with_anchor_only(path, rsa_pki, trust):
     try:
-        signed = sign(path.read_bytes(), rsa_pki.signer("Sampler"), "sealkit-test", new_field_box=(10, 10, 110, 60))
+        signed = sign(
+            path.read_bytes(), rsa_pki.signer("Sampler"), "sealkit-test", new_field_box=(10, 10, 110, 60)
+        )
     except Exception as exc:  # pyHanko cannot sign it: not a verification question
         pytest.skip(f"pyHanko cannot sign {path.name}: {type(exc).__name__}")
     report = verify_pdf(signed, trust=trust)
@@ -103,7 +106,7 @@ def test_signed_encrypted_pdf(rsa_pki, trust):
 
     append_signature_field(writer, SigFieldSpec("s", box=(10, 10, 110, 60)))
     out = io.BytesIO()
-    signers.PdfSigner(signers.PdfSignatureMetadata(field_name="s"), signer=rsa_pki.signer("Sampler")).sign_pdf(
-        writer, output=out
-    )
+    signers.PdfSigner(
+        signers.PdfSignatureMetadata(field_name="s"), signer=rsa_pki.signer("Sampler")
+    ).sign_pdf(writer, output=out)
     assert verify_pdf(out.getvalue(), trust=trust, password="openpassword").passed

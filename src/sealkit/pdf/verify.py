@@ -221,7 +221,8 @@ def _signature_fields(reader: Any) -> Iterator[tuple[str, Any, Any]]:
         partial = field.get("/T")
         name = prefix + str(partial) if partial is not None else prefix.rstrip(".")
         field_type = field.get("/FT", inherited_type)
-        kids = [k for k in (field["/Kids"] if "/Kids" in field else []) if "/T" in k.get_object()]
+        # field["/Kids"], not .get(): in an encrypted PDF .get() returns an undecrypted proxy
+        kids = [k for k in (field["/Kids"] if "/Kids" in field else []) if "/T" in k.get_object()]  # noqa: SIM401
         if kids:
             stack.extend((name + ".", kid, field_type) for kid in reversed(kids))
         elif field_type == "/Sig":
