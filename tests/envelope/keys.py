@@ -48,7 +48,9 @@ class SoftKey(PrivateKeyHandle):
             return self._key.decrypt(ciphertext)
         algorithm = {"sha1": hashes.SHA1, "sha256": hashes.SHA256}[oaep_hash]()
         pad = (
-            padding.OAEP(padding.MGF1(algorithm), algorithm, None) if rsa_padding == "oaep" else padding.PKCS1v15()
+            padding.OAEP(padding.MGF1(algorithm), algorithm, None)
+            if rsa_padding == "oaep"
+            else padding.PKCS1v15()
         )
         try:
             return self._key.decrypt(ciphertext, pad)
@@ -97,7 +99,11 @@ def sm2_certificate(
     )
     signature = issuer_key.sign(tbs.dump())
     return x509.Certificate(
-        {"tbs_certificate": tbs, "signature_algorithm": {"algorithm": "sm2_sm3"}, "signature_value": signature}
+        {
+            "tbs_certificate": tbs,
+            "signature_algorithm": {"algorithm": "sm2_sm3"},
+            "signature_value": signature,
+        }
     )
 
 

@@ -104,7 +104,7 @@ def scan(f: BinaryIO, name: str) -> Layout:
         head = r.header()
     if not head.is_(UNIVERSAL, SET):
         raise DamagedEnvelope(f"{name} is malformed: expected the recipient infos at byte {head.offset}")
-    recipients = _load(cms.RecipientInfos, r.element(head), "recipient infos")
+    recipients = _load_recipients(r.element(head))
     eci = r.expect(UNIVERSAL, SEQUENCE, "EncryptedContentInfo")
     type_head = r.expect(UNIVERSAL, OID, "content type")
     inner = cms.ContentType.load(type_head.raw + r.body(type_head))
@@ -151,6 +151,21 @@ def _load(spec: type[core.Asn1Value], data: bytes, what: str) -> core.Asn1Value:
         return value
     except (ValueError, TypeError, KeyError):
         raise DamagedEnvelope(f"the envelope's {what} are malformed") from None
+
+
+def _load_recipients(data: bytes) -> cms.RecipientInfos:
+    """Parse the recipient infos; parameters of unknown algorithms are left for later (not a recipient)."""
+    try:
+        infos = cms.RecipientInfos.load(data)
+        for info in infos:
+            if info.name == "ktri":
+                ktri = info.chosen
+                ktri["rid"].native  # noqa: B018
+                ktri["encrypted_key"].native  # noqa: B018
+                ktri["key_encryption_algorithm"]["algorithm"].dotted  # noqa: B018
+        return infos
+    except (ValueError, TypeError, KeyError):
+        raise DamagedEnvelope("the envelope's recipient infos are malformed") from None
 
 
 def _info(path: str | os.PathLike[str], layout: Layout) -> EnvelopeInfo:

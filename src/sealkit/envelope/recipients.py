@@ -207,7 +207,12 @@ def _decrypt_key(info: cms.RecipientInfo, key: PrivateKeyHandle, key_size: int) 
         kwargs: dict[str, str] = {}
     else:
         candidates = [encrypted]
-        kwargs = _rsa_options(alg)
+        try:
+            kwargs = _rsa_options(alg)
+        except (ValueError, KeyError, TypeError):
+            raise DamagedEnvelope(
+                f"the RSA-OAEP parameters of {summarize(info).identifier} are malformed"
+            ) from None
     for candidate in candidates:
         try:
             cek = key.decrypt(candidate, **kwargs)
