@@ -121,7 +121,7 @@ def test_keyword_placement_lands_on_the_text_and_at_true_size(
     bbox = subprocess.run(
         ["pdftotext", "-bbox", "-f", "3", "-l", "3", str(contract), "-"], capture_output=True, text=True
     ).stdout
-    line = next(l for l in bbox.splitlines() if SUPPLIER_BLOCK in l)
+    line = next(row for row in bbox.splitlines() if SUPPLIER_BLOCK in row)
     x_min, y_min, x_max, y_max = (float(v) for v in __import__("re").findall(r'"([\d.]+)"', line)[:4])
     page_height = float(PdfReader(contract).pages[2].mediabox.height)
     text_cx, text_cy = (x_min + x_max) / 2, page_height - (y_min + y_max) / 2
