@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sealkit.pki import make_test_pki
 
+from sealkit.pki import make_test_pki
 from tests.helpers.pki_services import PkiServices
 from tests.helpers.pki_signing import blank_pdf
 

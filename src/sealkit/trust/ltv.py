@@ -31,6 +31,7 @@ from pyhanko.sign.validation.errors import SignatureValidationError
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.errors import (
     CRLFetchError,
+    InsufficientRevinfoError,
     OCSPFetchError,
     PathBuildingError,
     PathValidationError,
@@ -170,10 +171,10 @@ def _run(coro, source: object, *contexts: ValidationContext) -> int:  # type: ig
         raise CertificateError(f"{source}: {_line(exc)}") from None
     except PathBuildingError as exc:
         raise VerificationFailed(f"{source}: no trusted chain: {_line(exc)}") from None
+    except InsufficientRevinfoError as exc:
+        # LTV collection is online: missing revocation data means the OCSP/CRL services did not deliver.
+        raise ServiceError(f"no revocation data could be fetched: {_line(exc)}") from None
     except PathValidationError as exc:
-        cause = exc.__cause__ or exc.__context__
-        if isinstance(cause, (OCSPFetchError, CRLFetchError)) or "fetch" in str(exc).lower():
-            raise ServiceError(f"revocation data unavailable: {_line(exc)}") from None
         raise VerificationFailed(f"{source}: {_line(exc)}") from None
     except (SignatureValidationError, SigningError) as exc:
         raise VerificationFailed(f"{source}: {_line(exc)}") from None
