@@ -3,26 +3,28 @@
 A :class:`TestPki` is a root CA in a directory; :meth:`TestPki.issue` makes end-entity certificates for the
 roles sealkit needs (signing, encryption, seal maker, TSA, OCSP). Keys are written as unencrypted PKCS#8 PEM
 (``key.pem``) next to ``cert.pem``: these are *test* identities, never production keys. RSA and P-256
-certificates are built with ``cryptography``; SM2 certificates with :mod:`sealkit.sm2.x509`.
+certificates are all built by :func:`sealkit.sm2.x509.build_certificate` (keys from ``cryptography`` or
+:mod:`sealkit.sm2`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from asn1crypto import pem as asn1_pem
 from asn1crypto import x509 as asn1_x509
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from sealkit import sm2
 from sealkit.atomic import write_atomic
 from sealkit.errors import InvalidInput
+from sealkit.sm2 import x509 as sm2_x509
 
 
 class Role(enum.StrEnum):
@@ -134,88 +136,67 @@ def _issue(
     not_before: dt.datetime,
     not_after: dt.datetime,
 ) -> None:
+    key, key_pem = _generate_key(kind)
+    if issuer is None:
+        issuer_cert, issuer_key = None, key
+    else:
+        issuer_cert = issuer.certificate
+        issuer_key = _load_key(kind, issuer.key_path.read_bytes())
+    usage, eku = _usages(role, kind)
+    extra = []
+    if eku is not None:  # RFC 3161 wants the TSA's extKeyUsage critical; build it here for both roles
+        extra.append({"extn_id": "extended_key_usage", "critical": role is Role.TSA, "extn_value": [eku]})
+    cert = sm2_x509.build_certificate(
+        {
+            "country_name": "CN",
+            "organization_name": subject["organization"],
+            "common_name": subject["common_name"],
+        },
+        key.public_key(),
+        issuer_cert,
+        issuer_key,
+        serial=secrets.randbits(63) | 1 << 62,
+        not_before=not_before,
+        not_after=not_after,
+        is_ca=role is None,
+        key_usage=usage,
+        extra_extensions=extra,
+    )
+    write_atomic(identity.key_path, key_pem, mode=0o600)
+    write_atomic(identity.cert_path, sm2_x509.to_pem(cert))
+
+
+def _generate_key(kind: str) -> tuple[Any, bytes]:
     if kind == "sm2":
-        _issue_sm2(subject, role, identity, issuer, not_before, not_after)
-        return
+        sm2_key = sm2.generate_private_key()
+        return sm2_key, sm2_key.to_pem()
     key: Any = (
         rsa.generate_private_key(65537, 2048) if kind == "rsa" else ec.generate_private_key(ec.SECP256R1())
     )
-    name = _x509_name(subject)
-    if issuer is None:
-        issuer_name, issuer_key, issuer_public = name, key, key.public_key()
-    else:
-        issuer_cert = x509.load_pem_x509_certificate(issuer.cert_path.read_bytes())
-        issuer_key = serialization.load_pem_private_key(issuer.key_path.read_bytes(), None)
-        issuer_name, issuer_public = issuer_cert.subject, issuer_cert.public_key()
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(issuer_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_public), critical=False)
-    )
-    for extension, critical in _extensions(role, kind):
-        builder = builder.add_extension(extension, critical=critical)
-    cert = builder.sign(issuer_key, hashes.SHA256())
-    key_pem = key.private_bytes(
+    pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    write_atomic(identity.key_path, key_pem, mode=0o600)
-    write_atomic(identity.cert_path, cert.public_bytes(serialization.Encoding.PEM))
+    return key, pem
 
 
-def _x509_name(subject: dict[str, str]) -> x509.Name:
-    attributes = [x509.NameAttribute(NameOID.COUNTRY_NAME, "CN")]
-    if "organization" in subject:
-        attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, subject["organization"]))
-    attributes.append(x509.NameAttribute(NameOID.COMMON_NAME, subject["common_name"]))
-    return x509.Name(attributes)
+def _load_key(kind: str, pem: bytes) -> Any:
+    if kind == "sm2":
+        return sm2.load_pem_private_key(pem)
+    return serialization.load_pem_private_key(pem, None)
 
 
-def _extensions(role: Role | None, kind: str) -> list[tuple[x509.ExtensionType, bool]]:
-    usage = dict.fromkeys(
-        (
-            "digital_signature",
-            "content_commitment",
-            "key_encipherment",
-            "data_encipherment",
-            "key_agreement",
-            "key_cert_sign",
-            "crl_sign",
-            "encipher_only",
-            "decipher_only",
-        ),
-        False,
-    )
-    extensions: list[tuple[x509.ExtensionType, bool]] = []
+def _usages(role: Role | None, kind: str) -> tuple[set[str], str | None]:
+    """keyUsage names (asn1crypto's) and the one extKeyUsage, if any, for a role."""
     if role is None:
-        usage.update(key_cert_sign=True, crl_sign=True, digital_signature=True)
-        extensions.append((x509.BasicConstraints(ca=True, path_length=None), True))
-    else:
-        extensions.append((x509.BasicConstraints(ca=False, path_length=None), True))
-        if role is Role.ENCRYPT:
-            usage.update(key_encipherment=kind == "rsa", key_agreement=kind != "rsa", data_encipherment=True)
-        else:
-            usage.update(digital_signature=True, content_commitment=role in (Role.SIGN, Role.SEAL_MAKER))
-        eku = {Role.TSA: ExtendedKeyUsageOID.TIME_STAMPING, Role.OCSP: ExtendedKeyUsageOID.OCSP_SIGNING}.get(
-            role
-        )
-        if eku is not None:
-            extensions.append((x509.ExtendedKeyUsage([eku]), role is Role.TSA))
-    extensions.append((x509.KeyUsage(**usage), True))
-    return extensions
-
-
-def _issue_sm2(
-    subject: dict[str, str],
-    role: Role | None,
-    identity: Identity,
-    issuer: Identity | None,
-    not_before: dt.datetime,
-    not_after: dt.datetime,
-) -> None:
-    raise NotImplementedError("SM2 test PKI: waiting for sealkit.sm2.x509")
+        return {"key_cert_sign", "crl_sign", "digital_signature"}, None
+    if role is Role.ENCRYPT:
+        return (
+            {"key_encipherment", "data_encipherment"}
+            if kind == "rsa"
+            else {"key_agreement", "data_encipherment", "key_encipherment"}
+        ), None
+    if role is Role.TSA:
+        return {"digital_signature"}, "time_stamping"
+    if role is Role.OCSP:
+        return {"digital_signature"}, "ocsp_signing"
+    return {"digital_signature", "non_repudiation"}, None
