@@ -156,7 +156,7 @@ def sign(
         if at_text:
             placement = Placement.at_text(
                 at_text,
-                _numbers(offset, 2, "--offset"),
+                _numbers(offset, 2, "--offset"),  # type: ignore[arg-type]
                 occurrence,  # type: ignore[arg-type]
                 cross_page=pages,
             )
