@@ -26,7 +26,12 @@ from sealkit.seal.images import SealImage, image_size_mm, imprint_from_scan, ren
 from sealkit.seal.lifecycle import REASONS, STATUSES, Revocation, SealRecord, SealRegistry
 from sealkit.seal.make import SealSpec, make_seal, make_ses_signature
 from sealkit.seal.parse import ParsedSeal, ParsedSignature, parse_seal, parse_signature
-from sealkit.seal.revlist import RevocationList, load_revocation_list, make_revocation_list
+from sealkit.seal.revlist import (
+    RevocationList,
+    load_revocation_list,
+    make_revocation_list,
+    write_revocation_list,
+)
 from sealkit.seal.verify import SealVerification, Step, verify_seal, verify_ses_signature
 
 __all__ = [
@@ -65,4 +70,5 @@ __all__ = [
     "usable_seal",
     "verify_seal",
     "verify_ses_signature",
+    "write_revocation_list",
 ]

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 
+from sealkit.atomic import write_atomic
 from sealkit.errors import ConfigError, InvalidInput
 
 DPI = 600
@@ -43,6 +44,10 @@ class SealImage:
     png: bytes
     width_mm: float
     height_mm: float
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the PNG to ``path`` atomically."""
+        write_atomic(path, self.png)
 
 
 def px(mm: float, scale: int = 1) -> int:

@@ -22,12 +22,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from asn1crypto import core
 from asn1crypto import x509 as asn1_x509
 
+from sealkit.atomic import write_atomic
 from sealkit.errors import DecodingError, InvalidSignature, VerificationFailed
 from sealkit.seal.crypto import cert_digest, check_trusted, load_certificate, sign_with, verify_signature
 from sealkit.seal.lifecycle import Revocation
@@ -107,6 +109,16 @@ def make_revocation_list(
         {"tbsList": tbs, "cert": cert.dump(), "signAlgID": algorithm, "signedValue": signature}
     )
     return bytes(result.dump())
+
+
+def write_revocation_list(
+    path: str | os.PathLike[str],
+    entries: Sequence[Revocation],
+    signer: PrivateKeyHandle,
+    cert: asn1_x509.Certificate,
+) -> None:
+    """:func:`make_revocation_list`, written atomically to ``path``."""
+    write_atomic(path, make_revocation_list(entries, signer, cert))
 
 
 def load_revocation_list(

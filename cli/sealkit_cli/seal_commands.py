@@ -1,0 +1,322 @@
+"""``sealkit seal``: electronic seals — issue, list, show, extend, disable/enable, revoke, merge, revocation
+lists, the audit check, and rendering seal images."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from sealkit_cli.common import emit, get_config, json_option
+
+from sealkit.errors import AuditChainBroken, InvalidInput
+from sealkit.seal import (
+    IMAGE_KINDS,
+    REASONS,
+    STATUSES,
+    SealRecord,
+    SealRegistry,
+    load_form,
+    load_revocation_list,
+    render_seal,
+    write_revocation_list,
+)
+from sealkit.ukey import load_certificates, open_key
+
+F = TypeVar("F", bound=Callable[..., Any])
+KINDS = ("official", "contract", "legal-rep", "finance")
+DATE = click.DateTime(["%Y-%m-%d"])
+CST = dt.timezone(dt.timedelta(hours=8))
+
+
+def registry_options(func: F) -> F:
+    func = click.option("--actor", help="Who is acting, for the audit trail (default: the OS user).")(func)
+    func = click.option("--registry", "registry_url", help="Registry URL (sqlite:///… or postgresql://…).")(
+        func
+    )
+    return json_option(func)
+
+
+def open_registry(registry_url: str | None, actor: str | None = None) -> SealRegistry:
+    return SealRegistry(registry_url or get_config().registry_url, actor=actor)
+
+
+def maker_options(func: F) -> F:
+    func = click.option(
+        "--maker-cert", required=True, type=click.Path(dir_okay=False), help="Maker certificate."
+    )(func)
+    return click.option("--maker", "maker_ref", required=True, help="Seal maker's key (file:…, pkcs11:…).")(
+        func
+    )
+
+
+def _one_cert(path: str) -> Any:
+    return load_certificates(path)[0]
+
+
+def _describe(record: SealRecord) -> str:
+    line = (
+        f"{record.es_id}  {record.status:<8}  {record.kind:<9}  {record.name}  "
+        f"valid {record.valid_start.astimezone(CST).date()} .. {record.valid_end.astimezone(CST).date()}"
+        f"  v{record.version}"
+    )
+    if record.revocation:
+        r = record.revocation
+        successor = f", successor {r.successor}" if r.successor else ""
+        line += f"  revoked {r.revoked_at.isoformat()} ({r.reason}{successor})"
+    return line
+
+
+@click.group(name="seal")
+def seal() -> None:
+    """Electronic seals (GB/T 38540): issue, extend, revoke, merge, audit."""
+
+
+@seal.command()
+@click.option(
+    "--form", "form_path", required=True, type=click.Path(dir_okay=False), help="Unit form (附件3)."
+)
+@click.option("--kind", required=True, type=click.Choice(KINDS))
+@click.option("--holder-cert", "holder_certs", multiple=True, required=True, type=click.Path(dir_okay=False))
+@maker_options
+@click.option("--valid-until", required=True, type=DATE, help="Last day of validity (YYYY-MM-DD, UTC+8).")
+@click.option("--valid-from", type=DATE, help="First day of validity (default: today).")
+@click.option(
+    "--image", type=click.Path(dir_okay=False), help="Imprint image (scan or PNG) instead of rendering."
+)
+@registry_options
+def issue(
+    form_path: str,
+    kind: str,
+    holder_certs: tuple[str, ...],
+    maker_ref: str,
+    maker_cert: str,
+    valid_until: dt.datetime,
+    valid_from: dt.datetime | None,
+    image: str | None,
+    registry_url: str | None,
+    actor: str | None,
+    as_json: bool,
+) -> None:
+    """Make, sign and register a seal; prints its ID."""
+    form = load_form(form_path)
+    holders = [_one_cert(p) for p in holder_certs]
+    image_bytes = Path(image).read_bytes() if image else None
+    config = get_config()
+    font = config.section("seal").get("font")
+    with open_key(maker_ref, config=config) as maker, open_registry(registry_url, actor) as registry:
+        record = registry.issue(
+            form,
+            kind,
+            holders,
+            maker,
+            _one_cert(maker_cert),
+            valid_until.date(),
+            valid_from=valid_from.date() if valid_from else None,
+            image=image_bytes,
+            font=font,
+        )
+    emit(record.to_dict(), as_json, record.es_id)
+
+
+def _parse_period(value: str | None) -> dt.timedelta | None:
+    if value is None:
+        return None
+    match = re.fullmatch(r"(\d+)([dw]?)", value.strip())
+    if not match:
+        raise InvalidInput(f"--expiring {value!r}: use a number of days such as 30d or 4w")
+    days = int(match.group(1)) * (7 if match.group(2) == "w" else 1)
+    return dt.timedelta(days=days)
+
+
+@seal.command(name="list")
+@click.option("--unit", help="Only this unit's seals (USCC).")
+@click.option("--expiring", help="Only seals whose validity ends within this period (30d, 4w).")
+@click.option("--status", type=click.Choice(STATUSES))
+@registry_options
+def list_(
+    unit: str | None,
+    expiring: str | None,
+    status: str | None,
+    registry_url: str | None,
+    actor: str | None,
+    as_json: bool,
+) -> None:
+    """List seals."""
+    period = _parse_period(expiring)
+    with open_registry(registry_url, actor) as registry:
+        records = registry.list_seals(unit=unit, status=status, expiring_within=period)
+    emit(
+        {"seals": [r.to_dict() for r in records]},
+        as_json,
+        "\n".join(_describe(r) for r in records) or "no seals",
+    )
+
+
+@seal.command()
+@click.argument("seal_id")
+@registry_options
+def show(seal_id: str, registry_url: str | None, actor: str | None, as_json: bool) -> None:
+    """Show one seal and its versions."""
+    with open_registry(registry_url, actor) as registry:
+        record = registry.get(seal_id)
+        versions = registry.versions(seal_id)
+    data = record.to_dict()
+    data["versions"] = [{"version": v, "created_at": t.isoformat(), "size": len(d)} for v, t, d in versions]
+    emit(data, as_json, _describe(record) + f"\nunit {record.unit_uscc}, {len(versions)} SESeal version(s)")
+
+
+@seal.command()
+@click.argument("seal_id")
+@click.option("--until", required=True, type=DATE, help="New last day of validity (YYYY-MM-DD).")
+@maker_options
+@registry_options
+def extend(
+    seal_id: str,
+    until: dt.datetime,
+    maker_ref: str,
+    maker_cert: str,
+    registry_url: str | None,
+    actor: str | None,
+    as_json: bool,
+) -> None:
+    """Extend a seal's validity with a new SESeal version signed by the maker."""
+    with open_key(maker_ref, config=get_config()) as maker, open_registry(registry_url, actor) as registry:
+        record = registry.extend(seal_id, until.date(), maker, _one_cert(maker_cert))
+    emit(record.to_dict(), as_json, _describe(record))
+
+
+def _set_enabled(
+    seal_id: str, enabled: bool, registry_url: str | None, actor: str | None, as_json: bool
+) -> None:
+    with open_registry(registry_url, actor) as registry:
+        record = registry.set_enabled(seal_id, enabled)
+    emit(record.to_dict(), as_json, _describe(record))
+
+
+@seal.command()
+@click.argument("seal_id")
+@registry_options
+def disable(seal_id: str, registry_url: str | None, actor: str | None, as_json: bool) -> None:
+    """Disable a seal (it can be enabled again)."""
+    _set_enabled(seal_id, False, registry_url, actor, as_json)
+
+
+@seal.command()
+@click.argument("seal_id")
+@registry_options
+def enable(seal_id: str, registry_url: str | None, actor: str | None, as_json: bool) -> None:
+    """Enable a disabled seal."""
+    _set_enabled(seal_id, True, registry_url, actor, as_json)
+
+
+@seal.command()
+@click.argument("seal_id")
+@click.option("--reason", required=True, type=click.Choice(REASONS))
+@click.option("--successor", help="USCC of the successor unit.")
+@click.option("--note", help="Free text for the record.")
+@registry_options
+def revoke(
+    seal_id: str,
+    reason: str,
+    successor: str | None,
+    note: str | None,
+    registry_url: str | None,
+    actor: str | None,
+    as_json: bool,
+) -> None:
+    """Revoke a seal for good."""
+    with open_registry(registry_url, actor) as registry:
+        record = registry.revoke(seal_id, reason, successor=successor, note=note)
+    emit(record.to_dict(), as_json, _describe(record))
+
+
+@seal.command()
+@click.option("--units", required=True, help="Comma-separated USCCs of the merged units.")
+@click.option("--into", "into", required=True, help="USCC of the unit they merge into.")
+@click.option("--note", help="Free text for the record.")
+@registry_options
+def merge(
+    units: str, into: str, note: str | None, registry_url: str | None, actor: str | None, as_json: bool
+) -> None:
+    """Revoke every seal of the merged units (reason merged, successor INTO) in one transaction."""
+    codes = [u.strip() for u in units.split(",") if u.strip()]
+    if not codes:
+        raise InvalidInput("--units names no unit")
+    with open_registry(registry_url, actor) as registry:
+        revoked = registry.merge(codes, into, note=note)
+    emit(
+        {"revoked": revoked, "successor": into},
+        as_json,
+        f"revoked {len(revoked)} seal(s): {', '.join(revoked)}",
+    )
+
+
+@seal.command(name="export-revocations")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Revocation list (DER).")
+@maker_options
+@registry_options
+def export_revocations(
+    output: str, maker_ref: str, maker_cert: str, registry_url: str | None, actor: str | None, as_json: bool
+) -> None:
+    """Write the registry's own revocations as a list signed by the seal authority."""
+    with open_registry(registry_url, actor) as registry:
+        entries = registry.revocations(source="local")
+    with open_key(maker_ref, config=get_config()) as maker:
+        write_revocation_list(output, entries, maker, _one_cert(maker_cert))
+    emit(
+        {"output": output, "entries": len(entries)},
+        as_json,
+        f"wrote {len(entries)} revocation(s) to {output}",
+    )
+
+
+@seal.command(name="import-revocations")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@click.option("--trust", "trust_paths", multiple=True, required=True, type=click.Path(dir_okay=False))
+@registry_options
+def import_revocations(
+    file: str, trust_paths: tuple[str, ...], registry_url: str | None, actor: str | None, as_json: bool
+) -> None:
+    """Verify a revocation list against --trust, then record its revocations."""
+    trust = [c for p in trust_paths for c in load_certificates(p)]
+    revlist = load_revocation_list(Path(file).read_bytes(), trust)
+    with open_registry(registry_url, actor) as registry:
+        added = registry.import_revocations(revlist.entries, revlist.source)
+    data = {"entries": len(revlist.entries), "added": added, "issued_at": revlist.issued_at.isoformat()}
+    emit(data, as_json, f"verified {len(revlist.entries)} revocation(s), {added} new")
+
+
+@seal.command(name="audit")
+@click.option(
+    "--verify", "verify", is_flag=True, required=True, help="Check the audit hash chain and the rows."
+)
+@registry_options
+def audit_(verify: bool, registry_url: str | None, actor: str | None, as_json: bool) -> None:
+    """Check the registry against its audit chain; prints the head hash to keep elsewhere."""
+    with open_registry(registry_url, actor) as registry:
+        report = registry.audit_verify()
+    if not report.ok:
+        if as_json:
+            emit(report.to_dict(), True, "")
+        raise AuditChainBroken(f"audit check failed: {'; '.join(report.problems)}")
+    emit(report.to_dict(), as_json, f"audit chain OK: {report.entries} entries, head {report.head}")
+
+
+@seal.command()
+@click.option("--kind", required=True, type=click.Choice(IMAGE_KINDS))
+@click.option("--name", required=True, help="Unit name (a person's name for legal-rep).")
+@click.option("--serial", help="Serial number on the lower arc (round seals).")
+@click.option("--shape", type=click.Choice(["square", "round"]), help="Finance seal shape (default square).")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
+@json_option
+def image(kind: str, name: str, serial: str | None, shape: str | None, output: str, as_json: bool) -> None:
+    """Render a seal imprint (PNG, 600 dpi, transparent background)."""
+    font = get_config().section("seal").get("font")
+    rendered = render_seal(kind, name, serial=serial, shape=shape, font=font)
+    rendered.save(output)
+    data = {"output": output, "width_mm": rendered.width_mm, "height_mm": rendered.height_mm}
+    emit(data, as_json, f"wrote {output} ({rendered.width_mm:g} x {rendered.height_mm:g} mm)")
