@@ -1,0 +1,54 @@
+"""``sealkit demo``: run the whole contract flow on software keys and SQLite, then say where everything is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from sealkit_cli.common import emit, json_option
+
+
+@click.command()
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("sealkit-demo"),
+    show_default=True,
+    help="Where to put the demo's keys, registry, contract and bid.",
+)
+@json_option
+def demo(directory: Path, as_json: bool) -> None:
+    """Run the whole flow: test CAs, a contract seal issued into the registry, a contract prepared, signed
+    by the supplier and sealed by the purchaser, verified and filed, and a bid encrypted and opened."""
+    from sealkit.demo import run_demo
+
+    log = (lambda _line: None) if as_json else (lambda line: click.echo(f"  {line}"))
+    if not as_json:
+        click.echo(f"sealkit demo → {directory.resolve()}")
+    result = run_demo(directory, log=log)
+
+    def human() -> None:
+        click.echo("")
+        for sig in result.signatures:
+            seal = sig.get("seal") or {}
+            seal_text = f", seal {seal['seal']['name']} ok" if seal.get("ok") and seal.get("seal") else ""
+            click.echo(
+                f"  ✓ {sig['field']}: {sig['indication']}{seal_text}"
+                if sig["indication"] == "TOTAL-PASSED"
+                else f"  ✗ {sig['field']}: {sig['indication']}"
+            )
+        click.echo(f"  verification: {result.indication}; bid opened intact: {result.bid_roundtrip}")
+        click.echo("")
+        width = max(len(name) for name in result.files)
+        for name, path in result.files.items():
+            click.echo(f"  {name:<{width}}  {path}")
+        click.echo("")
+        click.echo(
+            f"  try: sealkit verify {result.files['signed']} --trust {result.files['sm2_root']} "
+            f"--trust {result.files['rsa_root']}"
+        )
+
+    emit(result.to_dict(), as_json, human)
+    if result.indication != "TOTAL-PASSED" or not result.bid_roundtrip:
+        raise SystemExit(1)

@@ -1,0 +1,243 @@
+"""``sealkit demo``: the whole procurement flow on software keys and a SQLite registry, in seconds.
+
+It plays every party with test identities it makes itself (never use them for real documents):
+
+1. test CAs: an SM2 one (the purchaser's budget-system UKey, the seal authority, bid encryption) and an RSA
+   one (the supplier's trading-centre UKey);
+2. the seal authority issues the purchaser's contract seal (合同专用章) from its unit form into the registry;
+3. a three-page 政府采购合同 is generated and both parties' signature fields are prepared, in signing order;
+4. the supplier signs (RSA, its official seal image and a cross-page seal 骑缝章), then the purchaser
+   seals (SM2, the registry's seal, whose GB/T 38540 SESeal travels inside the signature);
+5. the contract is verified (signatures, coverage, modifications, chains, seal status at signing time) and
+   filed (备案);
+6. a bid is signed and encrypted to the bidder's SM2 encryption certificate and opened again (开标).
+
+Everything goes to one directory, which the result lists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sealkit.pki import Role, TestPki, make_test_pki
+
+PURCHASER_FORM: dict[str, Any] = {
+    "unit": {
+        "name": "济南市示范中学",
+        "code": "JN-0042",
+        "competent_department": "济南市教育局",
+        "region_code": "370102",
+        "full_name": "济南市示范中学",
+        "address": "山东省济南市历下区示范路8号",
+        "uscc": "12370102MB0000042B",
+        "nature": "事业单位",
+        "fund_office": "财务科",
+        "industry": "教育",
+        "is_research_institute": False,
+        "is_university": False,
+        "is_hospital": False,
+        "postcode": "250014",
+        "email": "office@example.edu.cn",
+        "legal_representative": "王建国",
+    },
+    "filler": {"name": "刘芳", "phone": "13805310042"},
+    "contacts": {
+        "contact": {"name": "刘芳", "landline": "0531-86660042", "mobile": "13805310042"},
+        "handler": {"name": "赵磊", "mobile": "13905310043"},
+        "principal": {"name": "王建国", "mobile": "13705310044"},
+    },
+    "seals": {"ukey": "new"},
+}
+SUPPLIER_NAME = "山东齐鲁示范科技有限公司"
+
+
+@dataclass
+class DemoResult:
+    """Where the demo put everything, and what verification said."""
+
+    directory: Path
+    files: dict[str, Path] = field(default_factory=dict)
+    seal_id: str = ""
+    indication: str = ""
+    signatures: list[dict[str, Any]] = field(default_factory=list)
+    bid_roundtrip: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "directory": str(self.directory),
+            "files": {name: str(path) for name, path in self.files.items()},
+            "seal_id": self.seal_id,
+            "indication": self.indication,
+            "signatures": self.signatures,
+            "bid_roundtrip": self.bid_roundtrip,
+        }
+
+
+def run_demo(directory: str | Path, *, log: Callable[[str], None] = lambda _line: None) -> DemoResult:
+    """Run the whole flow into ``directory`` (created if needed); ``log`` receives one line per step."""
+    from sealkit.pdf import FieldSpec, Placement, prepare_fields, write_sample_contract
+    from sealkit.pdf.sample_contract import PURCHASER_BLOCK, SUPPLIER_BLOCK
+    from sealkit.seal import SealRegistry, form_from_dict
+
+    out = Path(directory).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    result = DemoResult(out)
+
+    log("1/6 test CAs and identities (SM2 for the purchaser and the seal authority, RSA for the supplier)")
+    sm2_pki = make_test_pki(out / "pki" / "sm2", "sm2", name="sealkit Demo SM2 Root CA")
+    rsa_pki = make_test_pki(out / "pki" / "rsa", "rsa", name="sealkit Demo RSA Root CA")
+    supplier = rsa_pki.issue("supplier", Role.SIGN, organization=SUPPLIER_NAME)
+    purchaser = sm2_pki.issue("purchaser", Role.SIGN, organization=PURCHASER_FORM["unit"]["name"])
+    authority = sm2_pki.issue("seal-authority", Role.SEAL_MAKER, organization="sealkit 演示印章制作单位")
+    bidder_enc = sm2_pki.issue("bidder-encryption", Role.ENCRYPT, organization=SUPPLIER_NAME)
+    bidder_sign = sm2_pki.issue("bidder-signing", Role.SIGN, organization=SUPPLIER_NAME)
+    anchors = [sm2_pki.root.certificate, rsa_pki.root.certificate]
+    result.files.update(sm2_root=sm2_pki.root.cert_path, rsa_root=rsa_pki.root.cert_path)
+
+    log("2/6 the seal authority issues the purchaser's contract seal into the registry")
+    registry_path = out / "registry.sqlite3"
+    with SealRegistry(f"sqlite:///{registry_path}", actor="sealkit-demo") as registry:
+        form = form_from_dict(PURCHASER_FORM)
+        with _open(authority.keyref) as maker:
+            seal = registry.issue(
+                form,
+                "contract",
+                [purchaser.certificate],
+                maker,
+                authority.certificate,
+                valid_until=dt.date.today() + dt.timedelta(days=365),
+            )
+        result.seal_id = seal.es_id
+        result.files["registry"] = registry_path
+
+        log("3/6 a three-page procurement contract, both parties' fields prepared in signing order")
+        contract = write_sample_contract(
+            out / "contract.pdf", pages=3, purchaser=form.name, supplier=SUPPLIER_NAME
+        )
+        prepared = out / "contract.prepared.pdf"
+        prepare_fields(
+            contract,
+            prepared,
+            [
+                FieldSpec("供应商", Placement.at_text(SUPPLIER_BLOCK, offset_mm=(20, 0))),
+                FieldSpec("采购人", Placement.at_text(PURCHASER_BLOCK, offset_mm=(20, 0))),
+            ],
+            order=["供应商", "采购人"],
+        )
+        result.files.update(contract=contract, prepared=prepared)
+
+        log("4/6 the supplier signs (RSA), then the purchaser seals with its contract seal (SM2)")
+        supplier_signed = out / "contract.supplier-signed.pdf"
+        _sign_supplier(prepared, supplier_signed, supplier.keyref, supplier.cert_path, rsa_pki)
+        sealed = out / "contract.signed.pdf"
+        _seal_purchaser(
+            supplier_signed, sealed, purchaser.keyref, purchaser.certificate, registry, seal.es_id, sm2_pki
+        )
+        result.files.update(supplier_signed=supplier_signed, signed=sealed)
+
+        log("5/6 verification and filing (备案)")
+        _verify_and_file(sealed, anchors, registry, sm2_pki, result)
+
+    log("6/6 a bid signed and encrypted to the bidder's SM2 certificate, then opened")
+    _bid_roundtrip(out, bidder_enc, bidder_sign, sm2_pki, result)
+    return result
+
+
+# --- steps ---
+
+
+def _open(keyref: str) -> Any:
+    from sealkit.ukey import open_key
+
+    return open_key(keyref)
+
+
+def _sign_supplier(src: Path, dest: Path, keyref: str, cert_path: Path, pki: TestPki) -> None:
+    from sealkit.pdf import Placement, SealAppearance, sign_pdf
+    from sealkit.seal import render_seal
+
+    imprint = render_seal("official", SUPPLIER_NAME, serial="3701020012345")
+    with _open(keyref) as key:
+        sign_pdf(
+            src,
+            dest,
+            key,
+            cert=cert_path,
+            chain=[pki.root.cert_path],
+            field="供应商",
+            appearance=SealAppearance(imprint.png, imprint.width_mm, imprint.height_mm),
+            placement=Placement(cross_page=True),  # 骑缝章: only the first signature may add page strips
+            reason="供应商签署",
+            location="济南",
+        )
+
+
+def _seal_purchaser(
+    src: Path, dest: Path, keyref: str, cert: Any, registry: Any, seal_id: str, pki: TestPki
+) -> None:
+    from sealkit.pdf import SealAppearance, sign_pdf
+    from sealkit.seal import seal_signed_attribute, usable_seal
+
+    seal = usable_seal(registry, seal_id, cert)
+    with _open(keyref) as key:
+        sign_pdf(
+            src,
+            dest,
+            key,
+            cert=cert,
+            chain=[pki.root.cert_path],
+            field="采购人",
+            appearance=SealAppearance(seal.image_png, seal.width_mm, seal.height_mm),
+            reason="采购人盖章",
+            location="济南",
+            extra_signed_attributes=[seal_signed_attribute(seal.seseal_der)],
+        )
+
+
+def _verify_and_file(path: Path, anchors: list[Any], registry: Any, pki: TestPki, result: DemoResult) -> None:
+    import json
+
+    from sealkit.atomic import write_atomic
+    from sealkit.pdf import filing_record, verify_pdf
+    from sealkit.seal import check_seal_in_signature
+
+    checker = functools.partial(check_seal_in_signature, trust=[pki.root.certificate], revocations=registry)
+    report = verify_pdf(path, trust=anchors, seal_checker=checker)
+    result.indication = str(report.indication)
+    result.signatures = [
+        {"field": s["field"], "signer": s["signer"], "indication": s["indication"], "seal": s["seal"]}
+        for s in report.to_dict()["signatures"]
+    ]
+    if report.passed:
+        data = path.read_bytes()
+        record = filing_record(data, path.name, report)
+        record_path = path.with_name(path.stem + ".filing.json")
+        write_atomic(record_path, json.dumps(record, ensure_ascii=False, indent=2).encode())
+        result.files["filing_record"] = record_path
+
+
+def _bid_roundtrip(out: Path, enc: Any, signer: Any, pki: TestPki, result: DemoResult) -> None:
+    from sealkit.envelope import decrypt_file, encrypt_file
+
+    bid = out / "bid.txt"
+    bid.write_text("投标响应文件：报价人民币壹拾贰万叁仟元整（¥123,000.00）。\n" * 200, encoding="utf-8")
+    sealed = out / "bid.p7m"
+    opened = out / "bid.opened.txt"
+    with _open(signer.keyref) as sign_key:
+        encrypt_file(
+            bid,
+            sealed,
+            [enc.certificate],
+            signer=sign_key,
+            signer_cert=signer.certificate,
+            content_cipher="sm4-cbc",
+        )
+    with _open(enc.keyref) as dec_key:
+        decrypt_file(sealed, opened, dec_key, trust=[pki.root.certificate])
+    result.bid_roundtrip = opened.read_bytes() == bid.read_bytes()
+    result.files.update(bid=bid, bid_envelope=sealed, bid_opened=opened)
