@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from asn1crypto import core
+from asn1crypto import core, parser
 
 from sealkit.errors import DecodingError
 from sealkit.seal.asn1 import CERT_LIST_CERTS, CERT_LIST_DIGESTS
@@ -65,6 +65,17 @@ class ParsedSignature:
     der: bytes
 
 
+@dataclass
+class _Tagged:
+    """A child with a non-universal tag, as :func:`asn1crypto.parser.parse` splits it."""
+
+    class_: int
+    method: int
+    tag: int
+    header: bytes
+    contents: bytes
+
+
 def _load_seq(data: bytes, what: str) -> core.Sequence:
     try:
         value = core.Sequence.load(bytes(data))
@@ -76,9 +87,15 @@ def _load_seq(data: bytes, what: str) -> core.Sequence:
     return value
 
 
-def _items(seq: core.Sequence, what: str, minimum: int) -> list[Any]:
+def _items(seq: core.Asn1Value, what: str, minimum: int) -> list[Any]:
+    """The children of a SEQUENCE: universal ones as their asn1crypto class, tagged ones as :class:`_Tagged`."""
+    contents, items, pos = seq.contents or b"", [], 0
     try:
-        items = [seq[i] for i in range(len(seq))]
+        while pos < len(contents):
+            size = parser.peek(contents[pos:])
+            chunk = contents[pos : pos + size]
+            items.append(core.load(chunk) if chunk[0] >> 6 == 0 else _Tagged(*parser.parse(chunk)[:5]))
+            pos += size
     except (ValueError, TypeError) as exc:
         raise DecodingError(f"{what}: {exc}") from None
     if len(items) < minimum:
@@ -264,10 +281,12 @@ def parse_signature(data: bytes) -> ParsedSignature:
 
 def _timestamp(value: Any) -> bytes:
     """``[0] EXPLICIT BIT STRING`` as specified, or an untagged BIT/OCTET STRING."""
-    if value.class_ == 2 and value.tag == 0:  # context-specific [0]
+    if isinstance(value, _Tagged):
+        if (value.class_, value.tag) != (2, 0):
+            raise DecodingError(f"timeStamp has an unexpected tag [{value.tag}]")
         if value.method == 1:  # constructed: EXPLICIT, unwrap
             return _bits(core.load(value.contents), "timeStamp")
-        return bytes(value.contents)
+        return value.contents
     return _bits(value, "timeStamp")
 
 
