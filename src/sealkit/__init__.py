@@ -8,7 +8,9 @@ The public API lives in this package and its documented subpackages:
 - :mod:`sealkit.seal` — GB/T 38540 electronic seals and their lifecycle registry;
 - :mod:`sealkit.envelope` — CMS digital envelopes for bid files.
 
-Subpackages are imported lazily so that ``import sealkit`` stays cheap.
+Subpackages are imported lazily so that ``import sealkit`` stays cheap; the SM2/SM3/SM4 and GM/T 0010 OIDs are
+registered with asn1crypto here, once, so that every entry point (including deep imports such as
+``sealkit.pdf.verify``) parses national-algorithm structures.
 """
 
 from __future__ import annotations
@@ -19,8 +21,11 @@ from typing import TYPE_CHECKING, Any
 from sealkit import errors
 from sealkit.config import Config, load_config
 from sealkit.errors import SealkitError
+from sealkit.sm2 import oids as _sm_oids
 
 __version__ = "0.1.0"
+
+_sm_oids.register()
 
 __all__ = ["Config", "SealkitError", "__version__", "errors", "load_config"]
 
