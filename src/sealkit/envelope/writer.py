@@ -147,9 +147,8 @@ def _write(
     params = new_parameters(cipher)
     cek = os.urandom(cipher.key_size)
     use_ski = recipient_id == "ski"
-    infos = cms.RecipientInfos(
-        [wrap_key(c, cek, use_ski=use_ski, rsa_padding=rsa_padding) for c in recipients]
-    )
+    wrapped = [wrap_key(c, cek, use_ski=use_ski, rsa_padding=rsa_padding) for c in recipients]
+    infos = cms.RecipientInfos.load(cms.RecipientInfos(wrapped).dump())  # DER sorts a SET OF: keep that order
     prefix, suffix = (wrapper.prefix, wrapper.suffix) if wrapper else (b"", b"")
     plain_length = len(prefix) + size + len(suffix)
     ct_length = params.ciphertext_length(plain_length)
