@@ -13,7 +13,7 @@ from typing import Any
 
 from asn1crypto import keys as asn1_keys
 
-from sealkit.errors import DamagedEnvelope, InvalidKey, InvalidSignature
+from sealkit.errors import DamagedEnvelope, InvalidInput, InvalidKey, InvalidSignature
 from sealkit.sm2 import curve, serialization
 from sealkit.sm2.backend import Backend, get_backend
 from sealkit.sm2.curve import Point
@@ -208,7 +208,7 @@ class SM2PrivateKey:
     def sign_digest(self, e: bytes) -> bytes:
         """Sign an already computed e = SM3(Z || M) (32 bytes); returns DER ``SEQUENCE{r, s}``."""
         if len(e) != _DIGEST_SIZE:
-            raise InvalidKey("the SM2 digest e must be 32 bytes")
+            raise InvalidInput("the SM2 digest e must be 32 bytes")
         return self._backend.sign_digest(self._state, bytes(e))
 
     def _sign_digest_with_k(self, e: bytes, k: int) -> bytes:
