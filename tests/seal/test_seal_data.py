@@ -10,6 +10,7 @@ from sealkit.errors import DecodingError
 from sealkit.pki import make_test_pki
 from sealkit.seal import (
     SealSpec,
+    asn1,
     make_seal,
     make_ses_signature,
     parse_seal,
@@ -17,7 +18,6 @@ from sealkit.seal import (
     verify_seal,
     verify_ses_signature,
 )
-from sealkit.seal import asn1
 from sealkit.seal.crypto import normalise_sm2_signature, sign_with
 from sealkit.ukey import open_key
 

@@ -150,6 +150,8 @@ def check_seal_in_signature(
     except (ValueError, TypeError, IndexError, DecodingError) as exc:
         return {**report, "ok": False, "failed_step": "format", "reason": f"seal attribute unreadable: {exc}"}
     report.update(result.to_dict())
+    if result.seal is not None:
+        report["es_id"] = result.seal.es_id
     if not result.ok:
         report["reason"] = result.reason
         return report

@@ -88,7 +88,7 @@ def _load_seq(data: bytes, what: str) -> core.Sequence:
 
 
 def _items(seq: core.Asn1Value, what: str, minimum: int) -> list[Any]:
-    """The children of a SEQUENCE: universal ones as their asn1crypto class, tagged ones as :class:`_Tagged`."""
+    """The children of a SEQUENCE: universal ones as asn1crypto values, tagged ones as :class:`_Tagged`."""
     contents, items, pos = seq.contents or b"", [], 0
     try:
         while pos < len(contents):
