@@ -105,3 +105,29 @@ def test_missing_libcrypto_falls_back() -> None:
 
     assert _openssl.load("/nonexistent/libcrypto.so.3") is None
     assert "python" in sm2.available_backends()
+
+
+def test_forced_openssl_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(backend_mod, "_cache", {"openssl": None})
+    monkeypatch.setenv(backend_mod.ENV_VAR, "openssl")
+    with pytest.raises(UnsupportedAlgorithm):
+        sm2.generate_private_key()
+    monkeypatch.delenv(backend_mod.ENV_VAR)
+    assert sm2.generate_private_key().backend_name == "python"
+
+
+def test_threads_share_a_key(backend: str) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    key = sm2.generate_private_key(backend=backend)
+    pub = key.public_key()
+
+    def work(i: int) -> bool:
+        msg = f"message {i}".encode()
+        for _ in range(20):
+            pub.verify(key.sign(msg), msg)
+            assert key.decrypt(pub.encrypt(msg)) == msg
+        return True
+
+    with ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(work, range(8)))
