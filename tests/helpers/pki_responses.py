@@ -19,6 +19,8 @@ from sealkit.ukey import KeyKind, PrivateKeyHandle, SignOptions, open_key
 
 #: Test TSA policy OID (an arbitrary arc under 1.3.6.1.4.1, never a real policy).
 TSA_POLICY = "1.3.6.1.4.1.55555.1.1"
+#: id-ct-TSTInfo, by OID: asn1crypto's name map may be frozen by an earlier OID registration.
+TST_INFO = "1.2.840.113549.1.9.16.1.4"
 
 
 @dataclass
@@ -98,7 +100,7 @@ def timestamp_token(
     )
     signed_attrs = cms.CMSAttributes(
         [
-            _attribute("content_type", cms.ContentType("tst_info")),
+            _attribute("content_type", cms.ContentType(TST_INFO)),
             _attribute("signing_time", cms.Time({"utc_time": core.UTCTime(gen_time)})),
             _attribute("signing_certificate_v2", tsp.SigningCertificateV2({"certs": [cert_id]})),
             _attribute("message_digest", core.OctetString(tsa.hash(tst_der))),
@@ -121,7 +123,7 @@ def timestamp_token(
         {
             "version": "v3",
             "digest_algorithms": [digest_algorithm],
-            "encap_content_info": {"content_type": "tst_info", "content": cms.ParsableOctetString(tst_der)},
+            "encap_content_info": {"content_type": TST_INFO, "content": cms.ParsableOctetString(tst_der)},
             "certificates": [tsa.cert, *(chain or [])],
             "signer_infos": [signer_info],
         }
