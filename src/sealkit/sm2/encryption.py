@@ -63,30 +63,30 @@ class SM2Ciphertext:
     c3: bytes
     c2: bytes
 
-    def encode(self, fmt: CiphertextFormat = CiphertextFormat.DER) -> bytes:
-        """Serialise in ``fmt``."""
+    def encode(self, format: CiphertextFormat = CiphertextFormat.DER) -> bytes:
+        """Serialise in ``format``."""
         x, y = self.c1
-        if fmt is CiphertextFormat.DER:
+        if format is CiphertextFormat.DER:
             return _SM2CipherDer({"x": x, "y": y, "hash": self.c3, "ciphertext": self.c2}).dump()
         c1 = curve.scalar_to_bytes(x) + curve.scalar_to_bytes(y)
-        if fmt in (CiphertextFormat.C1C3C2, CiphertextFormat.C1C2C3):
+        if format in (CiphertextFormat.C1C3C2, CiphertextFormat.C1C2C3):
             c1 = b"\x04" + c1
-        if fmt in (CiphertextFormat.C1C3C2, CiphertextFormat.C1C3C2_NO_PREFIX):
+        if format in (CiphertextFormat.C1C3C2, CiphertextFormat.C1C3C2_NO_PREFIX):
             return c1 + self.c3 + self.c2
         return c1 + self.c2 + self.c3
 
     @classmethod
-    def decode(cls, data: bytes, fmt: CiphertextFormat = CiphertextFormat.DER) -> SM2Ciphertext:
-        """Parse ``data`` in exactly the format ``fmt``; raise :class:`DamagedEnvelope` on any problem."""
+    def decode(cls, data: bytes, format: CiphertextFormat = CiphertextFormat.DER) -> SM2Ciphertext:
+        """Parse ``data`` in exactly the format ``format``; raise :class:`DamagedEnvelope` on any problem."""
         try:
-            return cls._decode(bytes(data), CiphertextFormat(fmt))
+            return cls._decode(bytes(data), CiphertextFormat(format))
         except (ValueError, TypeError, InvalidKey):
             raise DamagedEnvelope(_FAILED) from None
 
     @classmethod
-    def _decode(cls, data: bytes, fmt: CiphertextFormat) -> SM2Ciphertext:
+    def _decode(cls, data: bytes, format: CiphertextFormat) -> SM2Ciphertext:
         h = 32
-        if fmt is CiphertextFormat.DER:
+        if format is CiphertextFormat.DER:
             parsed = _SM2CipherDer.load(data, strict=True)
             if parsed.dump(force=True) != data:  # reject BER and non-minimal encodings
                 raise ValueError("not DER")
@@ -95,7 +95,7 @@ class SM2Ciphertext:
             if len(c3) != h:
                 raise ValueError("bad C3")
             return cls(curve.check_point(x, y), c3, c2)
-        prefixed = fmt in (CiphertextFormat.C1C3C2, CiphertextFormat.C1C2C3)
+        prefixed = format in (CiphertextFormat.C1C3C2, CiphertextFormat.C1C2C3)
         if prefixed:
             if not data or data[0] != 4:
                 raise ValueError("missing 04")
@@ -105,7 +105,7 @@ class SM2Ciphertext:
         x = int.from_bytes(data[: curve.SIZE], "big")
         y = int.from_bytes(data[curve.SIZE : 2 * curve.SIZE], "big")
         rest = data[2 * curve.SIZE :]
-        if fmt in (CiphertextFormat.C1C3C2, CiphertextFormat.C1C3C2_NO_PREFIX):
+        if format in (CiphertextFormat.C1C3C2, CiphertextFormat.C1C3C2_NO_PREFIX):
             c3, c2 = rest[:h], rest[h:]
         else:
             c2, c3 = rest[:-h], rest[-h:]
@@ -177,7 +177,7 @@ def _finish(ct: SM2Ciphertext, x2: bytes, y2: bytes) -> bytes | None:
 def decrypt_with_shared_point(
     ciphertext: bytes,
     shared_point_fn: Callable[[bytes], bytes],
-    fmt: CiphertextFormat = CiphertextFormat.DER,
+    format: CiphertextFormat = CiphertextFormat.DER,
 ) -> bytes:
     """Finish an SM2 decryption given a function computing d·C1.
 
@@ -185,7 +185,7 @@ def decrypt_with_shared_point(
     checked to be on the curve) and returns d·C1 as ``x2 || y2`` (64 bytes) or ``04 || x2 || y2`` (65 bytes).
     Raises :class:`DamagedEnvelope` on any failure.
     """
-    ct = SM2Ciphertext.decode(ciphertext, fmt)
+    ct = SM2Ciphertext.decode(ciphertext, format)
     shared = bytes(shared_point_fn(curve.encode_point(ct.c1)))
     if len(shared) == 2 * curve.SIZE + 1 and shared[0] == 4:
         shared = shared[1:]
@@ -200,7 +200,7 @@ def decrypt_with_shared_point(
 def decrypt_with_shared_x(
     ciphertext: bytes,
     shared_x_fn: Callable[[bytes], bytes],
-    fmt: CiphertextFormat = CiphertextFormat.DER,
+    format: CiphertextFormat = CiphertextFormat.DER,
 ) -> bytes:
     """Finish an SM2 decryption when only x2 = (d·C1).x is available (PKCS#11 ``CKM_ECDH1_DERIVE`` with
     ``CKD_NULL`` on a token without SM2, e.g. SoftHSM).
@@ -210,7 +210,7 @@ def decrypt_with_shared_x(
     ±y2, the one for which C3 matches is used. Both candidates are always tried, and C3 is compared in
     constant time. Raises :class:`DamagedEnvelope` on any failure.
     """
-    ct = SM2Ciphertext.decode(ciphertext, fmt)
+    ct = SM2Ciphertext.decode(ciphertext, format)
     x2_raw = bytes(shared_x_fn(curve.encode_point(ct.c1)))
     if len(x2_raw) != curve.SIZE:
         raise DamagedEnvelope(_FAILED)

@@ -155,15 +155,15 @@ class SM2PublicKey:
 
     # --- encryption ----------
 
-    def encrypt(self, data: bytes, fmt: CiphertextFormat = CiphertextFormat.DER) -> bytes:
+    def encrypt(self, data: bytes, format: CiphertextFormat = CiphertextFormat.DER) -> bytes:
         """SM2-encrypt ``data`` to this key; GM/T 0009 DER by default (``openssl pkeyutl -encrypt``)."""
         ct = encrypt_with(self._backend.multiply_base, self._backend.multiply, self._point, data)
-        return ct.encode(fmt)
+        return ct.encode(format)
 
-    def _encrypt_with_k(self, data: bytes, k: int, fmt: CiphertextFormat = CiphertextFormat.DER) -> bytes:
+    def _encrypt_with_k(self, data: bytes, k: int, format: CiphertextFormat = CiphertextFormat.DER) -> bytes:
         """TEST HOOK ONLY: encrypt with a fixed nonce ``k`` to reproduce the GB/T 32918.4 vector."""
         ct = encrypt_with(self._backend.multiply_base, self._backend.multiply, self._point, data, k=k)
-        return ct.encode(fmt)
+        return ct.encode(format)
 
 
 class SM2PrivateKey:
@@ -230,15 +230,15 @@ class SM2PrivateKey:
         """d·point for a point already checked to be on the curve (the SM2 decryption primitive)."""
         return self._backend.multiply(self._d, curve.check_point(*point))
 
-    def decrypt(self, ciphertext: bytes, fmt: CiphertextFormat = CiphertextFormat.DER) -> bytes:
-        """Decrypt an SM2 ciphertext in format ``fmt``; any failure raises :class:`DamagedEnvelope`."""
+    def decrypt(self, ciphertext: bytes, format: CiphertextFormat = CiphertextFormat.DER) -> bytes:
+        """Decrypt an SM2 ciphertext in format ``format``; any failure raises :class:`DamagedEnvelope`."""
 
         def shared(c1: bytes) -> bytes:
             x2, y2 = self.exchange(curve.decode_point(c1))
             return curve.scalar_to_bytes(x2) + curve.scalar_to_bytes(y2)
 
         try:
-            return decrypt_with_shared_point(ciphertext, shared, fmt)
+            return decrypt_with_shared_point(ciphertext, shared, format)
         except (ValueError, InvalidKey):
             raise DamagedEnvelope("SM2 decryption failed") from None
 
@@ -315,6 +315,6 @@ def compute_z(public_key: SM2PublicKey, uid: bytes = DEFAULT_UID) -> bytes:
     return public_key.z(uid)
 
 
-def decode_ciphertext(data: bytes, fmt: CiphertextFormat = CiphertextFormat.DER) -> SM2Ciphertext:
+def decode_ciphertext(data: bytes, format: CiphertextFormat = CiphertextFormat.DER) -> SM2Ciphertext:
     """Parse a ciphertext (C1 checked on the curve); :class:`DamagedEnvelope` on any problem."""
-    return SM2Ciphertext.decode(data, fmt)
+    return SM2Ciphertext.decode(data, format)
