@@ -294,3 +294,18 @@ def test_cli_image(tmp_path, capsys):
     )
     assert code == 0 and json.loads(out)["width_mm"] == 20 and out_png.read_bytes()[:4] == b"\x89PNG"
     core.OctetString(b"")  # asn1crypto stays importable alongside the CLI
+
+
+def test_documented_example_runs():
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    result = subprocess.run(
+        [sys.executable, str(REPO / "docs" / "examples" / "seal_lifecycle.py")],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "audit: OK 5 entries" in result.stdout
