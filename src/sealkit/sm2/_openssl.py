@@ -112,7 +112,7 @@ class OpenSSLPublicKey:
 
 
 class _Scratch:
-    """Per-thread reusable BIGNUMs, point and buffer for verification (public values only)."""
+    """Per-thread reusable BIGNUMs, point and buffers: for verification, and for the (public) signature."""
 
     def __init__(self, backend: OpenSSLBackend) -> None:
         ffi, lib = backend.ffi, backend.lib
@@ -120,6 +120,8 @@ class _Scratch:
         self.bn_t = ffi.gc(lib.BN_new(), lib.BN_free)
         self.point = ffi.gc(lib.EC_POINT_new(backend.group), lib.EC_POINT_free)
         self.buf = ffi.new("unsigned char[]", 65)
+        self.sig = ffi.new("unsigned char[]", _SIG_MAX)
+        self.siglen = ffi.new("size_t *", _SIG_MAX)
         if ffi.NULL in (self.bn_s, self.bn_t, self.point):
             raise MemoryError("libcrypto allocation failed")
 
@@ -235,13 +237,12 @@ class OpenSSLBackend:
         return OpenSSLPublicKey(self._point(point), point)
 
     def sign_digest(self, key: OpenSSLKey, e: bytes) -> bytes:
-        ffi = self.ffi
-        sig = ffi.new("unsigned char[]", _SIG_MAX)
-        siglen = ffi.new("size_t *", _SIG_MAX)
-        if self.lib.EVP_PKEY_sign(key.sign_ctx(), sig, siglen, e, len(e)) <= 0:
+        w = self._scratch()
+        w.siglen[0] = _SIG_MAX
+        if self.lib.EVP_PKEY_sign(key.sign_ctx(), w.sig, w.siglen, e, len(e)) <= 0:
             self.lib.ERR_clear_error()
             raise ValueError("EVP_PKEY_sign failed")
-        return bytes(ffi.buffer(sig, siglen[0]))
+        return bytes(self.ffi.buffer(w.sig, w.siglen[0]))
 
     def _scratch(self) -> _Scratch:
         scratch: _Scratch | None = getattr(self._tls, "scratch", None)

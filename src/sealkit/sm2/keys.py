@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from asn1crypto import keys as asn1_keys
+from cryptography.hazmat.primitives import hashes
 
 from sealkit.errors import DamagedEnvelope, InvalidInput, InvalidKey, InvalidSignature
 from sealkit.sm2 import curve, serialization
 from sealkit.sm2.backend import Backend, get_backend
 from sealkit.sm2.curve import Point
 from sealkit.sm2.encryption import CiphertextFormat, SM2Ciphertext, decrypt_with_shared_point, encrypt_with
-from sealkit.sm2.signature import DEFAULT_UID, compute_e, compute_z_from_point, decode_signature
+from sealkit.sm2.signature import DEFAULT_UID, compute_z_from_point, decode_signature
 
 __all__ = [
     "SM2PrivateKey",
@@ -52,7 +53,7 @@ class SM2PublicKey:
     the curve (the point at infinity has no encoding and is refused).
     """
 
-    __slots__ = ("_backend", "_point", "_state", "_z_cache", "_lock")
+    __slots__ = ("_backend", "_point", "_state", "_z_cache", "_e_prefix", "_lock")
 
     def __init__(self, point: Point, backend: Backend, state: Any = None) -> None:
         """Internal: use the ``from_*`` constructors or the loaders."""
@@ -60,6 +61,9 @@ class SM2PublicKey:
         self._backend = backend
         self._state = state
         self._z_cache: dict[bytes, bytes] = {}
+        # Per uid, an SM3 state that has already absorbed Z: e = copy, update(M), finalize. Never updated
+        # in place, so sharing it between threads is safe.
+        self._e_prefix: dict[bytes, hashes.Hash] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -139,11 +143,21 @@ class SM2PublicKey:
 
     def digest(self, data: bytes, uid: bytes = DEFAULT_UID) -> bytes:
         """e = SM3(Z || data), what :meth:`SM2PrivateKey.sign_digest` signs."""
-        return compute_e(self.z(uid), data)
+        if type(uid) is not bytes:
+            uid = bytes(uid)
+        prefix = self._e_prefix.get(uid)
+        if prefix is None:
+            prefix = hashes.Hash(hashes.SM3())
+            prefix.update(self.z(uid))
+            if len(self._e_prefix) < 64:
+                self._e_prefix[uid] = prefix
+        h = prefix.copy()
+        h.update(data)
+        return h.finalize()
 
     def verify(self, signature: bytes, data: bytes, uid: bytes = DEFAULT_UID) -> None:
         """Check an SM2 signature (DER ``SEQUENCE{r, s}``) over ``data``; raise :class:`InvalidSignature`."""
-        self.verify_digest(signature, compute_e(self.z(uid), data))
+        self.verify_digest(signature, self.digest(data, uid))
 
     def verify_digest(self, signature: bytes, e: bytes) -> None:
         """Check a signature over an already computed e = SM3(Z || M) (32 bytes)."""
