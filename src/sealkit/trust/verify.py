@@ -116,30 +116,30 @@ def evaluate_signature(
     ``now`` is the validation time (default: the current time); set it to evaluate a document as a verifier
     would later, e.g. after the signer's certificate expired.
     """
-    evidence = embedded_evidence(signature.reader, signature)
     return asyncio.run(
-        _evaluate(
+        async_evaluate_signature(
             signature,
             trust_anchors,
-            evidence,
             online=online,
             now=now,
-            mode=revocation_mode,
+            revocation_mode=revocation_mode,
             skip_diff=skip_diff,
         )
     )
 
 
-async def _evaluate(
+async def async_evaluate_signature(
     signature: EmbeddedPdfSignature,
-    anchors: Sequence[TrustAnchor],
-    evidence: Evidence,
+    trust_anchors: Sequence[TrustAnchor],
     *,
-    online: bool,
-    now: dt.datetime | None,
-    mode: str,
-    skip_diff: bool,
+    online: bool = False,
+    now: dt.datetime | None = None,
+    revocation_mode: str = "soft-fail",
+    skip_diff: bool = False,
 ) -> TimeEvaluation:
+    """:func:`evaluate_signature` for callers already inside an event loop."""
+    evidence = embedded_evidence(signature.reader, signature)
+    anchors, mode = trust_anchors, revocation_mode
     current = now or dt.datetime.now(dt.UTC)
     ts_context = build_validation_context(
         anchors, online=online, embedded=evidence, moment=now, revocation_mode=mode
