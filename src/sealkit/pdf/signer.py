@@ -61,7 +61,13 @@ class HandleSigner(Signer):
         if key.kind is KeyKind.SM2:
             _require_sm2_oids()
             mechanism = algos.SignedDigestAlgorithm({"algorithm": SM2_WITH_SM3})
-        registry = SimpleCertificateStore.from_certs([cert, *chain])
+        # The signing certificate goes into the CMS once, on its own: pyHanko adds it to the registered
+        # ones without de-duplicating (asn1crypto values compare by identity).
+        others: dict[bytes, asn1_x509.Certificate] = {}
+        for extra in chain:
+            if extra.dump() != cert.dump():
+                others.setdefault(extra.dump(), extra)
+        registry = SimpleCertificateStore.from_certs(list(others.values()))
         super().__init__(signature_mechanism=mechanism, signing_cert=cert, cert_registry=registry)
         self.key = key
         self.sm2_uid = sm2_uid
