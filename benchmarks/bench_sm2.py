@@ -62,6 +62,45 @@ def bench_sealkit(backend: str, seconds: float) -> tuple[float, float]:
     return rate(lambda: key.sign(MSG), seconds), rate(lambda: pub.verify(sig, MSG), seconds)
 
 
+_SPEED_CDEF = """
+typedef struct evp_md_ctx_st EVP_MD_CTX;
+typedef struct evp_md_st EVP_MD;
+EVP_MD_CTX *EVP_MD_CTX_new(void);
+void EVP_MD_CTX_free(EVP_MD_CTX *ctx);
+const EVP_MD *EVP_sm3(void);
+int EVP_PKEY_CTX_set1_id(EVP_PKEY_CTX *ctx, const void *id, int len);
+int EVP_DigestSignInit(EVP_MD_CTX *ctx, EVP_PKEY_CTX **pctx, const EVP_MD *type, void *e, EVP_PKEY *pkey);
+int EVP_DigestSign(EVP_MD_CTX *ctx, unsigned char *sig, size_t *siglen, const unsigned char *tbs, size_t n);
+"""
+
+
+def bench_speed_loop_in_process(seconds: float) -> float | None:
+    """`openssl speed`'s own sign loop (EVP_DigestSign, then EVP_DigestSignInit again), run through cffi in
+    this process on the same libcrypto: the same-process, same-conditions reference for signing."""
+    if "openssl" not in sm2.available_backends():
+        return None
+    backend = sm2.get_backend("openssl")
+    ffi, lib = backend.ffi, backend.lib  # type: ignore[attr-defined]
+    ffi.cdef(_SPEED_CDEF, override=True)
+    key = sm2.generate_private_key(backend="openssl")
+    pkey = key._state.pkey  # type: ignore[attr-defined]
+    md = ffi.gc(lib.EVP_MD_CTX_new(), lib.EVP_MD_CTX_free)
+    pctx = ffi.new("EVP_PKEY_CTX **")
+    sig, siglen = ffi.new("unsigned char[]", 80), ffi.new("size_t *", 80)
+
+    def init() -> None:
+        assert lib.EVP_DigestSignInit(md, pctx, lib.EVP_sm3(), ffi.NULL, pkey) == 1
+        lib.EVP_PKEY_CTX_set1_id(pctx[0], sm2.DEFAULT_UID, len(sm2.DEFAULT_UID))
+
+    def one() -> None:
+        siglen[0] = 80
+        assert lib.EVP_DigestSign(md, sig, siglen, MSG, len(MSG)) == 1
+        init()
+
+    init()
+    return rate(one, seconds)
+
+
 def bench_gmssl(seconds: float) -> tuple[float, float] | None:
     try:
         from gmssl import sm2 as gm
@@ -101,6 +140,7 @@ def main() -> int:
     ours_s: list[float] = []
     ours_v: list[float] = []
     has_openssl = "openssl" in sm2.available_backends()
+    loop_s: list[float] = []
     for _ in range(args.rounds):
         ref = openssl_speed(args.seconds)
         if ref:
@@ -110,6 +150,9 @@ def main() -> int:
             s, v = bench_sealkit("openssl", args.seconds)
             ours_s.append(s)
             ours_v.append(v)
+            in_proc = bench_speed_loop_in_process(args.seconds)
+            if in_proc:
+                loop_s.append(in_proc)
     ref_sign, ref_verify = _median(ref_s), _median(ref_v)
 
     rows: list[tuple[str, float, float, str]] = []
@@ -134,6 +177,12 @@ def main() -> int:
     for name, s, v, ratio in rows:
         print(f"{name:<28}{s:>10.0f}{v:>11.0f}{ratio}")
     print(f"({args.rounds} interleaved rounds of {args.seconds} CPU-s; medians; ratios vs OpenSSL)")
+    if loop_s and ours_s:
+        rs = _median([a / b for a, b in zip(ours_s, loop_s, strict=True)])
+        print(
+            f"openssl speed's sign loop run in this process: {_median(loop_s):.0f} signs/s; "
+            f"sealkit openssl backend / that = {rs:.2f}"
+        )
     if not ref_s:
         print("(openssl speed not available: no ratios)")
     return 0
