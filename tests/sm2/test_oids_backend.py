@@ -131,3 +131,20 @@ def test_threads_share_a_key(backend: str) -> None:
 
     with ThreadPoolExecutor(4) as pool:
         assert all(pool.map(work, range(8)))
+
+
+def test_modules_imported_later_still_extend_the_maps() -> None:
+    """asn1crypto.tsp adds tst_info to cms.ContentType._map at import; registering must not freeze the
+    reverse map before that (a fresh interpreter, so the import order is the one users get)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sealkit.sm2\n"
+        "from asn1crypto import tsp, cms, algos\n"
+        "assert cms.ContentType('tst_info').dotted == '1.2.840.113549.1.9.16.1.4'\n"
+        "assert cms.ContentType('gm_signed_data').dotted == '1.2.156.10197.6.1.4.2.2'\n"
+        "assert algos.DigestAlgorithmId('sm3').dotted == '1.2.156.10197.1.401'\n"
+        "assert cms.KeyEncryptionAlgorithmId('sm2_encrypt').dotted == '1.2.156.10197.1.301.3'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

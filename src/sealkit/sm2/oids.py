@@ -78,10 +78,11 @@ def _add(cls: type[core.ObjectIdentifier], name: str, oid: str, *aliases: str) -
     for alias in aliases:
         mapping[alias] = name
     mapping[oid] = name
-    if cls._reverse_map is None:
-        # Build it now, so later lazy set-up cannot pick an alias as the encoding of ``name``.
-        cls._reverse_map = {value: key for key, value in mapping.items()}
-    cls._reverse_map[name] = oid
+    # asn1crypto builds ``_reverse_map`` lazily from ``_map`` on first use; the canonical OID, inserted after
+    # its aliases, wins there. Never build it here: modules imported later (asn1crypto.tsp adds tst_info to
+    # cms.ContentType) extend ``_map`` and rely on the lazy build seeing their entries.
+    if cls._reverse_map is not None:
+        cls._reverse_map[name] = oid
 
 
 def register() -> None:
