@@ -104,7 +104,7 @@ def run(args: list[str]) -> int:
         cli.main(args=args, prog_name="sealkit", standalone_mode=False)
         return 0
     except SealkitError as exc:
-        return _fail(exc.message, exc.exit_code, type(exc).__name__, wants_json)
+        return _fail(exc.message, exc.exit_code, type(exc).__name__, wants_json and not exc.report_printed)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:

@@ -71,6 +71,13 @@ def _default_output(input_path: Path) -> Path:
     help="Intermediate certificates (PEM, may repeat; default: [sign] chain).",
 )
 @click.option("--field", help="Prepared signature field to fill, or the name of the new field.")
+@click.option(
+    "--seal",
+    "seal_id",
+    help="Electronic seal from the registry (default: [sign] seal): its imprint, and its SESeal in the "
+    "signature. Refused if revoked, disabled, expired or not held by the signer.",
+)
+@click.option("--registry", "registry_url", help="Seal registry URL (default: the configured one).")
 @click.option("--seal-image", type=click.Path(dir_okay=False, path_type=Path), help="Seal imprint (PNG).")
 @click.option("--seal-size", default="40,40", show_default=True, help="Seal size W,H in millimetres.")
 @click.option("--seal-text", help="Text under the seal (e.g. signer and date), in the CJK font.")
@@ -110,6 +117,8 @@ def sign(
     cert: Path | None,
     chain: tuple[Path, ...],
     field: str | None,
+    seal_id: str | None,
+    registry_url: str | None,
     seal_image: Path | None,
     seal_size: str,
     seal_text: str | None,
@@ -128,7 +137,8 @@ def sign(
     as_json: bool,
 ) -> None:
     """Sign IN.pdf with a visible seal (PAdES; SM2, RSA or ECDSA keys)."""
-    from sealkit.pdf import Placement, SealAppearance, sign_pdf
+    from sealkit.pdf import SealAppearance, sign_pdf
+    from sealkit.seal import seal_signed_attribute
     from sealkit.ukey import CallbackPinSource, open_key
 
     config = get_config()
@@ -138,41 +148,25 @@ def sign(
     cert = cert or config.default_cert
     chain_paths = list(chain) or config.default_chain
     output = output or _default_output(input_path)
-    appearance = placement = None
-    if not invisible and seal_image is not None:
-        width, height = _numbers(seal_size, 2, "--seal-size")
-        try:
-            image = seal_image.read_bytes()
-        except OSError as exc:
-            raise InvalidInput(f"cannot read the seal image {seal_image}: {exc.strerror}") from exc
-        appearance = SealAppearance(image, width, height, text=seal_text)
-        pages: bool | tuple[int, ...] = False
-        if cross_page is not None:
-            pages = (
-                True
-                if cross_page == "all"
-                else tuple(int(v) for v in _numbers(cross_page, cross_page.count(",") + 1, "--cross-page"))
+    seal_id = seal_id or (None if seal_image else config.default_seal)
+    if seal_id and seal_image:
+        raise InvalidInput("give either --seal (a registry seal) or --seal-image, not both")
+    image = _read_image(seal_image) if seal_image is not None else None
+    width, height = _numbers(seal_size, 2, "--seal-size")
+    with open_key(keyref, config=config, pin_source=CallbackPinSource(prompt_secret)) as key:
+        extra_attributes = []
+        if seal_id:
+            seal = _registry_seal(key, cert, seal_id, registry_url or config.registry_url)
+            extra_attributes.append(seal_signed_attribute(seal.seseal_der))
+            image, width, height = seal.image_png, seal.width_mm, seal.height_mm
+        appearance = placement = None
+        if not invisible and image is not None:
+            appearance = SealAppearance(image, width, height, text=seal_text)
+            placement = _placement(
+                field, page, rect, at_text, offset, occurrence, cross_page, (width, height)
             )
-        if at_text:
-            placement = Placement.at_text(
-                at_text,
-                _numbers(offset, 2, "--offset"),  # type: ignore[arg-type]
-                occurrence,  # type: ignore[arg-type]
-                cross_page=pages,
-            )
-        elif rect or page is not None:
-            box = _numbers(rect, 4, "--rect") if rect else (20.0, 20.0, width, height)
-            placement = Placement.at_rect(page or 1, box, cross_page=pages)  # type: ignore[arg-type]
-        elif pages is not False:
-            placement = Placement(cross_page=pages)
-        elif field is None:
-            raise InvalidInput(
-                "where does the seal go? give --at-text, --page/--rect, --field or --invisible"
-            )
-    elif not invisible and (at_text or rect or cross_page):
-        raise InvalidInput("placing a seal needs --seal-image")
-    key = open_key(keyref, config=config, pin_source=CallbackPinSource(prompt_secret))
-    with key:
+        elif not invisible and (at_text or rect or cross_page):
+            raise InvalidInput("placing a seal needs --seal or --seal-image")
         result = _with_password(
             lambda password: sign_pdf(
                 input_path,
@@ -188,12 +182,71 @@ def sign(
                 password=password,
                 subfilter="ETSI.CAdES.detached" if subfilter == "pades" else "adbe.pkcs7.detached",
                 certify=certify,
+                extra_signed_attributes=extra_attributes,
             ),
             ask_password,
         )
     data = result.as_dict()
+    if seal_id:
+        data["seal"] = seal_id
     stamps = ", ".join(f"page {s.page} {s.kind}" for s in result.stamps) or "invisible"
     emit(data, as_json, f"signed {result.output_path} (field {result.field}, {result.algorithm}; {stamps})")
+
+
+def _read_image(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"cannot read the seal image {path}: {exc.strerror}") from exc
+
+
+def _registry_seal(key: Any, cert: Path | None, seal_id: str, registry_url: str) -> Any:
+    """The registry seal ``seal_id`` if this signer may use it now (refusals are one-line errors)."""
+    from sealkit.pdf import load_certificate
+    from sealkit.seal import SealRegistry, usable_seal
+
+    signer_cert = load_certificate(cert) if cert is not None else key.certificate()
+    if signer_cert is None:
+        raise InvalidInput("a registry seal needs the signer's certificate: give --cert")
+    with SealRegistry(registry_url) as registry:
+        return usable_seal(registry, seal_id, signer_cert)
+
+
+def _placement(
+    field: str | None,
+    page: int | None,
+    rect: str | None,
+    at_text: str | None,
+    offset: str,
+    occurrence: str,
+    cross_page: str | None,
+    size: tuple[float, float],
+) -> Any:
+    """Where the seal goes, from the placement options (None: into the prepared field)."""
+    from sealkit.pdf import Placement
+
+    pages: bool | tuple[int, ...] = False
+    if cross_page is not None:
+        pages = (
+            True
+            if cross_page == "all"
+            else tuple(int(v) for v in _numbers(cross_page, cross_page.count(",") + 1, "--cross-page"))
+        )
+    if at_text:
+        return Placement.at_text(
+            at_text,
+            _numbers(offset, 2, "--offset"),  # type: ignore[arg-type]
+            occurrence,  # type: ignore[arg-type]
+            cross_page=pages,
+        )
+    if rect or page is not None:
+        box = _numbers(rect, 4, "--rect") if rect else (20.0, 20.0, *size)
+        return Placement.at_rect(page or 1, box, cross_page=pages)  # type: ignore[arg-type]
+    if pages is not False:
+        return Placement(cross_page=pages)
+    if field is None:
+        raise InvalidInput("where does the seal go? give --at-text, --page/--rect, --field or --invisible")
+    return None
 
 
 @click.command(name="prepare")

@@ -7,6 +7,7 @@ pyHanko is imported only when a command runs.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import click
 from sealkit_cli.common import emit, get_config, json_option, prompt_secret
 
-from sealkit.errors import VerificationFailed, VerificationIndeterminate
+from sealkit.errors import InvalidInput, VerificationFailed, VerificationIndeterminate
 
 PASSWORD_ENV = "SEALKIT_PDF_PASSWORD"  # noqa: S105 - the name of a variable, not a secret
 
@@ -25,6 +26,55 @@ trust_option = click.option(
     type=click.Path(dir_okay=False),
     help="Trust anchor certificate (PEM/DER); repeatable. Added to [trust] anchors of the config.",
 )
+
+
+seal_options = [
+    click.option(
+        "--registry",
+        "registry_url",
+        help="Seal registry for seal revocations (default: the configured one, when it exists).",
+    ),
+    click.option(
+        "--revocations",
+        "revocation_files",
+        multiple=True,
+        type=click.Path(dir_okay=False),
+        help="Signed seal revocation list (from 'sealkit seal export-revocations'); repeatable.",
+    ),
+]
+
+
+def with_seal_options(command: Any) -> Any:
+    for option in reversed(seal_options):
+        command = option(command)
+    return command
+
+
+def _seal_checker(
+    stack: contextlib.ExitStack,
+    anchors: list[Path],
+    registry_url: str | None,
+    revocation_files: tuple[str, ...],
+) -> Any:
+    """Seals carried in signatures are always checked: the seal authority must chain to the trust anchors,
+    and revocations come from the registry and the imported lists (both verified before use)."""
+    from sealkit.pdf import load_certificates
+    from sealkit.seal import SealRegistry, load_revocation_list, make_seal_checker
+
+    trust = load_certificates(anchors)
+    lists = []
+    for name in revocation_files:
+        try:
+            data = Path(name).read_bytes()
+        except OSError as exc:
+            raise InvalidInput(f"cannot read the revocation list {name}: {exc.strerror}") from None
+        lists.append(load_revocation_list(data, trust))
+    config = get_config()
+    url = registry_url or config.registry_url
+    registry = None
+    if registry_url or not url.startswith("sqlite:///") or Path(url.removeprefix("sqlite:///")).is_file():
+        registry = stack.enter_context(SealRegistry(url))
+    return make_seal_checker(trust, registry=registry, revocation_lists=lists)
 
 
 def _password(ask: bool) -> str | None:
@@ -64,24 +114,38 @@ def _sub(value: str | None) -> str:
 
 
 def _raise_for(indication: str, sub: str | None, what: str) -> None:
-    if indication == "TOTAL-FAILED":
-        raise VerificationFailed(f"{what}: TOTAL-FAILED{_sub(sub)}")
-    if indication != "TOTAL-PASSED":
-        raise VerificationIndeterminate(f"{what}: {indication}{_sub(sub)}")
+    """Fail with the verification's exit code; the report itself was already printed."""
+    if indication == "TOTAL-PASSED":
+        return
+    error_class = VerificationFailed if indication == "TOTAL-FAILED" else VerificationIndeterminate
+    error = error_class(f"{what}: {indication}{_sub(sub)}")
+    error.report_printed = True
+    raise error
 
 
 @click.command(name="verify")
 @click.argument("pdf", type=click.Path(dir_okay=False))
 @trust_option
+@with_seal_options
 @click.option(
     "--password", "ask_password", is_flag=True, help=f"Ask for the PDF password (or set {PASSWORD_ENV})."
 )
 @json_option
-def verify(pdf: str, trust: tuple[str, ...], ask_password: bool, as_json: bool) -> None:
-    """Verify every signature of PDF; exit 0 only if all pass (TOTAL-PASSED)."""
+def verify(
+    pdf: str,
+    trust: tuple[str, ...],
+    registry_url: str | None,
+    revocation_files: tuple[str, ...],
+    ask_password: bool,
+    as_json: bool,
+) -> None:
+    """Verify every signature of PDF (and the seals they carry); exit 0 only if all pass (TOTAL-PASSED)."""
     from sealkit.pdf import verify_pdf
 
-    report = verify_pdf(pdf, trust=_anchors(trust), password=_password(ask_password))
+    anchors = _anchors(trust)
+    with contextlib.ExitStack() as stack:
+        checker = _seal_checker(stack, anchors, registry_url, revocation_files)
+        report = verify_pdf(pdf, trust=anchors, password=_password(ask_password), seal_checker=checker)
     data = report.to_dict()
     emit(data, as_json, lambda: _human(data))
     _raise_for(report.indication, report.sub_indication, f"{Path(pdf).name} does not verify")
@@ -91,21 +155,34 @@ def verify(pdf: str, trust: tuple[str, ...], ask_password: bool, as_json: bool) 
 @click.argument("pdf", type=click.Path(dir_okay=False))
 @click.option("-o", "--output-dir", type=click.Path(file_okay=False), help="Where to write NAME.filing.json.")
 @trust_option
+@with_seal_options
 @click.option(
     "--password", "ask_password", is_flag=True, help=f"Ask for the PDF password (or set {PASSWORD_ENV})."
 )
 @json_option
 def file_(
-    pdf: str, output_dir: str | None, trust: tuple[str, ...], ask_password: bool, as_json: bool
+    pdf: str,
+    output_dir: str | None,
+    trust: tuple[str, ...],
+    registry_url: str | None,
+    revocation_files: tuple[str, ...],
+    ask_password: bool,
+    as_json: bool,
 ) -> None:
     """Verify a contract, then write its filing record (refused unless TOTAL-PASSED)."""
-    from sealkit.pdf import file_contract, verify_pdf
+    from sealkit.pdf import verify_pdf, write_filing_record
 
     anchors, password = _anchors(trust), _password(ask_password)
-    report = verify_pdf(pdf, trust=anchors, password=password)
+    try:
+        data = Path(pdf).read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {pdf}: {exc.strerror}") from None
+    with contextlib.ExitStack() as stack:
+        checker = _seal_checker(stack, anchors, registry_url, revocation_files)
+        report = verify_pdf(data, trust=anchors, password=password, seal_checker=checker)
     if not report.passed:
-        data = report.to_dict()
-        emit(data, as_json, lambda: _human(data))
+        report_data = report.to_dict()
+        emit(report_data, as_json, lambda: _human(report_data))
         _raise_for(report.indication, report.sub_indication, f"{Path(pdf).name} is not filed")
-    path, record, _ = file_contract(pdf, output_dir=output_dir, trust=anchors, password=password)
+    path, record = write_filing_record(pdf, data, report, output_dir=output_dir)
     emit({"filing_record": str(path), **record}, as_json, f"filed: {path} ({record['indication']})")

@@ -21,6 +21,8 @@ class SealkitError(Exception):
     """Base class of every error sealkit raises deliberately."""
 
     exit_code: int = 1
+    #: Set when a command already printed its JSON report for this failure (then no JSON error follows).
+    report_printed: bool = False
 
     def __init__(self, message: str = "") -> None:
         # Keep the message on one line: the CLI prints it as is.

@@ -12,7 +12,7 @@ See ``docs/pdf-verification.md``.
 
 from sealkit.pdf.appearance import SealAppearance, clean_imprint, slice_strips
 from sealkit.pdf.fields import FieldSpec, PreparedField, PrepareResult, prepare_fields, read_signing_order
-from sealkit.pdf.filing import FilingRecord, file_contract, filing_record
+from sealkit.pdf.filing import FilingRecord, file_contract, filing_record, write_filing_record
 from sealkit.pdf.placement import Placement, TextHit, find_text
 from sealkit.pdf.report import Check, Indication, SignatureVerdict, SubIndication, VerificationReport
 from sealkit.pdf.sample_contract import PURCHASER_BLOCK, SUPPLIER_BLOCK, write_sample_contract
@@ -41,6 +41,7 @@ __all__ = [
     "clean_imprint",
     "file_contract",
     "filing_record",
+    "write_filing_record",
     "find_text",
     "load_certificate",
     "load_certificates",

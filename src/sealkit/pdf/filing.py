@@ -22,6 +22,7 @@ from sealkit.atomic import write_atomic
 from sealkit.errors import InvalidInput, VerificationFailed, VerificationIndeterminate
 from sealkit.pdf.report import Indication, VerificationReport
 from sealkit.pdf.verify import TrustAnchor, verify_pdf
+from sealkit.pdf.verify_signature import SealChecker
 
 FilingRecord = dict[str, Any]
 SCHEMA = "sealkit.filing/1"
@@ -71,19 +72,37 @@ def file_contract(
     output_dir: str | os.PathLike[str] | None = None,
     trust: Iterable[TrustAnchor] = (),
     password: str | bytes | None = None,
+    seal_checker: SealChecker | None = None,
 ) -> tuple[Path, FilingRecord, VerificationReport]:
     """Verify the contract at ``path`` and write its filing record; return (record path, record, report).
 
     Raises :class:`VerificationFailed` (TOTAL-FAILED) or :class:`VerificationIndeterminate` and writes
     nothing when the contract does not verify TOTAL-PASSED. The record goes to ``output_dir`` (default:
-    beside the contract) as ``NAME.filing.json``.
+    beside the contract) as ``NAME.filing.json``. The bytes filed are the bytes verified (read once).
     """
     source = Path(path)
     try:
         data = source.read_bytes()
     except OSError as exc:
         raise InvalidInput(f"cannot read {source}: {exc.strerror}") from None
-    report = verify_pdf(data, trust=trust, password=password)
+    report = verify_pdf(data, trust=trust, password=password, seal_checker=seal_checker)
+    destination, record = write_filing_record(source, data, report, output_dir=output_dir)
+    return destination, record, report
+
+
+def write_filing_record(
+    source: str | os.PathLike[str],
+    data: bytes,
+    report: VerificationReport,
+    *,
+    output_dir: str | os.PathLike[str] | None = None,
+) -> tuple[Path, FilingRecord]:
+    """Write the filing record of ``data`` (the bytes of ``source`` that ``report`` verified).
+
+    Refuses (:class:`VerificationFailed` / :class:`VerificationIndeterminate`, nothing written) unless the
+    report is TOTAL-PASSED.
+    """
+    source = Path(source)
     if not report.passed:
         error = (
             VerificationFailed if report.indication == Indication.TOTAL_FAILED else VerificationIndeterminate
@@ -97,4 +116,4 @@ def file_contract(
     destination = folder / f"{source.stem}.filing.json"
     text = json.dumps(record, ensure_ascii=False, indent=2) + "\n"
     write_atomic(destination, text.encode("utf-8"), protect=(source,))
-    return destination, record, report
+    return destination, record

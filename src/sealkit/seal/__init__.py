@@ -14,8 +14,10 @@ from __future__ import annotations
 from sealkit.seal.audit import AuditReport
 from sealkit.seal.binding import (
     SEAL_ATTRIBUTE_OID,
+    SealChecker,
     SealForSigning,
     check_seal_in_signature,
+    make_seal_checker,
     parse_ses_signature,
     seal_signed_attribute,
     usable_seal,
@@ -35,6 +37,8 @@ from sealkit.seal.revlist import (
 from sealkit.seal.verify import SealVerification, Step, verify_seal, verify_ses_signature
 
 __all__ = [
+    "SealChecker",
+    "make_seal_checker",
     "IMAGE_KINDS",
     "REASONS",
     "SEAL_ATTRIBUTE_OID",

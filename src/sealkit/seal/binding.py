@@ -19,6 +19,7 @@ from asn1crypto import x509 as asn1_x509
 from sealkit.errors import DecodingError, SealDisabled, SealError, SealExpired, SealRevoked
 from sealkit.seal.lifecycle import Revocation, SealRegistry
 from sealkit.seal.parse import parse_seal
+from sealkit.seal.revlist import RevocationList
 from sealkit.seal.verify import cert_in_list, verify_seal, verify_ses_signature
 
 #: sealkit's CMS attribute "SESeal of this signature" (2.25 + a UUID generated once, fixed forever).
@@ -219,3 +220,68 @@ def parse_ses_signature(
     if not result.ok:
         report["reason"] = result.reason
     return report
+
+
+SealChecker = Callable[[cms.SignedData, dt.datetime | None], dict[str, Any] | None]
+
+
+def make_seal_checker(
+    trust: Sequence[asn1_x509.Certificate] = (),
+    *,
+    registry: SealRegistry | None = None,
+    revocation_lists: Sequence[RevocationList] = (),
+) -> SealChecker:
+    """The ``seal_checker`` for :func:`sealkit.pdf.verify_pdf`: checks the SESeal a signature carries against
+    ``trust`` (the seal authorities' anchors), with revocations from ``registry`` and imported, already
+    verified ``revocation_lists`` (the registry wins where both know a seal). The time source is reported as
+    "timestamp" when the signing time given is the signature timestamp's, else "claimed"."""
+    imported = {entry.es_id: entry for rev_list in revocation_lists for entry in rev_list.entries}
+    sources = ["registry"] if registry is not None else []
+    sources += [rev_list.source for rev_list in revocation_lists]
+
+    def lookup(es_id: str) -> Revocation | None:
+        found = registry.revocation(es_id) if registry is not None else None
+        return found or imported.get(es_id)
+
+    def checker(signed_data: cms.SignedData, signing_time: dt.datetime | None) -> dict[str, Any] | None:
+        when = signing_time or dt.datetime.now(dt.UTC)
+        source = "timestamp" if _timestamp_time(signed_data) == when else "claimed"
+        report = check_seal_in_signature(
+            signed_data, when, trust=trust, revocations=lookup, time_source=source
+        )
+        if report is not None:
+            report["revocation_sources"] = sources or ["none: revocation status unknown"]
+            report["detail"] = _summary(report)
+        return report
+
+    return checker
+
+
+def _summary(report: dict[str, Any]) -> str:
+    """One line for the verification report's seal check."""
+    seal = report.get("seal") or {}
+    name = f"seal {seal.get('es_id', '?')} {seal.get('name', '')}".rstrip()
+    if not report.get("ok"):
+        return f"{name}: {report.get('reason') or report.get('failed_step') or 'invalid'}"
+    text = f"{name} usable at signing time ({report['time_source']} time)"
+    revocation = report.get("revocation")
+    if revocation:
+        text += f"; revoked later, {revocation['revoked_at']} ({revocation['reason']})"
+    return text
+
+
+def _timestamp_time(signed_data: cms.SignedData) -> dt.datetime | None:
+    """genTime of the signature timestamp token in the first signer's unsigned attributes, if any."""
+    attrs = signed_data["signer_infos"][0]["unsigned_attrs"]
+    if not attrs:
+        return None
+    for attr in attrs:
+        if attr["type"].native == "signature_time_stamp_token":
+            try:
+                content = attr["values"][0]["content"]
+                tst_info = content["encap_content_info"]["content"].parsed
+                gen_time: dt.datetime = tst_info["gen_time"].native
+                return gen_time
+            except (KeyError, ValueError, TypeError, AttributeError):
+                return None
+    return None

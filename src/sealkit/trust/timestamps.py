@@ -27,22 +27,6 @@ from sealkit.errors import ServiceError
 DEFAULT_TIMEOUT = 10.0
 
 
-def _ensure_tst_info_name() -> None:
-    """Make ``ContentType('tst_info')`` encodable whatever the import order.
-
-    asn1crypto.tsp adds id-ct-TSTInfo to ``cms.ContentType._map`` when imported; if the reverse map was built
-    before that (an OID registration that runs before ``asn1crypto.tsp`` is imported does so), pyHanko can
-    no longer re-encode timestamp tokens. Idempotent; a no-op when the map is still lazy or complete.
-    """
-    reverse = cms.ContentType._reverse_map
-    if reverse is not None:
-        for oid, name in (cms.ContentType._map or {}).items():
-            reverse.setdefault(name, oid)
-
-
-_ensure_tst_info_name()
-
-
 class TsaClient(HTTPTimeStamper):
     """pyHanko's HTTP timestamper with strict response checks and :class:`ServiceError` failures."""
 
