@@ -7,6 +7,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes
 from sealkit_cli.main import run
 
+from tests.helpers.shared import ENCRYPTED_SAMPLE
 from tests.pdf_verify.tampering import change_field_value, incremental
 
 
@@ -65,7 +66,7 @@ def test_verify_missing_file_is_one_line(tmp_path, capsys):
 
 
 def test_encrypted_pdf_password_from_environment(monkeypatch, capsys):
-    path = "/work/shared/corpus/sample-files/libreoffice-writer-password.pdf"
+    path = str(ENCRYPTED_SAMPLE)
     monkeypatch.setenv("CI", "1")
     assert run(["verify", path]) == 9  # PdfPasswordRequired, no prompt without a terminal
     monkeypatch.setenv("SEALKIT_PDF_PASSWORD", "openpassword")

@@ -2,16 +2,15 @@
 """Published attack files must fail for a reason beyond trust; honest files sign and verify."""
 
 import io
-from pathlib import Path
 
 import pytest
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from sealkit.errors import PdfPasswordRequired
 from sealkit.pdf import verify_pdf
+from tests.helpers.shared import CORPUS
 from tests.pdf_verify.contracts import sign
 
-CORPUS = Path("/work/shared/corpus")
 ATTACKS = sorted((CORPUS / "attacks").rglob("*.pdf"))
 SAMPLES = sorted(p for p in (CORPUS / "sample-files").glob("*.pdf") if "password" not in p.name)
 ENCRYPTED = CORPUS / "sample-files" / "libreoffice-writer-password.pdf"

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from sealkit import sm2
+from tests.helpers.shared import VECTORS
 
-VECTORS_PATH = Path("/work/shared/vectors/sm-vectors.json")
+VECTORS_PATH = VECTORS
 BACKENDS = sm2.available_backends()
 
 

@@ -275,7 +275,7 @@ class OpenSSLBackend:
         return (int.from_bytes(e, "big") + x1) % curve.N == r
 
 
-# GB/T 32918.5 Annex A (see /work/shared/vectors): d, message, signature with the default user ID.
+# GB/T 32918.5 Annex A (shared/vectors): d, message, signature with the default user ID.
 _VECTOR_D = 0x3945208F7B2144B13F36E38AC6D39F95889393692860B51A42FB81EF4DF7C5B8
 _VECTOR_MSG = b"message digest"
 _VECTOR_SIG = bytes.fromhex(

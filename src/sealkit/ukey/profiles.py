@@ -1,7 +1,7 @@
 """Vendor SM2 profiles: which PKCS#11 codes a UKey uses for SM2 and how its outputs are shaped.
 
 PKCS#11 defines no SM2 mechanisms, so every vendor picks its own ``CKM_VENDOR_DEFINED`` values, and they
-collide (see /work/shared/notes/pkcs11-sm2.md). A :class:`Profile` names one vendor's set: the SM2 key type,
+collide (shared/notes/pkcs11-sm2.md). A :class:`Profile` names one vendor's set: the SM2 key type,
 the key-generation mechanism, the mechanism that hashes with Z itself (and whether it takes the user ID as
 its parameter), the mechanism that signs a host-computed e = SM3(Z || M), the decryption mechanism and the
 formats of signatures (``der`` or ``raw`` r||s) and ciphertexts.
