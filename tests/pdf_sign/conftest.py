@@ -1,17 +1,24 @@
-"""Fixtures for PDF signing tests: test PKIs, a seal image, a sample contract, pdfsig/OpenSSL checks."""
+"""Fixtures for PDF signing tests: test PKIs, rendered seal imprints (and one hand-made scan), a sample
+contract, pdfsig/OpenSSL checks."""
 
 import hashlib
 import io
+import math
+import random
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
-from sealkit.pdf import write_sample_contract
+from sealkit.pdf import SealAppearance, write_sample_contract
+from sealkit.pdf.sample_contract import PURCHASER, SUPPLIER
 from sealkit.pki import make_test_pki
+from sealkit.seal import SealImage, render_seal
 from sealkit.ukey import open_key
+
+PAPER = (247, 245, 238)
 
 
 @pytest.fixture(scope="session")
@@ -60,12 +67,53 @@ def rsa_key(rsa_signer):
 
 
 @pytest.fixture(scope="session")
-def seal_png():
-    """A red round seal with a star, drawn with Pillow, transparent background (400×400 px)."""
-    image = Image.new("RGBA", (400, 400), (0, 0, 0, 0))
+def supplier_seal() -> SealImage:
+    """The supplier's 合同专用章 as sealkit renders it: 40×40 mm, 600 dpi, seal red on transparency."""
+    return render_seal("contract", SUPPLIER)
+
+
+@pytest.fixture(scope="session")
+def purchaser_seal() -> SealImage:
+    """The purchaser's 合同专用章 (40×40 mm)."""
+    return render_seal("contract", PURCHASER)
+
+
+@pytest.fixture(scope="session")
+def seal_png(supplier_seal) -> bytes:
+    return supplier_seal.png
+
+
+def appearance(seal: SealImage, text: str | None = None) -> SealAppearance:
+    """A rendered imprint shown at its true size."""
+    return SealAppearance(seal.png, seal.width_mm, seal.height_mm, text=text)
+
+
+@pytest.fixture(scope="session")
+def scanned_imprint_png() -> bytes:
+    """A hand-made "scan" of a stamped imprint: red ink on off-white, slightly noisy paper, no alpha.
+
+    Drawn with Pillow (ring, star, a grey smudge) and blurred a little, the way a 300 dpi flatbed scan of
+    a real imprint looks; ``clean_imprint`` must make the paper transparent and crop to the ink.
+    """
+    rng = random.Random(20250101)
+    size = 520
+    image = Image.new("RGB", (size, size), PAPER)
+    pixels = image.load()
+    assert pixels is not None
+    for _ in range(6000):  # paper grain
+        x, y = rng.randrange(size), rng.randrange(size)
+        shade = rng.randint(-6, 3)
+        pixels[x, y] = tuple(max(0, min(255, c + shade)) for c in PAPER)
     draw = ImageDraw.Draw(image)
-    draw.ellipse((8, 8, 392, 392), outline=(215, 0, 15, 255), width=16)
-    draw.regular_polygon((200, 200, 70), 5, fill=(215, 0, 15, 255))
+    draw.ellipse((60, 60, 460, 460), outline=(196, 22, 28), width=14)
+    star = [
+        (260 + radius * math.sin(math.pi * k / 5), 260 - radius * math.cos(math.pi * k / 5))
+        for k in range(10)
+        for radius in ((80, 31)[k % 2],)
+    ]
+    draw.polygon(star, fill=(196, 22, 28))
+    draw.rectangle((10, 480, 120, 510), fill=(222, 220, 216))  # a light smudge on the paper
+    image = image.filter(ImageFilter.GaussianBlur(1.2))
     out = io.BytesIO()
     image.save(out, "PNG")
     return out.getvalue()

@@ -26,7 +26,7 @@ from sealkit.pdf import (
 )
 from sealkit.ukey import open_key
 
-from .conftest import pdfsig, sha256
+from .conftest import appearance, pdfsig, sha256
 
 MM = 72 / 25.4
 CORPUS = __import__("pathlib").Path("/work/shared/corpus/sample-files")
@@ -58,9 +58,10 @@ def prepared(contract, tmp_path):
     return out
 
 
-def test_supplier_then_purchaser_both_valid(prepared, rsa_pki, seal_png, nss_db, tmp_path):
+def test_supplier_then_purchaser_both_valid(
+    prepared, rsa_pki, supplier_seal, purchaser_seal, nss_db, tmp_path
+):
     supplier, purchaser = rsa_pki.issue("供应商"), rsa_pki.issue("采购人")
-    seal = SealAppearance(seal_png, 40, 40)
     step1, step2 = tmp_path / "s1.pdf", tmp_path / "s2.pdf"
     with open_key(supplier.keyref) as key:
         sign_pdf(
@@ -69,12 +70,14 @@ def test_supplier_then_purchaser_both_valid(prepared, rsa_pki, seal_png, nss_db,
             key,
             cert=supplier.cert_path,
             field="供应商",
-            appearance=seal,
+            appearance=appearance(supplier_seal),
             certify=True,
             placement=Placement(cross_page=True),
         )
     with open_key(purchaser.keyref) as key:
-        sign_pdf(step1, step2, key, cert=purchaser.cert_path, field="采购人", appearance=seal)
+        sign_pdf(
+            step1, step2, key, cert=purchaser.cert_path, field="采购人", appearance=appearance(purchaser_seal)
+        )
     verdicts = pdfsig(step2, nss_db)
     assert [v["Signature Field Name"] for v in verdicts] == ["供应商", "采购人"]
     assert all(v["Signature Validation"] == "Signature is Valid." for v in verdicts)
@@ -133,20 +136,20 @@ def test_keyword_placement_lands_on_the_text_and_at_true_size(
     assert result.stamps[0].rect_mm[2:] == (42.0, 38.0)
 
 
-def test_page_rect_placement_and_occurrence_all(contract, rsa_key, rsa_signer, seal_png, tmp_path):
+def test_page_rect_placement_and_occurrence_all(contract, rsa_key, rsa_signer, supplier_seal, tmp_path):
     out = tmp_path / "rect.pdf"
-    seal = SealAppearance(seal_png, 30, 30)
+    seal = appearance(supplier_seal)
     sign_pdf(
         contract,
         out,
         rsa_key,
         cert=rsa_signer.cert_path,
         appearance=seal,
-        placement=Placement.at_rect(2, (100, 50, 30, 30)),
+        placement=Placement.at_rect(2, (100, 50, 40, 40)),
     )
     ((page, _, rect),) = widgets(out, "Signature1")
     assert page == 2
-    assert [round(v / MM, 2) for v in rect] == [100.0, 50.0, 130.0, 80.0]
+    assert [round(v / MM, 2) for v in rect] == [100.0, 50.0, 140.0, 90.0]
     out_all = tmp_path / "all.pdf"
     result = sign_pdf(
         contract,
@@ -161,7 +164,7 @@ def test_page_rect_placement_and_occurrence_all(contract, rsa_key, rsa_signer, s
 
 
 def test_cross_page_seal_one_strip_per_page(
-    contract, rsa_key, rsa_signer, seal_png, tmp_path, rsa_pki, nss_db
+    contract, rsa_key, rsa_signer, supplier_seal, tmp_path, rsa_pki, nss_db
 ):
     out = tmp_path / "cross.pdf"
     result = sign_pdf(
@@ -169,7 +172,7 @@ def test_cross_page_seal_one_strip_per_page(
         out,
         rsa_key,
         cert=rsa_signer.cert_path,
-        appearance=SealAppearance(seal_png, 42, 42),
+        appearance=appearance(supplier_seal),
         placement=Placement.at_text(SUPPLIER_BLOCK, cross_page=True),
     )
     stamps = [w for w in widgets(out) if w[1] == "/Stamp"]
@@ -177,7 +180,7 @@ def test_cross_page_seal_one_strip_per_page(
     page_width = float(PdfReader(out).pages[0].mediabox.width)
     for _, _, rect in stamps:
         assert abs(rect[2] - page_width) < 0.01  # at the right edge
-        assert abs((rect[2] - rect[0]) - 14 * MM) < 0.01 and abs((rect[3] - rect[1]) - 42 * MM) < 0.01
+        assert abs((rect[2] - rect[0]) - 40 / 3 * MM) < 0.01 and abs((rect[3] - rect[1]) - 40 * MM) < 0.01
     assert [s.kind for s in result.stamps] == ["field", "strip", "strip", "strip"]
     assert pdfsig(out, nss_db)[0]["Signature Validation"] == "Signature is Valid."
     assert verify_pdf(out, trust=[rsa_pki.root.cert_path]).passed
@@ -188,7 +191,7 @@ def test_cross_page_seal_one_strip_per_page(
             tmp_path / "later.pdf",
             rsa_key,
             cert=rsa_signer.cert_path,
-            appearance=SealAppearance(seal_png, 42, 42),
+            appearance=appearance(supplier_seal),
             placement=Placement(cross_page=True),
         )
     assert not (tmp_path / "later.pdf").exists()
@@ -229,7 +232,7 @@ def test_failures_leave_no_output_and_input_untouched(
 
 
 @pytest.mark.parametrize("sample", sorted(p.name for p in CORPUS.glob("*.pdf")))
-def test_every_corpus_file_signs_and_verifies(sample, rsa_key, rsa_signer, seal_png, nss_db, tmp_path):
+def test_every_corpus_file_signs_and_verifies(sample, rsa_key, rsa_signer, supplier_seal, nss_db, tmp_path):
     source = CORPUS / sample
     out = tmp_path / "signed.pdf"
     password = "openpassword" if "password" in sample else None
@@ -246,8 +249,8 @@ def test_every_corpus_file_signs_and_verifies(sample, rsa_key, rsa_signer, seal_
         rsa_key,
         cert=rsa_signer.cert_path,
         password=password,
-        appearance=SealAppearance(seal_png, 30, 30),
-        placement=Placement.at_rect(1, (20, 20, 30, 30)),
+        appearance=appearance(supplier_seal),
+        placement=Placement.at_rect(1, (20, 20, 40, 40)),
     )
     (verdict,) = [v for v in pdfsig(out, nss_db, password) if v["Signature Field Name"] == "Signature1"]
     assert verdict["Signature Validation"] == "Signature is Valid."

@@ -4,16 +4,16 @@ import subprocess
 
 import pytest
 
-from sealkit.pdf import SUPPLIER_BLOCK, Placement, SealAppearance, sign_pdf
+from sealkit.pdf import SUPPLIER_BLOCK, Placement, sign_pdf
 from sealkit.ukey import open_key
 
-from .conftest import byte_range_parts, pdfsig, sha256
+from .conftest import appearance, byte_range_parts, pdfsig, sha256
 
 
 @pytest.mark.parametrize("kind", ["rsa", "p256"])
 @pytest.mark.parametrize("subfilter", ["ETSI.CAdES.detached", "adbe.pkcs7.detached"])
 def test_visible_signature_valid_in_pdfsig_and_openssl(
-    kind, subfilter, request, contract, seal_png, nss_db, tmp_path
+    kind, subfilter, request, contract, supplier_seal, nss_db, tmp_path
 ):
     pki = request.getfixturevalue(f"{kind}_pki")
     signer = pki.issue(f"signer-{kind}")
@@ -25,7 +25,7 @@ def test_visible_signature_valid_in_pdfsig_and_openssl(
             out,
             key,
             cert=signer.cert_path,
-            appearance=SealAppearance(seal_png, 40, 40, text="供应商 签章"),
+            appearance=appearance(supplier_seal, text="供应商 签章"),
             placement=Placement.at_text(SUPPLIER_BLOCK),
             reason="同意合同条款",
             subfilter=subfilter,
