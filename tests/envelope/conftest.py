@@ -1,4 +1,5 @@
-"""Fixtures for the envelope tests: an RSA test PKI, an SM2 CA, and a random bid file."""
+"""Fixtures for the envelope tests: RSA and SM2 test PKIs, a random bid file, and the token fixtures
+(SoftHSM2, the SM2 test token) of tests/helpers."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ import pytest
 
 from sealkit.pki import make_test_pki
 from tests.envelope.keys import Sm2Ca, read_cert, rsa_handle
+from tests.helpers.softhsm import softhsm_token  # noqa: F401
+from tests.helpers.testtoken import make_testtoken, testtoken_module  # noqa: F401
+from tests.helpers.tokens import use_testtoken  # noqa: F401
 
 
 @pytest.fixture(scope="session")
@@ -29,6 +33,15 @@ def rsa_pki(tmp_path_factory):
         ids=ids,
         cert=lambda name: read_cert(ids[name].cert_path),
         key=lambda name, **kw: rsa_handle(ids[name], **kw),
+    )
+
+
+@pytest.fixture(scope="session")
+def sm2_pki(tmp_path_factory):
+    """The shared SM2 test PKI (sealkit.pki) with a bidder's signing identity."""
+    pki = make_test_pki(tmp_path_factory.mktemp("sm2-pki"), "sm2")
+    return SimpleNamespace(
+        pki=pki, root=read_cert(pki.root.cert_path), signer=pki.issue("sm2-bidder-sign", "sign")
     )
 
 

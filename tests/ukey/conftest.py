@@ -1,4 +1,4 @@
-"""Shared helpers for the ukey tests: openssl CLI wrappers and test PKIs."""
+"""Shared helpers for the ukey tests: openssl CLI wrappers, test PKIs and the token fixtures."""
 
 import subprocess
 from pathlib import Path
@@ -6,6 +6,9 @@ from pathlib import Path
 import pytest
 
 from sealkit.pki import make_test_pki
+from tests.helpers.softhsm import softhsm_token  # noqa: F401
+from tests.helpers.testtoken import make_testtoken, testtoken_module  # noqa: F401
+from tests.helpers.tokens import use_testtoken  # noqa: F401
 
 
 def openssl(*args: str, input: bytes | None = None) -> bytes:

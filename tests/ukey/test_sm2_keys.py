@@ -83,12 +83,8 @@ def test_sm2_keystore(tmp_path, monkeypatch):
 
 
 @pytest.mark.softhsm
-def test_sm2_decrypt_on_softhsm_via_ecdh(tmp_path, monkeypatch):
-    from tests.ukey.softhsm import USER_PIN, activate, make_softhsm
-
-    hsm = make_softhsm(tmp_path / "hsm", label="sm2-ecdh")
-    activate(hsm, monkeypatch)
-    monkeypatch.setenv("SEALKIT_PIN", USER_PIN)
+def test_sm2_decrypt_on_softhsm_via_ecdh(tmp_path, softhsm_token):
+    hsm = softhsm_token("sm2-ecdh")
     # An EC key pair on the SM2 curve, generated on the token (CKM_EC_KEY_PAIR_GEN, CKA_EC_PARAMS = SM2 OID)
     from sealkit.ukey import generate_token_key
 

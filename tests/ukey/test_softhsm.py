@@ -6,6 +6,7 @@ import time
 import pytest
 
 from sealkit.errors import (
+    DamagedEnvelope,
     InvalidInput,
     KeyNotFound,
     MechanismNotSupported,
@@ -14,8 +15,8 @@ from sealkit.errors import (
     TokenNotPresent,
 )
 from sealkit.ukey import FixedPin, KeyKind, SignOptions, open_key, parse_keyref
+from tests.helpers.softhsm import USER_PIN, activate, make_softhsm
 from tests.ukey.conftest import openssl, openssl_ok
-from tests.ukey.softhsm import USER_PIN, activate, make_softhsm
 
 pytestmark = pytest.mark.softhsm
 MESSAGE = b"tender document " * 64
@@ -85,30 +86,47 @@ def test_ecdsa_p256_is_der_and_verifies(tmp_path, hsm):
     )
 
 
-def test_rsa_oaep_and_pkcs1_decrypt(tmp_path, hsm):
+def _encrypt(pub, secret, *opts):
+    return openssl("pkeyutl", "-encrypt", "-pubin", "-inkey", str(pub), "-in", str(secret), *opts)
+
+
+@pytest.mark.parametrize("digest", ["sha1", "sha256", "sha384", "sha512"])
+def test_rsa_oaep_decrypt_any_digest(tmp_path, hsm, digest):
+    """SoftHSM 2.6 does CKM_RSA_PKCS_OAEP with SHA-1 only: other digests go through raw RSA on the token
+    and the OAEP padding is removed in software."""
     secret = b"sm4 content key.0123456789abcdef"
     (tmp_path / "pt").write_bytes(secret)
-    pub = str(hsm.pub["rsa-sign"])
-    # SoftHSM 2.6 does OAEP with SHA-1 only; SHA-256 is refused as a mechanism problem, not a crash.
-    oaep = openssl(
-        "pkeyutl",
-        "-encrypt",
-        "-pubin",
-        "-inkey",
-        pub,
-        "-in",
-        str(tmp_path / "pt"),
-        "-pkeyopt",
-        "rsa_padding_mode:oaep",
-        "-pkeyopt",
-        "rsa_oaep_md:sha1",
-    )
+    oaep = ("-pkeyopt", "rsa_padding_mode:oaep", "-pkeyopt", f"rsa_oaep_md:{digest}")
+    oaep += ("-pkeyopt", f"rsa_mgf1_md:{digest}")
     key = open_key(hsm.uri("rsa-sign"))
-    assert key.decrypt(oaep, oaep_hash="sha1") == secret
-    with pytest.raises(MechanismNotSupported):
-        key.decrypt(oaep, oaep_hash="sha256")
-    v15 = openssl("pkeyutl", "-encrypt", "-pubin", "-inkey", pub, "-in", str(tmp_path / "pt"))
-    assert key.decrypt(v15, rsa_padding="pkcs1v15") == secret
+    for _ in range(2):  # the second time the refused mechanism is skipped
+        ciphertext = _encrypt(hsm.pub["rsa-sign"], tmp_path / "pt", *oaep)
+        assert key.decrypt(ciphertext, oaep_hash=digest) == secret
+    assert (digest in key._software_oaep) is (digest != "sha1")
+    with pytest.raises(DamagedEnvelope):  # a damaged block, or one for another digest: one error
+        key.decrypt(ciphertext[:-1] + bytes([ciphertext[-1] ^ 1]), oaep_hash=digest)
+    with pytest.raises(DamagedEnvelope):
+        key.decrypt(ciphertext, oaep_hash="sha384" if digest == "sha256" else "sha256")
+
+
+def test_rsa_pkcs1_decrypt_and_foreign_ciphertexts(tmp_path, hsm):
+    """SoftHSM answers a ciphertext for another key with CKR_GENERAL_ERROR: sealkit checks the token with a
+    ciphertext of its own and reports DamagedEnvelope (so an envelope's next recipient is tried)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+    secret = b"sm4 content key.0123456789abcdef"
+    (tmp_path / "pt").write_bytes(secret)
+    key = open_key(hsm.uri("rsa-sign"))
+    assert key.decrypt(_encrypt(hsm.pub["rsa-sign"], tmp_path / "pt"), rsa_padding="pkcs1v15") == secret
+    other = rsa.generate_private_key(65537, 2048).public_key()
+    sha1 = hashes.SHA1()  # noqa: S303 - SoftHSM's own OAEP
+    for ciphertext, options in (
+        (other.encrypt(secret, padding.PKCS1v15()), {"rsa_padding": "pkcs1v15"}),
+        (other.encrypt(secret, padding.OAEP(padding.MGF1(sha1), sha1, None)), {"oaep_hash": "sha1"}),
+    ):
+        with pytest.raises(DamagedEnvelope):
+            key.decrypt(ciphertext, **options)
 
 
 def test_wrong_pin_never_leaks_and_sessions_recover(hsm, monkeypatch):

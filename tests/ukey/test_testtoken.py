@@ -1,40 +1,18 @@
 """SM2 on the project's PKCS#11 test token under the vendor profiles: signatures verified by openssl,
 decryption, PIN counters and lockout, removal mid-batch, profile detection and the self-test."""
 
-import os
-
 import pytest
 from asn1crypto import pem
 
 from sealkit.atomic import atomic_output
 from sealkit.errors import PinIncorrect, PinLocked, SelfTestFailed, TokenNotPresent
 from sealkit.ukey import SignOptions, close_all_sessions, generate_token_key, open_key, self_test
-from sealkit.ukey.p11module import get_module
-from tests.helpers.testtoken import DEFAULT_USER_PIN, ENV_DIR, make_testtoken, testtoken_module  # noqa: F401
+from tests.helpers.testtoken import DEFAULT_USER_PIN
+from tests.helpers.tokens import token_uri as uri
 from tests.ukey.conftest import openssl
 from tests.ukey.test_sm2_keys import MESSAGE, openssl_sm2_verify
 
 pytestmark = pytest.mark.testtoken
-
-
-@pytest.fixture
-def use_token(testtoken_module, monkeypatch):  # noqa: F811
-    """Point the module at token directories and re-initialise it (our sessions are dropped)."""
-
-    def use(*dirs):
-        close_all_sessions()
-        monkeypatch.setenv(ENV_DIR, ":".join(os.fspath(d) for d in dirs))
-        get_module(testtoken_module).reinitialize()
-        return testtoken_module
-
-    monkeypatch.setenv("SEALKIT_PIN", DEFAULT_USER_PIN)
-    yield use
-    close_all_sessions()
-
-
-def uri(module, tok, obj="sign", **query):
-    q = "&".join([f"module-path={module}", *(f"{k}={v}" for k, v in query.items())])
-    return f"pkcs11:token={tok.label.replace(' ', '%20')};object={obj}?{q}"
 
 
 def pub_pem(key, path):
@@ -43,9 +21,9 @@ def pub_pem(key, path):
 
 
 @pytest.mark.parametrize("preset", ["sansec", "luna", "ep11"])
-def test_sm2_sign_with_z_and_over_e(tmp_path, make_testtoken, use_token, preset):  # noqa: F811
+def test_sm2_sign_with_z_and_over_e(tmp_path, make_testtoken, use_testtoken, preset):
     tok = make_testtoken(preset=preset, label=f"T-{preset}")
-    module = use_token(tok)
+    module = use_testtoken(tok)
     generate_token_key(uri(module, tok), "sm2", key_id=b"\x01")
     key = open_key(uri(module, tok, profile=preset))
     assert key.profile.name == preset
@@ -61,9 +39,9 @@ def test_sm2_sign_with_z_and_over_e(tmp_path, make_testtoken, use_token, preset)
 
 
 @pytest.mark.parametrize("preset", ["sansec", "ep11"])
-def test_sm2_decrypt_vendor_mechanism(tmp_path, make_testtoken, use_token, preset):  # noqa: F811
+def test_sm2_decrypt_vendor_mechanism(tmp_path, make_testtoken, use_testtoken, preset):
     tok = make_testtoken(preset=preset)
-    module = use_token(tok)
+    module = use_testtoken(tok)
     generate_token_key(uri(module, tok, obj="enc"), "sm2", key_id=b"\x02")
     key = open_key(uri(module, tok, obj="enc"))
     (tmp_path / "pt").write_bytes(b"content-encryption-key-32-bytes!")
@@ -79,21 +57,21 @@ def test_sm2_decrypt_vendor_mechanism(tmp_path, make_testtoken, use_token, prese
     assert key.decrypt(ct) == b"content-encryption-key-32-bytes!"
 
 
-def test_profile_detection(make_testtoken, use_token):  # noqa: F811
+def test_profile_detection(make_testtoken, use_testtoken):
     luna, sansec = (
         make_testtoken(preset="luna", label="LUNA"),
         make_testtoken(preset="sansec", label="SANSEC"),
     )
-    module = use_token(luna, sansec)
+    module = use_testtoken(luna, sansec)
     generate_token_key(uri(module, luna), "sm2", key_id=b"\x01")
     generate_token_key(uri(module, sansec), "sm2", key_id=b"\x01")
     assert open_key(uri(module, luna)).profile.name == "luna"
     assert open_key(uri(module, sansec)).profile.name == "sealkit-testtoken"
 
 
-def test_wrong_pin_counts_then_locks(make_testtoken, use_token, monkeypatch):  # noqa: F811
+def test_wrong_pin_counts_then_locks(make_testtoken, use_testtoken, monkeypatch):
     tok = make_testtoken(max_pin_tries=3)
-    module = use_token(tok)
+    module = use_testtoken(tok)
     generate_token_key(uri(module, tok), "sm2", key_id=b"\x01")
     close_all_sessions()
     monkeypatch.setenv("SEALKIT_PIN", "000000")
@@ -111,9 +89,9 @@ def test_wrong_pin_counts_then_locks(make_testtoken, use_token, monkeypatch):  #
     assert all("000000" not in m and DEFAULT_USER_PIN not in m for m in messages)
 
 
-def test_removed_mid_batch_writes_nothing(tmp_path, make_testtoken, use_token):  # noqa: F811
+def test_removed_mid_batch_writes_nothing(tmp_path, make_testtoken, use_testtoken):
     tok = make_testtoken()
-    module = use_token(tok)
+    module = use_testtoken(tok)
     generate_token_key(uri(module, tok), "sm2", key_id=b"\x01")
     key = open_key(uri(module, tok))
     outputs = [tmp_path / f"doc{i}.sig" for i in range(4)]
@@ -127,11 +105,11 @@ def test_removed_mid_batch_writes_nothing(tmp_path, make_testtoken, use_token): 
     assert list(tmp_path.glob(".*.part")) == []
 
 
-def test_selftest_names_a_wrong_signature_format(tmp_path, make_testtoken, use_token):  # noqa: F811
+def test_selftest_names_a_wrong_signature_format(tmp_path, make_testtoken, use_testtoken):
     from sealkit import load_config
 
     tok = make_testtoken(preset="luna")
-    module = use_token(tok)
+    module = use_testtoken(tok)
     generate_token_key(uri(module, tok), "sm2", key_id=b"\x01")
     conf = tmp_path / "sealkit.toml"
     conf.write_text(

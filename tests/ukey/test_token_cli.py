@@ -5,16 +5,14 @@ import json
 import pytest
 from sealkit_cli.main import run
 
+from tests.helpers.softhsm import SOFTHSM_MODULE
 from tests.ukey.conftest import openssl
-from tests.ukey.softhsm import SOFTHSM_MODULE, USER_PIN, activate, make_softhsm
 
 pytestmark = pytest.mark.softhsm
 
 
-def test_token_commands(tmp_path, monkeypatch, capsys):
-    hsm = make_softhsm(tmp_path / "hsm", label="cli-token")
-    activate(hsm, monkeypatch)
-    monkeypatch.setenv("SEALKIT_PIN", USER_PIN)
+def test_token_commands(tmp_path, softhsm_token, capsys):
+    softhsm_token("cli-token")
     assert run(["token", "list", "--module", SOFTHSM_MODULE, "--json"]) == 0
     slots = json.loads(capsys.readouterr().out)["slots"]
     token = next(s["token"] for s in slots if s["token"] and s["token"]["label"] == "cli-token")

@@ -10,6 +10,7 @@ is returned as DER. Decryption: RSA OAEP / PKCS#1 v1.5, SM2 by the vendor mechan
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from asn1crypto import core as asn1_core
@@ -18,9 +19,17 @@ from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from pkcs11 import KDF, MGF, Attribute, KeyType, Mechanism, ObjectClass
+from pkcs11 import exceptions as p11e
 
 from sealkit.config import Config
-from sealkit.errors import InvalidInput, KeyNotFound, MechanismNotSupported, UnsupportedAlgorithm
+from sealkit.errors import (
+    DamagedEnvelope,
+    InvalidInput,
+    KeyNotFound,
+    MechanismNotSupported,
+    TokenError,
+    UnsupportedAlgorithm,
+)
 from sealkit.ukey import _sm2, vendor_enums
 from sealkit.ukey.base import KeyKind, PrivateKeyHandle, SignOptions
 from sealkit.ukey.keyref import Pkcs11Ref
@@ -43,8 +52,13 @@ _RSA_PSS = {
 _OAEP = {
     "sha256": (Mechanism.SHA256, MGF.SHA256),
     "sha384": (Mechanism.SHA384, MGF.SHA384),
+    "sha512": (Mechanism.SHA512, MGF.SHA512),
     "sha1": (Mechanism.SHA_1, MGF.SHA1),
 }
+
+
+class _AmbiguousFailure(Exception):
+    """Internal: the token answered a decryption with CKR_GENERAL_ERROR / CKR_FUNCTION_FAILED."""
 
 
 def register_profile(profile: Profile) -> None:
@@ -149,6 +163,7 @@ class Pkcs11Key(PrivateKeyHandle):
         self._pins = pins
         self.profile = profile
         self.label = f"{state.label}/{ref.object or (ref.key_id or b'').hex()}"
+        self._software_oaep: set[str] = set()
         state.run(f"finding key {self.label!r}", self._load, pins)
 
     def _load(self, session: Any) -> None:
@@ -210,11 +225,16 @@ class Pkcs11Key(PrivateKeyHandle):
     def _pin(self) -> str | None:
         return self._pins.require(f"PIN for key {self.label!r}") if self.always_authenticate else None
 
-    def _op(self, what: str, fn: Any, **kw: Any) -> bytes:
+    def _op(self, what: str, fn: Any, *, ambiguous: bool = False, **kw: Any) -> bytes:
         def call(session: Any) -> bytes:
             if self._state.session is not getattr(self._priv, "session", None):
                 self._load(session)  # the session was reopened: object handles are new
-            return bytes(fn(self._priv))
+            try:
+                return bytes(fn(self._priv))
+            except (p11e.GeneralError, p11e.FunctionFailed):
+                if ambiguous:
+                    raise _AmbiguousFailure from None
+                raise
 
         return bytes(self._state.run(f"{what} with {self.label!r}", call, self._pins, **kw))
 
@@ -277,22 +297,7 @@ class Pkcs11Key(PrivateKeyHandle):
     def decrypt(self, ciphertext: bytes, *, rsa_padding: str = "oaep", oaep_hash: str = "sha256") -> bytes:
         pin = self._pin()
         if self.kind is KeyKind.RSA:
-            if rsa_padding == "pkcs1v15":
-                return self._op(
-                    "decrypting",
-                    lambda k: k.decrypt(ciphertext, mechanism=Mechanism.RSA_PKCS, pin=pin),
-                    decrypting=True,
-                )
-            if rsa_padding != "oaep" or oaep_hash not in _OAEP:
-                raise UnsupportedAlgorithm(f"RSA {rsa_padding}/{oaep_hash} decryption is not supported")
-            h, mgf = _OAEP[oaep_hash]
-            return self._op(
-                "decrypting",
-                lambda k: k.decrypt(
-                    ciphertext, mechanism=Mechanism.RSA_PKCS_OAEP, mechanism_param=(h, mgf, None), pin=pin
-                ),
-                decrypting=True,
-            )
+            return self._rsa_decrypt(ciphertext, rsa_padding, oaep_hash, pin)
         if self.kind is not KeyKind.SM2:
             raise MechanismNotSupported(f"key {self.label!r} ({self.kind}) cannot decrypt")
         from sealkit.sm2.encryption import CiphertextFormat, SM2Ciphertext, decrypt_with_shared_x
@@ -301,9 +306,16 @@ class Pkcs11Key(PrivateKeyHandle):
         if profile is not None and profile.decrypt is not None:
             fmt = CiphertextFormat(profile.ciphertext_format)
             native = SM2Ciphertext.decode(ciphertext, CiphertextFormat.DER).encode(fmt)
-            mech = Mechanism(profile.decrypt)
-            return self._op(
-                "SM2 decrypting", lambda k: k.decrypt(native, mechanism=mech, pin=pin), decrypting=True
+
+            def sm2_probe() -> tuple[bytes, bytes]:
+                from sealkit import sm2
+
+                secret = os.urandom(16)
+                encrypted = sm2.load_der_public_key(self._spki.dump()).encrypt(secret)
+                return secret, SM2Ciphertext.decode(encrypted, CiphertextFormat.DER).encode(fmt)
+
+            return self._token_decrypt(
+                "SM2 decrypting", Mechanism(profile.decrypt), None, native, pin, sm2_probe
             )
         if profile is None or not profile.decrypt_via_ecdh:
             raise MechanismNotSupported(f"token {self._state.label!r}: no SM2 decryption in its profile")
@@ -325,6 +337,95 @@ class Pkcs11Key(PrivateKeyHandle):
             return self._op("SM2 decrypting (ECDH)", derive, decrypting=True)
 
         return decrypt_with_shared_x(ciphertext, shared_x)
+
+    def _rsa_decrypt(self, ciphertext: bytes, rsa_padding: str, oaep_hash: str, pin: str | None) -> bytes:
+        """RSA on the token: PKCS#1 v1.5, or OAEP by the token's mechanism, else by raw RSA on the token with
+        the OAEP padding removed here (tokens without OAEP-SHA-256, e.g. SoftHSM 2.6)."""
+        from cryptography.hazmat.primitives.asymmetric import padding
+        from cryptography.hazmat.primitives.serialization import load_der_public_key
+
+        pad: padding.AsymmetricPadding
+        if rsa_padding == "pkcs1v15":
+            mech, param, pad = Mechanism.RSA_PKCS, None, padding.PKCS1v15()
+        elif rsa_padding == "oaep" and oaep_hash in _OAEP:
+            if oaep_hash in self._software_oaep:
+                return self._raw_oaep_decrypt(ciphertext, oaep_hash, pin)
+            from sealkit.ukey.software import hash_algorithm
+
+            h, mgf = _OAEP[oaep_hash]
+            mech, param = Mechanism.RSA_PKCS_OAEP, (h, mgf, None)
+            # OAEP-SHA-1 is OpenSSL's default: read, never written
+            algorithm = hashes.SHA1() if oaep_hash == "sha1" else hash_algorithm(oaep_hash)  # noqa: S303
+            pad = padding.OAEP(mgf=padding.MGF1(algorithm), algorithm=algorithm, label=None)
+        else:
+            raise UnsupportedAlgorithm(f"RSA {rsa_padding}/{oaep_hash} decryption is not supported")
+
+        def rsa_probe() -> tuple[bytes, bytes]:
+            secret = os.urandom(16)
+            return secret, load_der_public_key(self._spki.dump()).encrypt(secret, pad)  # type: ignore[union-attr]
+
+        try:
+            return self._token_decrypt("decrypting", mech, param, ciphertext, pin, rsa_probe)
+        except MechanismNotSupported:
+            if mech is not Mechanism.RSA_PKCS_OAEP:
+                raise
+        plain = self._raw_oaep_decrypt(ciphertext, oaep_hash, pin)
+        self._software_oaep.add(oaep_hash)  # raw RSA works here: skip the refused mechanism from now on
+        return plain
+
+    def _raw_oaep_decrypt(self, ciphertext: bytes, oaep_hash: str, pin: str | None) -> bytes:
+        from sealkit.ukey._oaep import oaep_decode
+
+        public = self._spki["public_key"].parsed
+        n, e = public["modulus"].native, public["public_exponent"].native
+        size = (n.bit_length() + 7) // 8
+        if len(ciphertext) != size or int.from_bytes(ciphertext, "big") >= n:
+            raise DamagedEnvelope("RSA decryption failed")  # made for another (larger) key
+
+        def raw_probe() -> tuple[bytes, bytes]:
+            secret = b"\x01" + os.urandom(size - 1)  # < n, and no leading zero a token might drop
+            return secret, pow(int.from_bytes(secret, "big"), e, n).to_bytes(size, "big")
+
+        try:
+            block = self._token_decrypt(
+                "decrypting (raw RSA)", Mechanism.RSA_X_509, None, ciphertext, pin, raw_probe
+            )
+        except MechanismNotSupported:
+            raise MechanismNotSupported(
+                f"token {self._state.label!r} does RSA-OAEP with {oaep_hash} neither itself nor as raw RSA; "
+                "encrypt to this key with PKCS#1 v1.5 (rsa_padding='pkcs1v15')"
+            ) from None
+        return oaep_decode(block, size, oaep_hash)
+
+    def _token_decrypt(
+        self,
+        what: str,
+        mech: Mechanism,
+        param: Any,
+        data: bytes,
+        pin: str | None,
+        probe: Callable[[], tuple[bytes, bytes]],
+    ) -> bytes:
+        """C_Decrypt on the token. Some tokens (SoftHSM) answer a ciphertext made for another key or damaged
+        with CKR_GENERAL_ERROR; then a ciphertext made here with the key's public key (``probe``: (plain,
+        ciphertext)) tells a bad ciphertext (:class:`DamagedEnvelope`, so the next recipient is tried) from
+        a failing token (:class:`TokenError`)."""
+
+        def decrypt(payload: bytes) -> Callable[[Any], bytes]:
+            return lambda k: k.decrypt(payload, mechanism=mech, mechanism_param=param, pin=pin)
+
+        try:
+            return self._op(what, decrypt(data), decrypting=True, ambiguous=True)
+        except _AmbiguousFailure:
+            pass
+        secret, check = probe()
+        try:
+            healthy = self._op(f"{what} (check)", decrypt(check), decrypting=True, ambiguous=True) == secret
+        except (_AmbiguousFailure, DamagedEnvelope):
+            healthy = False
+        if healthy:
+            raise DamagedEnvelope("decryption failed")
+        raise TokenError(f"{what} with {self.label!r}: the token failed (CKR_GENERAL_ERROR), even on a check")
 
     def close(self) -> None:
         """Handles share the token session; it stays open for other handles and is closed at exit."""

@@ -1,9 +1,17 @@
-"""A SoftHSM2 token in a temporary directory, and keys made with OpenSC's pkcs11-tool."""
+"""A SoftHSM2 token in a temporary directory, and keys made with OpenSC's pkcs11-tool.
+
+``make_softhsm(dir, label)`` writes a ``softhsm2.conf`` and initialises a token; ``activate`` makes it the
+one the (already loaded) module sees. The ``softhsm_token`` fixture does both for one test (import it into a
+conftest to use it).
+"""
 
 import os
 import subprocess
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 USER_PIN = "4321-user"
@@ -67,3 +75,19 @@ def activate(hsm: SoftHsm, monkeypatch) -> None:
     monkeypatch.setenv("SOFTHSM2_CONF", str(hsm.conf))
     close_all_sessions()
     get_module(SOFTHSM_MODULE).reinitialize()
+
+
+@pytest.fixture
+def softhsm_token(tmp_path, monkeypatch) -> Iterator[Callable[..., SoftHsm]]:
+    """Factory: ``softhsm_token(label) -> SoftHsm``, a fresh token (own directory) made the one SoftHSM
+    sees, with SEALKIT_PIN set to its user PIN; sessions are closed after the test."""
+    from sealkit.ukey import close_all_sessions
+
+    def make(label: str = "sealkit-test") -> SoftHsm:
+        hsm = make_softhsm(tmp_path / f"softhsm-{label}", label=label)
+        activate(hsm, monkeypatch)
+        monkeypatch.setenv("SEALKIT_PIN", USER_PIN)
+        return hsm
+
+    yield make
+    close_all_sessions()
