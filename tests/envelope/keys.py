@@ -1,8 +1,8 @@
-"""Test-only key handles and certificates for the envelope tests (software keys behind PrivateKeyHandle)."""
+"""Test-only key handles for the envelope tests: software keys of the test PKIs (sealkit.pki) behind
+PrivateKeyHandle, counting decryptions."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -63,61 +63,13 @@ def read_cert(path: Path) -> x509.Certificate:
     return x509.Certificate.load(der)
 
 
-def rsa_handle(identity: Any, *, with_cert: bool = True) -> SoftKey:
-    key = serialization.load_pem_private_key(identity.key_path.read_bytes(), None)
-    assert isinstance(key, rsa.RSAPrivateKey)
+def soft_handle(identity: Any, *, with_cert: bool = True) -> SoftKey:
+    """A SoftKey over a test PKI identity's key file (RSA or SM2), with its certificate unless told not."""
+    data = identity.key_path.read_bytes()
+    key = (
+        sm2.load_pem_private_key(data)
+        if identity.kind == "sm2"
+        else serialization.load_pem_private_key(data, None)
+    )
+    assert isinstance(key, rsa.RSAPrivateKey | sm2.SM2PrivateKey)
     return SoftKey(key, read_cert(identity.cert_path) if with_cert else None, identity.name)
-
-
-# --- SM2 certificates, made here until the test PKI issues SM2 ---
-
-
-def _name(cn: str) -> x509.Name:
-    return x509.Name.build({"country_name": "CN", "organization_name": "sealkit 测试", "common_name": cn})
-
-
-def sm2_certificate(
-    cn: str, key: sm2.SM2PrivateKey, issuer_cn: str, issuer_key: sm2.SM2PrivateKey, serial: int
-) -> x509.Certificate:
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    tbs = x509.TbsCertificate(
-        {
-            "version": "v3",
-            "serial_number": serial,
-            "signature": {"algorithm": "sm2_sm3"},
-            "issuer": _name(issuer_cn),
-            "validity": {
-                "not_before": x509.Time({"utc_time": now - dt.timedelta(days=1)}),
-                "not_after": x509.Time({"utc_time": now + dt.timedelta(days=30)}),
-            },
-            "subject": _name(cn),
-            "subject_public_key_info": key.public_key().public_key_info(),
-            "extensions": [
-                {"extn_id": "key_identifier", "extn_value": key.public_key().public_key_info().sha1},
-            ],
-        }
-    )
-    signature = issuer_key.sign(tbs.dump())
-    return x509.Certificate(
-        {
-            "tbs_certificate": tbs,
-            "signature_algorithm": {"algorithm": "sm2_sm3"},
-            "signature_value": signature,
-        }
-    )
-
-
-class Sm2Ca:
-    """A self-signed SM2 root that issues end-entity certificates with SoftKey handles."""
-
-    def __init__(self, name: str = "sealkit SM2 Test Root") -> None:
-        self.name = name
-        self.key = sm2.generate_private_key()
-        self.cert = sm2_certificate(name, self.key, name, self.key, 1)
-        self._serial = 100
-
-    def issue(self, cn: str) -> tuple[SoftKey, x509.Certificate]:
-        self._serial += 1
-        key = sm2.generate_private_key()
-        cert = sm2_certificate(cn, key, self.name, self.key, self._serial)
-        return SoftKey(key, cert, cn), cert

@@ -104,11 +104,17 @@ def test_bad_inner_signature(rsa_pki, bid, out_dir, cipher):
     assert "inner signature does not verify" in message and "bidder-sign" in message
 
 
-def test_bad_sm2_inner_signature(sm2_ca, bid, out_dir):
-    signer = _BadSigner(sm2_ca.signer_key._key, sm2_ca.signer_cert, "sm2 signer")
+def test_bad_sm2_inner_signature(sm2_pki, bid, out_dir):
+    signer = _BadSigner(sm2_pki.key("sm2-bidder-sign")._key, sm2_pki.cert("sm2-bidder-sign"), "sm2 signer")
     env = out_dir / "bid.gm"
-    encrypt_file(bid, env, [sm2_ca.bidder_cert], signer=signer)
-    _open_fails(env, sm2_ca.bidder_key, VerificationFailed, out_dir, match="inner signature does not verify")
+    encrypt_file(bid, env, [sm2_pki.cert("sm2-bidder-enc")], signer=signer)
+    _open_fails(
+        env,
+        sm2_pki.key("sm2-bidder-enc"),
+        VerificationFailed,
+        out_dir,
+        match="inner signature does not verify",
+    )
 
 
 @pytest.mark.parametrize("cipher", ["aes-256-gcm", "sm4-cbc"])
@@ -143,14 +149,16 @@ def test_truncated_envelope_says_truncated(rsa_pki, bid, out_dir):
     _open_fails(env, rsa_pki.key("bidder-enc"), DamagedEnvelope, out_dir, match="truncated")
 
 
-def test_wrong_key(rsa_pki, sm2_ca, bid, out_dir):
+def test_wrong_key(rsa_pki, sm2_pki, bid, out_dir):
     env = _envelope(rsa_pki, bid, out_dir, "aes-256-gcm")
     message = _open_fails(env, rsa_pki.key("other-enc"), NotARecipient, out_dir)
     assert f"0x{rsa_pki.cert('bidder-enc').serial_number:x}" in message
     gm = out_dir / "bid.gm"
-    encrypt_file(bid, gm, [sm2_ca.bidder_cert], signer=sm2_ca.signer_key)
+    encrypt_file(bid, gm, [sm2_pki.cert("sm2-bidder-enc")], signer=sm2_pki.key("sm2-bidder-sign"))
     env.unlink()
-    _open_fails(gm, sm2_ca.backup_key, NotARecipient, out_dir, match="sm2 bidder enc|serial 0x")
+    _open_fails(
+        gm, sm2_pki.key("sm2-platform-backup"), NotARecipient, out_dir, match="sm2-bidder-enc|serial 0x"
+    )
 
 
 @pytest.mark.parametrize(

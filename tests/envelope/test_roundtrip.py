@@ -107,17 +107,22 @@ def test_wrong_key_names_the_recipients(rsa_pki, bid, out_dir):
     assert list(out_dir.iterdir()) == [env]
 
 
-def test_untrusted_signer_fails_and_releases_nothing(rsa_pki, sm2_ca, bid, out_dir):
+def test_untrusted_signer_fails_and_releases_nothing(rsa_pki, sm2_pki, bid, out_dir):
     env = out_dir / "bid.p7m"
     encrypt_file(bid, env, [rsa_pki.cert("bidder-enc")], signer=rsa_pki.key("bidder-sign"))
     with pytest.raises(VerificationFailed, match="not issued by a trusted"):
-        decrypt_file(env, out_dir / "p", rsa_pki.key("bidder-enc"), trust=[sm2_ca.cert])
+        decrypt_file(env, out_dir / "p", rsa_pki.key("bidder-enc"), trust=[sm2_pki.root])
     assert list(out_dir.iterdir()) == [env]
 
 
-def test_sm2_round_trip_gmt0010(sm2_ca, bid, out_dir):
+def test_sm2_round_trip_gmt0010(sm2_pki, bid, out_dir):
     env = out_dir / "bid.gm"
-    made = encrypt_file(bid, env, [sm2_ca.bidder_cert, sm2_ca.backup_cert], signer=sm2_ca.signer_key)
+    made = encrypt_file(
+        bid,
+        env,
+        [sm2_pki.cert("sm2-bidder-enc"), sm2_pki.cert("sm2-platform-backup")],
+        signer=sm2_pki.key("sm2-bidder-sign"),
+    )
     assert made.format == "gmt0010-enveloped-data" and made.content_cipher == "sm4-cbc"
     info = cms.ContentInfo.load(env.read_bytes())
     assert info["content_type"].dotted == "1.2.156.10197.6.1.4.2.3"
@@ -127,37 +132,39 @@ def test_sm2_round_trip_gmt0010(sm2_ca, bid, out_dir):
     ktri = info["content"]["recipient_infos"][0].chosen
     assert ktri["key_encryption_algorithm"]["algorithm"].dotted == "1.2.156.10197.1.301.3"
     assert ktri["encrypted_key"].native[0] == 0x30  # GM/T 0009 DER
-    for key in (sm2_ca.bidder_key, sm2_ca.backup_key):
-        result = decrypt_file(env, out_dir / key.label, key, trust=[sm2_ca.cert])
+    for key in (sm2_pki.key("sm2-bidder-enc"), sm2_pki.key("sm2-platform-backup")):
+        result = decrypt_file(env, out_dir / key.label, key, trust=[sm2_pki.root])
         assert (out_dir / key.label).read_bytes() == bid.read_bytes()
         assert result.signer.signature_algorithm == "sm2_sm3" and result.signer.trusted
 
 
-def test_sm2_recipient_by_ski(sm2_ca, bid, out_dir):
+def test_sm2_recipient_by_ski(sm2_pki, bid, out_dir):
     env = out_dir / "bid.gm"
-    encrypt_file(bid, env, [sm2_ca.bidder_cert], signer=sm2_ca.signer_key, recipient_id="ski")
-    assert inspect(env).recipients[0].subject_key_identifier == sm2_ca.bidder_cert.key_identifier
-    decrypt_file(env, out_dir / "p", sm2_ca.bidder_key)
+    encrypt_file(
+        bid, env, [sm2_pki.cert("sm2-bidder-enc")], signer=sm2_pki.key("sm2-bidder-sign"), recipient_id="ski"
+    )
+    assert inspect(env).recipients[0].subject_key_identifier == sm2_pki.cert("sm2-bidder-enc").key_identifier
+    decrypt_file(env, out_dir / "p", sm2_pki.key("sm2-bidder-enc"))
     assert (out_dir / "p").read_bytes() == bid.read_bytes()
 
 
-def test_sm2_key_on_rsa_envelope_is_not_a_recipient(rsa_pki, sm2_ca, bid, out_dir):
+def test_sm2_key_on_rsa_envelope_is_not_a_recipient(rsa_pki, sm2_pki, bid, out_dir):
     env = out_dir / "bid.p7m"
     encrypt_file(bid, env, [rsa_pki.cert("bidder-enc")])
     with pytest.raises(NotARecipient, match="bidder-enc|serial"):
-        decrypt_file(env, out_dir / "p", sm2_ca.bidder_key)
+        decrypt_file(env, out_dir / "p", sm2_pki.key("sm2-bidder-enc"))
 
 
-def test_rsa_and_sm2_mix_refused(rsa_pki, sm2_ca, bid, out_dir):
+def test_rsa_and_sm2_mix_refused(rsa_pki, sm2_pki, bid, out_dir):
     with pytest.raises(InvalidInput) as caught:
-        encrypt_file(bid, out_dir / "x", [rsa_pki.cert("bidder-enc"), sm2_ca.bidder_cert])
+        encrypt_file(bid, out_dir / "x", [rsa_pki.cert("bidder-enc"), sm2_pki.cert("sm2-bidder-enc")])
     assert str(caught.value) == MIXED_FAMILIES
     assert list(out_dir.iterdir()) == []
 
 
-def test_sm2_needs_sm4(sm2_ca, bid, out_dir):
+def test_sm2_needs_sm4(sm2_pki, bid, out_dir):
     with pytest.raises(UnsupportedAlgorithm, match="SM4-CBC"):
-        encrypt_file(bid, out_dir / "x", [sm2_ca.bidder_cert], content_cipher="aes-256-gcm")
+        encrypt_file(bid, out_dir / "x", [sm2_pki.cert("sm2-bidder-enc")], content_cipher="aes-256-gcm")
 
 
 def test_progress_reports_every_byte(rsa_pki, bid, out_dir):

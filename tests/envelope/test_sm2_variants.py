@@ -48,11 +48,11 @@ def _set_oid(path, oid):
     ],
     ids=["c1c3c2", "c1c2c3", "c1c3c2-raw", "c1c2c3-raw"],
 )
-def test_raw_sm2_ciphertexts_are_read(sm2_ca, bid, out_dir, change):
+def test_raw_sm2_ciphertexts_are_read(sm2_pki, bid, out_dir, change):
     env = out_dir / "bid.gm"
-    encrypt_file(bid, env, [sm2_ca.bidder_cert], signer=sm2_ca.signer_key)
+    encrypt_file(bid, env, [sm2_pki.cert("sm2-bidder-enc")], signer=sm2_pki.key("sm2-bidder-sign"))
     _rewrite(env, change)
-    decrypt_file(env, out_dir / "p", sm2_ca.bidder_key, trust=[sm2_ca.cert])
+    decrypt_file(env, out_dir / "p", sm2_pki.key("sm2-bidder-enc"), trust=[sm2_pki.root])
     assert (out_dir / "p").read_bytes() == bid.read_bytes()
 
 
@@ -76,9 +76,9 @@ def _bare_sm4_oid(env):
 
 
 @pytest.mark.parametrize("change", [_gmssl_key_oid, _bare_sm4_oid], ids=["sm2-301.2", "sm4-bare-104"])
-def test_variant_oids_are_read(sm2_ca, bid, out_dir, change):
+def test_variant_oids_are_read(sm2_pki, bid, out_dir, change):
     env = out_dir / "bid.gm"
-    encrypt_file(bid, env, [sm2_ca.bidder_cert], signer=sm2_ca.signer_key)
+    encrypt_file(bid, env, [sm2_pki.cert("sm2-bidder-enc")], signer=sm2_pki.key("sm2-bidder-sign"))
     change(env)
     info = cms.ContentInfo.load(env.read_bytes())
     oids = (
@@ -86,13 +86,13 @@ def test_variant_oids_are_read(sm2_ca, bid, out_dir, change):
         info["content"]["encrypted_content_info"]["content_encryption_algorithm"]["algorithm"].dotted,
     )
     assert "1.2.156.10197.1.301.2" in oids or "1.2.156.10197.1.104" in oids
-    decrypt_file(env, out_dir / "p", sm2_ca.bidder_key)
+    decrypt_file(env, out_dir / "p", sm2_pki.key("sm2-bidder-enc"))
     assert (out_dir / "p").read_bytes() == bid.read_bytes()
 
 
-def test_damaged_sm2_encrypted_key(sm2_ca, bid, out_dir):
+def test_damaged_sm2_encrypted_key(sm2_pki, bid, out_dir):
     env = out_dir / "bid.gm"
-    encrypt_file(bid, env, [sm2_ca.bidder_cert], signer=sm2_ca.signer_key)
+    encrypt_file(bid, env, [sm2_pki.cert("sm2-bidder-enc")], signer=sm2_pki.key("sm2-bidder-sign"))
 
     def damage(enveloped):
         ktri = enveloped["recipient_infos"][0].chosen
@@ -101,10 +101,8 @@ def test_damaged_sm2_encrypted_key(sm2_ca, bid, out_dir):
 
     _rewrite(env, damage)
     with pytest.raises(DamagedEnvelope, match="encrypted key"):
-        decrypt_file(env, out_dir / "p", sm2_ca.bidder_key)
+        decrypt_file(env, out_dir / "p", sm2_pki.key("sm2-bidder-enc"))
     # Without a certificate to match, the key tries the recipient and finds it cannot open it.
-    from tests.envelope.keys import SoftKey
-
     with pytest.raises(NotARecipient):
-        decrypt_file(env, out_dir / "p", SoftKey(sm2_ca.bidder_key._key, None, "no-cert"))
+        decrypt_file(env, out_dir / "p", sm2_pki.key("sm2-bidder-enc", with_cert=False))
     assert sorted(p.name for p in out_dir.iterdir()) == ["bid.gm"]
