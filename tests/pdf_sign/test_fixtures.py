@@ -10,7 +10,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from sealkit.pdf import verify_pdf
-from sealkit.pdf.fields import read_signing_order, signature_fields
+from sealkit.pdf.fields import field_widgets, read_signing_order, signature_fields
 from sealkit.seal import image_size_mm
 
 SCRIPT = Path(__file__).resolve().parents[2] / "fixtures" / "make_fixtures.py"
@@ -40,13 +40,15 @@ def test_writes_the_documented_files(fixtures_dir):
     assert len(PdfReader(fixtures_dir / "contract.pdf").pages) == 3
 
 
-def test_prepared_contract_has_both_empty_fields_and_the_order(fixtures_dir):
+def test_prepared_contract_has_both_empty_fields_the_order_and_the_reserved_strips(fixtures_dir):
     from pyhanko.pdf_utils.reader import PdfFileReader
 
     with open(fixtures_dir / "prepared.pdf", "rb") as handle:
         reader = PdfFileReader(handle)
         assert signature_fields(reader) == {"供应商": False, "采购人": False}
         assert read_signing_order(reader) == ["供应商", "采购人"]
+        assert len(field_widgets(reader, "供应商")[2]) == 0
+        assert len(field_widgets(reader, "采购人")[2]) == 3  # the purchaser's cross-page seal, reserved
     report = verify_pdf(fixtures_dir / "prepared.pdf")
     assert sorted(report.file["unsigned_fields"]) == ["供应商", "采购人"]
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from typing import Literal
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
@@ -115,8 +116,13 @@ def build_appearance(
     *,
     rotate: int = 0,
     text: str | None = None,
+    align: Literal["centre", "right"] = "centre",
 ) -> generic.IndirectObject:
-    """A form XObject of ``box_pt`` (visible width, height) with the image at ``image_pt`` in its centre."""
+    """A form XObject of ``box_pt`` (visible width, height) with the image at ``image_pt`` in its centre.
+
+    ``align="right"`` puts the image against the right edge of the box (as seen on the page), vertically
+    centred: the strips of a cross-page seal touch the edge of the paper.
+    """
     from pyhanko.pdf_utils.content import PdfResources, ResourceType
     from pyhanko.pdf_utils.images import pil_image
 
@@ -129,9 +135,8 @@ def build_appearance(
         )
     resources = PdfResources()
     resources[ResourceType.XOBJECT][pdf_name("/Seal")] = pil_image(_open_png(image_png), writer)
-    ops = [
-        b"q %.4f 0 0 %.4f %.4f %.4f cm /Seal Do Q" % (img_w, img_h, (box_w - img_w) / 2, (box_h - img_h) / 2)
-    ]
+    left = box_w - img_w if align == "right" else (box_w - img_w) / 2
+    ops = [b"q %.4f 0 0 %.4f %.4f %.4f cm /Seal Do Q" % (img_w, img_h, left, (box_h - img_h) / 2)]
     if text:
         text_ops, text_resources = _text_block(writer, text, box_w, box_h)
         ops.append(text_ops)

@@ -115,20 +115,34 @@ def resolve_spots(
 
 
 def cross_page_spots(
-    writer: IncrementalPdfFileWriter, pages: bool | tuple[int, ...], strip_size_pt: tuple[float, float]
+    writer: IncrementalPdfFileWriter,
+    pages: bool | tuple[int, ...],
+    strip_size_pt: tuple[float, float],
+    *,
+    at_mm: float | None = None,
 ) -> list[Spot]:
-    """One box per page at the right edge, vertically centred: where the strips of a 骑缝章 go."""
+    """One box per page at the right edge: where the strips of a 骑缝章 go.
+
+    The boxes are centred vertically on the visible page, or ``at_mm`` above its bottom edge.
+    """
     if pages is False:
         return []
     numbers = list(range(1, page_count(writer) + 1)) if pages is True else list(pages)
     if len(numbers) < 2:
         raise InvalidInput("a cross-page seal spans at least two pages")
-    if len(set(numbers)) != len(numbers):
+    geometries = [geometry_of(writer, number) for number in numbers]
+    if len({g.index for g in geometries}) != len(geometries):
         raise InvalidInput("a cross-page seal lists a page twice")
     spots = []
     width, height = strip_size_pt
-    for number in numbers:
-        geometry = geometry_of(writer, number)
+    for geometry in geometries:
         page_w, page_h = geometry.visible_size
-        spots.append(Spot(geometry, geometry.user_rect(page_w - width, (page_h - height) / 2, width, height)))
+        centre = page_h / 2 if at_mm is None else at_mm * MM
+        bottom = centre - height / 2
+        if bottom < -0.01 or bottom + height > page_h + 0.01 or width > page_w:
+            raise InvalidInput(
+                f"the cross-page seal ({width / MM:.1f}×{height / MM:.1f} mm per strip, centred "
+                f"{centre / MM:.1f} mm up) does not fit on page {geometry.index + 1}"
+            )
+        spots.append(Spot(geometry, geometry.user_rect(page_w - width, bottom, width, height)))
     return spots

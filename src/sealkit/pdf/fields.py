@@ -4,7 +4,10 @@ signing order.
 :func:`prepare_fields` adds one empty signature field per party (a widget on the right page, placed by page
 and rectangle or centred on a keyword such as "供应商（乙方）（盖章）："), all in one incremental update made
 before anyone signs: after a certification signature, *adding* a field counts as a suspicious modification,
-while *filling* a prepared one is allowed.
+while *filling* a prepared one is allowed. ``FieldSpec(cross_page=True)`` also reserves the party's
+cross-page seal (骑缝章): one more, empty widget of the same field per page, at the right edge, which
+``sign_pdf`` fills with the strips of the seal when the field is signed — so a later signer, too, can
+stamp the seal across the pages without adding anything an earlier signature does not already cover.
 
 The signing order is stored in the document catalog's page-piece dictionary, the place ISO 32000 gives
 applications for their private data::
@@ -30,34 +33,66 @@ from pyhanko.pdf_utils.rw_common import PdfHandler
 
 from sealkit.atomic import atomic_output
 from sealkit.errors import InvalidInput, PdfError, SigningOrderError
-from sealkit.pdf.document import Spot, open_for_update, resolve_spots
-from sealkit.pdf.placement import MM, Placement
+from sealkit.pdf.document import Spot, cross_page_spots, open_for_update, resolve_spots
+from sealkit.pdf.placement import MM, Placement, check_cross_page, pages_arg
 
 PIECE_KEY = "/Sealkit"
+#: The /NM of the widgets reserved for a cross-page seal: "sealkit-cross-page 2/3" is the strip on the
+#: second of three pages.
+CROSS_PAGE_NM = "sealkit-cross-page"
+#: Print (4) | Locked (128), as pyHanko flags visible signature widgets.
+WIDGET_FLAGS = 4 | 128
 
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """A party's signature field: its name and where its widget goes (``size_mm`` for keyword placement)."""
+    """A party's signature field: its name and where its widget goes (``size_mm`` for keyword placement).
+
+    ``cross_page`` reserves a cross-page seal (骑缝章) for the field: ``True`` for every page, or the page
+    numbers. The field then gets one more, empty widget per page, a ``size_mm`` seal's strip wide, at the
+    right edge (vertically centred, or centred ``cross_page_at_mm`` above the bottom edge); signing the
+    field fills them with the strips of the seal. ``Placement(cross_page=...)`` in ``placement`` means
+    the same.
+    """
 
     name: str
     placement: Placement
     size_mm: tuple[float, float] = (42.0, 42.0)
+    cross_page: bool | tuple[int, ...] = False
+    cross_page_at_mm: float | None = None
 
     def __post_init__(self) -> None:
         if not self.name or "." in self.name:
             raise InvalidInput(f"invalid field name {self.name!r} (non-empty, no dots)")
-        if self.placement.cross_page is not False:
-            raise InvalidInput("a prepared field has one widget: give the cross-page seal when signing")
+        if not (0 < self.size_mm[0] <= 300 and 0 < self.size_mm[1] <= 300):
+            raise InvalidInput(f"field size {self.size_mm[0]}×{self.size_mm[1]} mm is not plausible")
+        pages = pages_arg(self.cross_page)
+        at_mm = self.cross_page_at_mm
+        in_placement = self.placement.cross_page
+        if in_placement is not False:
+            if pages is not False and pages != in_placement:
+                raise InvalidInput(
+                    "the cross-page seal is given twice, differently (FieldSpec and Placement)"
+                )
+            pages = in_placement
+            if at_mm is None:
+                at_mm = self.placement.cross_page_at_mm
+        check_cross_page(pages, at_mm)
+        object.__setattr__(self, "cross_page", pages)
+        object.__setattr__(self, "cross_page_at_mm", at_mm)
 
 
 @dataclass(frozen=True)
 class PreparedField:
-    """A field :func:`prepare_fields` created: its name, page (from 1) and box in visible mm."""
+    """A field :func:`prepare_fields` created: its name, page (from 1) and box in visible mm.
+
+    ``cross_page`` lists the widgets reserved for its cross-page seal: (page, box in visible mm) each.
+    """
 
     name: str
     page: int
     rect_mm: tuple[float, float, float, float]
+    cross_page: tuple[tuple[int, tuple[float, float, float, float]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,20 +143,92 @@ def prepare_fields(
         if not spots:
             raise InvalidInput(f"field {spec.name!r} needs a page rectangle or an anchor text")
         spot: Spot = spots[0]
+        strips = _strip_spots(writer, spec, size)
         try:
             append_signature_field(
                 writer,
-                SigFieldSpec(spec.name, on_page=spot.geometry.index, box=spot.rect),  # type: ignore[arg-type]
+                SigFieldSpec(
+                    spec.name,
+                    on_page=spot.geometry.index,
+                    box=spot.rect,  # type: ignore[arg-type]
+                    combine_annotation=not strips,
+                ),
             )
         except PdfWriteError as exc:
             raise PdfError(f"cannot add field {spec.name!r}: {exc}") from exc
-        prepared.append(PreparedField(spec.name, spot.page, spot.rect_mm))
+        if strips:
+            _reserve_strips(writer, spec.name, strips)
+        reserved = tuple((s.page, s.rect_mm) for s in strips)
+        prepared.append(PreparedField(spec.name, spot.page, spot.rect_mm, reserved))
     if order is not None:
         _write_signing_order(writer, order)
     out = Path(output_path)
     with atomic_output(out, protect=(input_path,)) as handle:
         writer.write(handle)
     return PrepareResult(out, prepared, order)
+
+
+def _strip_spots(writer, spec: FieldSpec, size: tuple[float, float]) -> list[Spot]:  # type: ignore[no-untyped-def]
+    """Where the widgets of the field's cross-page seal go: one strip of a ``size`` seal per page."""
+    if spec.cross_page is False:
+        return []
+    probe = cross_page_spots(writer, spec.cross_page, size, at_mm=spec.cross_page_at_mm)
+    strip = (size[0] / len(probe), size[1])
+    return cross_page_spots(writer, spec.cross_page, strip, at_mm=spec.cross_page_at_mm)
+
+
+def _reserve_strips(writer, name: str, spots: Sequence[Spot]) -> None:  # type: ignore[no-untyped-def]
+    """Add the empty strip widgets to the (just created) field ``name``.
+
+    Like pyHanko's own widget kids they have no /Parent: poppler before 23 (Debian 12 has 22.12) takes a
+    kid with /Parent for a child *field*, and would then list the signature as one unsigned field per
+    widget. Readers find them from the field's /Kids, and their page from /P.
+    """
+    from pyhanko.sign.fields import enumerate_sig_fields
+
+    ((_, _, field_ref),) = list(enumerate_sig_fields(writer, with_name=name))
+    kids = field_ref.get_object()["/Kids"]
+    for number, spot in enumerate(spots, start=1):
+        page_ref = writer.find_page_for_modification(spot.geometry.index)[0]
+        widget = generic.DictionaryObject(
+            {
+                pdf_name("/Type"): pdf_name("/Annot"),
+                pdf_name("/Subtype"): pdf_name("/Widget"),
+                pdf_name("/Rect"): generic.ArrayObject(generic.FloatObject(v) for v in spot.rect),
+                pdf_name("/F"): generic.NumberObject(WIDGET_FLAGS),
+                pdf_name("/P"): page_ref,
+                pdf_name("/NM"): generic.TextStringObject(f"{CROSS_PAGE_NM} {number}/{len(spots)}"),
+            }
+        )
+        widget_ref = writer.add_object(widget)
+        kids.append(widget_ref)
+        writer.register_annotation(page_ref, widget_ref)
+
+
+def field_widgets(handler: PdfHandler, name: str):  # type: ignore[no-untyped-def]
+    """The signature field ``name``: (field, its main widgets, its cross-page strip widgets in page order).
+
+    Widgets are ``(dictionary, reference)`` pairs; a field merged with its widget is its own main widget.
+    Strip widgets are the kids :func:`prepare_fields` reserved, recognised by their ``/NM``.
+    """
+    from pyhanko.sign.fields import enumerate_sig_fields
+
+    for _, _, field_ref in enumerate_sig_fields(handler, with_name=name):
+        field_obj = field_ref.get_object()
+        if "/Kids" not in field_obj:
+            return field_obj, [(field_obj, field_ref)], []
+        main, strips = [], []
+        for kid_ref in field_obj["/Kids"]:
+            kid = kid_ref.get_object()
+            label = str(kid.get("/NM", ""))
+            if label.startswith(CROSS_PAGE_NM + " "):
+                number = label[len(CROSS_PAGE_NM) + 1 :].partition("/")[0]
+                strips.append((int(number) if number.isdigit() else 0, kid, kid_ref))
+            else:
+                main.append((kid, kid_ref))
+        strips.sort(key=lambda item: item[0])
+        return field_obj, main, [(kid, ref) for _, kid, ref in strips]
+    raise PdfError(f"no signature field {name!r}")
 
 
 def _read(path: str | os.PathLike[str]) -> bytes:

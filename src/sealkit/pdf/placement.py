@@ -28,7 +28,8 @@ class Placement:
 
     Either ``rect_mm=(x, y, w, h)`` on ``page``, or ``text`` (see :meth:`at_text`). ``cross_page`` adds a
     cross-page seal: ``True`` for every page, or the page numbers; the imprint is sliced into one strip per
-    page, shown at the right edge. A placement with neither rect nor text puts only the strips on the page.
+    page, shown at the right edge, vertically centred on the page or centred ``cross_page_at_mm`` above the
+    bottom edge. A placement with neither rect nor text puts only the strips on the page.
     """
 
     page: int = 1
@@ -37,6 +38,7 @@ class Placement:
     offset_mm: tuple[float, float] = (0.0, 0.0)
     occurrence: Occurrence = "first"
     cross_page: bool | tuple[int, ...] = False
+    cross_page_at_mm: float | None = None
 
     def __post_init__(self) -> None:
         if self.rect_mm is not None and self.text is not None:
@@ -49,6 +51,7 @@ class Placement:
             raise InvalidInput("pages are numbered from 1 (or -1 for the last)")
         if self.text is not None and not self.text.strip():
             raise InvalidInput("the anchor text is empty")
+        check_cross_page(self.cross_page, self.cross_page_at_mm)
 
     @classmethod
     def at_text(
@@ -58,18 +61,56 @@ class Placement:
         occurrence: Occurrence = "first",
         *,
         cross_page: bool | Sequence[int] = False,
+        cross_page_at_mm: float | None = None,
     ) -> Placement:
         """Centre the seal on ``text`` (moved by ``offset_mm``, right and up); first, last or all hits."""
-        return cls(text=text, offset_mm=offset_mm, occurrence=occurrence, cross_page=_pages_arg(cross_page))
+        return cls(
+            text=text,
+            offset_mm=offset_mm,
+            occurrence=occurrence,
+            cross_page=pages_arg(cross_page),
+            cross_page_at_mm=cross_page_at_mm,
+        )
 
     @classmethod
-    def at_rect(cls, page: int, rect_mm: RectMM, *, cross_page: bool | Sequence[int] = False) -> Placement:
+    def at_rect(
+        cls,
+        page: int,
+        rect_mm: RectMM,
+        *,
+        cross_page: bool | Sequence[int] = False,
+        cross_page_at_mm: float | None = None,
+    ) -> Placement:
         """The box ``(x, y, w, h)`` in mm from the lower-left of page ``page``; the seal is centred in it."""
-        return cls(page=page, rect_mm=tuple(rect_mm), cross_page=_pages_arg(cross_page))  # type: ignore[arg-type]
+        return cls(
+            page=page,
+            rect_mm=tuple(rect_mm),  # type: ignore[arg-type]
+            cross_page=pages_arg(cross_page),
+            cross_page_at_mm=cross_page_at_mm,
+        )
 
 
-def _pages_arg(value: bool | Sequence[int]) -> bool | tuple[int, ...]:
+def pages_arg(value: bool | Sequence[int]) -> bool | tuple[int, ...]:
+    """``cross_page`` as stored: ``True``/``False`` or a tuple of page numbers."""
     return value if isinstance(value, bool) else tuple(int(v) for v in value)
+
+
+def check_cross_page(pages: bool | tuple[int, ...], at_mm: float | None) -> None:
+    """Refuse a cross-page page list that cannot work before any page is looked at."""
+    if pages is True or pages is False:
+        if at_mm is not None and pages is False:
+            raise InvalidInput("cross_page_at_mm places a cross-page seal: give cross_page too")
+    else:
+        if len(pages) < 2:
+            raise InvalidInput("a cross-page seal spans at least two pages")
+        if len(set(pages)) != len(pages):
+            raise InvalidInput("a cross-page seal lists a page twice")
+        if 0 in pages:
+            raise InvalidInput("pages are numbered from 1 (or -1 for the last)")
+    if at_mm is not None and at_mm <= 0:
+        raise InvalidInput(
+            "cross_page_at_mm is the height of the strips' centre above the page's bottom, > 0"
+        )
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,9 @@
 
 :func:`sign_pdf` checks the certificate against the key first, then makes a single incremental update that
 holds everything the signer adds: the signature field (new, or a prepared one filled), its appearance (the
-seal at true size), extra seals (keyword ``occurrence="all"``) and the strips of a cross-page seal as
-appearance-only stamp annotations, and the signature over all of it. The output goes through
+seal at true size), extra seals (keyword ``occurrence="all"``) and the strips of a cross-page seal —
+appearance-only stamp annotations, or the widgets a prepared field reserved for them — and the signature
+over all of it. The output goes through
 :func:`sealkit.atomic.atomic_output`: never over the input, nothing left behind on failure.
 """
 
@@ -179,6 +180,8 @@ def _pyhanko_sign(writer, signer, buffer, *, field_name, reason, location, subfi
     from pyhanko.sign.general import SigningError
     from pyhanko.stamp import NoOpStampStyle
 
+    from sealkit.pdf.signer import SealkitPdfSigner
+
     meta = signers.PdfSignatureMetadata(
         field_name=field_name,
         md_algorithm=signer.digest_algorithm,
@@ -189,7 +192,7 @@ def _pyhanko_sign(writer, signer, buffer, *, field_name, reason, location, subfi
         certify=certify,
         docmdp_permissions=sig_fields.MDPPerm.FILL_FORMS,
     )
-    pdf_signer = signers.PdfSigner(meta, signer, timestamper=timestamper, stamp_style=NoOpStampStyle())
+    pdf_signer = SealkitPdfSigner(meta, signer, timestamper=timestamper, stamp_style=NoOpStampStyle())
     try:
         pdf_signer.sign_pdf(writer, output=buffer)
     except SigningError as exc:

@@ -9,13 +9,15 @@ refuses a certificate that is expired, not yet valid or not the key's before any
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Generator, Iterable, Sequence
+from typing import Any
 
 from asn1crypto import algos, cms
 from asn1crypto import x509 as asn1_x509
 from pyhanko.sign.attributes import CMSAttributeProvider
-from pyhanko.sign.signers import Signer
+from pyhanko.sign.signers import PdfSigner, Signer
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from sealkit.errors import CertificateError, InvalidInput, UnsupportedAlgorithm
@@ -98,6 +100,39 @@ class HandleSigner(Signer):
         yield from super()._signed_attr_providers(*args, **kwargs)
         for attribute in self.extra_signed_attributes:
             yield _FixedAttribute(attribute)
+
+
+class SealkitPdfSigner(PdfSigner):
+    """pyHanko's ``PdfSigner``, leaving the widgets' appearances to sealkit.
+
+    sealkit draws every appearance itself (with ``NoOpStampStyle``), so pyHanko's appearance step has
+    nothing to do, but it insists on the field having exactly one widget, which a field with a reserved
+    cross-page seal (one more widget per page) does not have. The step is dropped from the request that
+    pyHanko's signing session sends to its CMS embedder; nothing else changes.
+    """
+
+    def init_signing_session(self, pdf_out, existing_fields_only=False):  # type: ignore[no-untyped-def]
+        session = super().init_signing_session(pdf_out, existing_fields_only=existing_fields_only)
+        session.cms_writer = _without_appearance_setup(session.cms_writer)
+        return session
+
+
+def _without_appearance_setup(cms_writer: Generator[Any, Any, Any]) -> Generator[Any, Any, Any]:
+    """Relay pyHanko's CMS-embedding coroutine, with ``appearance_setup=None`` in its ``SigObjSetup``."""
+
+    def relay() -> Generator[Any, Any, Any]:
+        setup = yield
+        received = yield cms_writer.send(dataclasses.replace(setup, appearance_setup=None))
+        while True:
+            try:
+                produced = cms_writer.send(received)
+            except StopIteration as stop:
+                return stop.value
+            received = yield produced
+
+    coroutine = relay()
+    next(coroutine)  # the session's first send() is the SigObjSetup
+    return coroutine
 
 
 def _require_sm2_oids() -> None:

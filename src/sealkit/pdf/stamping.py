@@ -7,6 +7,12 @@ cross-page seal (骑缝章). Those extras are ``/Stamp`` annotations flagged Pri
 that only carry an appearance; being in the signed revision, the signature covers them and the verifier sees
 no change after signing. Annotations added after an earlier signature would change pages it covers, so
 only the first signature may add them.
+
+A later signer's cross-page seal goes into widgets reserved before the first signature
+(``FieldSpec(cross_page=...)`` in :func:`sealkit.pdf.prepare_fields`): extra widget kids of their own
+signature field, one per page, empty until that field is signed. Filling them gives each an appearance
+(its strip, against the right edge of the paper) in the signing revision, which is "filling a prepared
+signature field" for the verifier (:class:`sealkit.pdf.verify_policy.SigWidgetAppearanceRule`).
 """
 
 from __future__ import annotations
@@ -17,13 +23,17 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from sealkit.errors import InvalidInput, PdfError
 from sealkit.pdf.appearance import MM, SealAppearance, build_appearance, slice_strips
-from sealkit.pdf.document import Spot, cross_page_spots, open_for_update, resolve_spots
-from sealkit.pdf.fields import check_turn, read_signing_order, signature_fields
+from sealkit.pdf.document import Spot, cross_page_spots, geometry_of, open_for_update, resolve_spots
+from sealkit.pdf.fields import check_turn, field_widgets, read_signing_order, signature_fields
 from sealkit.pdf.placement import PageGeometry, Placement, page_geometry
 
 EXTRAS_AFTER_SIGNING = (
     "{what} can only be added by the first signature: the extra stamp annotations would change pages that "
     "an earlier signature covers"
+)
+RESERVE_HINT = (
+    "; a later signer's cross-page seal must be reserved before the first signature: "
+    "prepare_fields([FieldSpec(name, placement, cross_page=True)])"
 )
 
 # Print (4) | ReadOnly (64) | Locked (128) | LockedContents (512)
@@ -48,14 +58,24 @@ def prepare_signature_field(
     placed = placement is not None and (placement.rect_mm is not None or placement.text is not None)
     if placed and appearance is None:
         raise InvalidInput("a placement needs a seal image (or sign invisibly without placement)")
+    strips_filled = False
     if field is not None and field in existing:
         check_turn(writer, field)
         if placed:
             raise InvalidInput(f"field {field!r} is prepared: its place is fixed, give no placement")
-        spot = _widget_spot(writer, field)
+        _, main, strips = field_widgets(writer, field)
+        if len(main) > 1:
+            raise PdfError(f"field {field!r} has {len(main)} widgets besides its cross-page seal")
+        if strips:
+            if appearance is None:
+                raise InvalidInput(f"field {field!r} reserves a cross-page seal: give the seal image")
+            _check_reserved_pages(writer, field, strips, placement)
+            stamps.extend(_fill_strips(writer, field, strips, appearance))
+            strips_filled = True
+        spot = _widget_spot(writer, *main[0]) if main else None
         if appearance is not None and spot is not None:
-            _set_widget_appearance(writer, field, spot, appearance)
-            stamps.append(StampedBox(spot.page, spot.rect_mm, "field"))
+            _set_widget_appearance(writer, main[0], spot, appearance)
+            stamps.insert(0, StampedBox(spot.page, spot.rect_mm, "field"))
         name = field
     else:
         if read_signing_order(writer) is not None:
@@ -68,18 +88,19 @@ def prepare_signature_field(
         )
         _add_field(writer, name, spots[0] if spots else None)
         if spots and appearance is not None:
-            _set_widget_appearance(writer, name, spots[0], appearance)
+            main_widget = field_widgets(writer, name)[1][0]
+            _set_widget_appearance(writer, main_widget, spots[0], appearance)
             stamps.append(StampedBox(spots[0].page, spots[0].rect_mm, "field"))
             if len(spots) > 1 and already_signed:
                 raise InvalidInput(EXTRAS_AFTER_SIGNING.format(what="more than one seal (occurrence=all)"))
             for spot in spots[1:]:
                 _add_stamp(writer, spot, appearance.image_png, appearance.size_pt, appearance.text)
                 stamps.append(StampedBox(spot.page, spot.rect_mm, "seal"))
-    if placement is not None and placement.cross_page is not False:
+    if placement is not None and placement.cross_page is not False and not strips_filled:
         if appearance is None:
             raise InvalidInput("a cross-page seal needs a seal image")
         if already_signed:
-            raise InvalidInput(EXTRAS_AFTER_SIGNING.format(what="a cross-page seal"))
+            raise InvalidInput(EXTRAS_AFTER_SIGNING.format(what="a cross-page seal") + RESERVE_HINT)
         stamps.extend(_add_strips(writer, placement, appearance))
     return writer, name, stamps
 
@@ -102,23 +123,7 @@ def _add_field(writer: IncrementalPdfFileWriter, name: str, spot: Spot | None) -
         raise PdfError(f"cannot add the signature field {name!r}: {exc}") from exc
 
 
-def _field_and_widget(writer: IncrementalPdfFileWriter, name: str):  # type: ignore[no-untyped-def]
-    from pyhanko.pdf_utils.form_tools import get_single_field_annot
-    from pyhanko.sign.fields import enumerate_sig_fields
-
-    for _, _, field_ref in enumerate_sig_fields(writer, with_name=name):
-        field_obj = field_ref.get_object()
-        try:
-            widget = get_single_field_annot(field_obj)
-        except Exception as exc:  # noqa: BLE001 - pyHanko's FormFillingError and friends
-            raise PdfError(f"field {name!r} has no single widget: {exc}") from exc
-        widget_ref = field_obj.raw_get("/Kids")[0] if "/Kids" in field_obj else field_ref
-        return widget, widget_ref
-    raise PdfError(f"no signature field {name!r}")
-
-
-def _widget_spot(writer: IncrementalPdfFileWriter, name: str) -> Spot | None:
-    widget, widget_ref = _field_and_widget(writer, name)
+def _widget_spot(writer: IncrementalPdfFileWriter, widget, widget_ref) -> Spot | None:  # type: ignore[no-untyped-def]
     rect = [float(v) for v in widget.get("/Rect", [0, 0, 0, 0])]
     x1, y1, x2, y2 = (
         min(rect[0], rect[2]),
@@ -148,9 +153,12 @@ def _widget_page(writer: IncrementalPdfFileWriter, widget, widget_ref) -> PageGe
 
 
 def _set_widget_appearance(
-    writer: IncrementalPdfFileWriter, name: str, spot: Spot, appearance: SealAppearance
+    writer: IncrementalPdfFileWriter,
+    widget_and_ref: tuple,  # type: ignore[type-arg]
+    spot: Spot,
+    appearance: SealAppearance,
 ) -> None:
-    widget, widget_ref = _field_and_widget(writer, name)
+    widget, widget_ref = widget_and_ref
     form = build_appearance(
         writer,
         appearance.image_png,
@@ -161,6 +169,56 @@ def _set_widget_appearance(
     )
     widget[pdf_name("/AP")] = generic.DictionaryObject({pdf_name("/N"): form})
     writer.mark_update(widget_ref)
+
+
+def _check_reserved_pages(
+    writer: IncrementalPdfFileWriter,
+    field: str,
+    strips: list,
+    placement: Placement | None,  # type: ignore[type-arg]
+) -> None:
+    """A ``cross_page`` given when filling a reserved field must be ``True`` or the reserved pages."""
+    if placement is None or placement.cross_page in (False, True):
+        return
+    reserved = sorted(_widget_page(writer, widget, ref).index for widget, ref in strips)
+    asked = sorted(geometry_of(writer, number).index for number in placement.cross_page)  # type: ignore[union-attr]
+    if asked != reserved:
+        pages = ", ".join(str(i + 1) for i in reserved)
+        raise InvalidInput(
+            f"field {field!r} reserves its cross-page seal on pages {pages}: give those or True"
+        )
+
+
+def _fill_strips(
+    writer: IncrementalPdfFileWriter,
+    field: str,
+    strips: list,
+    appearance: SealAppearance,  # type: ignore[type-arg]
+) -> list:
+    """Show the strips of ``appearance`` in the widgets reserved for the field's cross-page seal."""
+    from sealkit.pdf.sign import StampedBox
+
+    width, height = appearance.size_pt
+    strip_size = (width / len(strips), height)
+    stamps = []
+    for (widget, ref), strip in zip(strips, slice_strips(appearance.image_png, len(strips)), strict=True):
+        spot = _widget_spot(writer, widget, ref)
+        if spot is None:
+            raise PdfError(f"a cross-page widget of field {field!r} has no area")
+        box_w, box_h = spot.visible_size
+        if strip_size[0] > box_w + 0.01 or strip_size[1] > box_h + 0.01:
+            raise InvalidInput(
+                f"the seal ({appearance.width_mm:g}×{appearance.height_mm:g} mm) is larger than the "
+                f"cross-page seal reserved for field {field!r} "
+                f"({len(strips)} strips of {box_w / MM:.1f}×{box_h / MM:.1f} mm)"
+            )
+        form = build_appearance(
+            writer, strip, spot.visible_size, strip_size, rotate=spot.geometry.rotate, align="right"
+        )
+        widget[pdf_name("/AP")] = generic.DictionaryObject({pdf_name("/N"): form})
+        writer.mark_update(ref)
+        stamps.append(StampedBox(spot.page, spot.rect_mm, "strip"))
+    return stamps
 
 
 def _add_stamp(
@@ -195,9 +253,10 @@ def _add_strips(writer: IncrementalPdfFileWriter, placement: Placement, appearan
 
     width, height = appearance.size_pt
     pages = placement.cross_page
-    probe = cross_page_spots(writer, pages, (width, height))  # validates pages, gives the count
+    at_mm = placement.cross_page_at_mm
+    probe = cross_page_spots(writer, pages, (width, height), at_mm=at_mm)  # validates pages, gives the count
     strip_w = width / len(probe)
-    spots = cross_page_spots(writer, pages, (strip_w, height))
+    spots = cross_page_spots(writer, pages, (strip_w, height), at_mm=at_mm)
     stamps = []
     for spot, strip in zip(spots, slice_strips(appearance.image_png, len(spots)), strict=True):
         _add_stamp(writer, spot, strip, (strip_w, height), None)

@@ -3,7 +3,9 @@
 A contract is not a form. After a signed revision sealkit accepts only:
 
 - later signatures: filling a prepared (empty) signature field, or adding a new signature field (pyHanko's
-  own rules refuse new visible fields after a certification signature), with their widgets and appearances;
+  own rules refuse new visible fields after a certification signature), with their widgets and appearances
+  — including the appearances of a prepared field's own widget kids (:class:`SigWidgetAppearanceRule`:
+  the strips of a cross-page seal reserved before the first signature);
 - LTA updates: the DSS (validation data), document timestamps, XMP/Info metadata, object and xref streams.
 
 Anything else — a changed value of any other form field, a new annotation, a page added or changed, an
@@ -18,8 +20,15 @@ from __future__ import annotations
 from typing import Any
 
 from pyhanko.pdf_utils import generic
-from pyhanko.sign.diff_analysis import ModificationLevel
-from pyhanko.sign.diff_analysis.form_rules_api import FormUpdatingRule
+from pyhanko.sign.diff_analysis import ModificationLevel, SuspiciousModification
+from pyhanko.sign.diff_analysis.commons import compare_dicts
+from pyhanko.sign.diff_analysis.form_rules_api import (
+    FieldComparisonContext,
+    FieldComparisonSpec,
+    FieldMDPRule,
+    FormUpdate,
+    FormUpdatingRule,
+)
 from pyhanko.sign.diff_analysis.policies import StandardDiffPolicy
 from pyhanko.sign.diff_analysis.rules.file_structure_rules import (
     CatalogModificationRule,
@@ -32,6 +41,94 @@ from pyhanko.sign.diff_analysis.rules.form_field_rules import (
     SigFieldModificationRule,
 )
 from pyhanko.sign.diff_analysis.rules.metadata_rules import DocInfoRule, MetadataUpdateRule
+
+
+class SigWidgetAppearanceRule(FieldMDPRule):
+    """Signing a prepared signature field may give *its own* widget kids an appearance, nothing more.
+
+    pyHanko's :class:`SigFieldModificationRule` clears a new ``/AP`` only on the field dictionary itself,
+    i.e. on a field merged with its single widget; a field whose widgets are separate ``/Kids`` (pyHanko's
+    ``combine_annotation=False``, or a sealkit field with a reserved cross-page seal: one more widget per
+    page) changes those kids when it is signed, which pyHanko leaves unexplained. This rule clears exactly
+    that, with pyHanko's own appearance check: when the field goes from unsigned to signed, every widget
+    kid it already had (same references, same order) may get a new ``/AP`` pointing to new streams, in
+    the revisions that change the field itself, and no other key of the kid may change. The kid is
+    cleared only where the signed revision referenced it: as the field's kid, from a page's ``/Annots``
+    (or the structure tree). New annotations, kids added to the field, kids of a field left unsigned or
+    already signed, kids changed later, and kids referenced from anywhere else stay unexplained.
+    """
+
+    def apply(self, context: FieldComparisonContext) -> Any:
+        from pyhanko.sign.diff_analysis.rules.form_field_rules import _allow_appearance_update
+
+        for fq_name, spec in context.field_specs.items():
+            if spec.field_type != "/Sig" or spec.old_field_ref is None or spec.new_field_ref is None:
+                continue
+            old_field, new_field = spec.old_field, spec.new_field
+            if old_field is None or new_field is None or "/V" in old_field or "/V" not in new_field:
+                continue
+            old_kids, new_kids = _kid_refs(old_field), _kid_refs(new_field)
+            if not old_kids or old_kids != new_kids:
+                continue
+            with_field = _changed_only_with(context, spec.new_field_ref, new_kids)
+            for index, (old_ref, new_ref) in enumerate(zip(old_kids, new_kids, strict=True)):
+                old_kid, new_kid = old_ref.get_object(), new_ref.get_object()
+                if not isinstance(old_kid, generic.DictionaryObject) or "/T" in old_kid:
+                    continue  # a child field, not a widget: other rules judge it
+                if _key(new_ref) not in with_field:
+                    continue  # changed in a revision that did not sign the field: not cleared
+                if not isinstance(new_kid, generic.DictionaryObject):
+                    raise SuspiciousModification(f"a widget of {fq_name} is no longer a dictionary")
+                compare_dicts(old_kid, new_kid, frozenset({"/AP"}))
+                kid_path = spec.old_canonical_path + "/Kids" + index if spec.old_canonical_path else None
+                kid_spec = FieldComparisonSpec("/Sig", old_ref, new_ref, kid_path)
+                for expected in kid_spec.expected_contexts():
+                    yield (
+                        ModificationLevel.FORM_FILLING,
+                        FormUpdate(updated_ref=new_ref, field_name=fq_name, context_checked=expected),
+                    )
+                for dependency in _allow_appearance_update(old_kid, new_kid, context.old, context.new):
+                    yield (
+                        ModificationLevel.FORM_FILLING,
+                        FormUpdate(updated_ref=dependency, field_name=fq_name),
+                    )
+
+
+def _key(ref: generic.Reference) -> tuple[int, int]:
+    return ref.idnum, ref.generation
+
+
+def _changed_only_with(
+    context: FieldComparisonContext, field_ref: generic.Reference, kids: list[generic.Reference]
+) -> set[tuple[int, int]]:
+    """The kids that no revision after the signed one changed without also changing the field itself.
+
+    pyHanko compares the signed revision with each later one, so a kid given another appearance in a
+    later, unsigned update would look like part of the signing; it is not, when the field dictionary
+    (which gets /V in the signing revision and may not change afterwards) is not in that revision.
+    """
+    xrefs = context.new.reader.xrefs
+    cleared = {_key(kid) for kid in kids}
+    for revision in range(context.old.revision + 1, context.new.revision + 1):
+        changed = {_key(ref) for ref in xrefs.explicit_refs_in_revision(revision)}
+        if _key(field_ref) not in changed:
+            cleared -= changed
+    return cleared
+
+
+def _kid_refs(field: generic.DictionaryObject) -> list[generic.Reference]:
+    """The references in the field's /Kids, or [] when it has none or they are not all indirect."""
+    try:
+        kids = field.raw_get("/Kids")
+    except KeyError:
+        return []
+    if isinstance(kids, generic.IndirectObject):
+        return []  # an indirect /Kids array: any change to it is left to the other rules
+    if not isinstance(kids, generic.ArrayObject):
+        return []
+    refs = [kid.reference for kid in kids if isinstance(kid, generic.IndirectObject)]
+    return refs if len(refs) == len(kids) else []
+
 
 CONTRACT_DIFF_POLICY = StandardDiffPolicy(
     global_rules=[
@@ -46,6 +143,7 @@ CONTRACT_DIFF_POLICY = StandardDiffPolicy(
         field_rules=[
             SigFieldCreationRule(),
             SigFieldModificationRule(allow_in_place_appearance_stream_changes=False),
+            SigWidgetAppearanceRule(),
         ],
     ),
     reject_object_freeing=True,
