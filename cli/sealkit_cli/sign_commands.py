@@ -2,6 +2,11 @@
 
 pyHanko and the PDF code are imported inside the commands so that ``sealkit --help`` stays fast. The PDF
 password never comes from argv: ``SEALKIT_PDF_PASSWORD`` or a prompt (``--password`` only asks for it).
+
+Trusted time: ``--tsa URL`` adds a signature timestamp (PAdES B-T); ``--tsa`` without a value, or ``--ltv``
+without ``--tsa``, uses the configured TSA (``SEALKIT_TSA``, ``[tsa] url``). A configured TSA alone never
+makes a plain ``sealkit sign`` go online. ``--ltv`` also embeds validation data and a document timestamp
+(B-LTA), for the chain to ``--trust`` anchors (default: ``[trust] anchors``).
 """
 
 from __future__ import annotations
@@ -13,9 +18,10 @@ from typing import Any
 import click
 from sealkit_cli.common import emit, get_config, json_option, prompt_secret
 
-from sealkit.errors import InvalidInput, PdfPasswordRequired
+from sealkit.errors import ConfigError, InvalidInput, PdfPasswordRequired
 
 PASSWORD_ENV = "SEALKIT_PDF_PASSWORD"  # noqa: S105 - the variable's name, not a password
+_CONFIGURED = "\0configured"  # the value of a bare --tsa: use the configured TSA
 
 
 def _numbers(value: str, count: int, what: str) -> tuple[float, ...]:
@@ -103,6 +109,27 @@ def _default_output(input_path: Path) -> Path:
 )
 @click.option("--subfilter", type=click.Choice(["pades", "pkcs7"]), default="pades", show_default=True)
 @click.option(
+    "--tsa",
+    "tsa_url",
+    is_flag=False,
+    flag_value=_CONFIGURED,
+    default=None,
+    metavar="[URL]",
+    help="Add an RFC 3161 signature timestamp (B-T) from URL; without URL: SEALKIT_TSA or [tsa] url.",
+)
+@click.option(
+    "--ltv",
+    is_flag=True,
+    help="Also embed certificates, OCSP and CRLs and a document timestamp (B-LTA); fetched online now.",
+)
+@click.option(
+    "--trust",
+    "trust_anchors",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="Trust anchor for --ltv (PEM/DER); repeatable (default: [trust] anchors).",
+)
+@click.option(
     "--password",
     "ask_password",
     is_flag=True,
@@ -133,15 +160,18 @@ def sign(
     location: str | None,
     certify: bool,
     subfilter: str,
+    tsa_url: str | None,
+    ltv: bool,
+    trust_anchors: tuple[str, ...],
     ask_password: bool,
     as_json: bool,
 ) -> None:
-    """Sign IN.pdf with a visible seal (PAdES; SM2, RSA or ECDSA keys)."""
+    """Sign IN.pdf with a visible seal (PAdES; SM2, RSA or ECDSA keys); timestamped with --tsa/--ltv."""
     from sealkit.pdf import SealAppearance, sign_pdf
-    from sealkit.seal import seal_signed_attribute
     from sealkit.ukey import CallbackPinSource, open_key
 
     config = get_config()
+    tsa, anchors = _trusted_time(config, tsa_url, ltv, trust_anchors)
     keyref = keyref or config.default_key
     if not keyref:
         raise InvalidInput("no key: give --key or set [sign] key in the configuration")
@@ -156,6 +186,8 @@ def sign(
     with open_key(keyref, config=config, pin_source=CallbackPinSource(prompt_secret)) as key:
         extra_attributes = []
         if seal_id:
+            from sealkit.seal import seal_signed_attribute
+
             seal = _registry_seal(key, cert, seal_id, registry_url or config.registry_url)
             extra_attributes.append(seal_signed_attribute(seal.seseal_der))
             image, width, height = seal.image_png, seal.width_mm, seal.height_mm
@@ -167,30 +199,77 @@ def sign(
             )
         elif not invisible and (at_text or rect or cross_page):
             raise InvalidInput("placing a seal needs --seal or --seal-image")
-        result = _with_password(
-            lambda password: sign_pdf(
-                input_path,
-                output,
-                key,
-                cert=cert,
-                chain=chain_paths,
-                field=field,
-                appearance=appearance,
-                placement=placement,
-                reason=reason,
-                location=location,
-                password=password,
-                subfilter="ETSI.CAdES.detached" if subfilter == "pades" else "adbe.pkcs7.detached",
-                certify=certify,
-                extra_signed_attributes=extra_attributes,
-            ),
-            ask_password,
-        )
-    data = result.as_dict()
+        options: dict[str, Any] = {
+            "cert": cert,
+            "chain": chain_paths,
+            "field": field,
+            "appearance": appearance,
+            "placement": placement,
+            "reason": reason,
+            "location": location,
+            "subfilter": "ETSI.CAdES.detached" if subfilter == "pades" else "adbe.pkcs7.detached",
+            "certify": certify,
+            "extra_signed_attributes": extra_attributes,
+        }
+        outcome: Any
+        if tsa is None:
+            outcome = _with_password(
+                lambda password: sign_pdf(input_path, output, key, password=password, **options),
+                ask_password,
+            )
+            result, level = outcome, ""
+        else:
+            from sealkit import trust
+
+            outcome = _with_password(
+                lambda password: trust.sign_timestamped(
+                    input_path,
+                    output,
+                    key,
+                    tsa=tsa,
+                    ltv=ltv,
+                    trust_anchors=anchors,
+                    password=password,
+                    **options,
+                ),
+                ask_password,
+            )
+            result, level = outcome.signature, f"; {outcome.level}, TSA {outcome.tsa}"
+    data = outcome.as_dict()
     if seal_id:
         data["seal"] = seal_id
     stamps = ", ".join(f"page {s.page} {s.kind}" for s in result.stamps) or "invisible"
-    emit(data, as_json, f"signed {result.output_path} (field {result.field}, {result.algorithm}; {stamps})")
+    emit(
+        data,
+        as_json,
+        f"signed {result.output_path} (field {result.field}, {result.algorithm}; {stamps}{level})",
+    )
+
+
+def _trusted_time(
+    config: Any, tsa_url: str | None, ltv: bool, trust_anchors: tuple[str, ...]
+) -> tuple[Any, list[str]]:
+    """The TSA client (None: no timestamp) and, for --ltv, the trust anchors; checked before the key opens."""
+    if tsa_url is None and not ltv:
+        if trust_anchors:
+            raise InvalidInput("--trust is for --ltv: it names the anchors whose validation data is embedded")
+        return None, []
+    if tsa_url is None or tsa_url == _CONFIGURED:
+        tsa_url = config.tsa_url
+        if not tsa_url:
+            raise ConfigError("no TSA: give --tsa URL, set SEALKIT_TSA or [tsa] url in the configuration")
+    anchors = [str(a) for a in trust_anchors] or [str(p) for p in config.trust_anchors]
+    if ltv:
+        import logging
+
+        # pyHanko logs validation details at WARNING; a failure is reported as one line instead.
+        logging.getLogger("pyhanko").setLevel(logging.ERROR)
+        logging.getLogger("pyhanko_certvalidator").setLevel(logging.ERROR)
+        if not anchors:
+            raise InvalidInput("--ltv needs trust anchors: pass --trust FILE or set [trust] anchors")
+    from sealkit import trust
+
+    return trust.make_timestamper(tsa_url), anchors
 
 
 def _read_image(path: Path) -> bytes:

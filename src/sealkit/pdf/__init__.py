@@ -10,15 +10,96 @@ signature, ETSI-style indications); :func:`file_contract` verifies a contract an
 See ``docs/pdf-verification.md``.
 """
 
-from sealkit.pdf.appearance import SealAppearance, clean_imprint, slice_strips
-from sealkit.pdf.fields import FieldSpec, PreparedField, PrepareResult, prepare_fields, read_signing_order
-from sealkit.pdf.filing import FilingRecord, file_contract, filing_record, write_filing_record
-from sealkit.pdf.placement import Placement, TextHit, find_text
-from sealkit.pdf.report import Check, Indication, SignatureVerdict, SubIndication, VerificationReport
-from sealkit.pdf.sample_contract import PURCHASER_BLOCK, SUPPLIER_BLOCK, write_sample_contract
-from sealkit.pdf.sign import SignResult, StampedBox, load_certificate, sign_pdf
-from sealkit.pdf.sm2_validation import SM2SignatureValidator
-from sealkit.pdf.verify import load_certificates, verify_pdf
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sealkit.lazy import lazy_exports
+
+if TYPE_CHECKING:  # the names the package exports, for type checkers and readers
+    from sealkit.pdf.appearance import (
+        SealAppearance,
+        clean_imprint,
+        slice_strips,
+    )
+    from sealkit.pdf.fields import (
+        FieldSpec,
+        PreparedField,
+        PrepareResult,
+        prepare_fields,
+        read_signing_order,
+    )
+    from sealkit.pdf.filing import (
+        FilingRecord,
+        file_contract,
+        filing_record,
+        write_filing_record,
+    )
+    from sealkit.pdf.placement import (
+        Placement,
+        TextHit,
+        find_text,
+    )
+    from sealkit.pdf.report import (
+        Check,
+        Indication,
+        SignatureVerdict,
+        SubIndication,
+        VerificationReport,
+    )
+    from sealkit.pdf.sample_contract import (
+        PURCHASER_BLOCK,
+        SUPPLIER_BLOCK,
+        write_sample_contract,
+    )
+    from sealkit.pdf.sign import (
+        SignResult,
+        StampedBox,
+        load_certificate,
+        sign_pdf,
+    )
+    from sealkit.pdf.sm2_validation import (
+        SM2SignatureValidator,
+    )
+    from sealkit.pdf.verify import (
+        load_certificates,
+        verify_pdf,
+    )
+
+_EXPORTS = {
+    "Check": "report",
+    "FieldSpec": "fields",
+    "FilingRecord": "filing",
+    "Indication": "report",
+    "PURCHASER_BLOCK": "sample_contract",
+    "Placement": "placement",
+    "PrepareResult": "fields",
+    "PreparedField": "fields",
+    "SM2SignatureValidator": "sm2_validation",
+    "SUPPLIER_BLOCK": "sample_contract",
+    "SealAppearance": "appearance",
+    "SignResult": "sign",
+    "SignatureVerdict": "report",
+    "StampedBox": "sign",
+    "SubIndication": "report",
+    "TextHit": "placement",
+    "VerificationReport": "report",
+    "clean_imprint": "appearance",
+    "file_contract": "filing",
+    "filing_record": "filing",
+    "find_text": "placement",
+    "load_certificate": "sign",
+    "load_certificates": "verify",
+    "prepare_fields": "fields",
+    "read_signing_order": "fields",
+    "sign_pdf": "sign",
+    "slice_strips": "appearance",
+    "verify_pdf": "verify",
+    "write_filing_record": "filing",
+    "write_sample_contract": "sample_contract",
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "PURCHASER_BLOCK",

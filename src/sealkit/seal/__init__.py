@@ -11,30 +11,112 @@ verification hooks).
 
 from __future__ import annotations
 
-from sealkit.seal.audit import AuditReport
-from sealkit.seal.binding import (
-    SEAL_ATTRIBUTE_OID,
-    SealChecker,
-    SealForSigning,
-    check_seal_in_signature,
-    make_seal_checker,
-    parse_ses_signature,
-    seal_signed_attribute,
-    usable_seal,
-)
-from sealkit.seal.form import Contact, UnitForm, form_from_dict, load_form
-from sealkit.seal.images import KINDS as IMAGE_KINDS
-from sealkit.seal.images import SealImage, image_size_mm, imprint_from_scan, render_seal
-from sealkit.seal.lifecycle import REASONS, STATUSES, Revocation, SealRecord, SealRegistry
-from sealkit.seal.make import SealSpec, make_seal, make_ses_signature
-from sealkit.seal.parse import ParsedSeal, ParsedSignature, parse_seal, parse_signature
-from sealkit.seal.revlist import (
-    RevocationList,
-    load_revocation_list,
-    make_revocation_list,
-    write_revocation_list,
-)
-from sealkit.seal.verify import SealVerification, Step, verify_seal, verify_ses_signature
+from typing import TYPE_CHECKING
+
+from sealkit.lazy import lazy_exports
+
+if TYPE_CHECKING:  # the names the package exports, for type checkers and readers
+    from sealkit.seal.audit import (
+        AuditReport,
+    )
+    from sealkit.seal.binding import (
+        SEAL_ATTRIBUTE_OID,
+        SealChecker,
+        SealForSigning,
+        check_seal_in_signature,
+        make_seal_checker,
+        parse_ses_signature,
+        seal_signed_attribute,
+        usable_seal,
+    )
+    from sealkit.seal.form import (
+        Contact,
+        UnitForm,
+        form_from_dict,
+        load_form,
+    )
+    from sealkit.seal.images import (
+        KINDS as IMAGE_KINDS,
+    )
+    from sealkit.seal.images import (
+        SealImage,
+        image_size_mm,
+        imprint_from_scan,
+        render_seal,
+    )
+    from sealkit.seal.lifecycle import (
+        REASONS,
+        STATUSES,
+        Revocation,
+        SealRecord,
+        SealRegistry,
+    )
+    from sealkit.seal.make import (
+        SealSpec,
+        make_seal,
+        make_ses_signature,
+    )
+    from sealkit.seal.parse import (
+        ParsedSeal,
+        ParsedSignature,
+        parse_seal,
+        parse_signature,
+    )
+    from sealkit.seal.revlist import (
+        RevocationList,
+        load_revocation_list,
+        make_revocation_list,
+        write_revocation_list,
+    )
+    from sealkit.seal.verify import (
+        SealVerification,
+        Step,
+        verify_seal,
+        verify_ses_signature,
+    )
+
+_EXPORTS = {
+    "AuditReport": "audit",
+    "Contact": "form",
+    "IMAGE_KINDS": "images:KINDS",
+    "ParsedSeal": "parse",
+    "ParsedSignature": "parse",
+    "REASONS": "lifecycle",
+    "Revocation": "lifecycle",
+    "RevocationList": "revlist",
+    "SEAL_ATTRIBUTE_OID": "binding",
+    "STATUSES": "lifecycle",
+    "SealChecker": "binding",
+    "SealForSigning": "binding",
+    "SealImage": "images",
+    "SealRecord": "lifecycle",
+    "SealRegistry": "lifecycle",
+    "SealSpec": "make",
+    "SealVerification": "verify",
+    "Step": "verify",
+    "UnitForm": "form",
+    "check_seal_in_signature": "binding",
+    "form_from_dict": "form",
+    "image_size_mm": "images",
+    "imprint_from_scan": "images",
+    "load_form": "form",
+    "load_revocation_list": "revlist",
+    "make_revocation_list": "revlist",
+    "make_seal": "make",
+    "make_seal_checker": "binding",
+    "make_ses_signature": "make",
+    "parse_seal": "parse",
+    "parse_ses_signature": "binding",
+    "parse_signature": "parse",
+    "render_seal": "images",
+    "seal_signed_attribute": "binding",
+    "usable_seal": "binding",
+    "verify_seal": "verify",
+    "verify_ses_signature": "verify",
+    "write_revocation_list": "revlist",
+}
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
     "SealChecker",

@@ -83,7 +83,8 @@ def usable_seal(
 def seal_signed_attribute(seseal_der: bytes) -> cms.CMSAttribute:
     """The CMS signed attribute carrying ``seseal_der``."""
     parse_seal(seseal_der)  # refuse to embed something that is not a seal
-    return cms.CMSAttribute({"type": SEAL_ATTRIBUTE_NAME, "values": [bytes(seseal_der)]})
+    # By dotted OID: a lookup by name would build asn1crypto's reverse map before pyHanko registers its names.
+    return cms.CMSAttribute({"type": SEAL_ATTRIBUTE_OID, "values": [bytes(seseal_der)]})
 
 
 RevocationSource = (

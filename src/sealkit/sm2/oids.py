@@ -91,6 +91,11 @@ def register() -> None:
     with _lock:
         if _done:
             return
+        # asn1crypto.tsp and asn1crypto.pdf extend cms/x509 maps when imported; import them first so that a
+        # reverse map built early (by any lookup by name) already holds their names (tst_info, …).
+        import asn1crypto.pdf  # noqa: F401
+        import asn1crypto.tsp  # noqa: F401
+
         if SM2_CURVE not in keys.NamedCurve._map:
             keys.NamedCurve.register(SM2_CURVE_NAME, SM2_CURVE, 32)
 
