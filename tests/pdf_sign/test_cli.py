@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.helpers.shared import ENCRYPTED_SAMPLE
+
 from .conftest import pdfsig, sha256
 
 SEALKIT = str(Path(sys.executable).parent / "sealkit")
@@ -66,7 +68,7 @@ def test_prepare_then_sign_in_order_and_clear_errors(contract, rsa_signer, seal_
 
 
 def test_encrypted_pdf_password_from_env_never_argv(rsa_signer, tmp_path):
-    source = "/work/shared/corpus/sample-files/libreoffice-writer-password.pdf"
+    source = str(ENCRYPTED_SAMPLE)
     key = ["--key", rsa_signer.keyref, "--cert", str(rsa_signer.cert_path), "--invisible"]
     refused = run("sign", source, "-o", "e.pdf", *key, cwd=tmp_path, env={"CI": "1"})
     assert refused.returncode != 0 and "password" in refused.stderr.lower()

@@ -25,11 +25,12 @@ from sealkit.pdf import (
     verify_pdf,
 )
 from sealkit.ukey import open_key
+from tests.helpers.shared import SAMPLE_FILES
 
 from .conftest import appearance, pdfsig, sha256
 
 MM = 72 / 25.4
-CORPUS = __import__("pathlib").Path("/work/shared/corpus/sample-files")
+CORPUS = SAMPLE_FILES
 
 
 def widgets(path, field_name=None):
