@@ -6,8 +6,8 @@ It plays every party with test identities it makes itself (never use them for re
    one (the supplier's trading-centre UKey);
 2. the seal authority issues the purchaser's contract seal (合同专用章) from its unit form into the registry;
 3. a three-page 政府采购合同 is generated and both parties' signature fields are prepared, in signing order;
-4. the supplier signs (RSA, its official seal image and a cross-page seal 骑缝章), then the purchaser
-   seals (SM2, the registry's seal, whose GB/T 38540 SESeal travels inside the signature);
+4. the supplier signs (RSA, its official seal image), then the purchaser seals (SM2, the registry's seal,
+   whose GB/T 38540 SESeal travels inside the signature, and its cross-page seal 骑缝章 reserved at step 3);
 5. the contract is verified (signatures, coverage, modifications, chains, seal status at signing time) and
    filed (备案);
 6. a bid is signed and encrypted to the bidder's SM2 encryption certificate and opened again (开标).
@@ -125,7 +125,8 @@ def run_demo(directory: str | Path, *, log: Callable[[str], None] = lambda _line
             prepared,
             [
                 FieldSpec("供应商", Placement.at_text(SUPPLIER_BLOCK, offset_mm=(20, 0))),
-                FieldSpec("采购人", Placement.at_text(PURCHASER_BLOCK, offset_mm=(20, 0))),
+                # The purchaser's cross-page seal (骑缝章) is reserved now, filled when it seals.
+                FieldSpec("采购人", Placement.at_text(PURCHASER_BLOCK, offset_mm=(20, 0)), cross_page=True),
             ],
             order=["供应商", "采购人"],
         )
@@ -158,7 +159,7 @@ def _open(keyref: str) -> Any:
 
 
 def _sign_supplier(src: Path, dest: Path, keyref: str, cert_path: Path, pki: TestPki) -> None:
-    from sealkit.pdf import Placement, SealAppearance, sign_pdf
+    from sealkit.pdf import SealAppearance, sign_pdf
     from sealkit.seal import render_seal
 
     imprint = render_seal("official", SUPPLIER_NAME, serial="3701020012345")
@@ -171,7 +172,6 @@ def _sign_supplier(src: Path, dest: Path, keyref: str, cert_path: Path, pki: Tes
             chain=[pki.root.cert_path],
             field="供应商",
             appearance=SealAppearance(imprint.png, imprint.width_mm, imprint.height_mm),
-            placement=Placement(cross_page=True),  # 骑缝章: only the first signature may add page strips
             reason="供应商签署",
             location="济南",
         )
