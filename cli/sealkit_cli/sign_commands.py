@@ -341,6 +341,14 @@ def _placement(
 @click.option("--size", default="42,42", show_default=True, help="Field size W,H in mm for NAME@TEXT.")
 @click.option("--order", help="Signing order: comma-separated field names (e.g. 供应商,采购人).")
 @click.option(
+    "--cross-page",
+    "cross_pages",
+    multiple=True,
+    metavar="NAME[@PAGES]",
+    help="Reserve a cross-page seal (骑缝章) for field NAME on all pages, or PAGES like 1,2,3; "
+    "signing NAME fills it. May repeat.",
+)
+@click.option(
     "--password", "ask_password", is_flag=True, help=f"Ask for the PDF password ({PASSWORD_ENV} works)."
 )
 @json_option
@@ -350,6 +358,7 @@ def prepare(
     fields: tuple[str, ...],
     size: str,
     order: str | None,
+    cross_pages: tuple[str, ...],
     ask_password: bool,
     as_json: bool,
 ) -> None:
@@ -357,6 +366,15 @@ def prepare(
     from sealkit.pdf import FieldSpec, Placement, prepare_fields
 
     width, height = _numbers(size, 2, "--size")
+    reserved: dict[str, bool | tuple[int, ...]] = {}
+    for item in cross_pages:
+        name, _, pages = item.partition("@")
+        reserved[name] = (
+            tuple(int(v) for v in _numbers(pages, pages.count(",") + 1, "--cross-page")) if pages else True
+        )
+    unknown = set(reserved) - {item.partition("@")[0] for item in fields}
+    if unknown:
+        raise InvalidInput(f"--cross-page names no --field: {', '.join(sorted(unknown))}")
     specs = []
     for item in fields:
         name, sep, where = item.partition("@")
@@ -367,7 +385,7 @@ def prepare(
             placement = Placement.at_rect(int(page_part), _numbers(box, 4, "--field box"))  # type: ignore[arg-type]
         else:
             placement = Placement.at_text(where)
-        specs.append(FieldSpec(name, placement, (width, height)))
+        specs.append(FieldSpec(name, placement, (width, height), cross_page=reserved.get(name, False)))
     order_list = [n.strip() for n in order.split(",")] if order else None
     result = _with_password(
         lambda password: prepare_fields(input_path, output, specs, order=order_list, password=password),
@@ -375,7 +393,15 @@ def prepare(
     )
     data = {
         "output": str(result.output_path),
-        "fields": [{"name": f.name, "page": f.page, "rect_mm": list(f.rect_mm)} for f in result.fields],
+        "fields": [
+            {
+                "name": f.name,
+                "page": f.page,
+                "rect_mm": list(f.rect_mm),
+                "cross_page": [p for p, _ in f.cross_page],
+            }
+            for f in result.fields
+        ],
         "order": result.order,
     }
     emit(
