@@ -2,6 +2,7 @@
 
 Exit codes: 0 only for TOTAL-PASSED, 3 for TOTAL-FAILED, 4 for INDETERMINATE (the report is printed
 first). The PDF password comes from ``SEALKIT_PDF_PASSWORD`` or a prompt (``--password``), never argv.
+Revocation is checked offline, with the validation data the PDF carries, unless ``--online`` is given.
 pyHanko is imported only when a command runs.
 """
 
@@ -25,6 +26,13 @@ trust_option = click.option(
     multiple=True,
     type=click.Path(dir_okay=False),
     help="Trust anchor certificate (PEM/DER); repeatable. Added to [trust] anchors of the config.",
+)
+
+
+online_option = click.option(
+    "--online",
+    is_flag=True,
+    help="Also fetch OCSP responses and CRLs named in the certificates (default: only the PDF's own data).",
 )
 
 
@@ -126,6 +134,7 @@ def _raise_for(indication: str, sub: str | None, what: str) -> None:
 @click.command(name="verify")
 @click.argument("pdf", type=click.Path(dir_okay=False))
 @trust_option
+@online_option
 @with_seal_options
 @click.option(
     "--password", "ask_password", is_flag=True, help=f"Ask for the PDF password (or set {PASSWORD_ENV})."
@@ -134,6 +143,7 @@ def _raise_for(indication: str, sub: str | None, what: str) -> None:
 def verify(
     pdf: str,
     trust: tuple[str, ...],
+    online: bool,
     registry_url: str | None,
     revocation_files: tuple[str, ...],
     ask_password: bool,
@@ -145,7 +155,8 @@ def verify(
     anchors = _anchors(trust)
     with contextlib.ExitStack() as stack:
         checker = _seal_checker(stack, anchors, registry_url, revocation_files)
-        report = verify_pdf(pdf, trust=anchors, password=_password(ask_password), seal_checker=checker)
+        password = _password(ask_password)
+        report = verify_pdf(pdf, trust=anchors, password=password, seal_checker=checker, online=online)
     data = report.to_dict()
     emit(data, as_json, lambda: _human(data))
     _raise_for(report.indication, report.sub_indication, f"{Path(pdf).name} does not verify")
@@ -155,6 +166,7 @@ def verify(
 @click.argument("pdf", type=click.Path(dir_okay=False))
 @click.option("-o", "--output-dir", type=click.Path(file_okay=False), help="Where to write NAME.filing.json.")
 @trust_option
+@online_option
 @with_seal_options
 @click.option(
     "--password", "ask_password", is_flag=True, help=f"Ask for the PDF password (or set {PASSWORD_ENV})."
@@ -164,6 +176,7 @@ def file_(
     pdf: str,
     output_dir: str | None,
     trust: tuple[str, ...],
+    online: bool,
     registry_url: str | None,
     revocation_files: tuple[str, ...],
     ask_password: bool,
@@ -179,7 +192,7 @@ def file_(
         raise InvalidInput(f"cannot read {pdf}: {exc.strerror}") from None
     with contextlib.ExitStack() as stack:
         checker = _seal_checker(stack, anchors, registry_url, revocation_files)
-        report = verify_pdf(data, trust=anchors, password=password, seal_checker=checker)
+        report = verify_pdf(data, trust=anchors, password=password, seal_checker=checker, online=online)
     if not report.passed:
         report_data = report.to_dict()
         emit(report_data, as_json, lambda: _human(report_data))

@@ -6,7 +6,8 @@ The public API lives in this package and its documented subpackages:
 - :mod:`sealkit.ukey` — keys on PKCS#11 UKeys and in files, behind one interface;
 - :mod:`sealkit.pdf` — PAdES signing with visible seals, verification reports;
 - :mod:`sealkit.seal` — GB/T 38540 electronic seals and their lifecycle registry;
-- :mod:`sealkit.envelope` — CMS digital envelopes for bid files.
+- :mod:`sealkit.envelope` — CMS digital envelopes for bid files;
+- :mod:`sealkit.trust` — RFC 3161 timestamps, OCSP/CRL evidence, long-term validation (PAdES B-T/LT/LTA).
 
 Subpackages are imported lazily so that ``import sealkit`` stays cheap; the SM2/SM3/SM4 and GM/T 0010 OIDs are
 registered with asn1crypto here, once, so that every entry point (including deep imports such as
@@ -29,10 +30,10 @@ _sm_oids.register()
 
 __all__ = ["Config", "SealkitError", "__version__", "errors", "load_config"]
 
-_SUBPACKAGES = {"sm2", "ukey", "pdf", "seal", "envelope"}
+_SUBPACKAGES = {"sm2", "ukey", "pdf", "seal", "envelope", "trust"}
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sealkit import envelope, pdf, seal, sm2, ukey  # noqa: F401
+    from sealkit import envelope, pdf, seal, sm2, trust, ukey  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:

@@ -12,6 +12,7 @@ PUBLIC = {
     "sealkit.pdf",
     "sealkit.seal",
     "sealkit.envelope",
+    "sealkit.trust",
     "sealkit.demo",
 }
 

@@ -105,8 +105,9 @@ def test_report_is_json_serialisable(signed, trust):
     data = json.loads(json.dumps(verify_pdf(signed, trust=trust).to_dict()))
     assert set(data) >= {"indication", "signatures", "file"}
     keys = {"field", "signer", "algorithm", "intact", "coverage", "modification", "trusted", "indication"}
-    keys |= {"sub_indication", "seal", "signing_time", "reasons", "checks"}
+    keys |= {"sub_indication", "seal", "signing_time", "timestamp", "revocation", "reasons", "checks"}
     assert set(data["signatures"][0]) == keys
+    assert data["signatures"][0]["timestamp"] is None  # signed without a TSA (B-B)
     assert set(data["signatures"][0]["checks"][0]) == {"name", "ok", "detail"}
 
 

@@ -73,19 +73,21 @@ def file_contract(
     trust: Iterable[TrustAnchor] = (),
     password: str | bytes | None = None,
     seal_checker: SealChecker | None = None,
+    online: bool = False,
 ) -> tuple[Path, FilingRecord, VerificationReport]:
     """Verify the contract at ``path`` and write its filing record; return (record path, record, report).
 
     Raises :class:`VerificationFailed` (TOTAL-FAILED) or :class:`VerificationIndeterminate` and writes
     nothing when the contract does not verify TOTAL-PASSED. The record goes to ``output_dir`` (default:
     beside the contract) as ``NAME.filing.json``. The bytes filed are the bytes verified (read once).
+    ``online`` lets revocation checking fetch OCSP/CRL (see :func:`~sealkit.pdf.verify_pdf`).
     """
     source = Path(path)
     try:
         data = source.read_bytes()
     except OSError as exc:
         raise InvalidInput(f"cannot read {source}: {exc.strerror}") from None
-    report = verify_pdf(data, trust=trust, password=password, seal_checker=seal_checker)
+    report = verify_pdf(data, trust=trust, password=password, seal_checker=seal_checker, online=online)
     destination, record = write_filing_record(source, data, report, output_dir=output_dir)
     return destination, record, report
 

@@ -46,6 +46,7 @@ CATEGORY_VERDICT: dict[str, tuple[Indication, SubIndication | None]] = {
     "expired": (Indication.TOTAL_FAILED, SubIndication.EXPIRED),
     "not-yet-valid": (Indication.TOTAL_FAILED, SubIndication.NOT_YET_VALID),
     "seal": (Indication.TOTAL_FAILED, SubIndication.SIG_CRYPTO_FAILURE),
+    "evaluation": (Indication.INDETERMINATE, None),
     "trust": (Indication.INDETERMINATE, SubIndication.NO_CERTIFICATE_CHAIN_FOUND),
     "document": (Indication.INDETERMINATE, None),
 }
@@ -91,6 +92,11 @@ class SignatureVerdict:
     sub_indication: str | None = None
     seal: dict[str, Any] | None = None
     signing_time: str | None = None
+    #: The signature timestamp: None, or {"time", "tsa", "intact", "trusted"} (a /DocTimeStamp: itself).
+    timestamp: dict[str, Any] | None = None
+    #: Per certificate of the signer's path: {"subject", "status", "source", "checked_at", "revoked_at",
+    #: "reason"} (see :class:`sealkit.trust.RevocationInfo`).
+    revocation: list[dict[str, Any]] = dc_field(default_factory=list)
     reasons: list[str] = dc_field(default_factory=list)
     checks: list[Check] = dc_field(default_factory=list)
 

@@ -19,63 +19,16 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, TypeAlias
 
-from asn1crypto import pem
 from asn1crypto import x509 as asn1_x509
-from cryptography import x509 as crypto_x509
 
-from sealkit.errors import DecodingError, InvalidInput, PdfPasswordRequired
+from sealkit.certs import CertSource, load_certificates
+from sealkit.errors import InvalidInput, PdfPasswordRequired
 from sealkit.pdf.report import SignatureVerdict, VerificationReport, overall
 from sealkit.pdf.verify_signature import DocumentContext, SealChecker, verify_signature
 
 #: A trust anchor: a certificate object, DER/PEM bytes, or the path of a PEM/DER file.
-TrustAnchor: TypeAlias = asn1_x509.Certificate | crypto_x509.Certificate | bytes | str | os.PathLike[str]
+TrustAnchor: TypeAlias = CertSource
 _MAX_FIELDS = 10_000
-
-
-def load_certificates(items: Iterable[TrustAnchor]) -> list[asn1_x509.Certificate]:
-    """Certificates from asn1crypto/cryptography objects, DER/PEM bytes, or paths of PEM/DER files.
-
-    A PEM file may hold several certificates. Anything unreadable raises :class:`DecodingError`.
-    """
-    out: list[asn1_x509.Certificate] = []
-    for item in items:
-        if isinstance(item, asn1_x509.Certificate):
-            out.append(item)
-            continue
-        if isinstance(item, crypto_x509.Certificate):
-            from cryptography.hazmat.primitives.serialization import Encoding
-
-            out.append(asn1_x509.Certificate.load(item.public_bytes(Encoding.DER)))
-            continue
-        if isinstance(item, bytes):
-            data, label = item, "certificate bytes"
-        else:
-            path = Path(item)
-            try:
-                data, label = path.read_bytes(), str(path)
-            except OSError as exc:
-                raise InvalidInput(f"cannot read trust anchor {path}: {exc.strerror}") from None
-        out.extend(_parse_certificates(data, label))
-    return out
-
-
-def _parse_certificates(data: bytes, label: str) -> list[asn1_x509.Certificate]:
-    try:
-        if pem.detect(data):
-            certs = [
-                asn1_x509.Certificate.load(der)
-                for kind, _, der in pem.unarmor(data, multiple=True)
-                if kind == "CERTIFICATE"
-            ]
-        else:
-            certs = [asn1_x509.Certificate.load(data)]
-        for cert in certs:
-            _ = cert.subject.human_friendly  # force parsing now, not in the middle of validation
-    except Exception as exc:  # noqa: BLE001 - asn1crypto raises many types for bad DER
-        raise DecodingError(f"{label} is not an X.509 certificate ({type(exc).__name__})") from None
-    if not certs:
-        raise DecodingError(f"{label} holds no certificate")
-    return certs
 
 
 def _read_source(source: str | os.PathLike[str] | bytes) -> tuple[bytes, str]:
@@ -99,19 +52,24 @@ def verify_pdf(
     password: str | bytes | None = None,
     validation_time: dt.datetime | None = None,
     seal_checker: SealChecker | None = None,
+    online: bool = False,
 ) -> VerificationReport:
     """Verify every signature of the PDF ``source`` (a path or the file's bytes).
 
     ``trust`` are the trust anchors (certificates, or PEM/DER files); ``password`` opens an encrypted PDF;
-    ``validation_time`` fixes the moment certificates are checked at (default: each signature's signing
-    time — its timestamp if it has a valid one, else the time it claims); ``seal_checker(signed_data,
-    signing_time)`` may return a dict (with ``"ok"``) that fills each signature's ``seal`` slot.
+    ``validation_time`` is the moment of validation: certificates are checked at the time of a
+    signature's timestamp when it is intact and its TSA trusted, else at ``validation_time`` (default: the
+    signing time — an untrusted timestamp's, else the time the signer claims); timestamps and revocation
+    are judged at ``validation_time`` (default: now). ``seal_checker(signed_data, signing_time)`` may return
+    a dict (with ``"ok"``) that fills each signature's ``seal`` slot; it gets the trusted time too.
+    ``online`` lets revocation checking fetch OCSP responses and CRLs; offline (the default) only the
+    validation data embedded in the PDF is used and nothing goes over the network.
 
     Returns a :class:`VerificationReport`; ``report.passed`` is True only for TOTAL-PASSED. Raises only for
     bad input (unreadable file or anchors, missing or wrong password), never for a bad signature.
     """
     data, name = _read_source(source)
-    anchors = load_certificates(trust)
+    anchors = load_certificates(trust, what="trust anchor")
     file_info: dict[str, Any] = {
         "name": name,
         "size": len(data),
@@ -128,7 +86,19 @@ def verify_pdf(
         file_info["reasons"].append("format.unreadable-pdf")
         file_info["error"] = f"pyHanko cannot read the PDF: {' '.join(str(exc).split())[:200]}"
         return _report([], file_info)
-    return asyncio.run(_verify_document(data, reader, anchors, validation_time, seal_checker, file_info))
+    if validation_time is not None and validation_time.tzinfo is None:
+        raise InvalidInput("validation_time needs a time zone")
+    return asyncio.run(
+        _verify_document(
+            data,
+            reader,
+            file_info,
+            anchors=anchors,
+            validation_time=validation_time,
+            seal_checker=seal_checker,
+            online=online,
+        )
+    )
 
 
 def _open(data: bytes, password: str | bytes | None) -> Any:
@@ -150,10 +120,12 @@ def _open(data: bytes, password: str | bytes | None) -> Any:
 async def _verify_document(
     data: bytes,
     reader: Any,
+    file_info: dict[str, Any],
+    *,
     anchors: list[asn1_x509.Certificate],
     validation_time: dt.datetime | None,
     seal_checker: SealChecker | None,
-    file_info: dict[str, Any],
+    online: bool,
 ) -> VerificationReport:
     from sealkit.pdf.verify_structure import revision_layout
 
@@ -167,7 +139,7 @@ async def _verify_document(
     file_info["revisions"] = len(layout.ends)
     extra = layout.unaccounted(data)
     file_info["unaccounted_bytes"] = len(extra)
-    ctx = DocumentContext(data, reader, layout, anchors, validation_time, seal_checker)
+    ctx = DocumentContext(data, reader, layout, anchors, validation_time, seal_checker, online)
     verdicts = []
     for fq_name, field, field_ref in fields:
         if "/V" not in field:

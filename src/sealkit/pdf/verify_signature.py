@@ -2,9 +2,16 @@
 
 Every check is made and recorded even after one failed, so the report says everything that is wrong:
 /ByteRange coverage (sealkit's own check), CMS format, integrity (messageDigest against the ByteRange
-bytes), the signature value (SM2 included), modifications after signing (the contract policy of
+bytes), the signature value (SM2 included), the signature timestamp and the signer's revocation status
+(:func:`sealkit.trust.async_evaluate_signature`), modifications after signing (the contract policy of
 :mod:`sealkit.pdf.verify_policy`), bytes or objects no revision accounts for, the certificate chain to the
 trust anchors, certificate validity at signing time, the seal image, and the optional seal checker.
+
+The time a signature is judged at: the time of its signature timestamp when that is intact and its TSA
+trusted (even when the caller fixed a ``validation_time``: a trusted timestamp proves the signature existed
+then); otherwise the caller's ``validation_time``, else the signing time (an untrusted timestamp's time, or
+the time the signer claims). Validation data embedded in the document (DSS, CMS revocation archive) is
+used offline; the network only with ``online``.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
+from sealkit.errors import SealkitError
 from sealkit.pdf.report import SignatureVerdict
 from sealkit.pdf.sm2_validation import SM2SignatureValidator, is_sm2_algorithm
 from sealkit.pdf.verify_policy import CONTRACT_DIFF_POLICY, MODIFICATION_NAMES, describe_changes
@@ -52,6 +60,7 @@ class DocumentContext:
     trust: list[asn1_x509.Certificate]
     validation_time: dt.datetime | None
     seal_checker: SealChecker | None
+    online: bool = False
 
 
 def algorithm_name(signer_info: cms.SignerInfo) -> str:
@@ -73,14 +82,31 @@ def _iso(moment: dt.datetime | None) -> str | None:
     return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z") if moment else None
 
 
-def _validation_context(ctx: DocumentContext, moment: dt.datetime | None) -> ValidationContext:
+def _validation_context(moment: dt.datetime | None, trust: list[asn1_x509.Certificate], evidence: Any) -> Any:
+    """An offline context at ``moment`` with the document's own validation data (``Evidence``)."""
+    options: dict[str, Any] = {}
+    if moment is not None:
+        options.update(moment=moment, retroactive_revinfo=True)
     return ValidationContext(
-        trust_roots=list(ctx.trust),
-        moment=ctx.validation_time or moment,
+        trust_roots=list(trust),
+        other_certs=list(evidence.certs),
+        ocsps=list(evidence.ocsps),
+        crls=list(evidence.crls),
         allow_fetching=False,
         revocation_mode="soft-fail",
         signature_validator=SM2SignatureValidator(),
+        **options,
     )
+
+
+def _evidence(ctx: DocumentContext, embedded: EmbeddedPdfSignature) -> Any:
+    """The validation data the document carries for ``embedded`` (none if its DSS is unreadable)."""
+    from sealkit import trust
+
+    try:
+        return trust.embedded_evidence(ctx.reader, embedded)
+    except Exception:  # noqa: BLE001 - a broken DSS is no evidence; the DSS change itself is judged elsewhere
+        return trust.Evidence()
 
 
 def _object_offset(reader: Any, ref: generic.Reference) -> int | None:
@@ -170,8 +196,14 @@ async def verify_signature(
             "crypto.sm2-without-signed-attributes",
         )
 
-    # 3. Integrity and the signature value (and the timestamp, if any).
-    signing_time = await _crypto_checks(ctx, verdict, embedded, well_formed, sig_type == "/DocTimeStamp")
+    # 3. The timestamp and revocation at the trusted time, then integrity, signature value, chain, validity.
+    evidence = _evidence(ctx, embedded)
+    evaluation = stamp = None
+    if well_formed and sig_type == "/Sig":
+        evaluation, stamp = await _trusted_time(ctx, verdict, embedded, evidence)
+    signing_time = await _crypto_checks(
+        ctx, verdict, embedded, well_formed, sig_type == "/DocTimeStamp", evidence, evaluation, stamp
+    )
 
     # 4. Modifications after signing.
     _modification_checks(ctx, verdict, embedded, well_formed)
@@ -186,27 +218,99 @@ async def verify_signature(
     return verdict
 
 
+async def _trusted_time(
+    ctx: DocumentContext, verdict: SignatureVerdict, embedded: EmbeddedPdfSignature, evidence: Any
+) -> tuple[Any, Any]:
+    """The signature timestamp and each certificate's revocation status, as report fields and checks.
+
+    Returns the :class:`sealkit.trust.TimeEvaluation` (None without trust anchors: then only the
+    timestamp's integrity is reported, since nothing can be trusted) and the :class:`TimestampInfo`.
+    """
+    from sealkit import trust
+
+    try:
+        if not ctx.trust:
+            context = _validation_context(ctx.validation_time, [], evidence)
+            stamp = await trust.timestamp_info(embedded, context)
+            _timestamp_check(verdict, stamp)
+            return None, stamp
+        evaluation = await trust.async_evaluate_signature(
+            embedded, ctx.trust, online=ctx.online, now=ctx.validation_time, skip_diff=True
+        )
+    except Exception as exc:  # noqa: BLE001 - hostile CMS structures: a verdict, never a crash
+        text = exc.message if isinstance(exc, SealkitError) else f"{type(exc).__name__}: {exc}"
+        verdict.check(
+            "revocation", False, f"timestamp and revocation not evaluated ({text})"[:200], "evaluation.failed"
+        )
+        return None, None
+    _timestamp_check(verdict, evaluation.timestamp)
+    verdict.revocation = [entry.to_json() for entry in evaluation.revocation]
+    stamp = evaluation.timestamp
+    when = "the timestamp's time" if stamp is not None and stamp.trusted else "the validation time"
+    for entry in evaluation.revocation:
+        _revocation_check(verdict, entry, when, ctx.online)
+    if evaluation.sub_indication == "REVOKED" and "revoked.certificate" not in verdict.reasons:
+        verdict.check("revocation", False, evaluation.message, "revoked.certificate")
+    return evaluation, evaluation.timestamp
+
+
+def _timestamp_check(verdict: SignatureVerdict, stamp: Any) -> None:
+    verdict.timestamp = stamp.to_json() if stamp is not None else None
+    if stamp is None:
+        verdict.check("timestamp", False, "none (B-B): the signing time is only the signer's claim")
+        return
+    when = f"{_iso(stamp.time)} by {stamp.tsa or 'an unnamed TSA'}"
+    if not stamp.intact:
+        verdict.check(
+            "timestamp", False, f"{when}: the token is damaged or forged", "crypto.timestamp-invalid"
+        )
+    elif not stamp.trusted:
+        verdict.check("timestamp", False, f"{when}: the TSA is not trusted, so the time is unproven")
+    else:
+        verdict.check("timestamp", True, f"{when} (RFC 3161 token intact, TSA trusted)")
+
+
+def _revocation_check(verdict: SignatureVerdict, entry: Any, when: str, online: bool) -> None:
+    evidence = f"{entry.source}, issued {_iso(entry.checked_at)}" if entry.checked_at else entry.source
+    if entry.status == "good":
+        verdict.check("revocation", True, f"{entry.subject}: good at {when} ({evidence})")
+    elif entry.status == "revoked":
+        why = f", {entry.reason}" if entry.reason else ""
+        verdict.check(
+            "revocation",
+            False,
+            f"{entry.subject}: revoked {_iso(entry.revoked_at)}{why}, before {when} ({evidence})",
+            "revoked.certificate",
+        )
+    else:
+        where = "in the PDF or online" if online else "in the PDF (online checking fetches it)"
+        verdict.check("revocation", False, f"{entry.subject}: unknown, no OCSP/CRL evidence {where}")
+
+
 async def _crypto_checks(
     ctx: DocumentContext,
     verdict: SignatureVerdict,
     embedded: EmbeddedPdfSignature,
     well_formed: bool,
     is_timestamp: bool,
+    evidence: Any,
+    evaluation: Any,
+    stamp: Any,
 ) -> dt.datetime | None:
     """Integrity, signature value, chain and validity; returns the signing time used."""
     if not well_formed:
         verdict.check("integrity", False, "not checked: the /ByteRange is unusable")
         return None
-    claimed = embedded.self_reported_timestamp
-    timing: dict[str, Any] = {}
-    if not is_timestamp:
-        timing = await generic_cms.collect_timing_info(
-            embedded.signer_info, _validation_context(ctx, None), raw_digest=embedded.compute_digest
-        )
-    tst = timing.get("timestamp_validity")
-    signing_time = tst.timestamp if tst is not None and tst.valid and tst.intact else claimed
+    signing_time = embedded.self_reported_timestamp
+    if stamp is not None and stamp.intact:
+        signing_time = stamp.time
+    if evaluation is not None and stamp is not None and stamp.intact and stamp.trusted:
+        # A trusted timestamp proves the signature existed then: judge it then, whatever the caller's time.
+        signing_time = moment = evaluation.validation_time
+    else:
+        moment = ctx.validation_time or signing_time
     verdict.signing_time = _iso(signing_time)
-    context = _validation_context(ctx, signing_time)
+    context = _validation_context(moment, ctx.trust, evidence)
     try:
         if is_timestamp:
             result = await generic_cms.validate_tst_signed_data(
@@ -236,6 +340,20 @@ async def _crypto_checks(
         "integrity.digest-mismatch",
     )
     valid = bool(result["valid"])
+    if is_timestamp:
+        trusted = bool(result.get("trust_problem_indic") is None and result.get("validation_path"))
+        verdict.timestamp = {
+            "time": _iso(signing_time),
+            "tsa": verdict.signer,
+            "intact": verdict.intact and valid,
+            "trusted": verdict.intact and valid and trusted,
+        }
+        state = "intact, TSA trusted" if verdict.timestamp["trusted"] else "not intact or TSA not trusted"
+        verdict.check(
+            "timestamp",
+            bool(verdict.timestamp["trusted"]),
+            f"document timestamp {_iso(signing_time)} by {verdict.signer} ({state})",
+        )
     if verdict.intact:
         verdict.check(
             "signature",

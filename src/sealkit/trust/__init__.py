@@ -5,7 +5,8 @@
   validation contexts, optionally at a point in time, that check SM2 as well as RSA/ECDSA;
 - :func:`evaluate_signature` — a signature judged at its trusted time, with the report's ``timestamp`` and
   ``revocation`` JSON (:meth:`TimeEvaluation.to_json`);
-- :func:`add_validation_info`, :func:`ltv_update` — B-LT/B-LTA and the periodic archive-timestamp refresh.
+- :func:`add_validation_info`, :func:`ltv_update` — B-LT/B-LTA and the periodic archive-timestamp refresh;
+- :func:`sign_timestamped` — sign with a signature timestamp (B-T), or straight to B-LTA (``ltv=True``).
 
 See ``docs/long-term-validation.md``.
 """
@@ -18,6 +19,7 @@ from sealkit.trust.context import (
     signature_evidence,
 )
 from sealkit.trust.ltv import LtvResult, add_validation_info, ltv_context, ltv_update
+from sealkit.trust.signing import TimestampedSignResult, sign_timestamped
 from sealkit.trust.timestamps import TsaClient, make_timestamper
 from sealkit.trust.verify import (
     RevocationInfo,
@@ -35,6 +37,7 @@ __all__ = [
     "RevocationInfo",
     "TimeEvaluation",
     "TimestampInfo",
+    "TimestampedSignResult",
     "TsaClient",
     "add_validation_info",
     "async_evaluate_signature",
@@ -46,6 +49,7 @@ __all__ = [
     "ltv_update",
     "make_timestamper",
     "revocation_report",
+    "sign_timestamped",
     "signature_evidence",
     "timestamp_info",
 ]
