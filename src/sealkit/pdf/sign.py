@@ -19,17 +19,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeAlias
 
-from asn1crypto import cms, pem
+from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
 
 from sealkit.atomic import atomic_output
+from sealkit.certs import CertSource, load_certificate, load_certificates
 from sealkit.errors import CertificateError, InvalidInput, PdfError
 from sealkit.pdf.appearance import SealAppearance
 from sealkit.pdf.placement import Placement
 from sealkit.ukey.base import PrivateKeyHandle
 
 SubFilter = Literal["ETSI.CAdES.detached", "adbe.pkcs7.detached"]
-CertLike: TypeAlias = asn1_x509.Certificate | bytes | str | os.PathLike[str]
+CertLike: TypeAlias = CertSource
 
 
 @dataclass(frozen=True)
@@ -65,30 +66,6 @@ class SignResult:
             "certified": self.certified,
             "stamps": [{"page": s.page, "rect_mm": list(s.rect_mm), "kind": s.kind} for s in self.stamps],
         }
-
-
-def load_certificate(value: CertLike) -> asn1_x509.Certificate:
-    """A certificate from an asn1crypto object, DER/PEM bytes, or a file path."""
-    if isinstance(value, asn1_x509.Certificate):
-        return value
-    data = value if isinstance(value, bytes) else _read_file(value, "certificate")
-    return load_certificates(data)[0]
-
-
-def load_certificates(data: bytes) -> list[asn1_x509.Certificate]:
-    """Every certificate in PEM (one or more blocks) or DER ``data``."""
-    try:
-        if pem.detect(data):
-            certs = [asn1_x509.Certificate.load(der) for _, _, der in pem.unarmor(data, multiple=True)]
-        else:
-            certs = [asn1_x509.Certificate.load(data)]
-        for cert in certs:
-            cert.native  # noqa: B018 - parse eagerly: fail here, not halfway through signing
-    except (ValueError, TypeError) as exc:
-        raise CertificateError(f"not a certificate: {exc}") from exc
-    if not certs:
-        raise CertificateError("no certificate found")
-    return certs
 
 
 def _read_file(path: str | os.PathLike[str], what: str) -> bytes:
@@ -168,9 +145,7 @@ def sign_pdf(
 
 
 def _chain_item(item: CertLike) -> list[asn1_x509.Certificate]:
-    if isinstance(item, asn1_x509.Certificate):
-        return [item]
-    return load_certificates(item if isinstance(item, bytes) else _read_file(item, "certificate chain"))
+    return load_certificates(item, what="certificate chain")
 
 
 def _pyhanko_sign(writer, signer, buffer, *, field_name, reason, location, subfilter, certify, timestamper):  # type: ignore[no-untyped-def]

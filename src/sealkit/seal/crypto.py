@@ -15,6 +15,7 @@ from cryptography.exceptions import InvalidSignature as CryptoInvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
+from sealkit import certs
 from sealkit.errors import DecodingError, InvalidSignature, UnsupportedAlgorithm
 from sealkit.seal.asn1 import SM2_WITH_SM3
 from sealkit.ukey.base import KeyKind, PrivateKeyHandle, SignOptions
@@ -79,12 +80,7 @@ def _der_sig(r: int, s: int) -> bytes:
 
 def load_certificate(der: bytes, what: str) -> asn1_x509.Certificate:
     """Parse a DER certificate, naming ``what`` it is in the error."""
-    try:
-        cert = asn1_x509.Certificate.load(bytes(der), strict=True)
-        cert.native  # noqa: B018 - force a full parse now
-    except (ValueError, TypeError) as exc:
-        raise DecodingError(f"{what} is not a valid X.509 certificate: {exc}") from None
-    return cert
+    return certs.load_certificate(bytes(der), what=what)
 
 
 def is_sm2_certificate(cert: asn1_x509.Certificate) -> bool:

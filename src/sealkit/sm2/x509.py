@@ -38,6 +38,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import serialization as crypto_serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
+from sealkit import certs
 from sealkit.errors import DecodingError, InvalidKey, InvalidSignature, UnsupportedAlgorithm
 from sealkit.sm2 import oids
 from sealkit.sm2.keys import SM2PrivateKey, SM2PublicKey, load_der_public_key
@@ -72,22 +73,8 @@ _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
 
 
 def load_certificate(data: bytes) -> asn1_x509.Certificate:
-    """Parse a certificate, PEM (first ``CERTIFICATE`` block) or DER."""
-    data = bytes(data)
-    try:
-        if pem.detect(data):
-            for label, _, der in pem.unarmor(data, multiple=True):
-                if label in ("CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"):
-                    data = der
-                    break
-            else:
-                raise DecodingError("no CERTIFICATE block in the PEM data")
-        cert = asn1_x509.Certificate.load(data, strict=True)
-        cert["tbs_certificate"]["subject_public_key_info"]  # noqa: B018 - force a full parse
-        cert.native  # noqa: B018
-        return cert
-    except (ValueError, TypeError, KeyError) as exc:
-        raise DecodingError("not an X.509 certificate") from exc
+    """Parse a certificate, PEM (first ``CERTIFICATE`` block) or DER (see :mod:`sealkit.certs`)."""
+    return certs.parse_certificates(data)[0]
 
 
 def load_csr(data: bytes) -> csr.CertificationRequest:
