@@ -107,7 +107,8 @@ def _human(data: dict[str, Any]) -> None:
         click.echo(f"  algorithm: {sig['algorithm'] or '?'}   signing time: {sig['signing_time'] or '?'}")
         click.echo(f"  coverage: {sig['coverage']}   modification: {sig['modification']}")
         for check in sig["checks"]:
-            click.echo(f"  {'✓' if check['ok'] else '✗'} {check['name']}: {check['detail']}")
+            mark = {"pass": "✓", "fail": "✗", "warning": "!"}.get(check.get("level", ""), "✗")
+            click.echo(f"  {mark} {check['name']}: {check['detail']}")
         if sig["reasons"]:
             click.echo(f"  reasons: {', '.join(sig['reasons'])}")
     if file.get("unsigned_fields"):

@@ -203,3 +203,16 @@ def test_an_untrusted_seal_authority_fails_the_seal(world, tmp_path):
     report = json.loads(result.stdout)
     assert result.returncode != 0
     assert report["indication"] != "TOTAL-PASSED"
+
+
+def test_human_report_marks_informative_checks_as_warnings(world, tmp_path):
+    """A passing B-B signature has no timestamp and unknown revocation: shown as '!', never as '✗'."""
+    out = tmp_path / "sealed.pdf"
+    assert sign(world, "good", out).returncode == 0
+    result = sealkit("verify", str(out), "--trust", str(world["pki"].root.cert_path))
+    assert result.returncode == 0
+    assert "✗" not in result.stdout
+    assert "! timestamp:" in result.stdout
+    code, report = verify(world, out)
+    levels = {c["name"]: c["level"] for c in report["signatures"][0]["checks"]}
+    assert levels["timestamp"] == "warning" and levels["integrity"] == "pass"

@@ -108,7 +108,7 @@ def test_report_is_json_serialisable(signed, trust):
     keys |= {"sub_indication", "seal", "signing_time", "timestamp", "revocation", "reasons", "checks"}
     assert set(data["signatures"][0]) == keys
     assert data["signatures"][0]["timestamp"] is None  # signed without a TSA (B-B)
-    assert set(data["signatures"][0]["checks"][0]) == {"name", "ok", "detail"}
+    assert set(data["signatures"][0]["checks"][0]) == {"name", "ok", "detail", "level"}
 
 
 def test_single_byte_flips_never_pass(signed, trust):

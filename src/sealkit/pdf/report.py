@@ -70,11 +70,16 @@ def judge(reasons: list[str]) -> tuple[Indication, SubIndication | None]:
 
 @dataclass
 class Check:
-    """One check of one signature, as the report shows it (✓/✗ in the CLI)."""
+    """One check of one signature, as the report shows it (✓/✗/! in the CLI).
+
+    ``level`` is "pass", "fail" (the check decides the verdict) or "warning" (not ok, but informative only:
+    no timestamp, revocation status unknown, an invisible signature…).
+    """
 
     name: str
     ok: bool
     detail: str = ""
+    level: str = "pass"
 
 
 @dataclass
@@ -101,8 +106,10 @@ class SignatureVerdict:
     checks: list[Check] = dc_field(default_factory=list)
 
     def check(self, name: str, ok: bool, detail: str = "", reason: str | None = None) -> bool:
-        """Record a check; a failed one adds ``reason`` (if given) to the reasons. Returns ``ok``."""
-        self.checks.append(Check(name, ok, " ".join(detail.split())))
+        """Record a check; a failed one adds ``reason`` to the reasons (and fails the verdict), a failed one
+        without a reason is a warning. Returns ``ok``."""
+        level = "pass" if ok else ("fail" if reason else "warning")
+        self.checks.append(Check(name, ok, " ".join(detail.split()), level))
         if not ok and reason and reason not in self.reasons:
             self.reasons.append(reason)
         return ok
