@@ -11,7 +11,8 @@ The public API lives in this package and its documented subpackages:
 
 Subpackages are imported lazily so that ``import sealkit`` stays cheap; the SM2/SM3/SM4 and GM/T 0010 OIDs are
 registered with asn1crypto here, once, so that every entry point (including deep imports such as
-``sealkit.pdf.verify``) parses national-algorithm structures.
+``sealkit.pdf.verify``) parses national-algorithm structures. So is the workaround for an asn1crypto length
+check that made CMS packaging re-encode whole timestamp tokens (:mod:`sealkit._asn1fix`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from sealkit import errors
+from sealkit import _asn1fix, errors
 from sealkit.config import Config, load_config
 from sealkit.errors import SealkitError
 from sealkit.sm2 import oids as _sm_oids
@@ -27,6 +28,7 @@ from sealkit.sm2 import oids as _sm_oids
 __version__ = "0.1.0"
 
 _sm_oids.register()
+_asn1fix.install()
 
 __all__ = ["Config", "SealkitError", "__version__", "errors", "load_config"]
 
