@@ -13,7 +13,6 @@ from asn1crypto import x509 as asn1_x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
 
 from sealkit.errors import (
     CertificateError,
@@ -224,6 +223,8 @@ def _load_pkcs12(
     certificate: asn1_x509.Certificate | None,
     extra: list[asn1_x509.Certificate],
 ) -> SoftwareKey:
+    from cryptography.hazmat.primitives.serialization import pkcs12  # only for .p12 files (pulls in x509)
+
     try:
         loaded = pkcs12.load_key_and_certificates(data, None)
     except ValueError:
