@@ -108,7 +108,7 @@ def test_cli_errors_are_one_line_with_exit_codes(rsa_pki, bid, out_dir, capsys):
     assert code == 8 and "not a CMS file" in err
 
     code, _, err = _run(capsys, "bid", "encrypt", bid, "-o", out_dir / "x", "--to", bid)
-    assert code == 2 and "not a certificate" in err
+    assert code == 2 and "is not an X.509 certificate" in err
 
     code, _, err = _run(
         capsys,

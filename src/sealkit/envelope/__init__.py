@@ -14,10 +14,10 @@ Importing this package registers the SM OIDs with asn1crypto (via :mod:`sealkit.
 
 from __future__ import annotations
 
+from sealkit.certs import load_certificates
 from sealkit.envelope.ciphers import CIPHERS
 from sealkit.envelope.model import DecryptResult, EnvelopeInfo, Progress, RecipientSummary, SignerSummary
 from sealkit.envelope.reader import decrypt_file, inspect
-from sealkit.envelope.recipients import load_certificates
 from sealkit.envelope.writer import MIXED_FAMILIES, encrypt_file
 
 #: The content ciphers ``encrypt_file`` writes.

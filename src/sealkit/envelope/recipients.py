@@ -8,11 +8,9 @@ and OAEP with other hashes are read. SM2 recipients (GM/T 0010) get the key SM2-
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from pathlib import Path
 
-from asn1crypto import algos, cms, pem, x509
+from asn1crypto import algos, cms, x509
 
 from sealkit import sm2
 from sealkit.envelope.model import RecipientSummary
@@ -256,27 +254,3 @@ def _sm2_candidates(encrypted: bytes, key_size: int) -> list[bytes]:
         except SealkitError:
             continue
     return candidates
-
-
-def load_certificates(path: str | os.PathLike[str]) -> list[x509.Certificate]:
-    """Every certificate in a PEM (one or more blocks) or DER file; :class:`InvalidInput` otherwise."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise InvalidInput(f"cannot read certificate file {path}: {exc.strerror}") from None
-    try:
-        if pem.detect(data):
-            certs = [
-                x509.Certificate.load(der)
-                for kind, _, der in pem.unarmor(data, multiple=True)
-                if kind == "CERTIFICATE"
-            ]
-        else:
-            certs = [x509.Certificate.load(data)]
-        for cert in certs:
-            cert.native  # noqa: B018 - parse it all now
-    except (ValueError, TypeError, KeyError):
-        raise InvalidInput(f"{path} is not a certificate file (PEM or DER)") from None
-    if not certs:
-        raise InvalidInput(f"{path} holds no certificate")
-    return certs
