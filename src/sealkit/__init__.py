@@ -21,6 +21,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from sealkit import _asn1fix, errors
+from sealkit.certs import load_certificate, load_certificates
 from sealkit.config import Config, load_config
 from sealkit.errors import SealkitError
 from sealkit.sm2 import oids as _sm_oids
@@ -30,7 +31,15 @@ __version__ = "0.1.0"
 _sm_oids.register()
 _asn1fix.install()
 
-__all__ = ["Config", "SealkitError", "__version__", "errors", "load_config"]
+__all__ = [
+    "Config",
+    "SealkitError",
+    "__version__",
+    "errors",
+    "load_certificate",
+    "load_certificates",
+    "load_config",
+]
 
 _SUBPACKAGES = {"sm2", "ukey", "pdf", "seal", "envelope", "trust"}
 
