@@ -83,10 +83,22 @@ def is_sm2_spki(spki: asn1_keys.PublicKeyInfo) -> bool:
 
 def digest_e(spki: asn1_keys.PublicKeyInfo, data: bytes, uid: bytes) -> bytes:
     """e = SM3(Z || M) for the key ``spki`` and user ID ``uid`` (what a token signs "over e")."""
-    from sealkit.sm2.signature import compute_e, compute_z_from_point
+    return e_from_z(digest_z(spki, uid), data)
+
+
+def digest_z(spki: asn1_keys.PublicKeyInfo, uid: bytes) -> bytes:
+    """Z = SM3(ENTL || ID || a || b || G || P) for the key ``spki`` and user ID ``uid`` (cacheable per ID)."""
+    from sealkit.sm2.signature import compute_z_from_point
 
     x, y = point_of(spki)
-    return compute_e(compute_z_from_point(x, y, uid), data)
+    return bytes(compute_z_from_point(x, y, uid))
+
+
+def e_from_z(z: bytes, data: bytes) -> bytes:
+    """e = SM3(Z || M)."""
+    from sealkit.sm2.signature import compute_e
+
+    return bytes(compute_e(z, data))
 
 
 def verify(spki: asn1_keys.PublicKeyInfo, signature: bytes, data: bytes, uid: bytes) -> bool:

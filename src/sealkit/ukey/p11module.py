@@ -251,16 +251,32 @@ class TokenSession:
             return PinIncorrect(f"{what}: wrong PIN; retry count low")
         return PinIncorrect(f"{what}: wrong PIN")
 
-    def run(self, what: str, fn: Callable[[Any], Any], pins: ChainedPinSource | None, **kw: Any) -> Any:
+    def current(self, pins: ChainedPinSource | None) -> Any:
+        """The logged-in session; the hot path of every operation. Call under the module lock."""
+        session = self.session
+        if session is None or not self.logged_in or self.generation != self.module.generation:
+            session = self.get(pins)
+        return session
+
+    def failed(self, exc: BaseException, what: str, *, decrypting: bool = False) -> Exception:
+        """The sealkit error for ``exc`` raised in an operation; a removed token drops the session (the next
+        operation reopens it). Call under the module lock."""
+        error = translate(exc, what, decrypting=decrypting) if isinstance(exc, p11e.PKCS11Error) else exc
+        if isinstance(error, TokenNotPresent):
+            self._drop()
+        assert isinstance(error, Exception)
+        return error
+
+    def run(
+        self, what: str, fn: Callable[[Any], Any], pins: ChainedPinSource | None, *, decrypting: bool = False
+    ) -> Any:
         """``fn(session)`` under the lock; a removed token drops the session (the next call reopens)."""
         with self.module.lock:
-            session = self.get(pins)
+            session = self.current(pins)
             try:
-                with self.module.guard(what, **kw):
-                    return fn(session)
-            except TokenNotPresent:
-                self._drop()
-                raise
+                return fn(session)
+            except (p11e.PKCS11Error, TokenNotPresent) as exc:
+                raise self.failed(exc, what, decrypting=decrypting) from None
 
     def close(self) -> None:
         with self.module.lock:

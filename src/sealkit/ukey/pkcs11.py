@@ -9,6 +9,7 @@ is returned as DER. Decryption: RSA OAEP / PKCS#1 v1.5, SM2 by the vendor mechan
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable
 from typing import Any
@@ -17,7 +18,6 @@ from asn1crypto import core as asn1_core
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from pkcs11 import KDF, MGF, Attribute, KeyType, Mechanism, ObjectClass
 from pkcs11 import exceptions as p11e
 
@@ -28,6 +28,7 @@ from sealkit.errors import (
     KeyNotFound,
     MechanismNotSupported,
     TokenError,
+    TokenNotPresent,
     UnsupportedAlgorithm,
 )
 from sealkit.ukey import _sm2, vendor_enums
@@ -164,6 +165,9 @@ class Pkcs11Key(PrivateKeyHandle):
         self.profile = profile
         self.label = f"{state.label}/{ref.object or (ref.key_id or b'').hex()}"
         self._software_oaep: set[str] = set()
+        self._session: Any = None
+        self._z_cache: dict[bytes, bytes] = {}
+        self._sm2_mechs: dict[int, Mechanism] = {}
         state.run(f"finding key {self.label!r}", self._load, pins)
 
     def _load(self, session: Any) -> None:
@@ -213,6 +217,7 @@ class Pkcs11Key(PrivateKeyHandle):
             else:
                 raise KeyNotFound(f"key {self.label!r}: no certificate or public key object with the same id")
         self._priv = priv
+        self._session = session
 
     # --- PrivateKeyHandle -------------------------------------------------------------------------------
 
@@ -225,42 +230,58 @@ class Pkcs11Key(PrivateKeyHandle):
     def _pin(self) -> str | None:
         return self._pins.require(f"PIN for key {self.label!r}") if self.always_authenticate else None
 
-    def _op(self, what: str, fn: Any, *, ambiguous: bool = False, **kw: Any) -> bytes:
-        def call(session: Any) -> bytes:
-            if self._state.session is not getattr(self._priv, "session", None):
+    def _token_sign(self, data: bytes, mech: Mechanism, param: Any, pin: str | None) -> bytes:
+        """C_Sign with the key: the hot path of every signature, so one lock and no extra layers."""
+        state = self._state
+        with self._module.lock:
+            session = state.current(self._pins)
+            if session is not self._session:
                 self._load(session)  # the session was reopened: object handles are new
             try:
+                return bytes(self._priv.sign(data, mechanism=mech, mechanism_param=param, pin=pin))
+            except (p11e.PKCS11Error, TokenNotPresent) as exc:
+                raise state.failed(exc, f"signing with {self.label!r}") from None
+
+    def _op(self, what: str, fn: Any, *, ambiguous: bool = False, decrypting: bool = False) -> bytes:
+        """``fn(private key object)`` on the token, under the module lock."""
+        state = self._state
+        with self._module.lock:
+            session = state.current(self._pins)
+            if session is not self._session:
+                self._load(session)
+            try:
                 return bytes(fn(self._priv))
-            except (p11e.GeneralError, p11e.FunctionFailed):
+            except (p11e.GeneralError, p11e.FunctionFailed) as exc:
                 if ambiguous:
                     raise _AmbiguousFailure from None
-                raise
-
-        return bytes(self._state.run(f"{what} with {self.label!r}", call, self._pins, **kw))
+                raise state.failed(exc, f"{what} with {self.label!r}", decrypting=decrypting) from None
+            except (p11e.PKCS11Error, TokenNotPresent) as exc:
+                raise state.failed(exc, f"{what} with {self.label!r}", decrypting=decrypting) from None
 
     def sign(self, data: bytes, options: SignOptions | None = None) -> bytes:
-        options = options or SignOptions()
-        pin = self._pin()
-        if self.kind is KeyKind.RSA:
-            if options.rsa_padding == "pss":
-                if options.digest not in _RSA_PSS:
-                    raise UnsupportedAlgorithm(f"digest {options.digest!r} is not supported")
+        options = options or _DEFAULT_OPTIONS
+        pin = self._pins.require(f"PIN for key {self.label!r}") if self.always_authenticate else None
+        kind = self.kind
+        if kind is KeyKind.P256:
+            hasher = _HASHLIB.get(options.digest)
+            if hasher is None:
+                raise UnsupportedAlgorithm(f"digest {options.digest!r} is not supported (sha256/384/512)")
+            return raw_to_der(self._token_sign(hasher(data).digest(), Mechanism.ECDSA, None, pin))
+        if kind is KeyKind.RSA:
+            if options.rsa_padding == "pkcs1v15" and options.digest in _RSA_PKCS:
+                return self._token_sign(data, _RSA_PKCS[options.digest], None, pin)
+            if options.rsa_padding == "pss" and options.digest in _RSA_PSS:
                 mech, h, mgf, salt = _RSA_PSS[options.digest]
-                return self._op(
-                    "signing", lambda k: k.sign(data, mechanism=mech, mechanism_param=(h, mgf, salt), pin=pin)
-                )
-            if options.rsa_padding != "pkcs1v15" or options.digest not in _RSA_PKCS:
-                raise UnsupportedAlgorithm(f"RSA {options.rsa_padding}/{options.digest} is not supported")
-            return self._op("signing", lambda k: k.sign(data, mechanism=_RSA_PKCS[options.digest], pin=pin))
-        if self.kind is KeyKind.P256:
-            from sealkit.ukey.software import hash_algorithm
-
-            hasher = hashes.Hash(hash_algorithm(options.digest))
-            hasher.update(data)
-            digest = hasher.finalize()
-            raw = self._op("signing", lambda k: k.sign(digest, mechanism=Mechanism.ECDSA, pin=pin))
-            return raw_to_der(raw)
+                return self._token_sign(data, mech, (h, mgf, salt), pin)
+            raise UnsupportedAlgorithm(f"RSA {options.rsa_padding}/{options.digest} is not supported")
         return self.sign_sm2(data, options.sm2_uid, pin=pin)
+
+    def _mechanism(self, code: int) -> Mechanism:
+        """The (vendor) mechanism ``code`` as python-pkcs11's enum member, resolved once per key."""
+        mech = self._sm2_mechs.get(code)
+        if mech is None:
+            mech = self._sm2_mechs[code] = Mechanism(code)
+        return mech
 
     def sign_sm2(
         self, data: bytes, uid: bytes, *, pin: str | None = None, variant: str | None = None
@@ -279,19 +300,17 @@ class Pkcs11Key(PrivateKeyHandle):
         if use_z:
             if profile.sign_with_z is None:
                 raise MechanismNotSupported(f"profile {profile.name}: no sign-with-Z mechanism")
-            mech = Mechanism(profile.sign_with_z)
             param = uid if profile.id_as_parameter else None
-            raw = self._op(
-                "SM2 signing", lambda k: k.sign(data, mechanism=mech, mechanism_param=param, pin=pin)
-            )
+            raw = self._token_sign(data, self._mechanism(profile.sign_with_z), param, pin)
             return normalise(raw, profile.signature_format)
         if profile.sign_over_e is None:
             raise MechanismNotSupported(
                 f"profile {profile.name}: no sign-over-e mechanism for user ID {uid!r}"
             )
-        e = _sm2.digest_e(self._spki, data, uid)
-        mech_e = Mechanism(profile.sign_over_e)
-        raw = self._op("SM2 signing", lambda k: k.sign(e, mechanism=mech_e, pin=pin))
+        z = self._z_cache.get(uid)
+        if z is None:
+            z = self._z_cache[uid] = _sm2.digest_z(self._spki, uid)
+        raw = self._token_sign(_sm2.e_from_z(z, data), self._mechanism(profile.sign_over_e), None, pin)
         return normalise(raw, profile.over_e_format)
 
     def decrypt(self, ciphertext: bytes, *, rsa_padding: str = "oaep", oaep_hash: str = "sha256") -> bytes:
@@ -432,6 +451,8 @@ class Pkcs11Key(PrivateKeyHandle):
 
 
 _DEFAULT_UID = b"1234567812345678"
+_DEFAULT_OPTIONS = SignOptions()
+_HASHLIB = {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512}
 
 
 def _attr(obj: Any, attr: Attribute, default: Any) -> Any:
@@ -441,12 +462,28 @@ def _attr(obj: Any, attr: Attribute, default: Any) -> Any:
         return default
 
 
+def _der_integer(magnitude: bytes) -> bytes:
+    value = magnitude.lstrip(b"\x00") or b"\x00"
+    if value[0] & 0x80:
+        value = b"\x00" + value
+    return b"\x02" + _der_length(len(value)) + value
+
+
+def _der_length(n: int) -> bytes:
+    if n < 0x80:
+        return bytes([n])
+    octets = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(octets)]) + octets
+
+
 def raw_to_der(raw: bytes) -> bytes:
-    """r||s (two equal halves) as DER SEQUENCE{r, s}."""
+    """r||s (two equal halves) as DER SEQUENCE{r, s} (what ``encode_dss_signature`` writes, without the
+    round trip through Python integers)."""
     if len(raw) % 2 or not raw:
         raise MechanismNotSupported(f"the token returned a {len(raw)}-byte signature, not r||s")
     half = len(raw) // 2
-    return bytes(encode_dss_signature(int.from_bytes(raw[:half], "big"), int.from_bytes(raw[half:], "big")))
+    body = _der_integer(raw[:half]) + _der_integer(raw[half:])
+    return b"\x30" + _der_length(len(body)) + body
 
 
 def normalise(signature: bytes, fmt: str) -> bytes:
