@@ -1,7 +1,6 @@
 """PKCS#11 keys on a real SoftHSM2 token: RSA/P-256 signatures checked by openssl, RSA OAEP, errors."""
 
 import threading
-import time
 
 import pytest
 
@@ -191,12 +190,11 @@ def test_threads_share_one_token(tmp_path, hsm):
     pub = serialization.load_pem_public_key(hsm.pub["ec-sign"].read_bytes())
     keys = [open_key(hsm.uri("ec-sign")) for _ in range(2)]
     errors, counts = [], [0] * 8
-    deadline = time.monotonic() + 3
 
-    def worker(i):
+    def worker(i):  # a fixed number of signatures per thread, not a time budget
         try:
-            while time.monotonic() < deadline:
-                msg = f"{i}-{counts[i]}".encode()
+            for n in range(150):
+                msg = f"{i}-{n}".encode()
                 pub.verify(keys[i % 2].sign(msg), msg, ec.ECDSA(hashes.SHA256()))
                 counts[i] += 1
         except Exception as exc:  # noqa: BLE001
@@ -208,4 +206,4 @@ def test_threads_share_one_token(tmp_path, hsm):
     for t in threads:
         t.join()
     assert errors == []
-    assert all(c > 0 for c in counts)
+    assert counts == [150] * 8
