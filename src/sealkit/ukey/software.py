@@ -14,6 +14,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
+from sealkit.certs import load_certificates
 from sealkit.errors import (
     CertificateError,
     DamagedEnvelope,
@@ -139,31 +140,6 @@ def check_certificate_matches(cert: asn1_x509.Certificate, spki: asn1_keys.Publi
 
 
 # --- loading --------------------------------------------------------------------------------------------
-
-
-def load_certificates(path: str | Path) -> list[asn1_x509.Certificate]:
-    """Every certificate in a PEM (one or more blocks) or DER file."""
-    path = Path(path).expanduser()
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise KeyNotFound(f"cannot read certificate file {path}: {exc.strerror}") from None
-    try:
-        if asn1_pem.detect(data):
-            return [
-                asn1_x509.Certificate.load(der)
-                for kind, _, der in asn1_pem.unarmor(data, multiple=True)
-                if kind == "CERTIFICATE"
-            ] or _no_cert(path)
-        cert = asn1_x509.Certificate.load(data)
-        cert.native  # noqa: B018 - force a full parse
-        return [cert]
-    except (ValueError, TypeError):
-        raise DecodingError(f"{path} is not a certificate file (PEM or DER)") from None
-
-
-def _no_cert(path: Path) -> list[asn1_x509.Certificate]:
-    raise DecodingError(f"{path} holds no CERTIFICATE block")
 
 
 def load_key_file(
