@@ -67,7 +67,7 @@ def _seal_checker(
     """Seals carried in signatures are always checked: the seal authority must chain to the trust anchors,
     and revocations come from the registry and the imported lists (both verified before use)."""
     from sealkit.pdf import load_certificates
-    from sealkit.seal import SealRegistry, load_revocation_list, make_seal_checker
+    from sealkit.seal import load_revocation_list, make_seal_checker
 
     trust = load_certificates(anchors)
     lists = []
@@ -81,6 +81,8 @@ def _seal_checker(
     url = registry_url or config.registry_url
     registry = None
     if registry_url or not url.startswith("sqlite:///") or Path(url.removeprefix("sqlite:///")).is_file():
+        from sealkit.seal import SealRegistry  # the database layer only when there is a registry
+
         registry = stack.enter_context(SealRegistry(url))
     return make_seal_checker(trust, registry=registry, revocation_lists=lists)
 

@@ -47,7 +47,6 @@ if TYPE_CHECKING:  # the names the package exports, for type checkers and reader
     from sealkit.seal.lifecycle import (
         REASONS,
         STATUSES,
-        Revocation,
         SealRecord,
         SealRegistry,
     )
@@ -68,6 +67,7 @@ if TYPE_CHECKING:  # the names the package exports, for type checkers and reader
         make_revocation_list,
         write_revocation_list,
     )
+    from sealkit.seal.revocation import Revocation
     from sealkit.seal.verify import (
         SealVerification,
         Step,
@@ -82,7 +82,7 @@ _EXPORTS = {
     "ParsedSeal": "parse",
     "ParsedSignature": "parse",
     "REASONS": "lifecycle",
-    "Revocation": "lifecycle",
+    "Revocation": "revocation",
     "RevocationList": "revlist",
     "SEAL_ATTRIBUTE_OID": "binding",
     "STATUSES": "lifecycle",

@@ -11,16 +11,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from asn1crypto import cms, core
 from asn1crypto import x509 as asn1_x509
 
 from sealkit.errors import DecodingError, SealDisabled, SealError, SealExpired, SealRevoked
-from sealkit.seal.lifecycle import Revocation, SealRegistry
 from sealkit.seal.parse import parse_seal
 from sealkit.seal.revlist import RevocationList
+from sealkit.seal.revocation import Revocation
 from sealkit.seal.verify import cert_in_list, verify_seal, verify_ses_signature
+
+if TYPE_CHECKING:
+    from sealkit.seal.lifecycle import SealRegistry
 
 #: sealkit's CMS attribute "SESeal of this signature" (2.25 + a UUID generated once, fixed forever).
 SEAL_ATTRIBUTE_OID = "2.25.109443087748674403689896080194582711289"
@@ -87,21 +90,25 @@ def seal_signed_attribute(seseal_der: bytes) -> cms.CMSAttribute:
     return cms.CMSAttribute({"type": SEAL_ATTRIBUTE_OID, "values": [bytes(seseal_der)]})
 
 
-RevocationSource = (
-    SealRegistry | Mapping[str, Revocation] | Sequence[Revocation] | Callable[[str], Revocation | None]
+#: Where revocations come from: the registry, a mapping or list of revocations, or a lookup function.
+RevocationSource: TypeAlias = (
+    "SealRegistry | Mapping[str, Revocation] | Sequence[Revocation] | Callable[[str], Revocation | None]"
 )
 
 
 def _lookup(revocations: RevocationSource | None) -> Callable[[str], Revocation | None]:
     if revocations is None:
         return lambda _es_id: None
-    if isinstance(revocations, SealRegistry):
-        return revocations.revocation
+    registry_lookup = getattr(
+        revocations, "revocation", None
+    )  # a SealRegistry (not imported: no database here)
+    if callable(registry_lookup):
+        return registry_lookup  # type: ignore[no-any-return]
     if isinstance(revocations, Mapping):
         return revocations.get
     if callable(revocations):
         return revocations
-    by_id = {r.es_id: r for r in revocations}
+    by_id = {r.es_id: r for r in revocations}  # type: ignore[union-attr]
     return by_id.get
 
 

@@ -25,6 +25,7 @@ from sealkit.seal.form import UnitForm
 from sealkit.seal.make import SealSpec, make_seal
 from sealkit.seal.parse import parse_seal
 from sealkit.seal.registry import RegistryStore, Transaction, parse_utc, utc_text
+from sealkit.seal.revocation import Revocation
 from sealkit.ukey.base import PrivateKeyHandle
 
 CST = dt.timezone(dt.timedelta(hours=8), "CST")
@@ -69,23 +70,6 @@ class SealRecord:
             "created_at": self.created_at.isoformat(),
             "revocation": self.revocation.to_dict() if self.revocation else None,
         }
-
-
-@dataclass
-class Revocation:
-    """A revoked seal: when, why, and the successor unit."""
-
-    es_id: str
-    revoked_at: dt.datetime
-    reason: str
-    successor: str | None = None
-    note: str | None = None
-    source: str = "local"
-
-    def to_dict(self) -> dict[str, Any]:
-        data = dataclasses.asdict(self)
-        data["revoked_at"] = self.revoked_at.isoformat()
-        return data
 
 
 def day_start(day: dt.date | dt.datetime) -> dt.datetime:

@@ -32,7 +32,7 @@ from asn1crypto import x509 as asn1_x509
 from sealkit.atomic import write_atomic
 from sealkit.errors import DecodingError, InvalidSignature, VerificationFailed
 from sealkit.seal.crypto import cert_digest, check_trusted, load_certificate, sign_with, verify_signature
-from sealkit.seal.lifecycle import Revocation
+from sealkit.seal.revocation import Revocation
 from sealkit.ukey.base import PrivateKeyHandle
 
 LIST_VERSION = 1
