@@ -192,6 +192,8 @@ def sign(
             extra_attributes.append(seal_signed_attribute(seal.seseal_der))
             image, width, height = seal.image_png, seal.width_mm, seal.height_mm
         appearance = placement = None
+        if field is None and not (at_text or rect or page is not None or cross_page):
+            field = _next_field(input_path)
         if not invisible and image is not None:
             appearance = SealAppearance(image, width, height, text=seal_text)
             placement = _placement(
@@ -270,6 +272,16 @@ def _trusted_time(
     from sealkit import trust
 
     return trust.make_timestamper(tsa_url), anchors
+
+
+def _next_field(input_path: Path) -> str | None:
+    """The prepared field whose turn it is, so that ``sealkit sign contract.pdf`` fills it."""
+    from sealkit.pdf import next_unsigned_field
+
+    try:
+        return next_unsigned_field(input_path, password=os.environ.get(PASSWORD_ENV))
+    except PdfPasswordRequired:
+        return None
 
 
 def _read_image(path: Path) -> bytes:

@@ -216,3 +216,28 @@ def test_human_report_marks_informative_checks_as_warnings(world, tmp_path):
     code, report = verify(world, out)
     levels = {c["name"]: c["level"] for c in report["signatures"][0]["checks"]}
     assert levels["timestamp"] == "warning" and levels["integrity"] == "pass"
+
+
+def test_sign_with_only_the_file_name_uses_the_configured_key_seal_and_next_field(world, tmp_path):
+    """`sealkit sign contract.pdf` alone: key, certificate, seal and registry from the config file, the
+    prepared field whose turn it is, output beside the input."""
+    from sealkit.pdf import FieldSpec, Placement, prepare_fields
+
+    prepared = tmp_path / "contract.pdf"
+    prepare_fields(world["contract"], prepared, [FieldSpec("采购人", Placement.at_text(PURCHASER_BLOCK))])
+    holder = world["holder"]
+    config = tmp_path / "sealkit.toml"
+    config.write_text(
+        f'[sign]\nkey = "{holder.keyref}"\ncert = "{holder.cert_path}"\nseal = "{world["seals"]["good"]}"\n'
+        f'[registry]\nurl = "{world["url"]}"\n[trust]\nanchors = ["{world["pki"].root.cert_path}"]\n',
+        encoding="utf-8",
+    )
+    result = sealkit("--config", str(config), "sign", str(prepared), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["field"] == "采购人" and data["seal"] == world["seals"]["good"]
+    signed = tmp_path / "contract.signed.pdf"
+    assert data["output"] == str(signed) and signed.is_file()
+    result = sealkit("--config", str(config), "verify", str(signed), "--json")
+    assert result.returncode == 0, result.stdout
+    assert json.loads(result.stdout)["signatures"][0]["seal"]["ok"] is True

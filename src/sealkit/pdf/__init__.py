@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # the names the package exports, for type checkers and reader
         FieldSpec,
         PreparedField,
         PrepareResult,
+        next_unsigned_field,
         prepare_fields,
         read_signing_order,
     )
@@ -91,6 +92,7 @@ _EXPORTS = {
     "load_certificate": "sign",
     "load_certificates": "verify",
     "prepare_fields": "fields",
+    "next_unsigned_field": "fields",
     "read_signing_order": "fields",
     "sign_pdf": "sign",
     "slice_strips": "appearance",
@@ -127,6 +129,7 @@ __all__ = [
     "load_certificate",
     "load_certificates",
     "prepare_fields",
+    "next_unsigned_field",
     "read_signing_order",
     "sign_pdf",
     "slice_strips",

@@ -286,3 +286,21 @@ def check_turn(handler: PdfHandler, field: str) -> None:
     for earlier in order[: order.index(field)]:
         if not status.get(earlier):
             raise SigningOrderError(f"{field!r} signs after {earlier!r}, who has not signed yet")
+
+
+def next_field(handler: PdfHandler) -> str | None:
+    """The prepared field to sign next: the first unsigned one in the signing order, else the only unsigned
+    signature field; None when that is ambiguous or every field is signed."""
+    status = signature_fields(handler)
+    order = read_signing_order(handler)
+    if order is not None:
+        return next((name for name in order if not status.get(name)), None)
+    unsigned = [name for name, signed in status.items() if not signed]
+    return unsigned[0] if len(unsigned) == 1 else None
+
+
+def next_unsigned_field(path: str | os.PathLike[str], *, password: str | None = None) -> str | None:
+    """:func:`next_field` of the PDF at ``path`` (``sealkit sign contract.pdf`` fills it by default)."""
+    from sealkit.pdf.document import open_for_update
+
+    return next_field(open_for_update(_read(path), password))
