@@ -264,7 +264,7 @@ def _sign_loop(session, priv, mech, tag, seconds, out, errors):
         errors.append(exc)
 
 
-def test_eight_threads_sign_concurrently(make_testtoken, open_testtoken, capsys):
+def test_eight_threads_sign_concurrently(make_testtoken, open_testtoken):
     tok = make_testtoken(preset="luna")
     v = vendor_of(tok)
     lib = open_testtoken(tok)
@@ -300,11 +300,7 @@ def test_eight_threads_sign_concurrently(make_testtoken, open_testtoken, capsys)
     finally:
         verifier.close()
     assert bad == []
-    total = sum(len(r) for r in results)
-    with capsys.disabled():
-        print(
-            f"\n[testtoken] 1 thread: {len(single) / 0.5:.0f} signs/s; 8 threads: {total / 2.0:.0f} signs/s"
-        )
+    assert all(len(r) > 0 for r in results)  # every thread signed
     for s in sessions:
         s.close()
     login.close()
