@@ -81,22 +81,24 @@ class Profile:
         return {r: getattr(self, r) for r in roles if getattr(self, r) is not None}
 
 
+# Sansec swpkcs11.h (TASS similar): CKM_SM3_SM2 returns r||s, CKM_SM2_SIGN (over e) returns DER.
+SANSEC = Profile(
+    "sansec",
+    key_type=0x80000004,
+    keygen=0x80008001,
+    sign_with_z=0x80008100,
+    sign_over_e=0x80008104,
+    decrypt=0x80008200,
+    signature_format="raw",
+    e_signature_format="der",
+    ciphertext_format="c1c3c2",
+    detect=(0x80008001, 0x80008100),
+)
+
 BUILTIN: dict[str, Profile] = {
     p.name: p
     for p in (
-        # Sansec swpkcs11.h (TASS similar): CKM_SM3_SM2 returns r||s, CKM_SM2_SIGN (over e) returns DER.
-        Profile(
-            "sansec",
-            key_type=0x80000004,
-            keygen=0x80008001,
-            sign_with_z=0x80008100,
-            sign_over_e=0x80008104,
-            decrypt=0x80008200,
-            signature_format="raw",
-            e_signature_format="der",
-            ciphertext_format="c1c3c2",
-            detect=(0x80008001, 0x80008100),
-        ),
+        SANSEC,
         # Thales Luna: SM3_SM2DSA (with Z) and SM2DSA (over e), r||s; no SM2 decryption.
         Profile(
             "luna",
@@ -119,19 +121,7 @@ BUILTIN: dict[str, Profile] = {
             detect=(0x8005000A, 0x8005000B),
         ),
         # The project's C test token in its default preset (Sansec codes), recognised by its manufacturer.
-        Profile(
-            "sealkit-testtoken",
-            key_type=0x80000004,
-            keygen=0x80008001,
-            sign_with_z=0x80008100,
-            sign_over_e=0x80008104,
-            decrypt=0x80008200,
-            signature_format="raw",
-            e_signature_format="der",
-            ciphertext_format="c1c3c2",
-            detect=(0x80008001, 0x80008100),
-            manufacturer="sealkit",
-        ),
+        replace(SANSEC, name="sealkit-testtoken", manufacturer="sealkit"),
         # SoftHSM2: EC keys on the SM2 curve; no SM2 signing (ECDSA is not SM2); decryption through ECDH.
         Profile("softhsm", decrypt_via_ecdh=True, detect=(CKM_ECDH1_DERIVE,), manufacturer="SoftHSM project"),
     )
