@@ -1483,49 +1483,78 @@ static CK_RV op_check(tt_session *s, int ops)
     return CKR_OK;
 }
 
-CK_RV C_Sign(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen, CK_BYTE_PTR pSignature,
-             CK_ULONG_PTR pulSignatureLen)
+/* One-part and multi-part operations share their shape: sign, decrypt and digest differ only in how input
+ * is taken and how the result is computed. */
+typedef struct {
+    int ops;
+    CK_RV (*update)(tt_session *s, CK_BYTE_PTR data, CK_ULONG len);
+    CK_RV (*compute)(tt_session *s);
+} tt_op_kind;
+
+/* C_Sign, C_Decrypt, C_Digest: the first call computes; a length query or a short buffer keeps the result
+ * for the next call. */
+static CK_RV op_single(const tt_op_kind *k, CK_SESSION_HANDLE hSession, CK_BYTE_PTR in, CK_ULONG inlen,
+                       CK_BYTE_PTR out_buf, CK_ULONG_PTR out_len)
 {
     tt_session *s;
     ENTER();
-    if ((rv = get_session(hSession, &s)) != CKR_OK || (rv = op_check(s, OP_SIGN)) != CKR_OK)
+    if ((rv = get_session(hSession, &s)) != CKR_OK || (rv = op_check(s, k->ops)) != CKR_OK)
         goto out;
-    /* The first call computes; a length query or a short buffer keeps the result for the next call. */
-    if (!s->have_out && ((rv = sign_update(s, pData, ulDataLen)) != CKR_OK || (rv = sign_compute(s)) != CKR_OK)) {
+    if (!s->have_out && ((rv = k->update(s, in, inlen)) != CKR_OK || (rv = k->compute(s)) != CKR_OK)) {
         op_end(s);
         goto out;
     }
-    rv = deliver(s, pSignature, pulSignatureLen);
+    rv = deliver(s, out_buf, out_len);
 out:
     LEAVE();
+}
+
+/* C_SignUpdate, C_DigestUpdate. */
+static CK_RV op_update(const tt_op_kind *k, CK_SESSION_HANDLE hSession, CK_BYTE_PTR part, CK_ULONG len)
+{
+    tt_session *s;
+    ENTER();
+    if ((rv = get_session(hSession, &s)) != CKR_OK || (rv = op_check(s, k->ops)) != CKR_OK)
+        goto out;
+    if (s->have_out)
+        rv = CKR_OPERATION_ACTIVE;
+    else if ((rv = k->update(s, part, len)) != CKR_OK)
+        op_end(s);
+out:
+    LEAVE();
+}
+
+/* C_SignFinal, C_DecryptFinal, C_DigestFinal. */
+static CK_RV op_final(const tt_op_kind *k, CK_SESSION_HANDLE hSession, CK_BYTE_PTR out_buf, CK_ULONG_PTR out_len)
+{
+    tt_session *s;
+    ENTER();
+    if ((rv = get_session(hSession, &s)) != CKR_OK || (rv = op_check(s, k->ops)) != CKR_OK)
+        goto out;
+    if ((rv = k->compute(s)) != CKR_OK)
+        op_end(s);
+    else
+        rv = deliver(s, out_buf, out_len);
+out:
+    LEAVE();
+}
+
+static const tt_op_kind SIGN_OP = {OP_SIGN, sign_update, sign_compute};
+
+CK_RV C_Sign(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen, CK_BYTE_PTR pSignature,
+             CK_ULONG_PTR pulSignatureLen)
+{
+    return op_single(&SIGN_OP, hSession, pData, ulDataLen, pSignature, pulSignatureLen);
 }
 
 CK_RV C_SignUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen)
 {
-    tt_session *s;
-    ENTER();
-    if ((rv = get_session(hSession, &s)) != CKR_OK || (rv = op_check(s, OP_SIGN)) != CKR_OK)
-        goto out;
-    if (s->have_out)
-        rv = CKR_OPERATION_ACTIVE;
-    else if ((rv = sign_update(s, pPart, ulPartLen)) != CKR_OK)
-        op_end(s);
-out:
-    LEAVE();
+    return op_update(&SIGN_OP, hSession, pPart, ulPartLen);
 }
 
 CK_RV C_SignFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen)
 {
-    tt_session *s;
-    ENTER();
-    if ((rv = get_session(hSession, &s)) != CKR_OK || (rv = op_check(s, OP_SIGN)) != CKR_OK)
-        goto out;
-    if ((rv = sign_compute(s)) != CKR_OK)
-        op_end(s);
-    else
-        rv = deliver(s, pSignature, pulSignatureLen);
-out:
-    LEAVE();
+    return op_final(&SIGN_OP, hSession, pSignature, pulSignatureLen);
 }
 
 /* ==== decryption =========================================================== */
@@ -1572,21 +1601,17 @@ static CK_RV decrypt_compute(tt_session *s)
     return CKR_OK;
 }
 
+static CK_RV decrypt_update(tt_session *s, CK_BYTE_PTR data, CK_ULONG len)
+{
+    return append_input(s, data, len);
+}
+
+static const tt_op_kind DECRYPT_OP = {OP_DECRYPT, decrypt_update, decrypt_compute};
+
 CK_RV C_Decrypt(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pEncryptedData, CK_ULONG ulEncryptedDataLen,
                 CK_BYTE_PTR pData, CK_ULONG_PTR pulDataLen)
 {
-    tt_session *s;
-    ENTER();
-    if ((rv = get_session(hSession, &s)) != CKR_OK || (rv = op_check(s, OP_DECRYPT)) != CKR_OK)
-        goto out;
-    if (!s->have_out && ((rv = append_input(s, pEncryptedData, ulEncryptedDataLen)) != CKR_OK ||
-                         (rv = decrypt_compute(s)) != CKR_OK)) {
-        op_end(s);
-        goto out;
-    }
-    rv = deliver(s, pData, pulDataLen);
-out:
-    LEAVE();
+    return op_single(&DECRYPT_OP, hSession, pEncryptedData, ulEncryptedDataLen, pData, pulDataLen);
 }
 
 CK_RV C_DecryptUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pEncryptedPart, CK_ULONG ulEncryptedPartLen,
@@ -1609,16 +1634,7 @@ out:
 
 CK_RV C_DecryptFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pLastPart, CK_ULONG_PTR pulLastPartLen)
 {
-    tt_session *s;
-    ENTER();
-    if ((rv = get_session(hSession, &s)) != CKR_OK || (rv = op_check(s, OP_DECRYPT)) != CKR_OK)
-        goto out;
-    if ((rv = decrypt_compute(s)) != CKR_OK)
-        op_end(s);
-    else
-        rv = deliver(s, pLastPart, pulLastPartLen);
-out:
-    LEAVE();
+    return op_final(&DECRYPT_OP, hSession, pLastPart, pulLastPartLen);
 }
 
 /* ==== SM3 digest =========================================================== */
@@ -1671,49 +1687,22 @@ static CK_RV digest_update(tt_session *s, CK_BYTE_PTR data, CK_ULONG len)
     return EVP_DigestUpdate(s->md, data, len) > 0 ? CKR_OK : CKR_FUNCTION_FAILED;
 }
 
+static const tt_op_kind DIGEST_OP = {OP_DIGEST, digest_update, digest_compute};
+
 CK_RV C_Digest(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen, CK_BYTE_PTR pDigest,
                CK_ULONG_PTR pulDigestLen)
 {
-    tt_session *s;
-    ENTER();
-    if ((rv = get_session(hSession, &s)) != CKR_OK || (rv = op_check(s, OP_DIGEST)) != CKR_OK)
-        goto out;
-    if (!s->have_out &&
-        ((rv = digest_update(s, pData, ulDataLen)) != CKR_OK || (rv = digest_compute(s)) != CKR_OK)) {
-        op_end(s);
-        goto out;
-    }
-    rv = deliver(s, pDigest, pulDigestLen);
-out:
-    LEAVE();
+    return op_single(&DIGEST_OP, hSession, pData, ulDataLen, pDigest, pulDigestLen);
 }
 
 CK_RV C_DigestUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen)
 {
-    tt_session *s;
-    ENTER();
-    if ((rv = get_session(hSession, &s)) != CKR_OK || (rv = op_check(s, OP_DIGEST)) != CKR_OK)
-        goto out;
-    if (s->have_out)
-        rv = CKR_OPERATION_ACTIVE;
-    else if ((rv = digest_update(s, pPart, ulPartLen)) != CKR_OK)
-        op_end(s);
-out:
-    LEAVE();
+    return op_update(&DIGEST_OP, hSession, pPart, ulPartLen);
 }
 
 CK_RV C_DigestFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pDigest, CK_ULONG_PTR pulDigestLen)
 {
-    tt_session *s;
-    ENTER();
-    if ((rv = get_session(hSession, &s)) != CKR_OK || (rv = op_check(s, OP_DIGEST)) != CKR_OK)
-        goto out;
-    if ((rv = digest_compute(s)) != CKR_OK)
-        op_end(s);
-    else
-        rv = deliver(s, pDigest, pulDigestLen);
-out:
-    LEAVE();
+    return op_final(&DIGEST_OP, hSession, pDigest, pulDigestLen);
 }
 
 /* ==== random =============================================================== */
