@@ -18,7 +18,6 @@ Everything goes to one directory, which the result lists.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,11 +133,9 @@ def run_demo(directory: str | Path, *, log: Callable[[str], None] = lambda _line
 
         log("4/6 the supplier signs (RSA), then the purchaser seals with its contract seal (SM2)")
         supplier_signed = out / "contract.supplier-signed.pdf"
-        _sign_supplier(prepared, supplier_signed, supplier.keyref, supplier.cert_path, rsa_pki)
+        _sign_supplier(prepared, supplier_signed, supplier, rsa_pki)
         sealed = out / "contract.signed.pdf"
-        _seal_purchaser(
-            supplier_signed, sealed, purchaser.keyref, purchaser.certificate, registry, seal.es_id, sm2_pki
-        )
+        _seal_purchaser(supplier_signed, sealed, purchaser, registry, seal.es_id, sm2_pki)
         result.files.update(supplier_signed=supplier_signed, signed=sealed)
 
         log("5/6 verification and filing (备案)")
@@ -158,67 +155,67 @@ def _open(keyref: str) -> Any:
     return open_key(keyref)
 
 
-def _sign_supplier(src: Path, dest: Path, keyref: str, cert_path: Path, pki: TestPki) -> None:
-    from sealkit.pdf import SealAppearance, sign_pdf
+def _sign_field(
+    src: Path, dest: Path, signer: Any, pki: TestPki, field: str, appearance: Any, **options: Any
+) -> None:
+    """``signer`` (an Identity) fills the prepared ``field`` with ``appearance``."""
+    from sealkit.pdf import sign_pdf
+
+    with _open(signer.keyref) as key:
+        sign_pdf(
+            src,
+            dest,
+            key,
+            cert=signer.cert_path,
+            chain=[pki.root.cert_path],
+            field=field,
+            appearance=appearance,
+            location="济南",
+            **options,
+        )
+
+
+def _sign_supplier(src: Path, dest: Path, supplier: Any, pki: TestPki) -> None:
+    from sealkit.pdf import SealAppearance
     from sealkit.seal import render_seal
 
     imprint = render_seal("official", SUPPLIER_NAME, serial="3701020012345")
-    with _open(keyref) as key:
-        sign_pdf(
-            src,
-            dest,
-            key,
-            cert=cert_path,
-            chain=[pki.root.cert_path],
-            field="供应商",
-            appearance=SealAppearance(imprint.png, imprint.width_mm, imprint.height_mm),
-            reason="供应商签署",
-            location="济南",
-        )
+    appearance = SealAppearance(imprint.png, imprint.width_mm, imprint.height_mm)
+    _sign_field(src, dest, supplier, pki, "供应商", appearance, reason="供应商签署")
 
 
-def _seal_purchaser(
-    src: Path, dest: Path, keyref: str, cert: Any, registry: Any, seal_id: str, pki: TestPki
-) -> None:
-    from sealkit.pdf import SealAppearance, sign_pdf
+def _seal_purchaser(src: Path, dest: Path, purchaser: Any, registry: Any, seal_id: str, pki: TestPki) -> None:
+    from sealkit.pdf import SealAppearance
     from sealkit.seal import seal_signed_attribute, usable_seal
 
-    seal = usable_seal(registry, seal_id, cert)
-    with _open(keyref) as key:
-        sign_pdf(
-            src,
-            dest,
-            key,
-            cert=cert,
-            chain=[pki.root.cert_path],
-            field="采购人",
-            appearance=SealAppearance(seal.image_png, seal.width_mm, seal.height_mm),
-            reason="采购人盖章",
-            location="济南",
-            extra_signed_attributes=[seal_signed_attribute(seal.seseal_der)],
-        )
+    seal = usable_seal(registry, seal_id, purchaser.certificate)  # refuses a revoked or expired seal
+    appearance = SealAppearance(seal.image_png, seal.width_mm, seal.height_mm)
+    _sign_field(
+        src,
+        dest,
+        purchaser,
+        pki,
+        "采购人",
+        appearance,
+        reason="采购人盖章",
+        extra_signed_attributes=[seal_signed_attribute(seal.seseal_der)],
+    )
 
 
 def _verify_and_file(path: Path, anchors: list[Any], registry: Any, pki: TestPki, result: DemoResult) -> None:
-    import json
+    from sealkit.pdf import verify_pdf, write_filing_record
+    from sealkit.seal import make_seal_checker
 
-    from sealkit.atomic import write_atomic
-    from sealkit.pdf import filing_record, verify_pdf
-    from sealkit.seal import check_seal_in_signature
-
-    checker = functools.partial(check_seal_in_signature, trust=[pki.root.certificate], revocations=registry)
-    report = verify_pdf(path, trust=anchors, seal_checker=checker)
+    data = path.read_bytes()  # the bytes verified are the bytes filed
+    checker = make_seal_checker([pki.root.certificate], registry=registry)
+    report = verify_pdf(data, trust=anchors, seal_checker=checker)
     result.indication = str(report.indication)
     result.signatures = [
         {"field": s["field"], "signer": s["signer"], "indication": s["indication"], "seal": s["seal"]}
         for s in report.to_dict()["signatures"]
     ]
     if report.passed:
-        data = path.read_bytes()
-        record = filing_record(data, path.name, report)
-        record_path = path.with_name(path.stem + ".filing.json")
-        write_atomic(record_path, json.dumps(record, ensure_ascii=False, indent=2).encode())
-        result.files["filing_record"] = record_path
+        result.files["filing_record"], _ = write_filing_record(path, data, report)
 
 
 def _bid_roundtrip(out: Path, enc: Any, signer: Any, pki: TestPki, result: DemoResult) -> None:
