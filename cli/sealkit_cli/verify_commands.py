@@ -124,6 +124,29 @@ def _sub(value: str | None) -> str:
     return f" / {value}" if value else ""
 
 
+password_option = click.option(
+    "--password", "ask_password", is_flag=True, help=f"Ask for the PDF password (or set {PASSWORD_ENV})."
+)
+
+
+def _verify(
+    source: str | bytes,
+    trust: tuple[str, ...],
+    online: bool,
+    registry_url: str | None,
+    revocation_files: tuple[str, ...],
+    ask_password: bool,
+) -> Any:
+    """verify_pdf with the anchors, the seal checker and the password the options give."""
+    from sealkit.pdf import verify_pdf
+
+    anchors = _anchors(trust)
+    with contextlib.ExitStack() as stack:
+        checker = _seal_checker(stack, anchors, registry_url, revocation_files)
+        password = _password(ask_password)
+        return verify_pdf(source, trust=anchors, password=password, seal_checker=checker, online=online)
+
+
 def _raise_for(indication: str, sub: str | None, what: str) -> None:
     """Fail with the verification's exit code; the report itself was already printed."""
     if indication == "TOTAL-PASSED":
@@ -139,9 +162,7 @@ def _raise_for(indication: str, sub: str | None, what: str) -> None:
 @trust_option
 @online_option
 @with_seal_options
-@click.option(
-    "--password", "ask_password", is_flag=True, help=f"Ask for the PDF password (or set {PASSWORD_ENV})."
-)
+@password_option
 @json_option
 def verify(
     pdf: str,
@@ -153,13 +174,7 @@ def verify(
     as_json: bool,
 ) -> None:
     """Verify every signature of PDF (and the seals they carry); exit 0 only if all pass (TOTAL-PASSED)."""
-    from sealkit.pdf import verify_pdf
-
-    anchors = _anchors(trust)
-    with contextlib.ExitStack() as stack:
-        checker = _seal_checker(stack, anchors, registry_url, revocation_files)
-        password = _password(ask_password)
-        report = verify_pdf(pdf, trust=anchors, password=password, seal_checker=checker, online=online)
+    report = _verify(pdf, trust, online, registry_url, revocation_files, ask_password)
     data = report.to_dict()
     emit(data, as_json, lambda: _human(data))
     _raise_for(report.indication, report.sub_indication, f"{Path(pdf).name} does not verify")
@@ -171,9 +186,7 @@ def verify(
 @trust_option
 @online_option
 @with_seal_options
-@click.option(
-    "--password", "ask_password", is_flag=True, help=f"Ask for the PDF password (or set {PASSWORD_ENV})."
-)
+@password_option
 @json_option
 def file_(
     pdf: str,
@@ -186,16 +199,13 @@ def file_(
     as_json: bool,
 ) -> None:
     """Verify a contract, then write its filing record (refused unless TOTAL-PASSED)."""
-    from sealkit.pdf import verify_pdf, write_filing_record
+    from sealkit.pdf import write_filing_record
 
-    anchors, password = _anchors(trust), _password(ask_password)
     try:
-        data = Path(pdf).read_bytes()
+        data = Path(pdf).read_bytes()  # the bytes verified are the bytes filed
     except OSError as exc:
         raise InvalidInput(f"cannot read {pdf}: {exc.strerror}") from None
-    with contextlib.ExitStack() as stack:
-        checker = _seal_checker(stack, anchors, registry_url, revocation_files)
-        report = verify_pdf(data, trust=anchors, password=password, seal_checker=checker, online=online)
+    report = _verify(data, trust, online, registry_url, revocation_files, ask_password)
     if not report.passed:
         report_data = report.to_dict()
         emit(report_data, as_json, lambda: _human(report_data))
