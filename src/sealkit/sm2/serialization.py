@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 from sealkit.errors import DecodingError, InvalidKey, PinIncorrect, PinRequired, UnsupportedAlgorithm
 from sealkit.sm2 import curve, oids
 from sealkit.sm2.curve import Point
+from sealkit.sm2.symmetric import DIGESTS
 
 oids.register()
 
@@ -31,14 +32,7 @@ DEFAULT_PBKDF2_ITERATIONS = 600_000
 #: Refuse to run PBKDF2 for more than this many iterations when reading (a malicious file could hang us).
 MAX_PBKDF2_ITERATIONS = 10_000_000
 
-_PRF: dict[str, type[hashes.HashAlgorithm]] = {
-    "sha1": hashes.SHA1,
-    "sha224": hashes.SHA224,
-    "sha256": hashes.SHA256,
-    "sha384": hashes.SHA384,
-    "sha512": hashes.SHA512,
-    "sm3": hashes.SM3,
-}
+_PRF = DIGESTS  # PBKDF2 PRFs: HMAC with these
 _CIPHERS = {
     "aes128_cbc": (algorithms.AES, 16),
     "aes192_cbc": (algorithms.AES, 24),

@@ -24,6 +24,17 @@ SM4_KEY_SIZE = 16
 GCM_TAG_SIZE = 16
 
 
+#: ``cryptography`` hash classes by asn1crypto digest name, for certificates and PBES2 (one table).
+DIGESTS: dict[str, type[hashes.HashAlgorithm]] = {
+    "sha1": hashes.SHA1,
+    "sha224": hashes.SHA224,
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
+    "sm3": hashes.SM3,
+}
+
+
 def sm3(data: bytes) -> bytes:
     """SM3 digest (32 bytes) of ``data``."""
     h = hashes.Hash(hashes.SM3())

@@ -34,7 +34,6 @@ from typing import Any
 from asn1crypto import algos, core, csr, keys, pem
 from asn1crypto import x509 as asn1_x509
 from cryptography.exceptions import InvalidSignature as CryptographyInvalidSignature
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives import serialization as crypto_serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
@@ -43,6 +42,7 @@ from sealkit.errors import DecodingError, InvalidKey, InvalidSignature, Unsuppor
 from sealkit.sm2 import oids
 from sealkit.sm2.keys import SM2PrivateKey, SM2PublicKey, load_der_public_key
 from sealkit.sm2.signature import DEFAULT_UID
+from sealkit.sm2.symmetric import DIGESTS
 
 oids.register()
 
@@ -59,14 +59,7 @@ __all__ = [
     "verify_csr_signature",
 ]
 
-_HASHES: dict[str, type[hashes.HashAlgorithm]] = {
-    "sha1": hashes.SHA1,
-    "sha224": hashes.SHA224,
-    "sha256": hashes.SHA256,
-    "sha384": hashes.SHA384,
-    "sha512": hashes.SHA512,
-    "sm3": hashes.SM3,
-}
+_HASHES = DIGESTS
 
 
 # --- loading ----------
