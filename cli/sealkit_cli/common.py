@@ -50,3 +50,22 @@ def prompt_secret(prompt: str) -> str:
         raise PinRequired(f"{prompt} needed: set SEALKIT_PIN, use pin-source=file:…, or run on a terminal")
     value = click.prompt(prompt, hide_input=True, err=True)
     return str(value)
+
+
+PDF_PASSWORD_ENV = "SEALKIT_PDF_PASSWORD"  # noqa: S105 - the variable's name, not a password
+
+pdf_password_option = click.option(
+    "--password",
+    "ask_password",
+    is_flag=True,
+    help="Ask for the PDF password (a flag: the password itself is never an argument; "
+    f"{PDF_PASSWORD_ENV} also works).",
+)
+
+
+def pdf_password(ask: bool) -> str | None:
+    """The PDF password: ``SEALKIT_PDF_PASSWORD``, else a prompt when ``--password`` asked for one."""
+    value = os.environ.get(PDF_PASSWORD_ENV)
+    if value:
+        return value
+    return prompt_secret("PDF password") if ask else None

@@ -16,11 +16,18 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sealkit_cli.common import emit, get_config, json_option, prompt_secret
+from sealkit_cli.common import (
+    PDF_PASSWORD_ENV,
+    emit,
+    get_config,
+    json_option,
+    pdf_password,
+    pdf_password_option,
+    prompt_secret,
+)
 
 from sealkit.errors import ConfigError, InvalidInput, PdfPasswordRequired
 
-PASSWORD_ENV = "SEALKIT_PDF_PASSWORD"  # noqa: S105 - the variable's name, not a password
 _CONFIGURED = "\0configured"  # the value of a bare --tsa: use the configured TSA
 
 
@@ -34,16 +41,9 @@ def _numbers(value: str, count: int, what: str) -> tuple[float, ...]:
     return numbers
 
 
-def _pdf_password(ask: bool) -> str | None:
-    env = os.environ.get(PASSWORD_ENV)
-    if env:
-        return env
-    return prompt_secret("PDF password") if ask else None
-
-
 def _with_password(action: Any, ask: bool) -> Any:
     """Run ``action(password)``; an encrypted PDF without a password gets a prompt on a terminal."""
-    password = _pdf_password(ask)
+    password = pdf_password(ask)
     try:
         return action(password)
     except PdfPasswordRequired:
@@ -129,13 +129,7 @@ def _default_output(input_path: Path) -> Path:
     type=click.Path(dir_okay=False),
     help="Trust anchor for --ltv (PEM/DER); repeatable (default: [trust] anchors).",
 )
-@click.option(
-    "--password",
-    "ask_password",
-    is_flag=True,
-    help="Ask for the PDF password (a flag: the password itself is never an argument; "
-    f"{PASSWORD_ENV} also works).",
-)
+@pdf_password_option
 @json_option
 def sign(
     input_path: Path,
@@ -279,7 +273,7 @@ def _next_field(input_path: Path) -> str | None:
     from sealkit.pdf import next_unsigned_field
 
     try:
-        return next_unsigned_field(input_path, password=os.environ.get(PASSWORD_ENV))
+        return next_unsigned_field(input_path, password=os.environ.get(PDF_PASSWORD_ENV))
     except PdfPasswordRequired:
         return None
 
@@ -360,9 +354,7 @@ def _placement(
     help="Reserve a cross-page seal (骑缝章) for field NAME on all pages, or PAGES like 1,2,3; "
     "signing NAME fills it. May repeat.",
 )
-@click.option(
-    "--password", "ask_password", is_flag=True, help=f"Ask for the PDF password ({PASSWORD_ENV} works)."
-)
+@pdf_password_option
 @json_option
 def prepare(
     input_path: Path,

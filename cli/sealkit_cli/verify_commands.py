@@ -9,16 +9,19 @@ pyHanko is imported only when a command runs.
 from __future__ import annotations
 
 import contextlib
-import os
 from pathlib import Path
 from typing import Any
 
 import click
-from sealkit_cli.common import emit, get_config, json_option, prompt_secret
+from sealkit_cli.common import (
+    emit,
+    get_config,
+    json_option,
+    pdf_password,
+    pdf_password_option,
+)
 
 from sealkit.errors import InvalidInput, VerificationFailed, VerificationIndeterminate
-
-PASSWORD_ENV = "SEALKIT_PDF_PASSWORD"  # noqa: S105 - the name of a variable, not a secret
 
 trust_option = click.option(
     "--trust",
@@ -87,13 +90,6 @@ def _seal_checker(
     return make_seal_checker(trust, registry=registry, revocation_lists=lists)
 
 
-def _password(ask: bool) -> str | None:
-    value = os.environ.get(PASSWORD_ENV)
-    if value:
-        return value
-    return prompt_secret("PDF password") if ask else None
-
-
 def _anchors(trust: tuple[str, ...]) -> list[Path]:
     return [Path(t) for t in trust] + list(get_config().trust_anchors)
 
@@ -124,11 +120,6 @@ def _sub(value: str | None) -> str:
     return f" / {value}" if value else ""
 
 
-password_option = click.option(
-    "--password", "ask_password", is_flag=True, help=f"Ask for the PDF password (or set {PASSWORD_ENV})."
-)
-
-
 def _verify(
     source: str | bytes,
     trust: tuple[str, ...],
@@ -143,7 +134,7 @@ def _verify(
     anchors = _anchors(trust)
     with contextlib.ExitStack() as stack:
         checker = _seal_checker(stack, anchors, registry_url, revocation_files)
-        password = _password(ask_password)
+        password = pdf_password(ask_password)
         return verify_pdf(source, trust=anchors, password=password, seal_checker=checker, online=online)
 
 
@@ -162,7 +153,7 @@ def _raise_for(indication: str, sub: str | None, what: str) -> None:
 @trust_option
 @online_option
 @with_seal_options
-@password_option
+@pdf_password_option
 @json_option
 def verify(
     pdf: str,
@@ -186,7 +177,7 @@ def verify(
 @trust_option
 @online_option
 @with_seal_options
-@password_option
+@pdf_password_option
 @json_option
 def file_(
     pdf: str,
