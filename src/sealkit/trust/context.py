@@ -20,10 +20,9 @@ import datetime as dt
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeAlias
 
-from asn1crypto import cms, crl, ocsp, pem, x509
+from asn1crypto import cms, crl, ocsp, x509
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation.dss import DocumentSecurityStore, NoDSSFoundError
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
@@ -32,7 +31,8 @@ from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBacken
 from pyhanko_certvalidator.fetchers.api import OwnedFetcherBackend
 from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator, SignatureValidator
 
-from sealkit.errors import CertificateError, InvalidInput
+from sealkit.certs import load_certificates
+from sealkit.errors import InvalidInput
 
 TrustAnchor: TypeAlias = str | os.PathLike[str] | bytes | x509.Certificate
 
@@ -86,26 +86,8 @@ def signature_evidence(signed_data: cms.SignedData) -> Evidence:
 
 
 def load_trust_anchors(anchors: Iterable[TrustAnchor]) -> list[x509.Certificate]:
-    """Trust anchors from PEM/DER files, bytes or certificate objects."""
-    result = []
-    for anchor in anchors:
-        if isinstance(anchor, x509.Certificate):
-            result.append(anchor)
-            continue
-        if isinstance(anchor, bytes):
-            data, name = anchor, "trust anchor"
-        else:
-            try:
-                data, name = Path(anchor).read_bytes(), str(anchor)
-            except OSError as exc:
-                raise InvalidInput(f"cannot read trust anchor {anchor}: {exc.strerror}") from None
-        try:
-            if pem.detect(data):
-                result.extend(x509.Certificate.load(der) for _, _, der in pem.unarmor(data, multiple=True))
-            else:
-                result.append(x509.Certificate.load(data))
-        except ValueError as exc:
-            raise CertificateError(f"{name} is not a certificate: {exc}") from None
+    """Trust anchors from PEM/DER files, bytes or certificate objects (at least one)."""
+    result = load_certificates(anchors, what="trust anchor")
     if not result:
         raise InvalidInput("no trust anchors: configure [trust] anchors or pass --trust")
     return result
