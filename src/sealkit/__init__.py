@@ -7,6 +7,7 @@ The public API lives in this package and its documented subpackages:
 - :mod:`sealkit.pdf` — PAdES signing with visible seals, verification reports;
 - :mod:`sealkit.seal` — GB/T 38540 electronic seals and their lifecycle registry;
 - :mod:`sealkit.envelope` — CMS digital envelopes for bid files;
+- :mod:`sealkit.validation` — the one place for trust: certificates, paths, proof of time, the SM2 validator;
 - :mod:`sealkit.trust` — RFC 3161 timestamps, OCSP/CRL evidence, long-term validation (PAdES B-T/LT/LTA).
 
 Subpackages are imported lazily so that ``import sealkit`` stays cheap; the SM2/SM3/SM4 and GM/T 0010 OIDs are
@@ -41,10 +42,10 @@ __all__ = [
     "load_config",
 ]
 
-_SUBPACKAGES = {"sm2", "ukey", "pdf", "seal", "envelope", "trust"}
+_SUBPACKAGES = {"sm2", "ukey", "pdf", "seal", "envelope", "trust", "validation"}
 
 if TYPE_CHECKING:  # pragma: no cover
-    from sealkit import envelope, pdf, seal, sm2, trust, ukey  # noqa: F401
+    from sealkit import envelope, pdf, seal, sm2, trust, ukey, validation  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:

@@ -59,9 +59,6 @@ if TYPE_CHECKING:  # the names the package exports, for type checkers and reader
         load_certificate,
         sign_pdf,
     )
-    from sealkit.pdf.sm2_validation import (
-        SM2SignatureValidator,
-    )
     from sealkit.pdf.verify import (
         load_certificates,
         verify_pdf,
@@ -76,7 +73,6 @@ _EXPORTS = {
     "Placement": "placement",
     "PrepareResult": "fields",
     "PreparedField": "fields",
-    "SM2SignatureValidator": "sm2_validation",
     "SUPPLIER_BLOCK": "sample_contract",
     "SealAppearance": "appearance",
     "SignResult": "sign",
@@ -113,7 +109,6 @@ __all__ = [
     "Placement",
     "PrepareResult",
     "PreparedField",
-    "SM2SignatureValidator",
     "SealAppearance",
     "SignResult",
     "SignatureVerdict",

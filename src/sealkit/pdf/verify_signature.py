@@ -32,9 +32,9 @@ from pyhanko_certvalidator import ValidationContext
 
 from sealkit.errors import SealkitError
 from sealkit.pdf.report import SignatureVerdict
-from sealkit.pdf.sm2_validation import SM2SignatureValidator, is_sm2_algorithm
 from sealkit.pdf.verify_policy import CONTRACT_DIFF_POLICY, MODIFICATION_NAMES, describe_changes
 from sealkit.pdf.verify_structure import RevisionLayout, check_byte_range, unregistered_objects
+from sealkit.validation import SM2SignatureValidator, is_sm2_algorithm
 
 SealChecker = Callable[[cms.SignedData, dt.datetime | None], "dict[str, Any] | None"]
 

@@ -170,10 +170,13 @@ def _is_sm2(info: keys.PublicKeyInfo) -> bool:
     return info["algorithm"]["algorithm"].native == "ec" and info.curve == ("named", oids.SM2_CURVE_NAME)
 
 
-def _verify_with(
+def verify_with_public_key(
     info: keys.PublicKeyInfo, sig_alg: algos.SignedDigestAlgorithm, signature: bytes, data: bytes
 ) -> None:
-    """Check ``signature`` over ``data`` with the key ``info`` under ``sig_alg``; raise InvalidSignature."""
+    """Check ``signature`` over ``data`` with the key ``info`` under ``sig_alg``; raise InvalidSignature.
+
+    SM2 uses the default user ID; RSA PKCS#1 v1.5 and PSS, ECDSA by the algorithm's digest.
+    """
     name = sig_alg["algorithm"].native
     if name in ("sm2_sm3", "sm2"):
         if not _is_sm2(info):
@@ -215,7 +218,7 @@ def verify_certificate_signature(cert: asn1_x509.Certificate, issuer_cert: asn1_
     tbs = cert["tbs_certificate"]
     if tbs["signature"].dump() != cert["signature_algorithm"].dump():
         raise InvalidSignature("the certificate's two signature algorithm fields differ")
-    _verify_with(
+    verify_with_public_key(
         issuer_cert.public_key,
         cert["signature_algorithm"],
         cert["signature_value"].native,
@@ -226,7 +229,7 @@ def verify_certificate_signature(cert: asn1_x509.Certificate, issuer_cert: asn1_
 def verify_csr_signature(request: csr.CertificationRequest) -> None:
     """Check a PKCS#10 request's self-signature; raise :class:`~sealkit.errors.InvalidSignature`."""
     info = request["certification_request_info"]
-    _verify_with(
+    verify_with_public_key(
         info["subject_pk_info"], request["signature_algorithm"], request["signature"].native, info.dump()
     )
 

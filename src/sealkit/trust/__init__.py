@@ -11,13 +11,6 @@
 See ``docs/long-term-validation.md``.
 """
 
-from sealkit.trust.context import (
-    Evidence,
-    build_validation_context,
-    embedded_evidence,
-    load_trust_anchors,
-    signature_evidence,
-)
 from sealkit.trust.ltv import LtvResult, add_validation_info, ltv_context, ltv_update
 from sealkit.trust.signing import TimestampedSignResult, sign_timestamped
 from sealkit.trust.timestamps import TsaClient, make_timestamper
@@ -29,6 +22,13 @@ from sealkit.trust.verify import (
     evaluate_signature,
     revocation_report,
     timestamp_info,
+)
+from sealkit.validation.context import (
+    Evidence,
+    build_validation_context,
+    embedded_evidence,
+    load_trust_anchors,
+    signature_evidence,
 )
 
 __all__ = [

@@ -40,8 +40,8 @@ from pyhanko_certvalidator.errors import (
 
 from sealkit.atomic import atomic_output
 from sealkit.errors import CertificateError, InvalidInput, PdfError, ServiceError, VerificationFailed
-from sealkit.trust.context import TrustAnchor, build_validation_context, embedded_evidence
 from sealkit.trust.timestamps import make_timestamper
+from sealkit.validation.context import TrustAnchor, build_validation_context, embedded_evidence
 
 
 @dataclass

@@ -27,9 +27,9 @@ from typing import TYPE_CHECKING, Any
 from pyhanko.sign.timestamps import TimeStamper
 
 from sealkit.errors import InvalidInput
-from sealkit.trust.context import TrustAnchor, load_trust_anchors
 from sealkit.trust.ltv import LtvResult, add_validation_info, ltv_context
 from sealkit.trust.timestamps import make_timestamper
+from sealkit.validation.context import TrustAnchor, load_trust_anchors
 
 if TYPE_CHECKING:  # pragma: no cover
     from sealkit.pdf import SignResult

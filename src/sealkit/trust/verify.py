@@ -40,7 +40,7 @@ from pyhanko_certvalidator.path import ValidationPath
 from pyhanko_certvalidator.revinfo.validate_crl import verify_crl
 from pyhanko_certvalidator.revinfo.validate_ocsp import verify_ocsp_response
 
-from sealkit.trust.context import Evidence, TrustAnchor, build_validation_context, embedded_evidence
+from sealkit.validation.context import Evidence, TrustAnchor, build_validation_context, embedded_evidence
 
 
 @dataclass

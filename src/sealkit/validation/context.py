@@ -1,4 +1,5 @@
-"""Validation contexts: which trust anchors, which validation data, which time, and whether to go online.
+"""Validation contexts (pyhanko-certvalidator): which trust anchors, which validation data, which time,
+and whether to go online.
 
 Rules (see docs/long-term-validation.md):
 
@@ -29,10 +30,11 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 from pyhanko_certvalidator.fetchers.api import OwnedFetcherBackend
-from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator, SignatureValidator
+from pyhanko_certvalidator.sig_validate import SignatureValidator
 
 from sealkit.certs import load_certificates
 from sealkit.errors import InvalidInput
+from sealkit.validation.sm2_validator import SM2SignatureValidator
 
 TrustAnchor: TypeAlias = str | os.PathLike[str] | bytes | x509.Certificate
 
@@ -94,12 +96,7 @@ def load_trust_anchors(anchors: Iterable[TrustAnchor]) -> list[x509.Certificate]
 
 
 def signature_validator() -> SignatureValidator:
-    """The SM2-aware validator of :mod:`sealkit.pdf.sm2_validation` (pyHanko's default if absent)."""
-    try:
-        from sealkit.pdf.sm2_validation import SM2SignatureValidator, register_sm_oids
-    except ImportError:  # pragma: no cover - sealkit.pdf always ships it
-        return DefaultSignatureValidator()
-    register_sm_oids()
+    """The SM2-aware validator every context uses (:class:`SM2SignatureValidator`)."""
     return SM2SignatureValidator()
 
 

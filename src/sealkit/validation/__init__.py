@@ -1,0 +1,72 @@
+"""The one place for trust: certificates, paths, time and the SM2 validator.
+
+- the certificate toolkit (:mod:`.certificates`): key match, validity at a time, verify with a certificate;
+- algorithms (:mod:`.algorithms`): SM2 detection, readable names, weak digests;
+- paths (:mod:`.paths`): :func:`validate_certificate` for every purpose through pyhanko-certvalidator, with
+  ETSI EN 319 102-1 indications and the proof-of-existence rules for time;
+- contexts (:mod:`.context`): validation data (:class:`Evidence`) and pyhanko-certvalidator contexts;
+- the SM2 signature validator (:mod:`.sm2_validator`) every context uses.
+
+It depends on :mod:`sealkit.sm2`, :mod:`sealkit.certs` and :mod:`sealkit.errors` only; ``pdf``, ``seal``,
+``envelope`` and ``trust`` build on it.
+"""
+
+from sealkit.validation.algorithms import (
+    digest_label,
+    is_sm2_algorithm,
+    is_sm2_certificate,
+    is_sm2_key,
+    is_weak_digest,
+    signature_algorithm_name,
+)
+from sealkit.validation.certificates import (
+    describe,
+    key_matches_certificate,
+    normalise_sm2_signature,
+    public_key_info_of,
+    validity_at,
+    validity_period,
+    verify_with_certificate,
+)
+from sealkit.validation.context import (
+    Evidence,
+    TrustAnchor,
+    build_validation_context,
+    embedded_evidence,
+    load_trust_anchors,
+    signature_evidence,
+)
+from sealkit.validation.paths import (
+    PathValidation,
+    Purpose,
+    async_validate_certificate,
+    validate_certificate,
+)
+from sealkit.validation.sm2_validator import SM2SignatureValidator
+
+__all__ = [
+    "Evidence",
+    "PathValidation",
+    "Purpose",
+    "SM2SignatureValidator",
+    "TrustAnchor",
+    "async_validate_certificate",
+    "build_validation_context",
+    "describe",
+    "digest_label",
+    "embedded_evidence",
+    "is_sm2_algorithm",
+    "is_sm2_certificate",
+    "is_sm2_key",
+    "is_weak_digest",
+    "key_matches_certificate",
+    "load_trust_anchors",
+    "normalise_sm2_signature",
+    "public_key_info_of",
+    "signature_algorithm_name",
+    "signature_evidence",
+    "validate_certificate",
+    "validity_at",
+    "validity_period",
+    "verify_with_certificate",
+]

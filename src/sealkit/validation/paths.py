@@ -1,0 +1,218 @@
+"""Certificate paths for every purpose — PDF signers, TSAs, seal makers, envelope signers, revocation-list
+and registry signers — through pyhanko-certvalidator: path building over intermediates, signatures (SM2
+included), basicConstraints, name chaining, validity at the validation time, revocation where evidence
+exists, then the purpose's key usages.
+
+Time (ETSI EN 319 102-1): ``at`` is a *proven* time (a trusted timestamp's); without one the path is judged
+now, and an expiry or revocation found then gives INDETERMINATE with OUT_OF_BOUNDS_NO_POE or REVOKED_NO_POE —
+nothing proves the certificate was used before. With a proven time before the event the path passes.
+
+The result is a :class:`PathValidation` with the ETSI indication and sub-indication, never an exception for
+a bad certificate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from asn1crypto import x509 as asn1_x509
+from pyhanko.sign.validation.settings import KeyUsageConstraints
+from pyhanko_certvalidator import CertificateValidator
+from pyhanko_certvalidator import errors as cv_errors
+
+from sealkit.errors import SealkitError
+from sealkit.validation.context import Evidence, TrustAnchor, build_validation_context
+
+
+class Purpose(enum.Enum):
+    """What a certificate is validated for; each purpose names the key usages it needs."""
+
+    DOCUMENT_SIGNING = "document-signing"
+    TIMESTAMPING = "timestamping"
+    SEAL_MAKING = "seal-making"
+    ENVELOPE_SIGNING = "envelope-signing"
+    REVOCATION_LIST_SIGNING = "revocation-list-signing"
+    REGISTRY_SIGNING = "registry-signing"
+
+
+_SIGNING_USAGES = frozenset({"digital_signature", "non_repudiation"})
+_KEY_USAGES: dict[Purpose, KeyUsageConstraints] = {
+    Purpose.DOCUMENT_SIGNING: KeyUsageConstraints(key_usage=_SIGNING_USAGES),
+    Purpose.TIMESTAMPING: KeyUsageConstraints(key_usage=_SIGNING_USAGES, extd_key_usage={"time_stamping"}),
+    Purpose.SEAL_MAKING: KeyUsageConstraints(key_usage=_SIGNING_USAGES),
+    Purpose.ENVELOPE_SIGNING: KeyUsageConstraints(key_usage=_SIGNING_USAGES),
+    Purpose.REVOCATION_LIST_SIGNING: KeyUsageConstraints(key_usage=_SIGNING_USAGES),
+    Purpose.REGISTRY_SIGNING: KeyUsageConstraints(key_usage=_SIGNING_USAGES),
+}
+
+
+@dataclass
+class PathValidation:
+    """The verdict on one certificate's path, in ETSI EN 319 102-1 terms."""
+
+    ok: bool
+    indication: str  # "TOTAL-PASSED", "INDETERMINATE" or "TOTAL-FAILED"
+    sub_indication: str | None
+    message: str
+    path: list[asn1_x509.Certificate] = field(default_factory=list)
+    #: When the certificate was revoked, or expired, if that is the problem.
+    event_time: dt.datetime | None = None
+    revocation_reason: str | None = None
+
+    @property
+    def anchor(self) -> asn1_x509.Certificate | None:
+        return self.path[0] if self.path else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "indication": self.indication,
+            "sub_indication": self.sub_indication,
+            "message": self.message,
+            "path": [str(c.subject.human_friendly) for c in self.path],
+        }
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+
+
+def _failure(indication: str, sub: str, message: str, **extra: Any) -> PathValidation:
+    return PathValidation(False, indication, sub, message, **extra)
+
+
+async def async_validate_certificate(
+    cert: asn1_x509.Certificate,
+    trust: Sequence[TrustAnchor],
+    *,
+    purpose: Purpose,
+    intermediates: Iterable[asn1_x509.Certificate] = (),
+    at: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+    evidence: Evidence | None = None,
+    online: bool = False,
+    context: Any = None,
+) -> PathValidation:
+    """Validate ``cert`` for ``purpose`` against ``trust``.
+
+    ``at`` is a proven time (a trusted timestamp's); ``None`` means no proof: the path is judged at ``now``
+    (the current time unless given). ``evidence`` is validation data the document carries; ``online``
+    lets OCSP/CRL be fetched. ``context`` reuses a ready pyhanko-certvalidator context (then ``trust``,
+    ``at``, ``evidence`` and ``online`` are the context's).
+    """
+    subject = str(cert.subject.human_friendly)
+    if context is None and not trust:
+        return _failure(
+            "INDETERMINATE", "NO_CERTIFICATE_CHAIN_FOUND", f"{subject}: no trust anchors were given"
+        )
+    proven = at is not None
+    moment = at or now or dt.datetime.now(dt.UTC)
+    if context is None:
+        try:
+            context = build_validation_context(trust, embedded=evidence, moment=moment, online=online)
+        except SealkitError as exc:
+            return _failure("INDETERMINATE", "NO_CERTIFICATE_CHAIN_FOUND", exc.message)
+    validator = CertificateValidator(cert, list(intermediates), validation_context=context)
+    try:
+        path = await validator.async_validate_path()
+    except cv_errors.PathBuildingError:
+        return _failure(
+            "INDETERMINATE", "NO_CERTIFICATE_CHAIN_FOUND", f"{subject}: no path to a trust anchor"
+        )
+    except cv_errors.RevokedError as exc:
+        reason = exc.reason.human_friendly if exc.reason is not None else None
+        when = f"revoked {_iso(exc.revocation_dt)}" + (f" ({reason})" if reason else "")
+        if proven:
+            return _failure(
+                "TOTAL-FAILED",
+                "REVOKED",
+                f"{subject}: {when}, before the proven time {_iso(moment)}",
+                event_time=exc.revocation_dt,
+                revocation_reason=reason,
+            )
+        return _failure(
+            "INDETERMINATE",
+            "REVOKED_NO_POE",
+            f"{subject}: {when}; nothing proves it was used before",
+            event_time=exc.revocation_dt,
+            revocation_reason=reason,
+        )
+    except cv_errors.ExpiredError as exc:
+        if proven:
+            return _failure(
+                "TOTAL-FAILED",
+                "EXPIRED",
+                f"{subject}: expired {_iso(exc.expired_dt)}, before the proven time {_iso(moment)}",
+                event_time=exc.expired_dt,
+            )
+        return _failure(
+            "INDETERMINATE",
+            "OUT_OF_BOUNDS_NO_POE",
+            f"{subject}: expired {_iso(exc.expired_dt)}; no timestamp proves it was used before",
+            event_time=exc.expired_dt,
+        )
+    except cv_errors.NotYetValidError as exc:
+        return _failure(
+            "TOTAL-FAILED",
+            "NOT_YET_VALID",
+            f"{subject}: not valid before {_iso(exc.valid_from)} (judged at {_iso(moment)})",
+        )
+    except cv_errors.DisallowedAlgorithmError as exc:
+        return _failure("INDETERMINATE", "CRYPTO_CONSTRAINTS_FAILURE", f"{subject}: {_text(exc)}")
+    except cv_errors.InsufficientRevinfoError as exc:
+        return _failure("INDETERMINATE", "TRY_LATER", f"{subject}: {_text(exc)}")
+    except (cv_errors.PathValidationError, cv_errors.ValidationError) as exc:
+        return _failure("INDETERMINATE", "CHAIN_CONSTRAINTS_FAILURE", f"{subject}: {_text(exc)}")
+    chain = list(path)
+    problem = _key_usage_problem(cert, purpose)
+    if problem:
+        return _failure("INDETERMINATE", "CHAIN_CONSTRAINTS_FAILURE", f"{subject}: {problem}", path=chain)
+    anchor = str(chain[0].subject.human_friendly) if chain else "a trust anchor"
+    return PathValidation(True, "TOTAL-PASSED", None, f"{subject} chains to {anchor}", path=chain)
+
+
+def _key_usage_problem(cert: asn1_x509.Certificate, purpose: Purpose) -> str | None:
+    """Why ``cert`` may not be used for ``purpose`` (None if it may). No keyUsage extension: any usage."""
+    constraints = _KEY_USAGES[purpose]
+    try:
+        if cert.key_usage_value is not None:
+            constraints._validate_key_usage_extension(cert.key_usage_value, extra=set())
+        constraints._validate_extd_key_usage_extension(cert.extended_key_usage_value, extra=set())
+    except cv_errors.InvalidCertificateError as exc:
+        return f"not usable for {purpose.value}: {_text(exc)}"
+    return None
+
+
+def _text(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:200] or type(exc).__name__
+
+
+def validate_certificate(
+    cert: asn1_x509.Certificate,
+    trust: Sequence[TrustAnchor],
+    *,
+    purpose: Purpose,
+    intermediates: Iterable[asn1_x509.Certificate] = (),
+    at: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+    evidence: Evidence | None = None,
+    online: bool = False,
+) -> PathValidation:
+    """:func:`async_validate_certificate` for synchronous callers (not from inside a running event loop)."""
+    return asyncio.run(
+        async_validate_certificate(
+            cert,
+            trust,
+            purpose=purpose,
+            intermediates=intermediates,
+            at=at,
+            now=now,
+            evidence=evidence,
+            online=online,
+        )
+    )
