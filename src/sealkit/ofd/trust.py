@@ -1,11 +1,10 @@
 """Certificate paths and timestamps for OFD verification, through sealkit's one validation core.
 
-:func:`check_chain` validates a certificate (the signer's, or the seal maker's) to its own trust anchors at a
-moment, with revocation checked where evidence exists: :func:`sealkit.validation.validate_certificate` when
-that package is present, otherwise pyhanko-certvalidator with sealkit's SM2-aware validation context (the
-same engine). :func:`check_timestamp` validates the RFC 3161 token a GB/T 38540 signature carries over its
-signature value: imprint, token signature and TSA path — only an intact token from a trusted TSA proves a
-time.
+:func:`check_chain` validates a certificate (the signer's, or the seal maker's) to its own trust anchors with
+:func:`sealkit.validation.validate_certificate` (at a proven time, or now with the ETSI no-proof rules), and
+:func:`chain_reason` turns a failed path into a report reason. :func:`check_timestamp` validates the RFC 3161
+token a GB/T 38540 signature carries over its signature value: imprint, token signature and TSA path — only
+an intact token from a trusted TSA proves a time.
 """
 
 from __future__ import annotations
@@ -20,24 +19,7 @@ from typing import Any
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
 
-#: What each role's certificate must allow (keyUsage names; extKeyUsage for the TSA).
-USAGES = {
-    "DOCUMENT_SIGNING": {"digital_signature"},
-    "SEAL_MAKING": {"digital_signature"},
-    "TIMESTAMPING": {"digital_signature"},
-}
-
-
-@dataclass
-class ChainCheck:
-    """The outcome of a path validation: ``status`` is ok, no-chain, revoked, expired or not-yet-valid."""
-
-    status: str
-    message: str
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
+from sealkit.validation import PathValidation, Purpose, build_validation_context, validate_certificate
 
 
 @dataclass
@@ -55,92 +37,33 @@ class TimestampCheck:
         return {"time": when, "tsa": self.tsa, "intact": self.intact, "trusted": self.trusted}
 
 
-def _status_of(sub_indication: str | None) -> str:
-    name = (sub_indication or "").upper()
-    if "REVOKED" in name:
-        return "revoked"
-    if "NOT_YET" in name:
-        return "not-yet-valid"
-    if "EXPIRED" in name or "OUT_OF_BOUNDS" in name:
-        return "expired"
-    return "no-chain"
-
-
 def check_chain(
     cert: asn1_x509.Certificate,
     anchors: Sequence[asn1_x509.Certificate],
     *,
-    purpose: str,
-    at: dt.datetime | None,
-    intermediates: Sequence[asn1_x509.Certificate] = (),
+    purpose: Purpose,
+    proven: dt.datetime | None,
+    now: dt.datetime | None,
     online: bool = False,
-) -> ChainCheck:
-    """Validate ``cert`` to ``anchors`` for ``purpose`` (a :class:`sealkit.validation.Purpose` name) at
-    ``at`` (None: now)."""
-    if not anchors:
-        return ChainCheck("no-chain", "no trust anchors given")
-    try:
-        from sealkit import validation  # type: ignore[attr-defined]
+) -> PathValidation:
+    """Validate ``cert`` to ``anchors`` for ``purpose`` at the ``proven`` time (a trusted timestamp's), or
+    else at ``now`` (default: the current time) with the ETSI rules for an unproven time."""
+    return validate_certificate(cert, list(anchors), purpose=purpose, at=proven, now=now, online=online)
 
-        validate = validation.validate_certificate
-    except (ImportError, AttributeError):
-        return _certvalidator_chain(cert, anchors, purpose, at, intermediates, online)
-    result = validate(
-        cert,
-        list(anchors),
-        purpose=getattr(validation.Purpose, purpose),
-        intermediates=tuple(intermediates),
-        at=at,
-        online=online,
-    )
+
+def chain_reason(result: PathValidation, role: str) -> str | None:
+    """The report reason of a failed path: ``revoked.*``, ``expired.*``, ``not-yet-valid.*``, ``trust.*`` or
+    ``evaluation.*`` (``role`` is "certificate" for the signer, "seal-maker" for the seal maker)."""
     if result.ok:
-        return ChainCheck("ok", result.message or "the certificate chains to a trust anchor")
-    return ChainCheck(_status_of(result.sub_indication), result.message)
-
-
-def _context(
-    anchors: Sequence[asn1_x509.Certificate], at: dt.datetime | None, others: Any, online: bool
-) -> Any:
-    try:
-        from sealkit.trust import Evidence, build_validation_context
-    except ImportError:  # pragma: no cover - after the move to sealkit.validation
-        from sealkit.validation import Evidence, build_validation_context  # type: ignore[attr-defined,no-redef]
-    return build_validation_context(
-        list(anchors), online=online, embedded=Evidence(certs=list(others)), moment=at
-    )
-
-
-def _certvalidator_chain(
-    cert: asn1_x509.Certificate,
-    anchors: Sequence[asn1_x509.Certificate],
-    purpose: str,
-    at: dt.datetime | None,
-    intermediates: Sequence[asn1_x509.Certificate],
-    online: bool,
-) -> ChainCheck:
-    from pyhanko_certvalidator import CertificateValidator
-    from pyhanko_certvalidator import errors as cv_errors
-
-    async def run() -> ChainCheck:
-        context = _context(anchors, at, intermediates, online)
-        try:
-            validator = CertificateValidator(cert, list(intermediates), validation_context=context)
-            await validator.async_validate_usage(USAGES[purpose])
-        except cv_errors.RevokedError as exc:
-            return ChainCheck("revoked", _line(exc))
-        except cv_errors.ExpiredError as exc:
-            return ChainCheck("expired", _line(exc))
-        except cv_errors.NotYetValidError as exc:
-            return ChainCheck("not-yet-valid", _line(exc))
-        except (cv_errors.PathBuildingError, cv_errors.PathValidationError, cv_errors.ValidationError) as exc:
-            return ChainCheck("no-chain", _line(exc))
-        except (ValueError, TypeError, KeyError) as exc:
-            return ChainCheck("no-chain", f"unreadable certificate path ({_line(exc)})")
-        finally:
-            await context.aclose()
-        return ChainCheck("ok", "the certificate chains to a trust anchor")
-
-    return asyncio.run(run())
+        return None
+    sub = result.sub_indication or ""
+    if result.indication == "TOTAL-FAILED":
+        kind = {"REVOKED": "revoked", "EXPIRED": "expired", "NOT_YET_VALID": "not-yet-valid"}.get(sub)
+        if kind:
+            return f"{kind}.{role}"
+    if sub == "NO_CERTIFICATE_CHAIN_FOUND":
+        return "trust.no-chain" if role == "certificate" else f"trust.{role}"
+    return f"evaluation.{role}-{sub.lower().replace('_', '-') or 'indeterminate'}"
 
 
 def _line(exc: BaseException) -> str:
@@ -181,7 +104,7 @@ def check_timestamp(
         )
 
     async def run() -> dict[str, Any]:
-        context = _context(anchors, None, [], online) if anchors else None
+        context = build_validation_context(list(anchors), online=online) if anchors else None
         try:
             return dict(await generic_cms.validate_tst_signed_data(signed_data, context, lambda _a: expected))
         finally:

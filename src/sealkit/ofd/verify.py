@@ -44,13 +44,14 @@ from sealkit.ofd.signatures import (
     list_signatures,
     parse_signature_xml,
 )
-from sealkit.ofd.trust import ChainCheck, TimestampCheck, check_chain, check_timestamp
+from sealkit.ofd.trust import TimestampCheck, chain_reason, check_chain, check_timestamp
 from sealkit.ofd.xmlparse import parse_xml
 from sealkit.pdf.report import SignatureVerdict, VerificationReport, overall
 from sealkit.seal.crypto import SM2_SIGN, verify_signature
 from sealkit.seal.parse import ParsedSignature, parse_signature
 from sealkit.seal.revocation import Revocation
 from sealkit.seal.verify import cert_in_list
+from sealkit.validation import Purpose
 
 #: Seal revocations: es_id -> the revocation, or None (a registry's ``revocation`` method fits).
 RevocationLookup = Callable[[str], "Revocation | None"]
@@ -217,11 +218,12 @@ def _verify_one(ctx: _Context, record: SignatureRecord) -> SignatureVerdict:
     maker = _load(ses.seal.maker_cert, "the seal maker certificate", verdict)
     verdict.signer = signer.subject.human_friendly if signer is not None else None
     verdict.signing_time = _iso(ses.time_info)
-    at, stamp = _proven_time(ctx, verdict, ses)
+    proven, stamp = _proven_time(ctx, verdict, ses)
+    at = proven or ctx.validation_time or dt.datetime.now(dt.UTC)
     steps: list[dict[str, Any]] = []
 
     def step(name: str, ok: bool, detail: str, reason: str | None) -> None:
-        steps.append({"name": name, "ok": ok, "detail": detail})
+        steps.append({"name": name, "ok": ok, "detail": " ".join(detail.split()), "decisive": bool(reason)})
         verdict.check(name, ok, detail, reason)
 
     # GB/T 38540's order: 1 signer's signature, 2 certList, 3 maker's signature, 4 maker's path,
@@ -250,23 +252,17 @@ def _verify_one(ctx: _Context, record: SignatureRecord) -> SignatureVerdict:
             "the seal maker's signature over the seal " + ("verifies" if ok else "does not verify"),
             "seal.maker-signature",
         )
-        chain = check_chain(maker, ctx.seal_trust, purpose="SEAL_MAKING", at=at, online=ctx.online)
-        step(
-            "maker-certificate",
-            chain.ok,
-            f"{maker.subject.human_friendly}: {chain.message}",
-            _chain_reason(chain, "seal-maker", "trust.seal-maker"),
+        chain = check_chain(
+            maker, ctx.seal_trust, purpose=Purpose.SEAL_MAKING, proven=proven, now=at, online=ctx.online
         )
-    _seal_validity(ctx, ses, at, step)
+        step("maker-certificate", chain.ok, chain.message, chain_reason(chain, "seal-maker"))
+    _seal_validity(ctx, ses, at, proven is not None, step)
     if signer is not None:
-        chain = check_chain(signer, ctx.trust, purpose="DOCUMENT_SIGNING", at=at, online=ctx.online)
-        verdict.trusted = chain.ok
-        step(
-            "signer-certificate",
-            chain.ok,
-            f"{verdict.signer}: {chain.message}",
-            _chain_reason(chain, "at-signing-time", "trust.no-chain"),
+        chain = check_chain(
+            signer, ctx.trust, purpose=Purpose.DOCUMENT_SIGNING, proven=proven, now=at, online=ctx.online
         )
+        verdict.trusted = chain.ok
+        step("signer-certificate", chain.ok, chain.message, chain_reason(chain, "certificate"))
     signature_xml = ctx.package.read(record.base_loc)
     hashed = bytes(sm2.sm3(signature_xml)) == ses.data_hash
     step(
@@ -349,19 +345,10 @@ def _verifies(cert: asn1_x509.Certificate, algorithm: str, data: bytes, signatur
     return True
 
 
-def _chain_reason(chain: ChainCheck, suffix: str, untrusted: str) -> str:
-    if chain.status == "revoked":
-        return "revoked.seal-maker" if suffix == "seal-maker" else "revoked.certificate"
-    if chain.status in ("expired", "not-yet-valid"):
-        return f"{chain.status}.{suffix}"
-    return untrusted
-
-
 def _proven_time(
     ctx: _Context, verdict: SignatureVerdict, ses: ParsedSignature
-) -> tuple[dt.datetime, TimestampCheck | None]:
-    """The time to judge at: a trusted timestamp's, else the validation time (default now)."""
-    now = ctx.validation_time or dt.datetime.now(dt.UTC)
+) -> tuple[dt.datetime | None, TimestampCheck | None]:
+    """The proven time (a trusted timestamp's) if there is one, and the timestamp check."""
     if ses.timestamp is None:
         verdict.check(
             "timestamp",
@@ -369,41 +356,44 @@ def _proven_time(
             "none: the signing time is only the signer's claim, judged at "
             f"{'the validation time' if ctx.validation_time else 'now'}",
         )
-        return now, None
+        return None, None
     stamp = check_timestamp(ses.timestamp, ses.signature, ctx.trust, online=ctx.online)
     verdict.timestamp = stamp.to_json()
     when = f"{_iso(stamp.time)} by {stamp.tsa or 'an unnamed TSA'}"
     if not stamp.intact:
         verdict.check("timestamp", False, f"{when}: {stamp.message}", "crypto.timestamp-invalid")
-        return now, stamp
+        return None, stamp
     if not stamp.trusted or stamp.time is None:
         verdict.check("timestamp", False, f"{when}: {stamp.message}")
-        return now, stamp
+        return None, stamp
     verdict.check("timestamp", True, f"{when} ({stamp.message})")
     verdict.signing_time = _iso(stamp.time)
     return stamp.time, stamp
 
 
-def _seal_validity(ctx: _Context, ses: ParsedSignature, at: dt.datetime, step: Any) -> None:
+def _seal_validity(ctx: _Context, ses: ParsedSignature, at: dt.datetime, proven: bool, step: Any) -> None:
+    """Step 5: the seal's window and revocation at ``at``. Expiry or revocation at an unproven time is
+    INDETERMINATE (nothing proves the seal was used before), at a proven time it fails."""
     seal = ses.seal
-    when = at.isoformat()
+    when = f"{_iso(at)} ({'proven by the timestamp' if proven else 'no proof of an earlier time'})"
     if at < seal.valid_start:
         step(
             "seal-validity",
             False,
-            f"seal {seal.es_id} is not valid before {seal.valid_start:%Y-%m-%d} ({when})",
+            f"seal {seal.es_id} is not valid before {_iso(seal.valid_start)}: {when}",
             "not-yet-valid.seal",
         )
     elif at > seal.valid_end:
         step(
             "seal-validity",
             False,
-            f"seal {seal.es_id} expired on {seal.valid_end:%Y-%m-%d} ({when})",
-            "expired.seal",
+            f"seal {seal.es_id} expired {_iso(seal.valid_end)}: {when}",
+            "expired.seal" if proven else "evaluation.seal-expired-no-poe",
         )
     else:
         step("seal-validity", True, f"seal {seal.es_id} valid at {when}", None)
     if ctx.revocations is None:
+        step("seal-revocation", False, "unknown: no seal registry or revocation list given", None)
         return
     revocation = ctx.revocations(seal.es_id)
     if revocation is None:
@@ -412,15 +402,14 @@ def _seal_validity(ctx: _Context, ses: ParsedSignature, at: dt.datetime, step: A
         step(
             "seal-revocation",
             False,
-            f"seal {seal.es_id} was revoked {revocation.revoked_at:%Y-%m-%d} "
-            f"({revocation.reason}), before {when}",
-            "revoked.seal",
+            f"seal {seal.es_id} revoked {_iso(revocation.revoked_at)} ({revocation.reason}), before {when}",
+            "revoked.seal" if proven else "evaluation.seal-revoked-no-poe",
         )
     else:
         step(
             "seal-revocation",
             True,
-            f"seal {seal.es_id} revoked only later ({revocation.revoked_at:%Y-%m-%d})",
+            f"seal {seal.es_id} revoked only later, {_iso(revocation.revoked_at)}",
             None,
         )
 
@@ -519,7 +508,7 @@ def _seal_report(
     seal = ses.seal
     proven = stamp is not None and stamp.intact and stamp.trusted
     return {
-        "ok": all(s["ok"] for s in steps),
+        "ok": all(s["ok"] or not s["decisive"] for s in steps),
         "format": f"GB/T 38540 v{ses.version} SES_Signature",
         "es_id": seal.es_id,
         "name": seal.name,
