@@ -25,6 +25,7 @@ from sealkit_cli.common import (
     pdf_password_option,
     prompt_secret,
 )
+from sealkit_cli.ofd_support import is_ofd_file
 
 from sealkit.errors import ConfigError, InvalidInput, PdfPasswordRequired
 
@@ -129,6 +130,7 @@ def _default_output(input_path: Path) -> Path:
     type=click.Path(dir_okay=False),
     help="Trust anchor for --ltv (PEM/DER); repeatable (default: [trust] anchors).",
 )
+@click.option("--final", is_flag=True, help="OFD: also protect the signature list; no signature can follow.")
 @pdf_password_option
 @json_option
 def sign(
@@ -157,15 +159,42 @@ def sign(
     tsa_url: str | None,
     ltv: bool,
     trust_anchors: tuple[str, ...],
+    final: bool,
     ask_password: bool,
     as_json: bool,
 ) -> None:
-    """Sign IN.pdf with a visible seal (PAdES; SM2, RSA or ECDSA keys); timestamped with --tsa/--ltv."""
+    """Sign IN.pdf with a visible seal (PAdES; SM2, RSA or ECDSA keys); timestamped with --tsa/--ltv.
+    An OFD (chosen by content) gets a GB/T 38540 seal signature (SM2, --seal from the registry)."""
     from sealkit.pdf import SealAppearance, sign_pdf
     from sealkit.ukey import CallbackPinSource, open_key
 
     config = get_config()
     tsa, anchors = _trusted_time(config, tsa_url, ltv, trust_anchors)
+    if is_ofd_file(input_path) is not None:
+        from sealkit_cli.ofd_support import sign_ofd_command
+
+        refused = {"--field": field, "--seal-image": seal_image, "--seal-text": seal_text, "--ltv": ltv}
+        refused |= {"--certify": certify, "--subfilter pkcs7": subfilter == "pkcs7"}
+        placement = (
+            None
+            if invisible
+            else _placement(None, page, rect, at_text, offset, occurrence, cross_page, (40, 40))
+        )
+        sign_ofd_command(
+            config,
+            input_path,
+            output,
+            keyref,
+            cert,
+            seal_id,
+            registry_url,
+            placement,
+            final,
+            tsa,
+            refused=[name for name, value in refused.items() if value],
+            as_json=as_json,
+        )
+        return
     keyref = keyref or config.default_key
     if not keyref:
         raise InvalidInput("no key: give --key or set [sign] key in the configuration")

@@ -20,8 +20,10 @@ from sealkit_cli.common import (
     pdf_password,
     pdf_password_option,
 )
+from sealkit_cli.ofd_support import is_ofd_file
 
 from sealkit.errors import InvalidInput, VerificationFailed, VerificationIndeterminate
+from sealkit.ofd import is_ofd
 
 trust_option = click.option(
     "--trust",
@@ -44,6 +46,13 @@ seal_options = [
         "--registry",
         "registry_url",
         help="Seal registry for seal revocations (default: the configured one, when it exists).",
+    ),
+    click.option(
+        "--seal-trust",
+        "seal_trust",
+        multiple=True,
+        type=click.Path(dir_okay=False),
+        help="OFD: seal makers' (制章者) trust anchor, apart from --trust (default: the --trust anchors).",
     ),
     click.option(
         "--revocations",
@@ -69,8 +78,21 @@ def _seal_checker(
 ) -> Any:
     """Seals carried in signatures are always checked: the seal authority must chain to the trust anchors,
     and revocations come from the registry and the imported lists (both verified before use)."""
+    from sealkit.seal import make_seal_checker
+
+    trust, registry, lists = _seal_sources(stack, anchors, registry_url, revocation_files)
+    return make_seal_checker(trust, registry=registry, revocation_lists=lists)
+
+
+def _seal_sources(
+    stack: contextlib.ExitStack,
+    anchors: list[Path],
+    registry_url: str | None,
+    revocation_files: tuple[str, ...],
+) -> tuple[Any, Any, list[Any]]:
+    """The seal anchors, the registry (None when there is none) and the verified revocation lists."""
     from sealkit.pdf import load_certificates
-    from sealkit.seal import load_revocation_list, make_seal_checker
+    from sealkit.seal import load_revocation_list
 
     trust = load_certificates(anchors)
     lists = []
@@ -87,7 +109,7 @@ def _seal_checker(
         from sealkit.seal import SealRegistry  # the database layer only when there is a registry
 
         registry = stack.enter_context(SealRegistry(url))
-    return make_seal_checker(trust, registry=registry, revocation_lists=lists)
+    return trust, registry, lists
 
 
 def _anchors(trust: tuple[str, ...]) -> list[Path]:
@@ -127,12 +149,30 @@ def _verify(
     registry_url: str | None,
     revocation_files: tuple[str, ...],
     ask_password: bool,
+    seal_trust: tuple[str, ...] = (),
 ) -> Any:
-    """verify_pdf with the anchors, the seal checker and the password the options give."""
+    """verify_pdf (or verify_ofd, chosen by the content) with the anchors, the seal checks and the password
+    the options give."""
     from sealkit.pdf import verify_pdf
 
     anchors = _anchors(trust)
     with contextlib.ExitStack() as stack:
+        data = is_ofd_file(source) if isinstance(source, str) else source
+        if data is not None and is_ofd(data):
+            from sealkit.ofd import verify_ofd
+            from sealkit.seal import revocation_lookup
+
+            seal_anchors = [Path(t) for t in seal_trust] or anchors
+            _, registry, lists = _seal_sources(stack, seal_anchors, registry_url, revocation_files)
+            name = Path(source).name if isinstance(source, str) else None
+            return verify_ofd(
+                data,
+                trust=anchors,
+                seal_trust=seal_anchors,
+                name=name,
+                online=online,
+                revocations=revocation_lookup(registry, lists),
+            )
         checker = _seal_checker(stack, anchors, registry_url, revocation_files)
         password = pdf_password(ask_password)
         return verify_pdf(source, trust=anchors, password=password, seal_checker=checker, online=online)
@@ -160,12 +200,13 @@ def verify(
     trust: tuple[str, ...],
     online: bool,
     registry_url: str | None,
+    seal_trust: tuple[str, ...],
     revocation_files: tuple[str, ...],
     ask_password: bool,
     as_json: bool,
 ) -> None:
-    """Verify every signature of PDF (and the seals they carry); exit 0 only if all pass (TOTAL-PASSED)."""
-    report = _verify(pdf, trust, online, registry_url, revocation_files, ask_password)
+    """Verify every signature of a PDF or OFD (and the seals they carry); exit 0 only if all pass."""
+    report = _verify(pdf, trust, online, registry_url, revocation_files, ask_password, seal_trust)
     data = report.to_dict()
     emit(data, as_json, lambda: _human(data))
     _raise_for(report.indication, report.sub_indication, f"{Path(pdf).name} does not verify")
@@ -185,18 +226,19 @@ def file_(
     trust: tuple[str, ...],
     online: bool,
     registry_url: str | None,
+    seal_trust: tuple[str, ...],
     revocation_files: tuple[str, ...],
     ask_password: bool,
     as_json: bool,
 ) -> None:
-    """Verify a contract, then write its filing record (refused unless TOTAL-PASSED)."""
+    """Verify a contract (PDF or OFD), then write its filing record (refused unless TOTAL-PASSED)."""
     from sealkit.pdf import write_filing_record
 
     try:
         data = Path(pdf).read_bytes()  # the bytes verified are the bytes filed
     except OSError as exc:
         raise InvalidInput(f"cannot read {pdf}: {exc.strerror}") from None
-    report = _verify(data, trust, online, registry_url, revocation_files, ask_password)
+    report = _verify(data, trust, online, registry_url, revocation_files, ask_password, seal_trust)
     if not report.passed:
         report_data = report.to_dict()
         emit(report_data, as_json, lambda: _human(report_data))

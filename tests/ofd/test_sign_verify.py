@@ -151,11 +151,11 @@ def _drop_reference(files):
 
 TAMPERS = {
     "page content": (
-        _replace("Doc_0/Pages/Page_0/Content.xml", "86000.00".encode(), b"96000.00"),
+        _replace("Doc_0/Pages/Page_0/Content.xml", b"86000.00", b"96000.00"),
         "integrity.reference-mismatch",
     ),
     "resource": (_flip_last("Doc_0/Res/logo.png"), "integrity.reference-mismatch"),
-    "OFD.xml": (_replace("OFD.xml", "ZFCG".encode(), b"XXXX"), "integrity.reference-mismatch"),
+    "OFD.xml": (_replace("OFD.xml", b"ZFCG", b"XXXX"), "integrity.reference-mismatch"),
     "Document.xml page removed": (
         _replace("Doc_0/Document.xml", b'<ofd:Page ID="', b'<ofd:Pagex ID="'),
         "integrity.reference-mismatch",

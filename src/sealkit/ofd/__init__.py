@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the names the package exports, for type checkers and reader
     from sealkit.ofd.model import OfdDocument, OfdPage, TextHit, find_text, load_document
     from sealkit.ofd.package import OfdPackage, is_ofd, read_package
     from sealkit.ofd.sample import sample_contract_ofd, write_sample_contract_ofd
-    from sealkit.ofd.sign import OfdSignResult, OfdStamp, sign_ofd
+    from sealkit.ofd.sign import OfdSignResult, OfdStamp, require_sm2_key, sign_ofd
     from sealkit.ofd.verify import verify_ofd
 
 _EXPORTS = {
@@ -35,6 +35,7 @@ _EXPORTS = {
     "is_ofd": "package",
     "load_document": "model",
     "read_package": "package",
+    "require_sm2_key": "sign",
     "sample_contract_ofd": "sample",
     "sign_ofd": "sign",
     "verify_ofd": "verify",
@@ -54,6 +55,7 @@ __all__ = [
     "is_ofd",
     "load_document",
     "read_package",
+    "require_sm2_key",
     "sample_contract_ofd",
     "sign_ofd",
     "verify_ofd",

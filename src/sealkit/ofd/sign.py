@@ -39,7 +39,7 @@ from sealkit.atomic import atomic_output
 from sealkit.certs import CertSource, load_certificate
 from sealkit.errors import CertificateError, InvalidInput, OfdError, SealError, SealExpired, TextNotFound
 from sealkit.ofd.model import Box, OfdDocument, OfdPage, find_text, load_document, page_box
-from sealkit.ofd.package import OfdPackage, read_package, resolve, to_member, write_package
+from sealkit.ofd.package import OfdPackage, read_package, to_member, write_package
 from sealkit.ofd.signatures import SM2_WITH_SM3, list_signatures, parse_signature_xml
 from sealkit.ofd.xmlparse import child, local, make, parse_xml, serialise, sub
 from sealkit.pdf.placement import Placement
@@ -118,14 +118,19 @@ def _read(path: str | os.PathLike[str]) -> bytes:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
 
 
-def check_signer(key: PrivateKeyHandle, cert: asn1_x509.Certificate) -> None:
-    """Refuse what GB/T 38540 and OFD readers refuse: non-SM2 keys, a certificate of another key, a
-    certificate that may not sign."""
+def require_sm2_key(key: PrivateKeyHandle) -> None:
+    """Refuse a key that is not SM2, with the reason."""
     if key.kind is not KeyKind.SM2:
         raise OfdError(
             f"key {key.label!r} is {key.kind.value.upper()}: OFD seals (GB/T 38540) are signed with SM2 "
             "only — use an SM2 key and certificate"
         )
+
+
+def check_signer(key: PrivateKeyHandle, cert: asn1_x509.Certificate) -> None:
+    """Refuse what GB/T 38540 and OFD readers refuse: non-SM2 keys, a certificate of another key, a
+    certificate that may not sign."""
+    require_sm2_key(key)
     if key.public_key_info().dump() != cert.public_key.dump():
         raise CertificateError(f"the signer certificate does not match the key {key.label!r}")
     usage = cert.key_usage_value
@@ -421,4 +426,4 @@ def _self_check(signed: bytes, signature_id: str) -> None:
         raise OfdError(f"the signed document does not verify ({', '.join(bad)}): nothing was written")
 
 
-__all__ = ["OfdSignResult", "OfdStamp", "check_signer", "resolve", "sign_ofd", "sign_ofd_bytes"]
+__all__ = ["OfdSignResult", "OfdStamp", "check_signer", "require_sm2_key", "sign_ofd", "sign_ofd_bytes"]

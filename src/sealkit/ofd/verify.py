@@ -81,8 +81,9 @@ def verify_ofd(
     revocations: RevocationLookup | None = None,
     validation_time: dt.datetime | None = None,
     online: bool = False,
+    name: str | None = None,
 ) -> VerificationReport:
-    """Verify every signature of the OFD ``source`` (a path or the file's bytes).
+    """Verify every signature of the OFD ``source`` (a path or the file's bytes; ``name`` is reported).
 
     ``trust`` are the signers' (and TSAs') trust anchors, ``seal_trust`` the seal makers' (制章者) anchors —
     kept apart: a signing CA does not vouch for seal makers. ``revocations(es_id)`` gives a seal's revocation
@@ -91,16 +92,16 @@ def verify_ofd(
     FORMAT_FAILURE report.
     """
     if isinstance(source, bytes | bytearray | memoryview):
-        data, name = bytes(source), "<bytes>"
+        data, label = bytes(source), "<bytes>"
     else:
         path = Path(source)
         try:
-            data, name = path.read_bytes(), path.name
+            data, label = path.read_bytes(), path.name
         except OSError as exc:
             raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
     return verify_ofd_bytes(
         data,
-        name=name,
+        name=name or label,
         trust=trust,
         seal_trust=seal_trust,
         revocations=revocations,
