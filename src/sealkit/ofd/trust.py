@@ -18,8 +18,15 @@ from typing import Any
 
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
+from pyhanko_certvalidator import ValidationContext
 
-from sealkit.validation import PathValidation, Purpose, build_validation_context, validate_certificate
+from sealkit.validation import (
+    PathValidation,
+    Purpose,
+    SM2SignatureValidator,
+    build_validation_context,
+    validate_certificate,
+)
 
 
 @dataclass
@@ -83,9 +90,11 @@ def check_timestamp(
     signature_value: bytes,
     anchors: Sequence[asn1_x509.Certificate],
     *,
+    at: dt.datetime | None = None,
     online: bool = False,
 ) -> TimestampCheck:
-    """Validate the RFC 3161 token ``token_der`` over ``signature_value`` with the TSA anchors ``anchors``."""
+    """Validate the RFC 3161 token ``token_der`` over ``signature_value`` with the TSA anchors ``anchors``,
+    at the validation time ``at`` (default now)."""
     from pyhanko.sign.validation import generic_cms
 
     try:
@@ -104,12 +113,17 @@ def check_timestamp(
         )
 
     async def run() -> dict[str, Any]:
-        context = build_validation_context(list(anchors), online=online) if anchors else None
+        context = (
+            build_validation_context(list(anchors), online=online, moment=at)
+            if anchors
+            else ValidationContext(
+                trust_roots=[], allow_fetching=False, signature_validator=SM2SignatureValidator()
+            )
+        )
         try:
             return dict(await generic_cms.validate_tst_signed_data(signed_data, context, lambda _a: expected))
         finally:
-            if context is not None:
-                await context.aclose()
+            await context.aclose()
 
     try:
         result = asyncio.run(run())

@@ -358,7 +358,9 @@ def _proven_time(
             f"{'the validation time' if ctx.validation_time else 'now'}",
         )
         return None, None
-    stamp = check_timestamp(ses.timestamp, ses.signature, ctx.trust, online=ctx.online)
+    stamp = check_timestamp(
+        ses.timestamp, ses.signature, ctx.trust, at=ctx.validation_time, online=ctx.online
+    )
     verdict.timestamp = stamp.to_json()
     when = f"{_iso(stamp.time)} by {stamp.tsa or 'an unnamed TSA'}"
     if not stamp.intact:
