@@ -312,3 +312,20 @@ def test_keyword_positions_cjk(contract_bytes):
     assert abs(supplier.box[2] - 12 * 4.2) < 0.01  # twelve full-width characters of 4.2 mm
     assert abs(purchaser_last.box[1] - supplier.box[1]) < 0.01
     assert find_text(document, "供应商(乙方)(盖章):")  # half-width forms find the full-width text
+
+
+def test_rendered_seal_sits_on_the_keyword(signed_bytes, tmp_path):
+    """The seal's red ink is drawn around the supplier's block on the last page, nowhere else."""
+    from tests.ofd.render import SCALE, render
+
+    pages = render(signed_bytes)
+    assert len(pages) == 3
+
+    def red(image, box):
+        raw = image.crop(tuple(round(v * SCALE) for v in box)).tobytes()
+        return sum(1 for i in range(0, len(raw), 3) if raw[i] > 180 and raw[i + 1] < 90 and raw[i + 2] < 90)
+
+    last = pages[-1]
+    assert red(last, (110, 200, 170, 250)) > 2000  # around 供应商（乙方）（盖章）： at (110, 222)
+    assert red(last, (0, 0, 105, 297)) == 0 and red(pages[0], (0, 0, 210, 297)) == 0
+    last.save(tmp_path / "page-3.png")
