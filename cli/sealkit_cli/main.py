@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import os
 import sys
 from typing import Any
@@ -100,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
 def run(args: list[str]) -> int:
     """Run the CLI with ``args`` and return the exit code, turning every error into one line."""
     wants_json = "--json" in args
+    _route_library_logs()
     try:
         cli.main(args=args, prog_name="sealkit", standalone_mode=False)
         return 0
@@ -126,6 +128,16 @@ def run(args: list[str]) -> int:
         text = " ".join(str(exc).split())
         message = f"internal error: {type(exc).__name__}: {text} (SEALKIT_DEBUG=1 shows the traceback)"
         return _fail(message, EXIT_INTERNAL, "InternalError", wants_json)
+
+
+def _route_library_logs() -> None:
+    """pyHanko, pypdf and others log every oddity of a hostile file; their lines never reach stderr unless
+    asked for (SEALKIT_DEBUG=1): the report says what matters."""
+    root = logging.getLogger()
+    if os.environ.get("SEALKIT_DEBUG"):
+        logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+    elif not root.handlers:
+        root.addHandler(logging.NullHandler())
 
 
 def _fail(message: str, code: int, kind: str, wants_json: bool) -> int:

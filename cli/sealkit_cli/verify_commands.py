@@ -124,7 +124,13 @@ def _human(data: dict[str, Any]) -> None:
     for sig in data["signatures"]:
         click.echo(f"\nSignature {sig['field']!r}: {sig['indication']}" + _sub(sig["sub_indication"]))
         click.echo(f"  signer: {sig['signer'] or '?'}")
-        click.echo(f"  algorithm: {sig['algorithm'] or '?'}   signing time: {sig['signing_time'] or '?'}")
+        if sig.get("proven_time"):
+            when = f"{sig['proven_time']} (proven by a timestamp)"
+        elif sig.get("claimed_time"):
+            when = f"{sig['claimed_time']} (claimed by the signer, not proven)"
+        else:
+            when = "?"
+        click.echo(f"  algorithm: {sig['algorithm'] or '?'}   signing time: {when}")
         click.echo(f"  coverage: {sig['coverage']}   modification: {sig['modification']}")
         for check in sig["checks"]:
             mark = {"pass": "✓", "fail": "✗", "warning": "!"}.get(check.get("level", ""), "✗")

@@ -140,23 +140,31 @@ async def _verify_document(
     extra = layout.unaccounted(data)
     file_info["unaccounted_bytes"] = len(extra)
     ctx = DocumentContext(data, reader, layout, anchors, validation_time, seal_checker, online)
-    verdicts = []
+    signed = []
     for fq_name, field, field_ref in fields:
         if "/V" not in field:
             file_info["unsigned_fields"].append(fq_name)
-            continue
+        else:
+            signed.append((fq_name, field, field_ref))
+    # Document timestamps first: a trusted one proves that the signatures before it existed (POE).
+    order = sorted(range(len(signed)), key=lambda i: not _is_document_timestamp(signed[i][1]))
+    results: dict[int, SignatureVerdict] = {}
+    for index in order:
+        fq_name, field, field_ref = signed[index]
         try:
-            verdicts.append(await verify_signature(ctx, fq_name, field, field_ref))
-        except Exception as exc:  # noqa: BLE001 - one field's surprise never hides the others
+            results[index] = await verify_signature(ctx, fq_name, field, field_ref)
+        except Exception:  # noqa: BLE001 - one field's surprise never hides the others
+            logging.getLogger(__name__).debug("unexpected error verifying %s", fq_name, exc_info=True)
             verdict = SignatureVerdict(field=fq_name)
             verdict.check(
                 "format",
                 False,
-                f"unreadable signature ({type(exc).__name__}: {exc})"[:200],
+                "the signature could not be read (see --verbose)",
                 "format.unreadable-signature",
             )
             verdict.conclude()
-            verdicts.append(verdict)
+            results[index] = verdict
+    verdicts = [results[i] for i in range(len(signed))]
     if not verdicts:
         file_info["reasons"].append("document.no-signatures")
     if extra and not verdicts:
@@ -167,6 +175,13 @@ async def _verify_document(
 def _report(verdicts: list[SignatureVerdict], file_info: dict[str, Any]) -> VerificationReport:
     indication, sub = overall(verdicts, file_info["reasons"])
     return VerificationReport(indication=indication, sub_indication=sub, signatures=verdicts, file=file_info)
+
+
+def _is_document_timestamp(field: Any) -> bool:
+    try:
+        return bool(field["/V"].get("/Type") == "/DocTimeStamp")
+    except Exception:  # noqa: BLE001 - a broken value is judged when the field is verified
+        return False
 
 
 def _signature_fields(reader: Any) -> Iterator[tuple[str, Any, Any]]:
