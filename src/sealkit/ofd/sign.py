@@ -48,6 +48,7 @@ from sealkit.seal.make import make_ses_signature
 from sealkit.seal.parse import parse_seal
 from sealkit.seal.verify import cert_in_list
 from sealkit.ukey.base import KeyKind, PrivateKeyHandle
+from sealkit.validation import key_matches_certificate
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
 PROVIDER = {"ProviderName": "sealkit", "Company": "sealkit", "Version": "0.1.0"}
@@ -131,7 +132,7 @@ def check_signer(key: PrivateKeyHandle, cert: asn1_x509.Certificate) -> None:
     """Refuse what GB/T 38540 and OFD readers refuse: non-SM2 keys, a certificate of another key, a
     certificate that may not sign."""
     require_sm2_key(key)
-    if key.public_key_info().dump() != cert.public_key.dump():
+    if not key_matches_certificate(cert, key):
         raise CertificateError(f"the signer certificate does not match the key {key.label!r}")
     usage = cert.key_usage_value
     if usage is not None and "digital_signature" not in usage.native:

@@ -41,7 +41,13 @@ class TimestampCheck:
 
     def to_json(self) -> dict[str, Any]:
         when = self.time.astimezone(dt.UTC).isoformat().replace("+00:00", "Z") if self.time else None
-        return {"time": when, "tsa": self.tsa, "intact": self.intact, "trusted": self.trusted}
+        return {
+            "time": when,
+            "tsa": self.tsa,
+            "intact": self.intact,
+            "trusted": self.trusted,
+            "kind": "signature",
+        }
 
 
 def check_chain(

@@ -47,11 +47,11 @@ from sealkit.ofd.signatures import (
 from sealkit.ofd.trust import TimestampCheck, chain_reason, check_chain, check_timestamp
 from sealkit.ofd.xmlparse import parse_xml
 from sealkit.pdf.report import SignatureVerdict, VerificationReport, overall
-from sealkit.seal.crypto import SM2_SIGN, verify_signature
+from sealkit.seal.crypto import SM2_SIGN
 from sealkit.seal.parse import ParsedSignature, parse_signature
 from sealkit.seal.revocation import Revocation
 from sealkit.seal.verify import cert_in_list
-from sealkit.validation import Purpose
+from sealkit.validation import Purpose, verify_with_certificate
 
 #: Seal revocations: es_id -> the revocation, or None (a registry's ``revocation`` method fits).
 RevocationLookup = Callable[[str], "Revocation | None"]
@@ -340,7 +340,7 @@ def _load(der: bytes, what: str, verdict: SignatureVerdict) -> asn1_x509.Certifi
 
 def _verifies(cert: asn1_x509.Certificate, algorithm: str, data: bytes, signature: bytes) -> bool:
     try:
-        verify_signature(cert, algorithm, data, signature)
+        verify_with_certificate(cert, algorithm, data, signature)
     except (InvalidSignature, SealkitError, ValueError):
         return False
     return True
