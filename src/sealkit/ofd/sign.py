@@ -213,16 +213,12 @@ def sign_ofd_bytes(
     signs_dir, signatures_path, signatures_root = _signature_list(document, out)
     index = _next_sign_index(out, signs_dir)
     sign_dir = f"{signs_dir}/Sign_{index}"
-    next_id = _id_counter(signatures_root)
+    next_id = _SignIds(signatures_root)
     signature_id = next_id()
     stamps = _stamps(document, placement, parsed_seal.width_mm, parsed_seal.height_mm, next_id)
-    entry = sub(
-        signatures_root,
-        "Signature",
-        {"ID": signature_id, "Type": "Seal", "BaseLoc": f"{sign_dir}/Signature.xml"},
-    )
-    del entry
-    _set_max_id(signatures_root, next_id.last)  # type: ignore[attr-defined]
+    attributes = {"ID": signature_id, "Type": "Seal", "BaseLoc": f"{sign_dir}/Signature.xml"}
+    sub(signatures_root, "Signature", attributes)
+    _set_max_id(signatures_root, next_id.current)
     out.files[to_member(signatures_path)] = serialise(signatures_root)
     out.files[to_member(f"{sign_dir}/Seal.esl")] = bytes(seal)
     signature_xml = _signature_xml(out, sign_dir, signatures_path, stamps, final, now)
@@ -288,24 +284,23 @@ def _next_sign_index(out: OfdPackage, signs_dir: str) -> int:
     return max(used) + 1 if used else 0
 
 
-def _id_counter(root: Any) -> Any:
-    """A callable giving the next ``sNNN`` ID after the list's MaxSignId (and after every ID in the list)."""
-    values = [0]
-    max_id = child(root, "MaxSignId")
-    for raw in [max_id.text if max_id is not None else None] + [
-        e.get("ID") for e in root.iterchildren() if local(e) == "Signature"
-    ]:
-        match = re.fullmatch(r"s?(\d+)", (raw or "").strip())
-        if match:
-            values.append(int(match.group(1)))
-    state = {"n": max(values)}
+class _SignIds:
+    """The ``sNNN`` IDs that signatures and stamp annotations share, after the list's MaxSignId and IDs."""
 
-    def next_id() -> str:
-        state["n"] += 1
-        next_id.last = f"s{state['n']:03d}"  # type: ignore[attr-defined]
-        return next_id.last  # type: ignore[attr-defined,no-any-return]
+    def __init__(self, root: Any) -> None:
+        max_id = child(root, "MaxSignId")
+        raw = [max_id.text if max_id is not None else None]
+        raw += [e.get("ID") for e in root.iterchildren() if local(e) == "Signature"]
+        numbers = [int(m.group(1)) for r in raw if (m := re.fullmatch(r"s?(\d+)", (r or "").strip()))]
+        self.last = max([0, *numbers])
 
-    return next_id
+    def __call__(self) -> str:
+        self.last += 1
+        return self.current
+
+    @property
+    def current(self) -> str:
+        return f"s{self.last:03d}"
 
 
 def _set_max_id(root: Any, value: str) -> None:
@@ -317,7 +312,7 @@ def _set_max_id(root: Any, value: str) -> None:
 
 
 def _stamps(
-    document: OfdDocument, placement: Placement | None, width: float, height: float, next_id: Any
+    document: OfdDocument, placement: Placement | None, width: float, height: float, next_id: _SignIds
 ) -> list[OfdStamp]:
     if placement is None:
         return []

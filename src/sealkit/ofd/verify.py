@@ -34,8 +34,9 @@ from asn1crypto import x509 as asn1_x509
 from sealkit import sm2
 from sealkit.certs import CertSource, load_certificate, load_certificates
 from sealkit.errors import DecodingError, InvalidInput, InvalidSignature, OfdError, SealkitError
+from sealkit.ofd.coverage import check_package, check_stamps, unlisted_signatures
 from sealkit.ofd.model import OfdDocument, load_document
-from sealkit.ofd.package import OfdPackage, read_package, to_member
+from sealkit.ofd.package import OfdPackage, read_package
 from sealkit.ofd.signatures import (
     SM2_WITH_SM3,
     SM3_METHODS,
@@ -64,7 +65,7 @@ def _iso(moment: dt.datetime | None) -> str | None:
 @dataclass
 class _Context:
     package: OfdPackage
-    document: OfdDocument | None
+    document: OfdDocument
     records: list[SignatureRecord]
     trust: list[asn1_x509.Certificate]
     seal_trust: list[asn1_x509.Certificate]
@@ -145,7 +146,7 @@ def verify_ofd_bytes(
     file_info["files"] = len(package.files)
     file_info["pages"] = len(document.pages)
     ctx = _Context(package, document, records, anchors, seal_anchors, revocations, validation_time, online)
-    unlisted = _unlisted_signatures(ctx)
+    unlisted = unlisted_signatures(package, records)
     if unlisted:
         file_info["reasons"].append("modification.unlisted-signature")
         file_info["error"] = f"signature parts that Signatures.xml does not list: {', '.join(unlisted[:4])}"
@@ -184,29 +185,6 @@ def _records(package: OfdPackage, document: OfdDocument) -> list[SignatureRecord
     if len(set(locations)) != len(locations):
         raise OfdError(f"{path} lists one Signature.xml for two signatures")
     return records
-
-
-def _unlisted_signatures(ctx: _Context) -> list[str]:
-    """Signature.xml parts in the package that the signature list does not name."""
-    listed = {to_member(r.base_loc) for r in ctx.records}
-    return [
-        "/" + name
-        for name in ctx.package.files
-        if name.rpartition("/")[2] == "Signature.xml" and name not in listed
-    ]
-
-
-def _own_files(ctx: _Context, record: SignatureRecord) -> set[str]:
-    """The files a signature consists of (its Signature.xml, SignedValue.dat and Seal.esl), if readable."""
-    files = {record.base_loc}
-    try:
-        sig = parse_signature_xml(ctx.package.read(record.base_loc), record.base_loc)
-    except OfdError:
-        return files
-    files.add(sig.signed_value_path)
-    if sig.seal_path:
-        files.add(sig.seal_path)
-    return files
 
 
 def _verify_one(ctx: _Context, record: SignatureRecord) -> SignatureVerdict:
@@ -273,12 +251,12 @@ def _verify_one(ctx: _Context, record: SignatureRecord) -> SignatureVerdict:
         "integrity.data-hash",
     )
     verdict.intact = verdict.intact and hashed
-    _package_checks(ctx, record, sig, ses, verdict)
+    check_package(ctx.document, ctx.records, record, sig, ses.seal.der, verdict)
     if ses.property_info != record.base_loc:
         verdict.check(
             "property-info", False, f"propertyInfo names {ses.property_info!r}, not {record.base_loc}"
         )
-    _stamps(ctx, sig, verdict)
+    check_stamps(ctx.document, sig, verdict)
     verdict.seal = _seal_report(ses, steps, stamp, at)
     verdict.conclude()
     return verdict
@@ -415,94 +393,6 @@ def _seal_validity(ctx: _Context, ses: ParsedSignature, at: dt.datetime, proven:
             f"seal {seal.es_id} revoked only later, {_iso(revocation.revoked_at)}",
             None,
         )
-
-
-def _package_checks(
-    ctx: _Context, record: SignatureRecord, sig: SignatureXml, ses: ParsedSignature, verdict: SignatureVerdict
-) -> None:
-    files = ctx.package.files
-    missing, changed = [], []
-    for path, expected in sig.references.items():
-        content = files.get(to_member(path))
-        if content is None:
-            missing.append(path)
-        elif bytes(sm2.sm3(content)) != expected:
-            changed.append(path)
-    if missing:
-        verdict.check(
-            "references",
-            False,
-            f"referenced files missing: {', '.join(missing[:4])}",
-            "integrity.missing-file",
-        )
-    if changed:
-        verdict.check(
-            "references",
-            False,
-            f"changed after signing: {', '.join(changed[:4])}",
-            "integrity.reference-mismatch",
-        )
-    if not missing and not changed:
-        verdict.check("references", True, f"{len(sig.references)} files match their SM3 digests")
-    verdict.intact = verdict.intact and not missing and not changed
-    if sig.seal_path is not None:
-        seal_file = files.get(to_member(sig.seal_path))
-        same = seal_file == ses.seal.der
-        verdict.check(
-            "seal-file",
-            same,
-            f"{sig.seal_path} " + ("is" if same else "is not") + " the seal inside SignedValue.dat",
-            "integrity.seal-file",
-        )
-    _coverage(ctx, record, sig, verdict)
-
-
-def _coverage(ctx: _Context, record: SignatureRecord, sig: SignatureXml, verdict: SignatureVerdict) -> None:
-    covered = {to_member(p) for p in sig.references}
-    signatures_path = ctx.document.signatures_path if ctx.document else None
-    own = {to_member(record.base_loc), to_member(sig.signed_value_path)}
-    others: set[str] = set()
-    for other in ctx.records:
-        if other.id != record.id:
-            others |= {to_member(p) for p in _own_files(ctx, other)}
-    list_open = signatures_path is not None and to_member(signatures_path) not in covered
-    allowed = own | others | ({to_member(signatures_path)} if list_open and signatures_path else set())
-    uncovered = [name for name in ctx.package.files if name not in covered and name not in allowed]
-    later = [name for name in ctx.package.files if name in others and name not in covered]
-    verdict.coverage = "entire-revision" if list_open else "entire-file"
-    if uncovered:
-        verdict.modification = "other"
-        verdict.check(
-            "coverage",
-            False,
-            "files no Reference covers (added or replaced after signing): "
-            + ", ".join("/" + n for n in uncovered[:6]),
-            "modification.uncovered-file",
-        )
-        return
-    verdict.modification = "form-filling" if later else "none"
-    detail = "every file of the package" + (" but the signature list (open for more)" if list_open else "")
-    verdict.check("coverage", True, detail + ("; later signatures added" if later else ""))
-
-
-def _stamps(ctx: _Context, sig: SignatureXml, verdict: SignatureVerdict) -> None:
-    if not sig.stamps:
-        verdict.check("seal-image", False, "no StampAnnot: the seal is not shown on any page")
-        return
-    document = ctx.document
-    bad = [s.id for s in sig.stamps if document is None or document.page_by_id(s.page_ref) is None]
-    if bad:
-        verdict.check(
-            "seal-image",
-            False,
-            f"StampAnnot {', '.join(bad)} on a page that does not exist",
-            "format.stamp-page",
-        )
-        return
-    pages = sorted({document.page_by_id(s.page_ref).number for s in sig.stamps})  # type: ignore[union-attr]
-    verdict.check(
-        "seal-image", True, f"{len(sig.stamps)} StampAnnot(s) on page(s) " + ", ".join(str(p) for p in pages)
-    )
 
 
 def _seal_report(
