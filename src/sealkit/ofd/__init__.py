@@ -6,9 +6,10 @@ rectangle, keyword or as a cross-page seal (:class:`sealkit.pdf.Placement`). Ver
 returns the same :class:`~sealkit.pdf.report.VerificationReport` as PDF verification.
 
 Modules: :mod:`~sealkit.ofd.package` (the ZIP, read within limits), :mod:`~sealkit.ofd.xmlparse` (hardened
-XML), :mod:`~sealkit.ofd.model` (pages, text positions), :mod:`~sealkit.ofd.signatures` (signature parts), :mod:`~sealkit.ofd.coverage` (what a signature covers),
-:mod:`~sealkit.ofd.sign`, :mod:`~sealkit.ofd.verify`, :mod:`~sealkit.ofd.trust` (paths and timestamps
-through sealkit's validation core), :mod:`~sealkit.ofd.sample` (a sample contract, for tests and the demo).
+XML), :mod:`~sealkit.ofd.model` (pages, text positions), :mod:`~sealkit.ofd.signatures` (signature parts),
+:mod:`~sealkit.ofd.sign`, :mod:`~sealkit.ofd.verify`, :mod:`~sealkit.ofd.coverage` (what a signature
+covers), :mod:`~sealkit.ofd.trust` (paths and timestamps through sealkit's validation core),
+:mod:`~sealkit.ofd.sample` (a sample contract, for tests and the demo).
 """
 
 from __future__ import annotations
