@@ -201,3 +201,15 @@ def test_cli_gives_one_line_for_a_hostile_package(tmp_path, contract_bytes):
 
 def test_members_helper_roundtrip(contract_bytes):
     assert set(members(contract_bytes)) == set(read_package(contract_bytes).files)
+
+
+def test_signing_refuses_a_hostile_package(pki, seals, contract_bytes, tmp_path):
+    from sealkit.ukey import open_key
+
+    source = tmp_path / "evil.ofd"
+    source.write_bytes(rewrite(contract_bytes, lambda f: f.__setitem__("../outside.txt", b"x")))
+    from sealkit.ofd import sign_ofd
+
+    with open_key(pki["supplier"].keyref) as key, pytest.raises(OfdError, match="escapes the package"):
+        sign_ofd(source, tmp_path / "out.ofd", key, seal=seals["supplier"], cert=pki["supplier"].cert_path)
+    assert not (tmp_path / "out.ofd").exists() and not (tmp_path.parent / "outside.txt").exists()

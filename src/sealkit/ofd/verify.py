@@ -279,7 +279,7 @@ def _format(
     except (OfdError, DecodingError) as exc:
         verdict.check("format", False, exc.message, "format.unreadable-signature")
         return None, None
-    if ses.version != 4 and ses.seal.version != 4:
+    if ses.version != 4 or ses.seal.version != 4:
         verdict.check(
             "format",
             False,
