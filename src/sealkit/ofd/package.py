@@ -70,14 +70,19 @@ def to_member(path: str) -> str:
 
 def resolve(base_file: str, location: str) -> str:
     """The absolute OFD path of ``location`` as written in ``base_file`` (absolute, or relative to the
-    folder of ``base_file``, GB/T 33190 ST_Loc)."""
-    location = location.strip()
+    folder of ``base_file``, GB/T 33190 ST_Loc); ``..`` may climb inside the package, never out of it."""
+    location = location.strip().replace("\\", "/")
     if not location:
         raise OfdError(f"an empty location in {base_file}")
-    if location.startswith("/"):
-        return "/" + to_member(location)
-    folder = to_member(base_file).rpartition("/")[0]
-    return "/" + to_member(f"{folder}/{location}" if folder else location)
+    parts = [] if location.startswith("/") else to_member(base_file).split("/")[:-1]
+    for part in location.split("/"):
+        if part == "..":
+            if not parts:
+                raise OfdError(f"location {location!r} in {base_file} leaves the package")
+            parts.pop()
+        elif part not in ("", "."):
+            parts.append(part)
+    return "/" + to_member("/".join(parts))
 
 
 def is_ofd(data: bytes) -> bool:
