@@ -116,3 +116,61 @@ def test_cli_refusals_are_one_line(tmp_path, capsys, pki, registry, contract):
     )
     assert code == 2 and "--seal" in err
     assert not list(tmp_path.glob("*.signed.ofd"))
+
+
+def test_cli_timestamped_final_cross_page(tmp_path, capsys, pki, registry, contract):
+    from tests.helpers.pki_services import PkiServices
+
+    url, es_id = registry
+    signed = tmp_path / "final.ofd"
+    with PkiServices.start(pki["signing"]) as services:
+        code, out, err = cli(
+            capsys,
+            "sign",
+            contract,
+            "-o",
+            signed,
+            "--key",
+            pki["purchaser"].keyref,
+            "--cert",
+            pki["purchaser"].cert_path,
+            "--seal",
+            es_id,
+            "--registry",
+            url,
+            "--page",
+            "3",
+            "--rect",
+            "20,40,40,40",
+            "--cross-page",
+            "--tsa",
+            services.tsa_url,
+            "--final",
+            "--json",
+        )
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["final"] and result["timestamped"]
+    assert [s["kind"] for s in result["stamps"]] == ["seal", "strip", "strip", "strip"]
+    anchors = ["--trust", pki["signing"].root.cert_path, "--seal-trust", pki["sealing"].root.cert_path]
+    code, out, err = cli(capsys, "verify", signed, *anchors, "--registry", url, "--json")
+    assert code == 0, out + err
+    verdict = json.loads(out)["signatures"][0]
+    assert verdict["timestamp"]["trusted"] and verdict["coverage"] == "entire-file"
+    assert verdict["seal"]["time_source"] == "timestamp"
+    code, _, err = cli(
+        capsys,
+        "sign",
+        signed,
+        "--key",
+        pki["supplier"].keyref,
+        "--cert",
+        pki["supplier"].cert_path,
+        "--seal",
+        es_id,
+        "--registry",
+        url,
+        "--page",
+        "1",
+    )
+    assert code == 9 and "closed to more signatures" in err
