@@ -118,7 +118,8 @@ def _anchors(trust: tuple[str, ...]) -> list[Path]:
 
 def _human(data: dict[str, Any]) -> None:
     file = data["file"]
-    click.echo(f"{file['name']}  ({file['size']} bytes, {file.get('revisions') or '?'} revisions)")
+    extent = f"OFD, {file['pages']} pages" if "pages" in file else f"{file.get('revisions') or '?'} revisions"
+    click.echo(f"{file['name']}  ({file['size']} bytes, {extent})")
     if file.get("error"):
         click.echo(f"  ✗ {file['error']}")
     for sig in data["signatures"]:

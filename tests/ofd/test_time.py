@@ -52,7 +52,7 @@ def test_timestamp_is_verified_and_proves_the_time(stamped, anchors):
     assert report.passed, report.to_dict()
     verdict = report.signatures[0]
     assert verdict.timestamp["intact"] and verdict.timestamp["trusted"]
-    assert verdict.seal["time_source"] == "timestamp"
+    assert verdict.seal["time_source"] == "timestamp" and verdict.proven_time == verdict.timestamp["time"]
     assert any(c.name == "timestamp" and c.ok for c in verdict.checks)
 
 
@@ -62,7 +62,7 @@ def test_claimed_time_proves_nothing(unstamped, anchors):
     later = verify(unstamped, anchors, validation_time=LATER).signatures[0]
     assert later.indication == "INDETERMINATE"
     assert "evaluation.seal-expired-no-poe" in later.reasons
-    assert later.signing_time is not None  # the claim is reported, not believed
+    assert later.claimed_time is not None and later.proven_time is None  # the claim is reported, not believed
 
 
 def test_timestamp_keeps_an_expired_seal_valid(stamped, anchors):

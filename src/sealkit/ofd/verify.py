@@ -196,7 +196,7 @@ def _verify_one(ctx: _Context, record: SignatureRecord) -> SignatureVerdict:
     signer = _load(ses.signer_cert, "the signer certificate", verdict)
     maker = _load(ses.seal.maker_cert, "the seal maker certificate", verdict)
     verdict.signer = signer.subject.human_friendly if signer is not None else None
-    verdict.signing_time = _iso(ses.time_info)
+    verdict.claimed_time = _iso(ses.time_info)
     proven, stamp = _proven_time(ctx, verdict, ses)
     at = proven or ctx.validation_time or dt.datetime.now(dt.UTC)
     steps: list[dict[str, Any]] = []
@@ -348,7 +348,7 @@ def _proven_time(
         verdict.check("timestamp", False, f"{when}: {stamp.message}")
         return None, stamp
     verdict.check("timestamp", True, f"{when} ({stamp.message})")
-    verdict.signing_time = _iso(stamp.time)
+    verdict.signing_time = verdict.proven_time = _iso(stamp.time)
     return stamp.time, stamp
 
 
