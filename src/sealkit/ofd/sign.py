@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import base64
 import copy
+import dataclasses
 import datetime as dt
 import hashlib
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -70,7 +72,7 @@ class OfdStamp:
 class OfdSignResult:
     """What :func:`sign_ofd` did."""
 
-    output_path: Path
+    output_path: Path | None
     signature_id: str
     signature_path: str
     sha256: str
@@ -79,7 +81,7 @@ class OfdSignResult:
     final: bool
     timestamped: bool
     algorithm: str = "SM2-with-SM3"
-    stamps: list[OfdStamp] = field(default_factory=list)
+    stamps: list[OfdStamp] = dc_field(default_factory=list)
 
     @property
     def field(self) -> str:
@@ -90,7 +92,7 @@ class OfdSignResult:
         return {
             "format": "ofd",
             "field": self.signature_id,
-            "output": str(self.output_path),
+            "output": str(self.output_path) if self.output_path else None,
             "signature": self.signature_path,
             "sha256": self.sha256,
             "algorithm": self.algorithm,
@@ -174,19 +176,13 @@ def sign_ofd(
     ``timestamper`` (:func:`sealkit.trust.make_timestamper`) adds an RFC 3161 timestamp over the signature.
     """
     data = _read(input_path)
-    signed = sign_ofd_bytes(
+    signed, result = sign_ofd_bytes(
         data, key, seal=seal, cert=cert, placement=placement, final=final, timestamper=timestamper
     )
     output = Path(output_path)
     with atomic_output(output, protect=(input_path,)) as handle:
-        handle.write(signed.data)
-    return OfdSignResult(output_path=output, **signed.result)
-
-
-@dataclass
-class SignedBytes:
-    data: bytes
-    result: dict[str, Any]
+        handle.write(signed)
+    return dataclasses.replace(result, output_path=output)
 
 
 def sign_ofd_bytes(
@@ -199,8 +195,8 @@ def sign_ofd_bytes(
     final: bool = False,
     timestamper: Any = None,
     now: dt.datetime | None = None,
-) -> SignedBytes:
-    """:func:`sign_ofd` on bytes: the signed package and the fields of its :class:`OfdSignResult`."""
+) -> tuple[bytes, OfdSignResult]:
+    """:func:`sign_ofd` on bytes: the signed package and what was done (``output_path`` None)."""
     certificate = load_certificate(cert) if cert is not None else key.certificate()
     if certificate is None:
         raise CertificateError(f"key {key.label!r} has no stored certificate: give one")
@@ -230,18 +226,16 @@ def sign_ofd_bytes(
     out.files[to_member(f"{sign_dir}/SignedValue.dat")] = ses
     signed = write_package(out.files)
     _self_check(signed, signature_id)
-    return SignedBytes(
-        signed,
-        {
-            "signature_id": signature_id,
-            "signature_path": tbs_path,
-            "sha256": hashlib.sha256(signed).hexdigest(),
-            "signer_subject": certificate.subject.human_friendly,
-            "seal_id": parsed_seal.es_id,
-            "final": final,
-            "timestamped": timestamper is not None,
-            "stamps": stamps,
-        },
+    return signed, OfdSignResult(
+        output_path=None,
+        signature_id=signature_id,
+        signature_path=tbs_path,
+        sha256=hashlib.sha256(signed).hexdigest(),
+        signer_subject=certificate.subject.human_friendly,
+        seal_id=parsed_seal.es_id,
+        final=final,
+        timestamped=timestamper is not None,
+        stamps=stamps,
     )
 
 
