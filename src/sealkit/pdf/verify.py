@@ -23,8 +23,11 @@ from asn1crypto import x509 as asn1_x509
 
 from sealkit.certs import CertSource, load_certificates
 from sealkit.errors import InvalidInput, PdfPasswordRequired
+from sealkit.pdf import _pyhanko_speedups
 from sealkit.pdf.report import SignatureVerdict, VerificationReport, overall
 from sealkit.pdf.verify_signature import DocumentContext, SealChecker, verify_signature
+
+_pyhanko_speedups.install()
 
 #: A trust anchor: a certificate object, DER/PEM bytes, or the path of a PEM/DER file.
 TrustAnchor: TypeAlias = CertSource
