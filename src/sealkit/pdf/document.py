@@ -14,7 +14,10 @@ from dataclasses import dataclass
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from sealkit.errors import InvalidInput, PdfError, PdfPasswordRequired, TextNotFound
+from sealkit.pdf import _pyhanko_speedups
 from sealkit.pdf.placement import MM, PageGeometry, Placement, find_text, page_geometry
+
+_pyhanko_speedups.install()
 
 
 @dataclass(frozen=True)

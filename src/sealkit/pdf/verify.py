@@ -23,8 +23,11 @@ from asn1crypto import x509 as asn1_x509
 
 from sealkit.certs import CertSource, load_certificates
 from sealkit.errors import InvalidInput, PdfPasswordRequired
+from sealkit.pdf import _pyhanko_speedups
 from sealkit.pdf.report import SignatureVerdict, VerificationReport, overall
 from sealkit.pdf.verify_signature import DocumentContext, SealChecker, verify_signature
+
+_pyhanko_speedups.install()
 
 #: A trust anchor: a certificate object, DER/PEM bytes, or the path of a PEM/DER file.
 TrustAnchor: TypeAlias = CertSource
@@ -84,7 +87,8 @@ def verify_pdf(
         raise
     except Exception as exc:  # noqa: BLE001 - any parse failure of a hostile file is a FORMAT verdict
         file_info["reasons"].append("format.unreadable-pdf")
-        file_info["error"] = f"pyHanko cannot read the PDF: {' '.join(str(exc).split())[:200]}"
+        logging.getLogger(__name__).debug("unreadable PDF", exc_info=True)
+        file_info["error"] = f"the PDF cannot be read: {_pdf_problem(exc)}"
         return _report([], file_info)
     if validation_time is not None and validation_time.tzinfo is None:
         raise InvalidInput("validation_time needs a time zone")
@@ -134,7 +138,8 @@ async def _verify_document(
         fields = list(_signature_fields(reader))
     except Exception as exc:  # noqa: BLE001
         file_info["reasons"].append("format.unreadable-pdf")
-        file_info["error"] = f"cannot read the form of the PDF: {' '.join(str(exc).split())[:200]}"
+        logging.getLogger(__name__).debug("unreadable form", exc_info=True)
+        file_info["error"] = f"the form of the PDF cannot be read: {_pdf_problem(exc)}"
         return _report([], file_info)
     file_info["revisions"] = len(layout.ends)
     extra = layout.unaccounted(data)
@@ -175,6 +180,16 @@ async def _verify_document(
 def _report(verdicts: list[SignatureVerdict], file_info: dict[str, Any]) -> VerificationReport:
     indication, sub = overall(verdicts, file_info["reasons"])
     return VerificationReport(indication=indication, sub_indication=sub, signatures=verdicts, file=file_info)
+
+
+def _pdf_problem(exc: BaseException) -> str:
+    """What is wrong with a PDF, in words: pyHanko's own message for a PDF syntax error, else a general one
+    (never an internal exception's text)."""
+    from pyhanko.pdf_utils.misc import PdfError as PyHankoPdfError
+
+    if isinstance(exc, PyHankoPdfError):
+        return " ".join(str(exc).split())[:160] or "broken PDF syntax"
+    return "its structure is broken (--verbose or SEALKIT_DEBUG=1 shows details)"
 
 
 def _is_document_timestamp(field: Any) -> bool:

@@ -16,6 +16,7 @@ the document (DSS, CMS revocation archive) is used offline; the network only wit
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dc_field
@@ -211,9 +212,13 @@ def _modification_checks(
         return
     try:
         embedded.compute_integrity_info(diff_policy=CONTRACT_DIFF_POLICY)
-    except Exception as exc:  # noqa: BLE001 - an unreadable later revision is itself a failure
+    except Exception:  # noqa: BLE001 - an unreadable later revision is itself a failure
+        logging.getLogger(__name__).debug("later revision unreadable", exc_info=True)
         verdict.check(
-            "modification", False, f"later revisions unreadable: {exc}", "modification.unreadable-update"
+            "modification",
+            False,
+            "a later revision cannot be read (see --verbose)",
+            "modification.unreadable-update",
         )
         return
     if embedded.coverage is not None and embedded.coverage < SignatureCoverageLevel.ENTIRE_REVISION:
@@ -273,15 +278,24 @@ def _document_checks(ctx: DocumentContext, verdict: SignatureVerdict, signed_rev
 
 
 def _seal_check(
-    checker: SealChecker, verdict: SignatureVerdict, signed_data: cms.SignedData, when: dt.datetime | None
+    checker: SealChecker, verdict: SignatureVerdict, signed_data: cms.SignedData, proven: dt.datetime | None
 ) -> None:
+    """Run the seal checker at the proven time (None: no proof, judged now). A seal revoked or expired at
+    the validation time without proof of an earlier use is INDETERMINATE (…_NO_POE), not a failure."""
     try:
-        verdict.seal = checker(signed_data, when)
-    except Exception as exc:  # noqa: BLE001 - the seal checker is a plug-in: its failure is a verdict
-        verdict.seal = {"ok": False, "error": " ".join(str(exc).split())[:200]}
+        verdict.seal = checker(signed_data, proven)
+    except Exception:  # noqa: BLE001 - the seal checker is a plug-in: its failure is a verdict
+        logging.getLogger(__name__).debug("seal checker failed", exc_info=True)
+        verdict.seal = {"ok": False, "error": "the seal could not be checked (see --verbose)"}
     if verdict.seal is None:
         return
     ok = bool(verdict.seal.get("ok", False))
-    verdict.check(
-        "seal", ok, str(verdict.seal.get("detail", "") or verdict.seal.get("error", "")), "seal.invalid"
-    )
+    detail = str(verdict.seal.get("detail", "") or verdict.seal.get("error", ""))
+    verdict.check("seal", ok, detail, _SEAL_REASONS.get(str(verdict.seal.get("reason", "")), "seal.invalid"))
+
+
+#: Seal-checker reasons that mean "no proof of time", and the verdict categories they map to.
+_SEAL_REASONS = {
+    "seal.revoked-no-poe": "revoked-no-poe.seal",
+    "seal.expired-no-poe": "out-of-bounds-no-poe.seal",
+}
