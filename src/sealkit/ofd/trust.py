@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
 from pyhanko_certvalidator import ValidationContext
 
+from sealkit.errors import SealkitError
 from sealkit.validation import (
     PathValidation,
     Purpose,
@@ -80,7 +82,11 @@ def chain_reason(result: PathValidation, role: str) -> str | None:
 
 
 def _line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:200] or type(exc).__name__
+    """A sealkit error's own words; never an internal exception's text (that goes to the debug log)."""
+    if isinstance(exc, SealkitError):
+        return " ".join(exc.message.split())[:200]
+    logging.getLogger(__name__).debug("unexpected error in a timestamp token", exc_info=exc)
+    return "malformed"
 
 
 def _digest(algorithm: str, data: bytes) -> bytes:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -47,7 +48,7 @@ from sealkit.ofd.signatures import (
 )
 from sealkit.ofd.trust import TimestampCheck, chain_reason, check_chain, check_timestamp
 from sealkit.ofd.xmlparse import parse_xml
-from sealkit.pdf.report import SignatureVerdict, VerificationReport, overall
+from sealkit.pdf.report import SignatureVerdict, VerificationReport
 from sealkit.seal.crypto import SM2_SIGN
 from sealkit.seal.parse import ParsedSignature, parse_signature
 from sealkit.seal.revocation import Revocation
@@ -142,7 +143,7 @@ def verify_ofd_bytes(
     except OfdError as exc:
         file_info["reasons"].append("format.unreadable-ofd")
         file_info["error"] = exc.message
-        return _report([], file_info)
+        return VerificationReport.from_verdicts([], file_info)
     file_info["files"] = len(package.files)
     file_info["pages"] = len(document.pages)
     ctx = _Context(package, document, records, anchors, seal_anchors, revocations, validation_time, online)
@@ -163,17 +164,15 @@ def verify_ofd_bytes(
             verdicts.append(verdict)
     if not verdicts:
         file_info["reasons"].append("document.no-signatures")
-    return _report(verdicts, file_info)
-
-
-def _report(verdicts: list[SignatureVerdict], file_info: dict[str, Any]) -> VerificationReport:
-    indication, sub = overall(verdicts, file_info["reasons"])
-    return VerificationReport(indication=indication, sub_indication=sub, signatures=verdicts, file=file_info)
+    return VerificationReport.from_verdicts(verdicts, file_info)
 
 
 def _line(exc: BaseException) -> str:
-    text = exc.message if isinstance(exc, SealkitError) else f"{type(exc).__name__}: {exc}"
-    return " ".join(text.split())[:200]
+    """A sealkit error's own words; never an internal exception's text (that goes to the debug log)."""
+    if isinstance(exc, SealkitError):
+        return " ".join(exc.message.split())[:200]
+    logging.getLogger(__name__).debug("unexpected error", exc_info=exc)
+    return "an unexpected structure (--verbose or SEALKIT_DEBUG=1 shows details)"
 
 
 def _records(package: OfdPackage, document: OfdDocument) -> list[SignatureRecord]:
