@@ -372,7 +372,7 @@ def page_resources_xobject(signed: bytes) -> bytes:
 def copied_field_in_fields(signed: bytes) -> bytes:
     """/AcroForm /Fields points to a new copy of the amount field with another value (page unchanged)."""
     body = re.findall(rb"\n5 0 obj\n(.*?)\nendobj", signed, re.S)[-1].replace(b"(100000.00)", b"(1200000.00)")
-    form = re.findall(rb"\n3 0 obj\n(.*?)\nendobj", signed, re.S)[-1].replace(b"[5 0 R", b"[994 0 R")
+    form = re.sub(rb"/Fields\s*\[\s*5 0 R", b"/Fields [994 0 R", re.findall(rb"\n3 0 obj\n(.*?)\nendobj", signed, re.S)[-1])
     return raw_update(signed, {994: body, 3: form})
 
 

@@ -67,7 +67,7 @@ def test_incremental_update_after_signing_fails(signed, trust, name):
 def test_changed_field_value_is_named(signed, trust):
     report = verify_pdf(t.incremental(signed, t.change_field_value), trust=trust)
     detail = next(c.detail for c in report.signatures[0].checks if c.name == "modification")
-    assert "form field 'amount': /V: 100000.00 became 1.00" in detail
+    assert "form field 'amount' (object 5): /V: 100000.00 became 1.00" in detail
     assert report.signatures[0].modification == "other"
 
 

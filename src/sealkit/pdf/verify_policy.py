@@ -321,8 +321,17 @@ class _Rules:
                 continue
             elif key == "/Perms":
                 self.fail("modification.permissions-changed", _describe("catalog", diff))
+            elif key == "/Names" and self._javascript_changed(_get(old, key), _get(new, key)):
+                self.fail("modification.action-added", "catalog /Names /JavaScript: document JavaScript changed")
             else:
                 self.fail(_reason(diff, "catalog-changed"), _describe("catalog", diff))
+
+    def _javascript_changed(self, old: Any, new: Any) -> bool:
+        resolve = self.revs.resolve
+        old_names, new_names = resolve(old, True), resolve(new, False)
+        old_js = _get(old_names, "/JavaScript") if isinstance(old_names, generic.DictionaryObject) else generic.NullObject()
+        new_js = _get(new_names, "/JavaScript") if isinstance(new_names, generic.DictionaryObject) else generic.NullObject()
+        return self.revs.diff(old_js, new_js) is not None
 
     def _dss(self, value: Any) -> None:
         resolve = self.revs.resolve
@@ -398,7 +407,7 @@ class _Rules:
         name = prefix + str(old_f.get("/T", ""))
         kind = old_f.get("/FT", inherited)
         filling = kind == "/Sig" and "/V" not in old_f and "/V" in new_f
-        label = f"form field {name!r}"
+        label = f"form field {name!r}" + (f" (object {new_item.idnum})" if isinstance(new_item, generic.IndirectObject) else "")
         default = "signed-field-changed" if kind == "/Sig" and "/V" in old_f else "field-changed"
         skip = {"/Kids"} | ({"/V", "/AP"} if filling else set())
         for key in sorted((set(old_f) | set(new_f)) - skip):
