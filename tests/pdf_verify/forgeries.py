@@ -131,7 +131,8 @@ def overlay_annotation(number: int, page_ref: bytes = b"10 0 R") -> dict[int, by
     return {
         number: b"<< /Type /Annot /Subtype /FreeText /Rect [300 700 500 720] /P %s /F 4 /AP << /N %d 0 R >> >>"
         % (page_ref, number + 1),
-        number + 1: b"<< /Type /XObject /Subtype /Form /BBox [0 0 200 20] /Resources << /Font << /Helv 4 0 R >> >> /Length %d >>\nstream\n%s\nendstream"
+        number
+        + 1: b"<< /Type /XObject /Subtype /Form /BBox [0 0 200 20] /Resources << /Font << /Helv 4 0 R >> >> /Length %d >>\nstream\n%s\nendstream"
         % (len(ap), ap),
     }
 
@@ -155,7 +156,9 @@ def plant_forward_contents(contract: bytes) -> bytes:
 
     def change(writer):
         target = page(writer)
-        target["/Contents"] = generic.ArrayObject([target.raw_get("/Contents"), generic.IndirectObject(990, 0, writer)])
+        target["/Contents"] = generic.ArrayObject(
+            [target.raw_get("/Contents"), generic.IndirectObject(990, 0, writer)]
+        )
         writer.update_container(target)
 
     return incremental(contract, change)
@@ -180,7 +183,11 @@ def _appearance(writer, body: bytes = FORGED_AMOUNT) -> generic.IndirectObject:
             pdf_name("/Subtype"): pdf_name("/Form"),
             pdf_name("/BBox"): generic.ArrayObject(generic.NumberObject(v) for v in (0, 0, 200, 20)),
             pdf_name("/Resources"): generic.DictionaryObject(
-                {pdf_name("/Font"): generic.DictionaryObject({pdf_name("/Helv"): generic.IndirectObject(4, 0, writer)})}
+                {
+                    pdf_name("/Font"): generic.DictionaryObject(
+                        {pdf_name("/Helv"): generic.IndirectObject(4, 0, writer)}
+                    )
+                }
             ),
         },
         stream_data=ap,
@@ -213,7 +220,10 @@ def add_signature_field(
             field[pdf_name("/AP")] = generic.DictionaryObject({pdf_name("/N"): _appearance(writer)})
         if actions:
             js = generic.DictionaryObject(
-                {pdf_name("/S"): pdf_name("/JavaScript"), pdf_name("/JS"): generic.TextStringObject("this.getField('amount').value='1200000.00';")}
+                {
+                    pdf_name("/S"): pdf_name("/JavaScript"),
+                    pdf_name("/JS"): generic.TextStringObject("this.getField('amount').value='1200000.00';"),
+                }
             )
             field[pdf_name("/A")] = js
             field[pdf_name("/AA")] = generic.DictionaryObject({pdf_name("/PO"): js, pdf_name("/PV"): js})
@@ -256,7 +266,9 @@ def redefine_dr_font(data: bytes) -> bytes:
 
     def change(writer):
         form = writer.root["/AcroForm"]
-        differences = generic.ArrayObject([generic.NumberObject(48), *(pdf_name(f"/{d}") for d in ("one", "two"))])
+        differences = generic.ArrayObject(
+            [generic.NumberObject(48), *(pdf_name(f"/{d}") for d in ("one", "two"))]
+        )
         font = generic.DictionaryObject(
             {
                 pdf_name("/Type"): pdf_name("/Font"),
@@ -265,7 +277,9 @@ def redefine_dr_font(data: bytes) -> bytes:
                 pdf_name("/Encoding"): generic.DictionaryObject({pdf_name("/Differences"): differences}),
             }
         )
-        form["/DR"] = generic.DictionaryObject({pdf_name("/Font"): generic.DictionaryObject({pdf_name("/Helv"): writer.add_object(font)})})
+        form["/DR"] = generic.DictionaryObject(
+            {pdf_name("/Font"): generic.DictionaryObject({pdf_name("/Helv"): writer.add_object(font)})}
+        )
         writer.update_container(form)
 
     return incremental(data, change)
@@ -300,7 +314,9 @@ def smuggle_after_cms(signed: bytes, payload: bytes = b"<script>pay(1200000)</sc
 
 def redefine_page_content(signed: bytes) -> bytes:
     """A later xref section redefines object 11 (page 1's content) under the same number."""
-    return raw_update(signed, {11: content_stream(b"BT /Helv 12 Tf 72 740 Td (Contract amount: 1.00 CNY) Tj ET")})
+    return raw_update(
+        signed, {11: content_stream(b"BT /Helv 12 Tf 72 740 Td (Contract amount: 1.00 CNY) Tj ET")}
+    )
 
 
 def redefine_identically(signed: bytes) -> bytes:
@@ -311,7 +327,9 @@ def redefine_identically(signed: bytes) -> bytes:
 
 def hybrid_page_content(signed: bytes) -> bytes:
     """Object 11 redefined, registered only in a hybrid-reference /XRefStm stream."""
-    return raw_update(signed, {}, hybrid={11: content_stream(b"BT /Helv 12 Tf 72 740 Td (Contract amount: 1.00 CNY) Tj ET")})
+    return raw_update(
+        signed, {}, hybrid={11: content_stream(b"BT /Helv 12 Tf 72 740 Td (Contract amount: 1.00 CNY) Tj ET")}
+    )
 
 
 def annots_to_indirect_array(signed: bytes, *, extra: bool = True) -> bytes:
@@ -359,7 +377,9 @@ def page_resources_xobject(signed: bytes) -> bytes:
         )
         resources = generic.DictionaryObject(
             {
-                pdf_name("/Font"): generic.DictionaryObject({pdf_name("/Helv"): generic.IndirectObject(4, 0, writer)}),
+                pdf_name("/Font"): generic.DictionaryObject(
+                    {pdf_name("/Helv"): generic.IndirectObject(4, 0, writer)}
+                ),
                 pdf_name("/XObject"): generic.DictionaryObject({pdf_name("/X1"): writer.add_object(stream)}),
             }
         )
@@ -372,19 +392,28 @@ def page_resources_xobject(signed: bytes) -> bytes:
 def copied_field_in_fields(signed: bytes) -> bytes:
     """/AcroForm /Fields points to a new copy of the amount field with another value (page unchanged)."""
     body = re.findall(rb"\n5 0 obj\n(.*?)\nendobj", signed, re.S)[-1].replace(b"(100000.00)", b"(1200000.00)")
-    form = re.sub(rb"/Fields\s*\[\s*5 0 R", b"/Fields [994 0 R", re.findall(rb"\n3 0 obj\n(.*?)\nendobj", signed, re.S)[-1])
+    form = re.sub(
+        rb"/Fields\s*\[\s*5 0 R",
+        b"/Fields [994 0 R",
+        re.findall(rb"\n3 0 obj\n(.*?)\nendobj", signed, re.S)[-1],
+    )
     return raw_update(signed, {994: body, 3: form})
 
 
 def open_action_javascript(signed: bytes) -> bytes:
     catalog = re.findall(rb"\n1 0 obj\n(.*?)\nendobj", signed, re.S)[-1]
-    catalog = catalog[: catalog.rindex(b">>")] + b" /OpenAction << /S /JavaScript /JS (app.alert\\('paid'\\)) >> >>"
+    catalog = (
+        catalog[: catalog.rindex(b">>")] + b" /OpenAction << /S /JavaScript /JS (app.alert\\('paid'\\)) >> >>"
+    )
     return raw_update(signed, {1: catalog})
 
 
 def names_javascript(signed: bytes) -> bytes:
     catalog = re.findall(rb"\n1 0 obj\n(.*?)\nendobj", signed, re.S)[-1]
-    catalog = catalog[: catalog.rindex(b">>")] + b" /Names << /JavaScript << /Names [(a) << /S /JavaScript /JS (1) >>] >> >> >>"
+    catalog = (
+        catalog[: catalog.rindex(b">>")]
+        + b" /Names << /JavaScript << /Names [(a) << /S /JavaScript /JS (1) >>] >> >> >>"
+    )
     return raw_update(signed, {1: catalog})
 
 
@@ -399,10 +428,27 @@ def object_stream_update(signed: bytes) -> bytes:
     out = bytearray(signed)
     stm_number, xref_number = size, size + 1
     stm_at = len(out)
-    out += b"%d 0 obj\n<< /Type /ObjStm /N 1 /First %d /Filter /FlateDecode /Length %d >>\nstream\n" % (stm_number, len(header), len(objstm))
+    out += b"%d 0 obj\n<< /Type /ObjStm /N 1 /First %d /Filter /FlateDecode /Length %d >>\nstream\n" % (
+        stm_number,
+        len(header),
+        len(objstm),
+    )
     out += objstm + b"\nendstream\nendobj\n"
     xref_at = len(out)
-    rows = b"\x02" + stm_number.to_bytes(4, "big") + b"\x00" + b"\x01" + stm_at.to_bytes(4, "big") + b"\x00" + b"\x01" + xref_at.to_bytes(4, "big") + b"\x00"
-    out += b"%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 1] /Index [5 1 %d 2] /Root %s /Prev %d /Length %d >>\nstream\n" % (xref_number, xref_number + 1, stm_number, root, prev, len(rows))
+    rows = (
+        b"\x02"
+        + stm_number.to_bytes(4, "big")
+        + b"\x00"
+        + b"\x01"
+        + stm_at.to_bytes(4, "big")
+        + b"\x00"
+        + b"\x01"
+        + xref_at.to_bytes(4, "big")
+        + b"\x00"
+    )
+    out += (
+        b"%d 0 obj\n<< /Type /XRef /Size %d /W [1 4 1] /Index [5 1 %d 2] /Root %s /Prev %d /Length %d >>\nstream\n"
+        % (xref_number, xref_number + 1, stm_number, root, prev, len(rows))
+    )
     out += rows + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % xref_at
     return bytes(out)

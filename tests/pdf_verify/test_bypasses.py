@@ -13,7 +13,11 @@ BYPASSES = [
     # (builder, reason, words the report must name)
     (f.redefine_page_content, "modification.page-content", ("page 1", "/Contents", "object 11")),
     (f.hybrid_page_content, "modification.page-content", ("page 1", "object 11")),
-    (f.annots_to_indirect_array, "modification.annotation-added", ("page 1", "/FreeText", "[300 700 500 720]")),
+    (
+        f.annots_to_indirect_array,
+        "modification.annotation-added",
+        ("page 1", "/FreeText", "[300 700 500 720]"),
+    ),
     (f.swap_widget_parent, "modification.signed-field-changed", ("'buyer'", "/Parent")),
     (f.page_resources_xobject, "modification.page-resources", ("page 1", "/Resources")),
     (f.copied_field_in_fields, "modification.field-changed", ("'amount' (object 994)", "1200000.00")),
@@ -46,7 +50,13 @@ def test_freed_page_content_fails(signed, trust):
     prev = int(re.findall(rb"startxref\s+(\d+)", signed)[-1])
     size = int(re.findall(rb"/Size (\d+)", signed)[-1])
     xref_at = len(signed)
-    tail = b"xref\n0 1\n0000000011 65535 f \n11 1\n0000000000 00001 f \ntrailer\n<< /Size %d /Root 1 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n" % (size, prev, xref_at)
+    tail = (
+        b"xref\n0 1\n0000000011 65535 f \n11 1\n0000000000 00001 f \ntrailer\n<< /Size %d /Root 1 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n"
+        % (size, prev, xref_at)
+    )
     report = verify_pdf(signed + tail, trust=trust)
     assert report.indication == "TOTAL-FAILED"
-    assert {r for s in report.signatures for r in s.reasons} & {"modification.page-content", "modification.unreadable-update"}
+    assert {r for s in report.signatures for r in s.reasons} & {
+        "modification.page-content",
+        "modification.unreadable-update",
+    }

@@ -48,7 +48,9 @@ def failing(report, reason: str) -> list[str]:
     return [c.detail for s in report.signatures if reason in s.reasons for c in s.checks if c.level == "fail"]
 
 
-def assert_forged(report, reason: str, *places: str, sub: str = "HASH_FAILURE", signatures: int | None = None) -> None:
+def assert_forged(
+    report, reason: str, *places: str, sub: str = "HASH_FAILURE", signatures: int | None = None
+) -> None:
     assert (report.indication, report.sub_indication) == ("TOTAL-FAILED", sub), report.to_dict()
     hit = [s for s in report.signatures if reason in s.reasons]
     assert hit, [s.reasons for s in report.signatures]
@@ -74,13 +76,22 @@ def warnings_of(report, name: str) -> list[str]:
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize(
     ("plant", "define"),
-    [(f.plant_forward_annotation, f.define_990_annotation), (f.plant_forward_contents, f.define_990_contents)],
+    [
+        (f.plant_forward_annotation, f.define_990_annotation),
+        (f.plant_forward_contents, f.define_990_contents),
+    ],
     ids=["annots", "contents"],
 )
 def test_forward_reference(contract, buyer, supplier, trust, variant, plant, define):
     signed = signed_in(variant, plant(contract), buyer, supplier)
     report = verify_pdf(define(signed), trust=trust)
-    assert_forged(report, "modification.forward-reference", "object 990", "page 1", signatures=2 if variant == "two-party" else 1)
+    assert_forged(
+        report,
+        "modification.forward-reference",
+        "object 990",
+        "page 1",
+        signatures=2 if variant == "two-party" else 1,
+    )
     # the twin: the dangling reference stays dangling, the flow goes on and passes
     assert_passes(verify_pdf(finish(variant, signed, supplier), trust=trust))
 
@@ -110,7 +121,9 @@ def test_new_signature_field_with_five_number_rect(contract, buyer, supplier, tr
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_new_signature_field_with_actions(contract, buyer, supplier, trust, variant):
     signed = signed_in(variant, contract, buyer, supplier)
-    report = verify_pdf(f.add_signature_field(signed, rect=(0, 0, 0, 0), appearance=False, actions=True), trust=trust)
+    report = verify_pdf(
+        f.add_signature_field(signed, rect=(0, 0, 0, 0), appearance=False, actions=True), trust=trust
+    )
     assert_forged(report, "modification.action-added", "'overlay'", "/A, /AA")
     assert_forged(report, "modification.new-field", "'overlay'")
 
@@ -163,7 +176,9 @@ def test_second_signer_seal_in_prepared_field_has_no_overlap(contract, buyer, su
 
 
 def test_second_signer_seal_in_new_field_fails_on_certified(contract, buyer, supplier, trust):
-    report = verify_pdf(_seal_over_amount(f.sign_as(contract, buyer, "buyer", certify=2), supplier), trust=trust)
+    report = verify_pdf(
+        _seal_over_amount(f.sign_as(contract, buyer, "buyer", certify=2), supplier), trust=trust
+    )
     assert_forged(report, "modification.new-field", "'witness'", "page 1 [300 700 500 720]", "certif")
 
 
@@ -182,18 +197,24 @@ def test_changed_info_is_a_warning(contract, buyer, supplier, trust, variant):
 def test_bytes_smuggled_after_cms(contract, buyer, supplier, trust, variant):
     signed = signed_in(variant, contract, buyer, supplier)
     report = verify_pdf(f.smuggle_after_cms(signed), trust=trust)
-    assert_forged(report, "modification.contents-trailing-bytes", "follow the CMS inside /Contents", signatures=1)
+    assert_forged(
+        report, "modification.contents-trailing-bytes", "follow the CMS inside /Contents", signatures=1
+    )
     assert_passes(verify_pdf(signed, trust=trust))
 
 
 def test_pades_without_signing_certificate_v2(contract, rsa_pki, trust):
     ident = rsa_pki.identity("No ESS Ltd")
-    loaded = signers.SimpleSigner.load(str(ident.key_path), str(ident.cert_path), ca_chain_files=(str(rsa_pki.root.cert_path),))
+    loaded = signers.SimpleSigner.load(
+        str(ident.key_path), str(ident.cert_path), ca_chain_files=(str(rsa_pki.root.cert_path),)
+    )
     bare = f.without_signing_certificate_v2(loaded)
     report = verify_pdf(f.sign_as(contract, bare, "buyer", pades=True), trust=trust)
     assert_forged(report, "format.no-signing-certificate-v2", "signingCertificateV2", sub="FORMAT_FAILURE")
     # the twin: the same PAdES signature with the attribute
-    assert_passes(verify_pdf(f.sign_as(contract, rsa_pki.signer("With ESS Ltd"), "buyer", pades=True), trust=trust))
+    assert_passes(
+        verify_pdf(f.sign_as(contract, rsa_pki.signer("With ESS Ltd"), "buyer", pades=True), trust=trust)
+    )
 
 
 # -- certification with P=1 ------------------------------------------------------------------------------------

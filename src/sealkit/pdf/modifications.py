@@ -106,21 +106,27 @@ class Revisions:
 
     # -- comparing -------------------------------------------------------------------------------------
 
-    def diff(self, old: Any, new: Any, path: tuple[str, ...] = (), obj: int | None = None) -> Difference | None:
+    def diff(
+        self, old: Any, new: Any, path: tuple[str, ...] = (), obj: int | None = None
+    ) -> Difference | None:
         """The first difference between ``old`` (older revision) and ``new`` (newer), or None if equal."""
         return self._diff(old, new, path, obj, 0)
 
     def diff_object(self, old: Any, new: Any, path: tuple[str, ...] = ()) -> Difference | None:
         """Like :meth:`diff`, for an object a rule judges itself: compared even when deferred."""
-        if isinstance(old, generic.IndirectObject) and isinstance(new, generic.IndirectObject):
-            if _key(old) == _key(new) and self.defined_old(old):
-                self.judge(new)
-                if not self.defined_new(new):
-                    return Difference(path, new.idnum, "freed after signing")
-                return self._diff_direct(
-                    self.resolve(old, True), self.resolve(new, False), path, new.idnum, 1,
-                    same_object=_key(new) not in self.changed,
-                )
+        same = isinstance(old, generic.IndirectObject) and isinstance(new, generic.IndirectObject)
+        if same and _key(old) == _key(new) and self.defined_old(old):
+            self.judge(new)
+            if not self.defined_new(new):
+                return Difference(path, new.idnum, "freed after signing")
+            return self._diff_direct(
+                self.resolve(old, True),
+                self.resolve(new, False),
+                path,
+                new.idnum,
+                1,
+                same_object=_key(new) not in self.changed,
+            )
         return self.diff(old, new, path)
 
     def judge(self, ref: Any) -> None:
@@ -136,7 +142,9 @@ class Revisions:
             self.judged.add(key)
         return pending
 
-    def _diff(self, old: Any, new: Any, path: tuple[str, ...], obj: int | None, depth: int) -> Difference | None:
+    def _diff(
+        self, old: Any, new: Any, path: tuple[str, ...], obj: int | None, depth: int
+    ) -> Difference | None:
         if depth > _MAX_DEPTH or len(self._memo) > _MAX_PAIRS:
             raise TooComplex(f"the object graph is too deep or too large to compare at {' '.join(path)}")
         old_ref = old if isinstance(old, generic.IndirectObject) else None
@@ -146,7 +154,14 @@ class Revisions:
         return self._diff_direct(old, new, path, obj, depth)
 
     def _diff_refs(
-        self, old_ref: Any, new_ref: Any, old: Any, new: Any, path: tuple[str, ...], obj: int | None, depth: int
+        self,
+        old_ref: Any,
+        new_ref: Any,
+        old: Any,
+        new: Any,
+        path: tuple[str, ...],
+        obj: int | None,
+        depth: int,
     ) -> Difference | None:
         if old_ref is not None and new_ref is not None:
             if _key(old_ref) == _key(new_ref):
@@ -165,7 +180,11 @@ class Revisions:
                 return self._memo[pair]
             self._memo[pair] = None  # assume equal while comparing (reference cycles)
             result = self._diff_direct(
-                self.resolve(old_ref, True), self.resolve(new_ref, False), path, new_ref.idnum, depth + 1,
+                self.resolve(old_ref, True),
+                self.resolve(new_ref, False),
+                path,
+                new_ref.idnum,
+                depth + 1,
                 same_object=pair[0] == pair[1] and pair[1] not in self.changed,
             )
             self._memo[pair] = result
@@ -179,7 +198,13 @@ class Revisions:
         return self._diff_direct(resolved_old, resolved_new, path, where, depth + 1)
 
     def _diff_direct(
-        self, old: Any, new: Any, path: tuple[str, ...], obj: int | None, depth: int, same_object: bool = False
+        self,
+        old: Any,
+        new: Any,
+        path: tuple[str, ...],
+        obj: int | None,
+        depth: int,
+        same_object: bool = False,
     ) -> Difference | None:
         if isinstance(old, generic.DictionaryObject) and isinstance(new, generic.DictionaryObject):
             is_stream = isinstance(old, generic.StreamObject), isinstance(new, generic.StreamObject)
@@ -193,7 +218,7 @@ class Revisions:
                 found = self._diff(old.raw_get(key), new.raw_get(key), (*path, str(key)), obj, depth + 1)
                 if found is not None:
                     return found
-            if is_stream[0] and not same_object and old.encoded_data != new.encoded_data:
+            if is_stream[0] and not same_object and _stream_bytes(old) != _stream_bytes(new):
                 return Difference(path, obj, "stream data changed")
             return None
         if isinstance(old, generic.ArrayObject) and isinstance(new, generic.ArrayObject):
@@ -209,6 +234,10 @@ class Revisions:
         if _scalar_equal(old, new):
             return None
         return Difference(path, obj, f"{_show(old)} became {_show(new)}")
+
+
+def _stream_bytes(stream: Any) -> bytes:
+    return bytes(stream.encoded_data)
 
 
 def _raw_item(array: Any, index: int, fallback: Any) -> Any:

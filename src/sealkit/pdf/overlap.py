@@ -27,8 +27,10 @@ def _multiply(m: list[float], n: list[float]) -> list[float]:
 
 
 def _unit_box(matrix: list[float]) -> Box:
-    points = [(x * matrix[0] + y * matrix[2] + matrix[4], x * matrix[1] + y * matrix[3] + matrix[5]) for x, y in
-              ((0, 0), (1, 0), (0, 1), (1, 1))]
+    points = [
+        (x * matrix[0] + y * matrix[2] + matrix[4], x * matrix[1] + y * matrix[3] + matrix[5])
+        for x, y in ((0, 0), (1, 0), (0, 1), (1, 1))
+    ]
     xs, ys = [p[0] for p in points], [p[1] for p in points]
     return min(xs), min(ys), max(xs), max(ys)
 
@@ -82,10 +84,19 @@ class CoverFinder:
                 annot = annot.get_object()
                 box = [float(v) for v in annot.get("/Rect", [])] if "/AP" in annot else []
                 if len(box) == 4:
-                    normal = (min(box[0], box[2]), min(box[1], box[3]), max(box[0], box[2]), max(box[1], box[3]))
+                    normal = (
+                        min(box[0], box[2]),
+                        min(box[1], box[3]),
+                        max(box[0], box[2]),
+                        max(box[1], box[3]),
+                    )
                     if _intersects(normal, rect):
                         name = annot.get("/T")
-                        label = f"form field {str(name)!r}" if name is not None else f"{annot.get('/Subtype')} annotation"
+                        label = (
+                            f"form field {str(name)!r}"
+                            if name is not None
+                            else f"{annot.get('/Subtype')} annotation"
+                        )
                         under.append(label)
             return list(dict.fromkeys(under))
         except Exception as exc:  # noqa: BLE001 - the warning is best effort; the verdict does not depend on it

@@ -406,7 +406,7 @@ def _validity_check(
 def _modification_checks(
     ctx: DocumentContext, verdict: SignatureVerdict, embedded: EmbeddedPdfSignature, well_formed: bool
 ) -> None:
-    """The contract's modification rules (:mod:`sealkit.pdf.verify_policy`) for what follows this signature."""
+    """The contract's modification rules (:mod:`sealkit.pdf.verify_policy`) for what follows the signature."""
     from sealkit.pdf import verify_policy
     from sealkit.pdf.overlap import CoverFinder
 
