@@ -253,3 +253,17 @@ def test_new_signed_field_with_five_number_rect_fails(contract, buyer, supplier,
     signers.PdfSigner(meta, signer=supplier).sign_pdf(writer, output=out)
     report = verify_pdf(out.getvalue(), trust=trust)
     assert_forged(report, "modification.malformed-rect", "'witness'")
+
+
+def test_own_widget_with_five_number_rect_is_a_format_failure(contract, buyer, trust, monkeypatch):
+    from pyhanko.sign.signers import cms_embedder
+
+    monkeypatch.setattr(cms_embedder, "annot_width_height", lambda annot: (150.0, 100.0))
+
+    def five_numbers(writer):
+        field = writer.root["/AcroForm"]["/Fields"][1].get_object()
+        field["/Rect"] = generic.ArrayObject([*field["/Rect"], generic.NumberObject(0)])
+        writer.update_container(field)
+
+    report = verify_pdf(f.sign_as(f.incremental(contract, five_numbers), buyer, "buyer"), trust=trust)
+    assert_forged(report, "format.malformed-rect", "not four numbers", sub="FORMAT_FAILURE")

@@ -114,10 +114,10 @@ class RevisionRules(FormRules):
         passing note); any other entry changed is a warning."""
         if self.revs.diff(old_item, new_item, ("/Info",)) is None:
             return
-        self.review.kinds.add("metadata")
         old, new = self.revs.resolve(old_item, True), self.revs.resolve(new_item, False)
         old = old if isinstance(old, generic.DictionaryObject) else generic.DictionaryObject()
         if not isinstance(new, generic.DictionaryObject):
+            self.review.kinds.add("metadata")
             self.review.warnings.append(
                 ("metadata", "the document information dictionary (/Info) was removed")
             )
@@ -129,6 +129,7 @@ class RevisionRules(FormRules):
         ]
         other = [key for key in changed if key not in _ROUTINE_INFO]
         if other:
+            self.review.kinds.add("metadata")
             shown = ", ".join(
                 f"{key} {short(old.get(key, '(none)'))!r} → {short(new.get(key, '(none)'))!r}"
                 for key in other[:4]
@@ -277,7 +278,7 @@ class RevisionRules(FormRules):
                 annot = self.revs.resolve(new_item, False)
                 self.fail(
                     reason_of(diff, "annotation-changed"),
-                    describe(f"{place} ({self._at(annot, new_item)})", diff),
+                    describe(place, diff) + f" (now: {self._at(annot, new_item)})",
                 )
         for index in range(len(old_annots), len(new_annots)):
             item = new_annots.raw_get(index)

@@ -66,8 +66,8 @@ def describe(place: str, diff: Difference) -> str:
     if diff.forward is not None:
         path = " ".join(diff.path)
         return (
-            f"{place}{' ' + path if path else ''} refers to object {diff.forward}, which the signed revision "
-            "referred to but did not define; it was defined after signing"
+            f"{place}{' ' + path if path else ''}: object {diff.forward} was referred to but not defined "
+            "when signed; it was defined after signing"
         )
     return f"{place}: {diff.where()}: {diff.what}"
 

@@ -45,7 +45,10 @@ class ModificationReview:
     warnings: list[tuple[str, str]]
     signatures: list[LaterSignature]
     level: str
-    notes: list[tuple[str, str]] = dc_field(default_factory=list)  # none | lta-updates | form-filling | other
+    notes: list[tuple[str, str]] = dc_field(default_factory=list)
+    kinds: set[str] = dc_field(
+        default_factory=set
+    )  # "signature", "timestamp", "dss", "metadata"  # none | lta-updates | form-filling | other
 
     @property
     def ok(self) -> bool:
@@ -96,12 +99,12 @@ def review_after(
         level = "lta-updates"
     else:
         level = "none"
-    return ModificationReview(failures, warnings, signatures, level, notes)
+    return ModificationReview(failures, warnings, signatures, level, notes, kinds)
 
 
 def _certification_failures(later: LaterSignature, certification: int | None) -> list[Finding]:
-    if certification is None or later.kind == "timestamp":
-        return []
+    if certification is None or (later.kind == "timestamp" and not (certification == 1 and later.boxes)):
+        return []  # document timestamps are validation data (rule B), unless they show something on P=1
     if certification == 1:
         return [
             Finding(
@@ -156,10 +159,14 @@ def record(verdict: Any, review: ModificationReview) -> None:
     for name, text in review.warnings:
         verdict.check(name, False, text)
     if not review.failures:
-        detail = {
-            "none": "no change after signing",
-            "lta-updates": "only validation data and timestamps added",
-        }.get(review.level, "only later signatures, validation data and timestamps added")
+        names = {
+            "signature": "later signatures",
+            "timestamp": "document timestamps",
+            "dss": "validation data",
+        }
+        parts = [text for kind, text in names.items() if kind in review.kinds]
+        parts += ["document information or metadata (see above)"] if "metadata" in review.kinds else []
+        detail = "only " + ", ".join(parts) + " after signing" if parts else "no change after signing"
         verdict.check("modification", True, detail)
 
 
@@ -233,3 +240,25 @@ def _signing_certificate_v2(verdict: Any, embedded: Any) -> None:
             "the signingCertificateV2 attribute does not name the signer's certificate",
             "format.signing-certificate-mismatch",
         )
+
+
+def own_widget_checks(verdict: Any, sig_field: Any) -> None:
+    """The signature's own widgets need a /Rect of exactly four numbers: with five (or a string…) readers
+    disagree on where, and whether, the seal shows, so it is a format failure, not "invisible"."""
+    from sealkit.pdf.modifications import rect_of
+
+    try:
+        widgets = [sig_field]
+        if "/Kids" in sig_field:
+            widgets = [kid.get_object() for kid in sig_field["/Kids"]]
+            widgets = [w for w in widgets if isinstance(w, generic.DictionaryObject) and "/T" not in w]
+    except Exception:  # noqa: BLE001 - an unreadable /Kids: the field's own checks report the signature
+        return
+    for widget in widgets:
+        if "/Rect" in widget and rect_of(widget["/Rect"]) is None:
+            verdict.check(
+                "format",
+                False,
+                f"the signature's widget has /Rect {str(widget['/Rect'])[:60]}, not four numbers",
+                "format.malformed-rect",
+            )

@@ -424,6 +424,7 @@ def _modification_checks(
         verdict.check(
             "coverage", False, f"pyHanko sees coverage {embedded.coverage.name}", "coverage.partial"
         )
+    verify_policy.own_widget_checks(verdict, embedded.sig_field)
     signed = embedded.signed_revision
     review = verify_policy.review_after(
         ctx.reader,
