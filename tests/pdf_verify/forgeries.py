@@ -452,3 +452,13 @@ def object_stream_update(signed: bytes) -> bytes:
     )
     out += rows + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % xref_at
     return bytes(out)
+
+
+def page_tree_cycle(signed: bytes) -> bytes:
+    """The page tree's /Kids gets the tree itself as a fourth kid (a cycle that readers resolve differently)."""
+    return raw_update(signed, {2: b"<< /Type /Pages /Kids [10 0 R 12 0 R 14 0 R 2 0 R] /Count 3 >>"})
+
+
+def page_count_lie(signed: bytes) -> bytes:
+    """Only /Count changes: viewers that trust it show two pages instead of three."""
+    return raw_update(signed, {2: b"<< /Type /Pages /Kids [10 0 R 12 0 R 14 0 R] /Count 2 >>"})

@@ -24,6 +24,8 @@ BYPASSES = [
     (f.open_action_javascript, "modification.action-added", ("/OpenAction",)),
     (f.names_javascript, "modification.action-added", ("/Names", "/JavaScript")),
     (f.object_stream_update, "modification.field-changed", ("'amount'", "/V", "1.00")),
+    (f.page_tree_cycle, "modification.page-added", ("/Kids: 3 entries became 4",)),
+    (f.page_count_lie, "modification.page-changed", ("/Count: 3 became 2",)),
 ]
 
 

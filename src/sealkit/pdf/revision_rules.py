@@ -226,7 +226,9 @@ class RevisionRules(FormRules):
             )
         self._page_nodes(raw(old_root, "/Pages"), raw(new_root, "/Pages"), [0])
 
-    def _page_nodes(self, old_item: Any, new_item: Any, counter: list[int]) -> None:
+    def _page_nodes(self, old_item: Any, new_item: Any, counter: list[int], depth: int = 0) -> None:
+        if depth > 64 or counter[0] > 100_000:
+            raise TooComplex("the page tree is too deep or has a cycle")
         old, new = self.revs.resolve(old_item, True), self.revs.resolve(new_item, False)
         if not isinstance(old, generic.DictionaryObject) or not isinstance(new, generic.DictionaryObject):
             self.compare_object("page tree", old_item, new_item, "page-changed")
@@ -237,7 +239,7 @@ class RevisionRules(FormRules):
             counter[0] += 1
             self._page(old, new, counter[0])
             return
-        for key in sorted((set(old) | set(new)) - {"/Kids", "/Count"}):
+        for key in sorted((set(old) | set(new)) - {"/Kids"}):
             self.compare(
                 "page tree node",
                 raw(old, key),
@@ -250,8 +252,13 @@ class RevisionRules(FormRules):
         if not isinstance(old_kids, generic.ArrayObject) or not isinstance(new_kids, generic.ArrayObject):
             self.compare("page tree node", raw(old, "/Kids"), raw(new, "/Kids"), "page-changed", ("/Kids",))
             return
+        if len(old_kids) != len(new_kids):
+            self.fail(
+                "modification.page-added" if len(new_kids) > len(old_kids) else "modification.page-removed",
+                f"page tree node /Kids: {len(old_kids)} entries became {len(new_kids)}",
+            )
         for index in range(min(len(old_kids), len(new_kids))):
-            self._page_nodes(old_kids.raw_get(index), new_kids.raw_get(index), counter)
+            self._page_nodes(old_kids.raw_get(index), new_kids.raw_get(index), counter, depth + 1)
 
     def _page(self, old: Any, new: Any, number: int) -> None:
         place = f"page {number}"
