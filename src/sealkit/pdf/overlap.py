@@ -77,6 +77,8 @@ class CoverFinder:
         return self._readers[revision]
 
     def __call__(self, revision: int, page_number: int, rect: Box) -> list[str]:
+        """What lies under ``rect`` on page ``page_number`` (from 1) of ``revision``; "unknown (…)" when the
+        page cannot be read."""
         try:
             page = self._reader(revision).pages[page_number - 1]
             under = [what for what, box in page_content_boxes(page) if _intersects(box, rect)]
@@ -100,4 +102,4 @@ class CoverFinder:
                         under.append(label)
             return list(dict.fromkeys(under))
         except Exception as exc:  # noqa: BLE001 - the warning is best effort; the verdict does not depend on it
-            return [f"(the page could not be read: {type(exc).__name__})"]
+            return [f"unknown (the page could not be read: {type(exc).__name__})"]
