@@ -60,6 +60,10 @@ class _PageLocatingWriter(IncrementalPdfFileWriter):
         super().__init__(*args, **kwargs)
         self._pages_seen: dict[int, tuple[Any, Any, int, Any]] = {}
 
+    def insert_page(self, *args: Any, **kwargs: Any) -> Any:
+        self._pages_seen.clear()  # the page numbers after the new page move
+        return super().insert_page(*args, **kwargs)
+
     def find_page_for_modification(self, page_ix: int) -> tuple[Any, Any]:
         page_ref, parent_ref, kid_index, resources = self._locate(page_ix)
         page = page_ref.get_object()
