@@ -6,8 +6,9 @@ new field, same RSA key) and ``pyhanko sign validate`` (same trust anchor, no re
 signs with a 40 mm seal at the keyword of the last page (``--occurrence last``); on the 300-page contract
 also at the footer keyword of every page (``--occurrence all``, 301 seals) and with a cross-page seal in
 groups of 20 (``--cross-page --cross-page-group 20``). Every command runs in a fresh child; its peak RSS is
-that child's own high-water mark (GNU time's %M), its time the fastest of ``runs`` runs; sealkit and pyHanko
-run in turns, so both see the same load of a shared machine.
+that child's own high-water mark (GNU time's %M); its wall time and its CPU time (user + system: what the
+command itself costs, whatever else the shared machine runs) are the least of ``runs`` runs; sealkit and
+pyHanko run in turns, so both see the same load.
 
 Run: ``.venv/bin/python benchmarks/bench_scale.py [--runs 3] [--big] [--only NAME]``.
 """
@@ -34,8 +35,8 @@ KEYWORD_ALL = "合同编号"  # in the footer of every page of the sample contra
 IMAGE_KEYWORD = "SEAL HERE"
 
 
-def run_child(args: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall time (s) and the child's own peak RSS (MiB) of one run of ``args``.
+def run_child(args: list[str], env: dict[str, str]) -> tuple[float, float, float]:
+    """Wall time (s), CPU time (user + system, s) and the child's own peak RSS (MiB) of one run of ``args``.
 
     The RSS comes from GNU time, a small process that forks and execs the command: a child forked straight
     from this (large) benchmark process would inherit its high-water mark across exec.
@@ -43,27 +44,28 @@ def run_child(args: list[str], env: dict[str, str]) -> tuple[float, float]:
     with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
         start = time.perf_counter()
         done = subprocess.run(
-            ["/usr/bin/time", "-o", report.name, "-f", "%M", *args], env=env, capture_output=True
+            ["/usr/bin/time", "-o", report.name, "-f", "%U %S %M", *args], env=env, capture_output=True
         )
         elapsed = time.perf_counter() - start
         if done.returncode != 0:
             raise SystemExit(f"{args[0]} failed: {done.stderr.decode(errors='replace').strip()[-400:]}")
-        peak_kib = int(report.read().split()[-1])
-    return elapsed, peak_kib / 1024
+        user, system, peak_kib = report.read().split()[-3:]
+    return elapsed, float(user) + float(system), int(peak_kib) / 1024
 
 
-def measure(
-    ours: list[str], peer: list[str], env: dict[str, str], runs: int
-) -> tuple[tuple[float, float], tuple[float, float]]:
-    """(fastest wall time, largest peak RSS) of each command over ``runs`` fresh children, run in turns so
-    that both see the same load on a shared machine."""
-    results: tuple[list[tuple[float, float]], list[tuple[float, float]]] = ([], [])
+Measured = tuple[float, float, float]
+
+
+def measure(ours: list[str], peer: list[str], env: dict[str, str], runs: int) -> tuple[Measured, Measured]:
+    """(fastest wall time, least CPU time, largest peak RSS) of each command over ``runs`` fresh children,
+    run in turns so that both see the same load on a shared machine."""
+    results: tuple[list[Measured], list[Measured]] = ([], [])
     for _ in range(runs):
         results[0].append(run_child(ours, env))
         results[1].append(run_child(peer, env))
     return (
-        (min(r[0] for r in results[0]), max(r[1] for r in results[0])),
-        (min(r[0] for r in results[1]), max(r[1] for r in results[1])),
+        (min(r[0] for r in results[0]), min(r[1] for r in results[0]), max(r[2] for r in results[0])),
+        (min(r[0] for r in results[1]), min(r[1] for r in results[1]), max(r[2] for r in results[1])),
     )
 
 
@@ -133,11 +135,12 @@ def seal_png(path: Path) -> Path:
     return path
 
 
-def row(document: str, what: str, ours: tuple[float, float], peer: tuple[float, float]) -> None:
-    """One line: wall time and peak RSS of sealkit and of pyHanko, and their ratios."""
+def row(document: str, what: str, ours: Measured, peer: Measured) -> None:
+    """One line: wall time, CPU time and peak RSS of sealkit and of pyHanko, and their ratios."""
     print(
         f"{document:<24} {what:<26} {ours[0]:6.2f}s {peer[0]:6.2f}s {ours[0] / peer[0]:5.2f}×"
-        f" {ours[1]:6.0f} {peer[1]:6.0f} {ours[1] / peer[1]:5.2f}×",
+        f" {ours[1]:6.2f}s {peer[1]:6.2f}s {ours[1] / peer[1]:5.2f}×"
+        f" {ours[2]:6.0f} {peer[2]:6.0f} {ours[2] / peer[2]:5.2f}×",
         flush=True,
     )
 

@@ -59,9 +59,11 @@ class _PageLocatingWriter(IncrementalPdfFileWriter):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._pages_seen: dict[int, tuple[Any, Any, int, Any]] = {}
+        self._indexed = False
 
     def insert_page(self, *args: Any, **kwargs: Any) -> Any:
         self._pages_seen.clear()  # the page numbers after the new page move
+        self._indexed = False
         return super().insert_page(*args, **kwargs)
 
     def find_page_for_modification(self, page_ix: int) -> tuple[Any, Any]:
@@ -74,6 +76,52 @@ class _PageLocatingWriter(IncrementalPdfFileWriter):
     def find_page_container(self, page_ix: int) -> tuple[Any, int, Any]:
         page_ref, parent_ref, kid_index, resources = self._locate(page_ix)
         return parent_ref, kid_index, resources
+
+    def index_pages(self) -> None:
+        """Find every page in one pass over the page tree, before seals go on many pages.
+
+        Each intermediate node's ``/Count`` must equal the pages found under it (the walk above relies on
+        it): a tree that says otherwise is refused rather than sealed on the wrong pages.
+        """
+        from pyhanko.pdf_utils import generic
+        from pyhanko.pdf_utils.misc import PdfReadError
+
+        if self._indexed:
+            return
+        cursor = 0
+
+        def walk(node_ref: Any, resources: Any, seen: frozenset[Any]) -> None:
+            nonlocal cursor
+            if len(seen) > 64:
+                raise PdfReadError("the page tree is too deep")
+            node = node_ref.get_object()
+            if "/Resources" in node:
+                resources = node.raw_get("/Resources")
+            start = cursor
+            kids = node["/Kids"]
+            for kid_index in range(len(kids)):
+                kid_ref = kids.raw_get(kid_index)
+                if not isinstance(kid_ref, generic.IndirectObject):
+                    raise PdfReadError("Page tree node children must be indirect objects")
+                if kid_ref.reference in seen:
+                    raise PdfReadError("Circular reference in page tree")
+                kid = kid_ref.get_object()
+                if kid["/Type"] == "/Pages":
+                    walk(kid_ref, resources, seen | {kid_ref.reference})
+                elif kid["/Type"] == "/Page":
+                    self._pages_seen[cursor] = (kid_ref, node_ref, kid_index, resources)
+                    cursor += 1
+            if cursor - start != int(node["/Count"]):
+                raise PdfReadError("a page tree node's /Count is not the number of pages under it")
+
+        root_ref = self.root.raw_get("/Pages")
+        root = root_ref.get_object()
+        walk(
+            root_ref,
+            root.raw_get("/Resources") if "/Resources" in root else generic.DictionaryObject(),
+            frozenset({root_ref.reference}),
+        )
+        self._indexed = True
 
     def _locate(self, page_ix: int) -> tuple[Any, Any, int, Any]:
         from pyhanko.pdf_utils import generic
@@ -165,6 +213,12 @@ def geometry_of(writer: IncrementalPdfFileWriter, page: int) -> PageGeometry:
     return page_geometry(page_ref.get_object(), index)
 
 
+def _index_pages(writer: IncrementalPdfFileWriter) -> None:
+    """Locate every page at once when seals go on many (a writer of pyHanko's own finds them one by one)."""
+    if isinstance(writer, _PageLocatingWriter):
+        writer.index_pages()
+
+
 def resolve_spots(
     writer: IncrementalPdfFileWriter,
     source: PdfSource,
@@ -189,6 +243,8 @@ def resolve_spots(
     if not hits:
         where = f"on page {placement.page}" if placement.page is not None else "in the document"
         raise TextNotFound(f"the text {placement.text!r} is not {where}")
+    if len(hits) > 1:
+        _index_pages(writer)
     spots = []
     width, height = size_pt
     for hit in hits:
@@ -216,6 +272,7 @@ def cross_page_spots(
     numbers = list(range(1, page_count(writer) + 1)) if pages is True else list(pages)
     if len(numbers) < 2:
         raise InvalidInput("a cross-page seal spans at least two pages")
+    _index_pages(writer)
     geometries = [geometry_of(writer, number) for number in numbers]
     if len({g.index for g in geometries}) != len(geometries):
         raise InvalidInput("a cross-page seal lists a page twice")
