@@ -75,14 +75,20 @@ def test_search_from_bytes_a_stream_and_a_path_agree(long_contract):
 
 def _raw_pdf(content: bytes, media: bytes = b"[0 0 595 842]") -> bytes:
     """A one-page PDF with ``content`` and Helvetica as /F1, written by hand."""
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox " + media + b" /Resources << /Font << /F1 5 0 R >> >>"
-        b" /Contents 4 0 R >>",
-        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
-    ]
+    return _write_objects(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox " + media + b" /Resources << /Font << /F1 5 0 R >> >>"
+            b" /Contents 4 0 R >>",
+            b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+        ]
+    )
+
+
+def _write_objects(objects: list[bytes]) -> bytes:
+    """A PDF of ``objects`` (numbered from 1, the catalog first) with a classic xref table."""
     out, offsets = b"%PDF-1.7\n", []
     for number, body in enumerate(objects, start=1):
         offsets.append(len(out))
@@ -268,3 +274,44 @@ def test_cli_cross_page_group_and_keyword_on_a_page(long_contract, rsa_signer, s
     assert stamps[0]["page"] == 7 and stamps[0]["kind"] == "field"
     strips = [s for s in stamps[1:] if s["kind"] == "strip"]
     assert len(strips) == PAGES and {round(s["rect_mm"][2], 2) for s in strips} == {1.0}
+
+
+def _three_pages(inner_count: int) -> bytes:
+    """Three pages, two of them under an intermediate /Pages node that says it holds ``inner_count``."""
+    page = b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 595 842] >>"
+    return _write_objects(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R 6 0 R] /Count 3 >>",
+            b"<< /Type /Pages /Parent 2 0 R /Kids [4 0 R 5 0 R] /Count %d >>" % inner_count,
+            page % 3,
+            page % 3,
+            page % 2,
+        ]
+    )
+
+
+@pytest.mark.parametrize("inner_count", [2, 1])
+def test_a_page_tree_whose_counts_lie_is_refused_not_sealed_on_the_wrong_pages(
+    inner_count, rsa_key, rsa_signer, rsa_pki, tmp_path
+):
+    from sealkit.errors import PdfError
+
+    source = tmp_path / "in.pdf"
+    source.write_bytes(_three_pages(inner_count))
+    sign = lambda: sign_pdf(  # noqa: E731
+        source,
+        tmp_path / "o.pdf",
+        rsa_key,
+        cert=rsa_signer.cert_path,
+        appearance=_seal(),
+        placement=Placement(cross_page=True),
+    )
+    if inner_count == 2:  # the honest twin: one strip on each of the three pages
+        result = sign()
+        assert [(s.page, s.kind) for s in result.stamps] == [(1, "strip"), (2, "strip"), (3, "strip")]
+        assert verify_pdf(tmp_path / "o.pdf", trust=[rsa_pki.root.cert_path]).indication == "TOTAL-PASSED"
+    else:
+        with pytest.raises(PdfError, match="/Count is not the number of pages"):
+            sign()
+        assert not (tmp_path / "o.pdf").exists()

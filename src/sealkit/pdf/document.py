@@ -209,14 +209,24 @@ def geometry_of(writer: IncrementalPdfFileWriter, page: int) -> PageGeometry:
     index = page - 1 if page > 0 else count + page
     if not 0 <= index < count:
         raise InvalidInput(f"page {page} does not exist: the document has {count} pages")
-    page_ref = writer.find_page_for_modification(index)[0]
+    from pyhanko.pdf_utils.misc import PdfError as PyHankoPdfError
+
+    try:
+        page_ref = writer.find_page_for_modification(index)[0]
+    except (PyHankoPdfError, KeyError, TypeError, ValueError) as exc:
+        raise PdfError(f"cannot find page {index + 1} in the page tree: {exc}") from exc
     return page_geometry(page_ref.get_object(), index)
 
 
 def _index_pages(writer: IncrementalPdfFileWriter) -> None:
     """Locate every page at once when seals go on many (a writer of pyHanko's own finds them one by one)."""
+    from pyhanko.pdf_utils.misc import PdfError as PyHankoPdfError
+
     if isinstance(writer, _PageLocatingWriter):
-        writer.index_pages()
+        try:
+            writer.index_pages()
+        except (PyHankoPdfError, KeyError, TypeError, ValueError) as exc:
+            raise PdfError(f"cannot read the page tree: {exc}") from exc
 
 
 def resolve_spots(
