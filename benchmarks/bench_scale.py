@@ -180,7 +180,8 @@ def main() -> None:
             documents = [d for d in documents if options.only in d[0]]
         key = ["--key", signer.keyref, "--cert", str(signer.cert_path)]
         print(
-            f"{'document':<24} {'what':<26} {'sealkit':>7} {'pyHanko':>7} {'ratio':>6} {'RSS':>6} {'peer':>6}"
+            f"{'document':<24} {'what':<26} {'wall':>7} {'peer':>7} {'ratio':>6}"
+            f" {'CPU':>7} {'peer':>7} {'ratio':>6} {'RSS':>6} {'peer':>6} {'ratio':>6}  (MiB)"
         )
         for name, pdf, keyword, variants in documents:
             peer_out = tmp / "peer.pdf"
