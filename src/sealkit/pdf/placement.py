@@ -15,12 +15,13 @@ one 0.55 s vs 12.2 s (22-26×); the last page of the 3,000-page contract 0.02 s 
 flattens the whole page tree before it gives a page. pyHanko alone signs that contract in about 0.6 s, so
 only PDFium keeps a keyword seal within 1.5× of an invisible signature. Hit boxes are the characters' loose
 boxes (font ascent to descent), so a seal centres on the line of text, not on the ink.
-PDFium only reads here; the signed revision is written by pyHanko.
+PDFium only reads here (under a lock: it is not thread-safe); the signed revision is written by pyHanko.
 """
 
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, BinaryIO, Literal, TypeAlias
@@ -227,6 +228,8 @@ def _inherited(page: Any, key: str) -> Any:
 
 # --- keyword search ---------------------------------------------------------------------------------------
 
+_PDFIUM_LOCK = threading.Lock()
+
 #: What keyword search reads: a path, the file's bytes, or a readable, seekable binary stream.
 PdfSource: TypeAlias = "str | os.PathLike[str] | bytes | BinaryIO"
 
@@ -263,6 +266,13 @@ def find_text(
     needle = "".join(text.split())
     if not needle:
         raise InvalidInput("the anchor text is empty")
+    with _PDFIUM_LOCK:  # PDFium is not thread-safe: one search at a time in this process
+        return _search(source, needle, password, occurrence, page)
+
+
+def _search(
+    source: PdfSource, needle: str, password: str | None, occurrence: Occurrence, page: int | None
+) -> list[TextHit]:
     document = _open_document(source, password)
     try:
         count = len(document)
