@@ -88,7 +88,7 @@ def _default_output(input_path: Path) -> Path:
 @click.option("--seal-image", type=click.Path(dir_okay=False, path_type=Path), help="Seal imprint (PNG).")
 @click.option("--seal-size", default="40,40", show_default=True, help="Seal size W,H in millimetres.")
 @click.option("--seal-text", help="Text under the seal (e.g. signer and date), in the CJK font.")
-@click.option("--page", type=int, help="Page (from 1; -1 is the last) for --rect.")
+@click.option("--page", type=int, help="Page (from 1; -1 is the last) for --rect, or to search --at-text on.")
 @click.option("--rect", help="Box X,Y,W,H in mm from the page's lower-left (default: the seal's size).")
 @click.option("--at-text", help="Centre the seal on this text (e.g. 供应商（乙方）（盖章）：).")
 @click.option("--offset", default="0,0", show_default=True, help="Move the seal DX,DY mm from the text.")
@@ -101,6 +101,12 @@ def _default_output(input_path: Path) -> Path:
     default=None,
     metavar="[PAGES]",
     help="Add a cross-page seal (骑缝章) on all pages, or on PAGES like 1,2,3.",
+)
+@click.option(
+    "--cross-page-group",
+    type=click.IntRange(min=2),
+    metavar="N",
+    help="Cut the cross-page seal's pages into groups of N, each with one whole imprint sliced N ways.",
 )
 @click.option("--invisible", is_flag=True, help="No seal on the page.")
 @click.option("--reason")
@@ -151,6 +157,7 @@ def sign(
     offset: str,
     occurrence: str,
     cross_page: str | None,
+    cross_page_group: int | None,
     invisible: bool,
     reason: str | None,
     location: str | None,
@@ -220,7 +227,7 @@ def sign(
         if not invisible and image is not None:
             appearance = SealAppearance(image, width, height, text=seal_text)
             placement = _placement(
-                field, page, rect, at_text, offset, occurrence, cross_page, (width, height)
+                field, page, rect, at_text, offset, occurrence, cross_page, (width, height), cross_page_group
             )
         elif not invisible and (at_text or rect or cross_page):
             raise InvalidInput("placing a seal needs --seal or --seal-image")
@@ -335,6 +342,7 @@ def _placement(
     occurrence: str,
     cross_page: str | None,
     size: tuple[float, float],
+    group: int | None = None,
 ) -> Any:
     """Where the seal goes, from the placement options (None: into the prepared field)."""
     from sealkit.pdf import Placement
@@ -346,18 +354,22 @@ def _placement(
             if cross_page == "all"
             else tuple(int(v) for v in _numbers(cross_page, cross_page.count(",") + 1, "--cross-page"))
         )
+    if group is not None and pages is False:
+        raise InvalidInput("--cross-page-group groups the pages of a cross-page seal: give --cross-page too")
     if at_text:
         return Placement.at_text(
             at_text,
             _numbers(offset, 2, "--offset"),  # type: ignore[arg-type]
             occurrence,  # type: ignore[arg-type]
             cross_page=pages,
+            cross_page_group=group,
+            page=page,
         )
     if rect or page is not None:
         box = _numbers(rect, 4, "--rect") if rect else (20.0, 20.0, *size)
-        return Placement.at_rect(page or 1, box, cross_page=pages)  # type: ignore[arg-type]
+        return Placement.at_rect(page or 1, box, cross_page=pages, cross_page_group=group)  # type: ignore[arg-type]
     if pages is not False:
-        return Placement(cross_page=pages)
+        return Placement(cross_page=pages, cross_page_group=group)
     if field is None:
         raise InvalidInput("where does the seal go? give --at-text, --page/--rect, --field or --invisible")
     return None
