@@ -41,9 +41,18 @@ online_option = click.option(
 
 seal_options = [
     click.option(
+        "--seal-maker-trust",
+        "seal_maker_trust",
+        multiple=True,
+        type=click.Path(dir_okay=False),
+        help="Trust anchor for seal makers and revocation lists (never for signers); repeatable. Added to "
+        "[trust] seal_makers of the config.",
+    ),
+    click.option(
         "--registry",
         "registry_url",
-        help="Seal registry for seal revocations (default: the configured one, when it exists).",
+        help="Seal registry for seal revocations, opened read-only and checked against its signed audit "
+        "chain (default: the configured one, when it exists).",
     ),
     click.option(
         "--revocations",
@@ -63,16 +72,18 @@ def with_seal_options(command: Any) -> Any:
 
 def _seal_checker(
     stack: contextlib.ExitStack,
-    anchors: list[Path],
+    seal_maker_trust: tuple[str, ...],
     registry_url: str | None,
     revocation_files: tuple[str, ...],
 ) -> Any:
-    """Seals carried in signatures are always checked: the seal authority must chain to the trust anchors,
-    and revocations come from the registry and the imported lists (both verified before use)."""
+    """Seals carried in signatures are always checked: the seal maker must chain to the *seal-maker* anchors
+    (never the signer anchors), and revocations come from the registry (read-only, checked against its
+    audit chain) and the imported lists (both verified before use)."""
     from sealkit.pdf import load_certificates
-    from sealkit.seal import load_revocation_list, make_seal_checker
+    from sealkit.seal import load_revocation_list, make_seal_checker, open_registry
 
-    trust = load_certificates(anchors)
+    config = get_config()
+    trust = load_certificates([Path(p) for p in seal_maker_trust] + list(config.seal_maker_anchors))
     lists = []
     for name in revocation_files:
         try:
@@ -80,13 +91,11 @@ def _seal_checker(
         except OSError as exc:
             raise InvalidInput(f"cannot read the revocation list {name}: {exc.strerror}") from None
         lists.append(load_revocation_list(data, trust))
-    config = get_config()
     url = registry_url or config.registry_url
     registry = None
-    if registry_url or not url.startswith("sqlite:///") or Path(url.removeprefix("sqlite:///")).is_file():
-        from sealkit.seal import SealRegistry  # the database layer only when there is a registry
-
-        registry = stack.enter_context(SealRegistry(url))
+    local = url.partition("?")[0].removeprefix("sqlite:///")
+    if registry_url or not url.startswith("sqlite:///") or Path(local).is_file():
+        registry = stack.enter_context(open_registry(url, config=config, read_only=True))
     return make_seal_checker(trust, registry=registry, revocation_lists=lists)
 
 
@@ -124,6 +133,7 @@ def _verify(
     source: str | bytes,
     trust: tuple[str, ...],
     online: bool,
+    seal_maker_trust: tuple[str, ...],
     registry_url: str | None,
     revocation_files: tuple[str, ...],
     ask_password: bool,
@@ -133,7 +143,7 @@ def _verify(
 
     anchors = _anchors(trust)
     with contextlib.ExitStack() as stack:
-        checker = _seal_checker(stack, anchors, registry_url, revocation_files)
+        checker = _seal_checker(stack, seal_maker_trust, registry_url, revocation_files)
         password = pdf_password(ask_password)
         return verify_pdf(source, trust=anchors, password=password, seal_checker=checker, online=online)
 
@@ -159,13 +169,14 @@ def verify(
     pdf: str,
     trust: tuple[str, ...],
     online: bool,
+    seal_maker_trust: tuple[str, ...],
     registry_url: str | None,
     revocation_files: tuple[str, ...],
     ask_password: bool,
     as_json: bool,
 ) -> None:
     """Verify every signature of PDF (and the seals they carry); exit 0 only if all pass (TOTAL-PASSED)."""
-    report = _verify(pdf, trust, online, registry_url, revocation_files, ask_password)
+    report = _verify(pdf, trust, online, seal_maker_trust, registry_url, revocation_files, ask_password)
     data = report.to_dict()
     emit(data, as_json, lambda: _human(data))
     _raise_for(report.indication, report.sub_indication, f"{Path(pdf).name} does not verify")
@@ -184,6 +195,7 @@ def file_(
     output_dir: str | None,
     trust: tuple[str, ...],
     online: bool,
+    seal_maker_trust: tuple[str, ...],
     registry_url: str | None,
     revocation_files: tuple[str, ...],
     ask_password: bool,
@@ -196,7 +208,7 @@ def file_(
         data = Path(pdf).read_bytes()  # the bytes verified are the bytes filed
     except OSError as exc:
         raise InvalidInput(f"cannot read {pdf}: {exc.strerror}") from None
-    report = _verify(data, trust, online, registry_url, revocation_files, ask_password)
+    report = _verify(data, trust, online, seal_maker_trust, registry_url, revocation_files, ask_password)
     if not report.passed:
         report_data = report.to_dict()
         emit(report_data, as_json, lambda: _human(report_data))
