@@ -190,7 +190,8 @@ def check_seal_in_signature(
     }
     try:
         seal_der = bytes(values[0][0].native)
-        result = verify_seal(seal_der, trust=trust, at_time=proven, now=current)
+        carried = [c.chosen for c in signed_data["certificates"] or [] if c.name == "certificate"]
+        result = verify_seal(seal_der, trust=trust, at_time=proven, now=current, intermediates=carried)
     except (ValueError, TypeError, IndexError, DecodingError) as exc:
         return _fail(report, "format", "seal.format", f"seal attribute unreadable: {exc}")
     report.update(result.to_dict())

@@ -177,12 +177,15 @@ def _maker_signature(seal: ParsedSeal) -> Problem | None:
 
 
 def _maker_certificate(
-    seal: ParsedSeal, trust: Sequence[TrustAnchor], proven: dt.datetime | None
+    seal: ParsedSeal,
+    trust: Sequence[TrustAnchor],
+    proven: dt.datetime | None,
+    intermediates: Sequence[asn1_x509.Certificate] = (),
 ) -> Problem | None:
     cert = load_certificate(seal.maker_cert, "the maker certificate")
     if not trust:
         return Problem("seal.maker-untrusted", "no seal-maker trust anchors were given")
-    result = check_path(cert, trust, Purpose.SEAL_MAKING, at=proven)
+    result = check_path(cert, trust, Purpose.SEAL_MAKING, at=proven, intermediates=intermediates)
     if result.ok:
         return None
     code = _PATH_CODES.get(result.sub_indication or "", "seal.maker-untrusted")
@@ -217,9 +220,11 @@ def verify_seal(
     trust: Sequence[TrustAnchor] = (),
     at_time: dt.datetime | None = None,
     now: dt.datetime | None = None,
+    intermediates: Sequence[asn1_x509.Certificate] = (),
 ) -> SealVerification:
     """Verify a seal on its own: format, maker's signature, maker's certificate against ``trust`` (the
-    seal-maker anchors), validity. ``at_time`` is a proven time; None judges at ``now`` (default: now)."""
+    seal-maker anchors, with ``intermediates`` to build the path), validity. ``at_time`` is a proven time;
+    None judges at ``now`` (default: now)."""
     proven = aware(at_time)
     current = aware(now) or dt.datetime.now(dt.UTC)
     runner = _Runner(SEAL_STEPS)
@@ -232,7 +237,7 @@ def verify_seal(
     seal = holder.get("seal")
     if seal is not None:
         runner.run("maker-signature", lambda: _maker_signature(seal))
-        runner.run("maker-certificate", lambda: _maker_certificate(seal, trust, proven))
+        runner.run("maker-certificate", lambda: _maker_certificate(seal, trust, proven, intermediates))
         runner.run("seal-validity", lambda: _seal_validity(seal, proven, current))
     return SealVerification(runner.finish(), seal=seal)
 
