@@ -97,9 +97,8 @@ def recompute_chain(url):
 def test_a_seal_set_back_to_enabled_is_refused_for_signing(registry_url, form, pki, maker, edits, problem):
     official, contract = populate(registry_url, form, pki, maker)
     holder = pki["holder"].certificate
-    with SealRegistry(registry_url) as registry:
-        with pytest.raises(SealRevoked):  # before the edit: revoked, and said so
-            usable_seal(registry, contract, holder)
+    with SealRegistry(registry_url) as registry, pytest.raises(SealRevoked):  # before the edit: revoked
+        usable_seal(registry, contract, holder)
     sql(registry_url, *[e.format(id=contract) for e in edits])
     with SealRegistry(registry_url) as registry:
         with pytest.raises(AuditChainBroken, match=problem.format(id=contract)):
