@@ -220,9 +220,7 @@ def test_step1_signer_signature(pki, signed, makers):
 def test_step2_signer_not_in_certlist(pki, seal_der, makers):
     other = open_key(pki["other"].keyref)
     sig = make_ses_signature(seal_der, other, pki["other"].certificate, b"the contract")
-    assert verify_ses_signature(sig, b"the contract", trust=makers).failed_step == (
-        "signer-in-certlist"
-    )
+    assert verify_ses_signature(sig, b"the contract", trust=makers).failed_step == ("signer-in-certlist")
 
 
 def test_step3_maker_signature(pki, seal_der, makers):
@@ -261,9 +259,7 @@ def test_step6_signer_certificate_at_signing_time(pki, makers):
     maker = open_key(pki["maker"].keyref)
     seal = make_seal(spec_for(short.certificate), maker, pki["maker"].certificate)
     sig = make_ses_signature(seal, open_key(short.keyref), short.certificate, b"doc")
-    result = verify_ses_signature(
-        sig, b"doc", trust=makers, at_time=NOW + dt.timedelta(days=20)
-    )
+    result = verify_ses_signature(sig, b"doc", trust=makers, at_time=NOW + dt.timedelta(days=20))
     assert result.failed_step == "signer-certificate"
 
 
