@@ -30,7 +30,7 @@ from asn1crypto import core
 from asn1crypto import x509 as asn1_x509
 
 from sealkit.atomic import write_atomic
-from sealkit.errors import DecodingError, InvalidInput, VerificationFailed
+from sealkit.errors import CertificateError, DecodingError, InvalidInput, VerificationFailed
 from sealkit.seal.codes import require_uscc
 from sealkit.seal.crypto import cert_digest, check_path, load_certificate, sign_with, signature_problem
 from sealkit.seal.revocation import Revocation
@@ -90,10 +90,16 @@ def make_revocation_list(
     cert: asn1_x509.Certificate,
     *,
     issued_at: dt.datetime | None = None,
+    trust: Sequence[TrustAnchor] | None = None,
 ) -> bytes:
-    """The DER of a revocation list of ``entries``, signed by the seal authority's key ``signer``."""
+    """The DER of a revocation list of ``entries``, signed by the seal authority's key ``signer``; with
+    ``trust`` (the seal-maker anchors) ``cert`` must chain to them for revocation-list signing."""
     if not key_matches_certificate(cert, signer):
         raise VerificationFailed("the authority certificate does not match the signing key")
+    if trust is not None:
+        path = check_path(cert, trust, Purpose.REVOCATION_LIST_SIGNING)
+        if not path.ok:
+            raise CertificateError(f"the authority may not sign revocation lists: {path.message}")
     items = []
     for entry in entries:
         item = RevokedSeal(
@@ -118,9 +124,11 @@ def write_revocation_list(
     entries: Sequence[Revocation],
     signer: PrivateKeyHandle,
     cert: asn1_x509.Certificate,
+    *,
+    trust: Sequence[TrustAnchor] | None = None,
 ) -> None:
     """:func:`make_revocation_list`, written atomically to ``path``."""
-    write_atomic(path, make_revocation_list(entries, signer, cert))
+    write_atomic(path, make_revocation_list(entries, signer, cert, trust=trust))
 
 
 def load_revocation_list(
