@@ -256,3 +256,22 @@ def test_cli_audit_checks_the_head_signature(tmp_path, capsys, monkeypatch, form
     code = run(["--config", str(config), "seal", "audit", "--verify"])
     err = capsys.readouterr().err
     assert code == 10 and err.count("\n") == 1 and "signed audit head" in err
+
+
+def test_the_registry_key_is_opened_only_for_a_change(tmp_path, capsys, form, pki, maker, registry_id):
+    """Reading commands never touch the registry key (a token would ask for its PIN); changes need it."""
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    official, _ = populate(url, form, pki, maker, signer(registry_id))
+    config = tmp_path / "sealkit.toml"
+    config.write_text(
+        f'[registry]\nurl = "{url}"\nsigning_key = "file:{tmp_path / "missing.pem"}"\n'
+        f'signing_cert = "{registry_id.cert_path}"\n',
+        encoding="utf-8",
+    )
+    code = run(["--config", str(config), "seal", "list", "--json"])
+    assert code == 0 and len(json.loads(capsys.readouterr().out)["seals"]) == 2
+    code = run(["--config", str(config), "seal", "disable", official])
+    err = capsys.readouterr().err
+    assert code != 0 and err.count("\n") == 1 and "missing.pem" in err
+    with SealRegistry(url, head_cert=registry_id.certificate) as registry:
+        assert registry.get(official).status == "enabled" and registry.audit_verify().ok

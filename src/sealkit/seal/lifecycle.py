@@ -438,15 +438,11 @@ def open_registry(
             raise ConfigError("[registry] signing_key needs [registry] signing_cert, its certificate")
         from sealkit.ukey import open_key
 
-        signer = HeadSigner(open_key(config.registry_signing_key, config=config), cert, owned=True)
-    try:
-        return SealRegistry(
-            url or config.registry_url, actor=actor, read_only=read_only, signer=signer, head_cert=cert
-        )
-    except BaseException:
-        if signer is not None:
-            signer.key.close()
-        raise
+        keyref = config.registry_signing_key
+        signer = HeadSigner(lambda: open_key(keyref, config=config), cert, owned=True)  # opened on a change
+    return SealRegistry(
+        url or config.registry_url, actor=actor, read_only=read_only, signer=signer, head_cert=cert
+    )
 
 
 def _check_maker(maker_cert: asn1_x509.Certificate, trust: Sequence[TrustAnchor] | None) -> None:

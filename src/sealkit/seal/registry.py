@@ -18,7 +18,7 @@ import datetime as dt
 import getpass
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,22 +89,55 @@ class Transaction:
         self.recorded += 1
 
 
-@dataclass
 class HeadSigner:
-    """The registry key that signs the audit chain's head, and its certificate."""
+    """The registry key that signs the audit chain's head, and its certificate.
 
-    key: PrivateKeyHandle
-    cert: asn1_x509.Certificate
-    #: Close the key with the registry (the registry opened it).
-    owned: bool = False
+    ``key`` is a key handle, or a function that opens one: then the key (a token may ask for its PIN) is
+    opened only when a change is to be signed, not by commands that merely read. ``owned``: the registry
+    closes the key when it closes."""
 
-    def check(self) -> None:
+    def __init__(
+        self,
+        key: PrivateKeyHandle | Callable[[], PrivateKeyHandle],
+        cert: asn1_x509.Certificate,
+        *,
+        owned: bool = False,
+    ) -> None:
+        self.cert = cert
+        self.owned = owned
+        self._key: PrivateKeyHandle | None = None
+        self._opener: Callable[[], PrivateKeyHandle] | None = None
+        if isinstance(key, PrivateKeyHandle):
+            self.check(key)
+            self._key = key
+        else:
+            self._opener = key
+
+    @property
+    def key(self) -> PrivateKeyHandle:
+        if self._key is None:
+            assert self._opener is not None
+            handle = self._opener()
+            try:
+                self.check(handle)
+            except BaseException:
+                handle.close()
+                raise
+            self._key = handle
+        return self._key
+
+    def check(self, key: PrivateKeyHandle) -> None:
         """Refuse a key its certificate does not certify, or a certificate not usable for registry signing."""
-        if not key_matches_certificate(self.cert, self.key):
+        if not key_matches_certificate(self.cert, key):
             raise CertificateError("the registry signing certificate does not match the registry key")
         path = check_path(self.cert, [self.cert], Purpose.REGISTRY_SIGNING)
         if not path.ok:
             raise CertificateError(f"the registry signing certificate cannot sign: {path.message}")
+
+    def close(self) -> None:
+        if self.owned and self._key is not None:
+            self._key.close()
+            self._key = None
 
 
 class RegistryStore:
@@ -125,8 +158,6 @@ class RegistryStore:
         self.url = url
         self.actor = actor or default_actor()
         self.read_only = read_only or _url_read_only(url)
-        if signer is not None:
-            signer.check()
         self.signer = signer
         self.head_cert = signer.cert if signer is not None else head_cert
         self.engine = _make_engine(url, self.read_only)
@@ -141,8 +172,8 @@ class RegistryStore:
 
     def close(self) -> None:
         self.engine.dispose()
-        if self.signer is not None and self.signer.owned:
-            self.signer.key.close()
+        if self.signer is not None:
+            self.signer.close()
 
     def __enter__(self) -> Self:
         return self
