@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from sealkit_cli.common import emit, get_config, json_option
+from sealkit_cli.common import emit, get_config, json_option, seal_maker_trust_option
 
 from sealkit.errors import AuditChainBroken, InvalidInput
 from sealkit.seal import (
@@ -46,16 +46,6 @@ def open_registry(
 ) -> SealRegistry:
     """The registry of the flag or the configuration, with its head-signing key and certificate."""
     return _open_registry(registry_url, config=get_config(), actor=actor, read_only=read_only)
-
-
-seal_maker_trust_option = click.option(
-    "--seal-maker-trust",
-    "maker_trust_paths",
-    multiple=True,
-    type=click.Path(dir_okay=False),
-    help="Seal-maker trust anchor (PEM/DER), repeatable; added to [trust] seal_makers. Never a signer "
-    "anchor.",
-)
 
 
 def seal_maker_anchors(paths: tuple[str, ...]) -> list[Any]:
@@ -123,7 +113,7 @@ def issue(
     holder_certs: tuple[str, ...],
     maker_ref: str,
     maker_cert: str,
-    maker_trust_paths: tuple[str, ...],
+    seal_maker_trust: tuple[str, ...],
     valid_until: dt.datetime,
     valid_from: dt.datetime | None,
     image: str | None,
@@ -139,7 +129,7 @@ def issue(
     image_bytes = Path(image).read_bytes() if image else None
     config = get_config()
     font = config.section("seal").get("font")
-    anchors = seal_maker_anchors(maker_trust_paths)
+    anchors = seal_maker_anchors(seal_maker_trust)
     with open_key(maker_ref, config=config) as maker, open_registry(registry_url, actor) as registry:
         record = registry.issue(
             form,
@@ -214,13 +204,13 @@ def extend(
     until: dt.datetime,
     maker_ref: str,
     maker_cert: str,
-    maker_trust_paths: tuple[str, ...],
+    seal_maker_trust: tuple[str, ...],
     registry_url: str | None,
     actor: str | None,
     as_json: bool,
 ) -> None:
     """Extend a seal's validity with a new SESeal version signed by the maker."""
-    anchors = seal_maker_anchors(maker_trust_paths)
+    anchors = seal_maker_anchors(seal_maker_trust)
     with open_key(maker_ref, config=get_config()) as maker, open_registry(registry_url, actor) as registry:
         record = registry.extend(seal_id, until.date(), maker, _one_cert(maker_cert), maker_trust=anchors)
     emit(record.to_dict(), as_json, _describe(record))
@@ -300,14 +290,14 @@ def export_revocations(
     output: str,
     maker_ref: str,
     maker_cert: str,
-    maker_trust_paths: tuple[str, ...],
+    seal_maker_trust: tuple[str, ...],
     registry_url: str | None,
     actor: str | None,
     as_json: bool,
 ) -> None:
     """Write the registry's own revocations as a list signed by the seal authority (checked first: the
     registry against its audit chain, the authority against the seal-maker anchors)."""
-    anchors = seal_maker_anchors(maker_trust_paths)
+    anchors = seal_maker_anchors(seal_maker_trust)
     with open_registry(registry_url, actor, read_only=True) as registry:
         report = registry.audit_verify()
         if not report.ok:

@@ -24,6 +24,7 @@ from sealkit_cli.common import (
     pdf_password,
     pdf_password_option,
     prompt_secret,
+    seal_maker_trust_option,
 )
 
 from sealkit.errors import ConfigError, InvalidInput, PdfPasswordRequired
@@ -84,13 +85,7 @@ def _default_output(input_path: Path) -> Path:
     "signature. Refused if revoked, disabled, expired or not held by the signer.",
 )
 @click.option("--registry", "registry_url", help="Seal registry URL (default: the configured one).")
-@click.option(
-    "--seal-maker-trust",
-    "seal_maker_trust",
-    multiple=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Seal-maker trust anchor the --seal's maker must chain to; repeatable (with [trust] seal_makers).",
-)
+@seal_maker_trust_option
 @click.option("--seal-image", type=click.Path(dir_okay=False, path_type=Path), help="Seal imprint (PNG).")
 @click.option("--seal-size", default="40,40", show_default=True, help="Seal size W,H in millimetres.")
 @click.option("--seal-text", help="Text under the seal (e.g. signer and date), in the CJK font.")
@@ -147,7 +142,7 @@ def sign(
     field: str | None,
     seal_id: str | None,
     registry_url: str | None,
-    seal_maker_trust: tuple[Path, ...],
+    seal_maker_trust: tuple[str, ...],
     seal_image: Path | None,
     seal_size: str,
     seal_text: str | None,
@@ -190,7 +185,7 @@ def sign(
         if seal_id:
             from sealkit.seal import seal_signed_attribute
 
-            makers = [*seal_maker_trust, *config.seal_maker_anchors]
+            makers = [*map(Path, seal_maker_trust), *config.seal_maker_anchors]
             seal = _registry_seal(key, cert, seal_id, registry_url or config.registry_url, makers)
             extra_attributes.append(seal_signed_attribute(seal.seseal_der))
             image, width, height = seal.image_png, seal.width_mm, seal.height_mm

@@ -19,6 +19,7 @@ from sealkit_cli.common import (
     json_option,
     pdf_password,
     pdf_password_option,
+    seal_maker_trust_option,
 )
 
 from sealkit.errors import InvalidInput, VerificationFailed, VerificationIndeterminate
@@ -40,14 +41,7 @@ online_option = click.option(
 
 
 seal_options = [
-    click.option(
-        "--seal-maker-trust",
-        "seal_maker_trust",
-        multiple=True,
-        type=click.Path(dir_okay=False),
-        help="Trust anchor for seal makers and revocation lists (never for signers); repeatable. Added to "
-        "[trust] seal_makers of the config.",
-    ),
+    seal_maker_trust_option,
     click.option(
         "--registry",
         "registry_url",

@@ -75,6 +75,20 @@ def make_cert(
     return Made(directory, name, cert, key)
 
 
+def seal_spec(es_id, holder):
+    """A contract seal of the example unit made outside any registry (no sealkit unit extension)."""
+    return SealSpec(
+        es_id=es_id,
+        name=UNIT_NAME + "合同专用章",
+        holder_certs=[holder.dump()],
+        valid_start=NOW - dt.timedelta(days=1),
+        valid_end=NOW + dt.timedelta(days=30),
+        picture=b"\x89PNG",
+        width_mm=40,
+        height_mm=40,
+    )
+
+
 @pytest.fixture()
 def registry(tmp_path):
     with SealRegistry(f"sqlite:///{tmp_path / 'r.db'}", actor="registrar") as reg:
@@ -113,16 +127,7 @@ def test_a_signer_certificate_cannot_issue_seals(registry, form, pki, makers):
 def test_a_seal_made_by_a_signer_certificate_is_not_trusted(tmp_path, pki, makers):
     """The seal made outside any registry with a supplier's certificate that chains to the *signer* anchor."""
     supplier = pki["ca"].issue("supplier", Role.SIGN)
-    spec = SealSpec(
-        es_id="37010202000077",
-        name=UNIT_NAME + "合同专用章",
-        holder_certs=[pki["holder"].certificate.dump()],
-        valid_start=NOW - dt.timedelta(days=1),
-        valid_end=NOW + dt.timedelta(days=30),
-        picture=b"\x89PNG",
-        width_mm=40,
-        height_mm=40,
-    )
+    spec = seal_spec("37010202000077", pki["holder"].certificate)
     forged = make_seal(spec, open_key(supplier.keyref), supplier.certificate)
     signed = signed_data_with_seal(forged, pki["holder"], open_key(pki["holder"].keyref))
     report = check_seal_in_signature(signed, None, trust=makers)
@@ -201,16 +206,7 @@ def test_maker_path_needs_its_intermediate_and_a_real_ca(tmp_path, pki, makers):
     encipher_only = make_cert(
         tmp_path, "enc", {"common_name": "enc", "organization_name": "x"}, root, usage=("key_encipherment",)
     )
-    spec = SealSpec(
-        es_id="X-1",
-        name=UNIT_NAME + "公章",
-        holder_certs=[pki["holder"].certificate.dump()],
-        valid_start=NOW - dt.timedelta(days=1),
-        valid_end=NOW + dt.timedelta(days=30),
-        picture=b"p",
-        width_mm=42,
-        height_mm=42,
-    )
+    spec = seal_spec("X-1", pki["holder"].certificate)
 
     def check(maker_id, *carried):
         seal = make_seal(spec, open_key(maker_id.keyref), maker_id.certificate)
@@ -323,16 +319,7 @@ def test_a_seal_made_elsewhere_for_another_unit_fails_the_seal_check(tmp_path, p
     school = make_cert(
         tmp_path, "school", {"organization_name": "济南市示范中学", "common_name": "王建国"}, pki["ca"].root
     )
-    spec = SealSpec(
-        es_id="FOREIGN-1",
-        name=UNIT_NAME + "合同专用章",
-        holder_certs=[school.certificate.dump()],
-        valid_start=NOW - dt.timedelta(days=1),
-        valid_end=NOW + dt.timedelta(days=30),
-        picture=b"p",
-        width_mm=40,
-        height_mm=40,
-    )
+    spec = seal_spec("FOREIGN-1", school.certificate)
     seal = make_seal(spec, open_key(pki["maker"].keyref), pki["maker"].certificate)
     report = check_seal_in_signature(
         signed_data_with_seal(seal, school, open_key(school.keyref)), None, trust=makers
