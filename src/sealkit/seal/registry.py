@@ -234,6 +234,8 @@ class RegistryStore:
             return
         try:
             with self.engine.begin() as conn:
+                if self.is_postgres:  # one snapshot for every read, as SQLite's deferred BEGIN gives
+                    conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
                 yield conn
         except OperationalError as exc:
             raise RegistryError(f"registry {self.safe_url} failed: {_first_line(exc)}") from None
