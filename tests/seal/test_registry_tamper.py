@@ -275,3 +275,16 @@ def test_the_registry_key_is_opened_only_for_a_change(tmp_path, capsys, form, pk
     assert code != 0 and err.count("\n") == 1 and "missing.pem" in err
     with SealRegistry(url, head_cert=registry_id.certificate) as registry:
         assert registry.get(official).status == "enabled" and registry.audit_verify().ok
+
+
+def test_a_change_never_launders_an_edit_behind_sealkits_back(tmp_path, form, pki, maker):
+    """Enabling a seal whose revocation was deleted would record the forged state as sealkit's own."""
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    official, contract = populate(url, form, pki, maker)
+    sql(url, f"UPDATE seals SET status = 'disabled' WHERE es_id = '{contract}'")
+    sql(url, f"DELETE FROM revocations WHERE es_id = '{contract}'")
+    with SealRegistry(url) as registry:
+        with pytest.raises(AuditChainBroken):
+            registry.set_enabled(contract, True)
+        assert registry.get(contract).status == "disabled"
+        assert registry.set_enabled(official, False).status == "disabled"  # an untouched seal still changes

@@ -107,6 +107,13 @@ class SealRegistry(RegistryStore):
             raise SealNotFound(f"no seal {es_id!r} in the registry")
         return _record(row._mapping, self._revocation(conn, es_id))
 
+    def _checked_get(self, conn: Connection, es_id: str) -> SealRecord:
+        """:meth:`_get` for a change: refused if the seal's rows are not what the audit chain recorded, so
+        that a change never records (and so launders) an edit made behind sealkit's back."""
+        record = self._get(conn, es_id)
+        self.check_subjects(conn, [f"seal:{es_id}", f"revocation:{es_id}"])
+        return record
+
     def _revocation(self, conn: Connection, es_id: str) -> Revocation | None:
         row = conn.execute(select(schema.revocations).where(schema.revocations.c.es_id == es_id)).first()
         return _revocation(row._mapping) if row else None
@@ -269,7 +276,7 @@ class SealRegistry(RegistryStore):
         end = day_end(until)
         _check_maker(maker_cert, maker_trust)
         with self.transaction() as tx:
-            record = self._get(tx.conn, es_id)
+            record = self._checked_get(tx.conn, es_id)
             if record.status == "revoked":
                 raise SealRevoked(f"seal {es_id} is revoked and cannot be extended")
             if end <= record.valid_start:
@@ -308,7 +315,7 @@ class SealRegistry(RegistryStore):
         """Disable or re-enable a seal; a revoked seal stays revoked."""
         status = "enabled" if enabled else "disabled"
         with self.transaction() as tx:
-            record = self._get(tx.conn, es_id)
+            record = self._checked_get(tx.conn, es_id)
             if record.status == "revoked":
                 raise SealRevoked(f"seal {es_id} is revoked and cannot be {status}")
             if record.status != status:
@@ -333,7 +340,7 @@ class SealRegistry(RegistryStore):
             raise InvalidInput(f"unknown revocation reason {reason!r}: use one of {', '.join(REASONS)}")
         if successor is not None:
             successor = require_uscc(successor, "the successor unit")
-        record = self._get(tx.conn, es_id)
+        record = self._checked_get(tx.conn, es_id)
         if record.status == "revoked":
             raise SealRevoked(f"seal {es_id} is already revoked")
         tx.conn.execute(update(schema.seals).where(schema.seals.c.es_id == es_id).values(status="revoked"))
