@@ -24,6 +24,7 @@ from sealkit_cli.common import (
     pdf_password,
     pdf_password_option,
     prompt_secret,
+    seal_maker_trust_option,
 )
 from sealkit_cli.ofd_support import is_ofd_file
 
@@ -85,6 +86,7 @@ def _default_output(input_path: Path) -> Path:
     "signature. Refused if revoked, disabled, expired or not held by the signer.",
 )
 @click.option("--registry", "registry_url", help="Seal registry URL (default: the configured one).")
+@seal_maker_trust_option
 @click.option("--seal-image", type=click.Path(dir_okay=False, path_type=Path), help="Seal imprint (PNG).")
 @click.option("--seal-size", default="40,40", show_default=True, help="Seal size W,H in millimetres.")
 @click.option("--seal-text", help="Text under the seal (e.g. signer and date), in the CJK font.")
@@ -148,6 +150,7 @@ def sign(
     field: str | None,
     seal_id: str | None,
     registry_url: str | None,
+    seal_maker_trust: tuple[str, ...],
     seal_image: Path | None,
     seal_size: str,
     seal_text: str | None,
@@ -218,7 +221,8 @@ def sign(
         if seal_id:
             from sealkit.seal import seal_signed_attribute
 
-            seal = _registry_seal(key, cert, seal_id, registry_url or config.registry_url)
+            makers = [*map(Path, seal_maker_trust), *config.seal_maker_anchors]
+            seal = _registry_seal(key, cert, seal_id, registry_url or config.registry_url, makers)
             extra_attributes.append(seal_signed_attribute(seal.seseal_der))
             image, width, height = seal.image_png, seal.width_mm, seal.height_mm
         appearance = placement = None
@@ -321,16 +325,19 @@ def _read_image(path: Path) -> bytes:
         raise InvalidInput(f"cannot read the seal image {path}: {exc.strerror}") from exc
 
 
-def _registry_seal(key: Any, cert: Path | None, seal_id: str, registry_url: str) -> Any:
-    """The registry seal ``seal_id`` if this signer may use it now (refusals are one-line errors)."""
+def _registry_seal(key: Any, cert: Path | None, seal_id: str, registry_url: str, makers: list[Path]) -> Any:
+    """The registry seal ``seal_id`` if this signer may use it now (refusals are one-line errors): the
+    registry is opened read-only and checked against its signed audit chain, and the seal's maker against
+    the seal-maker anchors (--seal-maker-trust, [trust] seal_makers) when there are any."""
     from sealkit.pdf import load_certificate
-    from sealkit.seal import SealRegistry, usable_seal
+    from sealkit.seal import open_registry, usable_seal
 
     signer_cert = load_certificate(cert) if cert is not None else key.certificate()
     if signer_cert is None:
         raise InvalidInput("a registry seal needs the signer's certificate: give --cert")
-    with SealRegistry(registry_url) as registry:
-        return usable_seal(registry, seal_id, signer_cert)
+    config = get_config()
+    with open_registry(registry_url, config=config, read_only=True) as registry:
+        return usable_seal(registry, seal_id, signer_cert, maker_trust=makers or None)
 
 
 def _placement(

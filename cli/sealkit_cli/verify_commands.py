@@ -19,6 +19,7 @@ from sealkit_cli.common import (
     json_option,
     pdf_password,
     pdf_password_option,
+    seal_maker_trust_option,
 )
 from sealkit_cli.ofd_support import is_ofd_file
 
@@ -42,17 +43,12 @@ online_option = click.option(
 
 
 seal_options = [
+    seal_maker_trust_option,
     click.option(
         "--registry",
         "registry_url",
-        help="Seal registry for seal revocations (default: the configured one, when it exists).",
-    ),
-    click.option(
-        "--seal-trust",
-        "seal_trust",
-        multiple=True,
-        type=click.Path(dir_okay=False),
-        help="OFD: seal makers' (制章者) trust anchor, apart from --trust (default: the --trust anchors).",
+        help="Seal registry for seal revocations, opened read-only and checked against its signed audit "
+        "chain (default: the configured one, when it exists).",
     ),
     click.option(
         "--revocations",
@@ -72,29 +68,32 @@ def with_seal_options(command: Any) -> Any:
 
 def _seal_checker(
     stack: contextlib.ExitStack,
-    anchors: list[Path],
+    seal_maker_trust: tuple[str, ...],
     registry_url: str | None,
     revocation_files: tuple[str, ...],
 ) -> Any:
-    """Seals carried in signatures are always checked: the seal authority must chain to the trust anchors,
-    and revocations come from the registry and the imported lists (both verified before use)."""
+    """Seals carried in signatures are always checked: the seal maker must chain to the *seal-maker* anchors
+    (never the signer anchors), and revocations come from the registry (read-only, checked against its
+    audit chain) and the imported lists (both verified before use)."""
     from sealkit.seal import make_seal_checker
 
-    trust, registry, lists = _seal_sources(stack, anchors, registry_url, revocation_files)
+    trust, registry, lists = _seal_sources(stack, seal_maker_trust, registry_url, revocation_files)
     return make_seal_checker(trust, registry=registry, revocation_lists=lists)
 
 
 def _seal_sources(
     stack: contextlib.ExitStack,
-    anchors: list[Path],
+    seal_maker_trust: tuple[str, ...],
     registry_url: str | None,
     revocation_files: tuple[str, ...],
 ) -> tuple[Any, Any, list[Any]]:
-    """The seal anchors, the registry (None when there is none) and the verified revocation lists."""
+    """The seal-maker anchors, the registry (read-only; None when there is none) and the verified revocation
+    lists."""
     from sealkit.pdf import load_certificates
-    from sealkit.seal import load_revocation_list
+    from sealkit.seal import load_revocation_list, open_registry
 
-    trust = load_certificates(anchors)
+    config = get_config()
+    trust = load_certificates([Path(p) for p in seal_maker_trust] + list(config.seal_maker_anchors))
     lists = []
     for name in revocation_files:
         try:
@@ -102,13 +101,11 @@ def _seal_sources(
         except OSError as exc:
             raise InvalidInput(f"cannot read the revocation list {name}: {exc.strerror}") from None
         lists.append(load_revocation_list(data, trust))
-    config = get_config()
     url = registry_url or config.registry_url
     registry = None
-    if registry_url or not url.startswith("sqlite:///") or Path(url.removeprefix("sqlite:///")).is_file():
-        from sealkit.seal import SealRegistry  # the database layer only when there is a registry
-
-        registry = stack.enter_context(SealRegistry(url))
+    local = url.partition("?")[0].removeprefix("sqlite:///")
+    if registry_url or not url.startswith("sqlite:///") or Path(local).is_file():
+        registry = stack.enter_context(open_registry(url, config=config, read_only=True))
     return trust, registry, lists
 
 
@@ -153,13 +150,12 @@ def _verify(
     source: str | bytes,
     trust: tuple[str, ...],
     online: bool,
+    seal_maker_trust: tuple[str, ...],
     registry_url: str | None,
     revocation_files: tuple[str, ...],
     ask_password: bool,
-    seal_trust: tuple[str, ...] = (),
 ) -> Any:
-    """verify_pdf (or verify_ofd, chosen by the content) with the anchors, the seal checks and the password
-    the options give."""
+    """verify_pdf with the anchors, the seal checker and the password the options give."""
     from sealkit.pdf import verify_pdf
 
     anchors = _anchors(trust)
@@ -169,8 +165,9 @@ def _verify(
             from sealkit.ofd import verify_ofd
             from sealkit.seal import revocation_lookup
 
-            seal_anchors = [Path(t) for t in seal_trust] or anchors
-            _, registry, lists = _seal_sources(stack, seal_anchors, registry_url, revocation_files)
+            seal_anchors, registry, lists = _seal_sources(
+                stack, seal_maker_trust, registry_url, revocation_files
+            )
             name = Path(source).name if isinstance(source, str) else None
             return verify_ofd(
                 data,
@@ -180,7 +177,7 @@ def _verify(
                 online=online,
                 revocations=revocation_lookup(registry, lists),
             )
-        checker = _seal_checker(stack, anchors, registry_url, revocation_files)
+        checker = _seal_checker(stack, seal_maker_trust, registry_url, revocation_files)
         password = pdf_password(ask_password)
         return verify_pdf(source, trust=anchors, password=password, seal_checker=checker, online=online)
 
@@ -206,14 +203,14 @@ def verify(
     pdf: str,
     trust: tuple[str, ...],
     online: bool,
+    seal_maker_trust: tuple[str, ...],
     registry_url: str | None,
-    seal_trust: tuple[str, ...],
     revocation_files: tuple[str, ...],
     ask_password: bool,
     as_json: bool,
 ) -> None:
     """Verify every signature of a PDF or OFD (and the seals they carry); exit 0 only if all pass."""
-    report = _verify(pdf, trust, online, registry_url, revocation_files, ask_password, seal_trust)
+    report = _verify(pdf, trust, online, seal_maker_trust, registry_url, revocation_files, ask_password)
     data = report.to_dict()
     emit(data, as_json, lambda: _human(data))
     _raise_for(report.indication, report.sub_indication, f"{Path(pdf).name} does not verify")
@@ -232,8 +229,8 @@ def file_(
     output_dir: str | None,
     trust: tuple[str, ...],
     online: bool,
+    seal_maker_trust: tuple[str, ...],
     registry_url: str | None,
-    seal_trust: tuple[str, ...],
     revocation_files: tuple[str, ...],
     ask_password: bool,
     as_json: bool,
@@ -245,7 +242,7 @@ def file_(
         data = Path(pdf).read_bytes()  # the bytes verified are the bytes filed
     except OSError as exc:
         raise InvalidInput(f"cannot read {pdf}: {exc.strerror}") from None
-    report = _verify(data, trust, online, registry_url, revocation_files, ask_password, seal_trust)
+    report = _verify(data, trust, online, seal_maker_trust, registry_url, revocation_files, ask_password)
     if not report.passed:
         report_data = report.to_dict()
         emit(report_data, as_json, lambda: _human(report_data))
