@@ -133,7 +133,10 @@ class Region:
 
 def _ellipse_distance(a: float, b: float, x: float, y: float) -> float:
     """Distance from (x, y) in the first quadrant to the ellipse x²/a² + y²/b² = 1 (Newton on the angle)."""
-    t = math.atan2(a * y, b * x)
+    t = min(
+        (math.pi / 2 * i / 64 for i in range(65)),
+        key=lambda u: math.hypot(a * math.cos(u) - x, b * math.sin(u) - y),
+    )
     for _ in range(30):
         ex, ey = a * math.cos(t), b * math.sin(t)
         dx, dy = -a * math.sin(t), b * math.cos(t)
