@@ -303,10 +303,10 @@ def _oval(
         lines.append(_Line(text, y * b, h * b, aspect, spacing, role, face))
     if serial:
         lines.append(_Line(serial, 0.84 * b, max(1.6, 0.12 * b), 0.55, 0.15, "serial", "digit"))
-    span = name_span(len(name), 180.0)
+    span = name_span(len(name), 200.0)
     for factor in (1.0, 0.95, 0.9, 0.85, 0.8, 0.75, 0.7):
         try:
-            glyphs = _fit_arc(name, region, 0.32 * b, span * factor)
+            glyphs = _fit_arc(name, region, 0.32 * b, span * factor, aspect=(0.45, 0.85))
             glyphs += _fit_lines(lines, region, glyphs, None)
         except _NoFit:
             continue
