@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Write docs/seal-gallery.png: every kind of seal imprint sealkit renders, for unit names of 2, 3, 4, 6, 7, 10,
-12, 17 and 23 characters (a person's name of 2 to 4 for the legal representative), without and with a serial.
+"""Write docs/seal-gallery.png: every kind of seal imprint sealkit renders, for unit names of 2, 3, 4, 6,
+7, 10, 12, 17 and 23 characters (a person's name of 2 to 4 for the legal representative), without and
+with a serial.
 
 Usage: scripts/seal_gallery.py [OUTPUT]   (default docs/seal-gallery.png; the output is deterministic)
 """
@@ -63,12 +64,16 @@ def make_gallery(lengths: Sequence[int] = tuple(NAMES), rows: Sequence[tuple] = 
     sheet = Image.new("RGB", (LABEL_W + CELL * len(lengths), 40 + CELL * len(lines)), "white")
     draw = ImageDraw.Draw(sheet)
     for column, n in enumerate(lengths):
-        draw.text((LABEL_W + column * CELL + CELL // 2, 20), f"{n} 字", fill="black", font=label_font, anchor="mm")
+        draw.text(
+            (LABEL_W + column * CELL + CELL // 2, 20), f"{n} 字", fill="black", font=label_font, anchor="mm"
+        )
     for row, (kind, options, title, serial) in enumerate(lines):
         top = 40 + row * CELL
         draw.line((0, top, sheet.width, top), fill=(220, 220, 220))
         draw.text((8, top + CELL // 2 - 14), title, fill="black", font=small)
-        draw.text((8, top + CELL // 2 + 10), f"serial {serial}" if serial else "no serial", fill="gray", font=small)
+        draw.text(
+            (8, top + CELL // 2 + 10), f"serial {serial}" if serial else "no serial", fill="gray", font=small
+        )
         for column, n in enumerate(lengths):
             name = PEOPLE.get(n) if kind == "legal-rep" else NAMES[n]
             if name is None:
@@ -78,7 +83,9 @@ def make_gallery(lengths: Sequence[int] = tuple(NAMES), rows: Sequence[tuple] = 
             left = LABEL_W + column * CELL + (CELL - seal.width) // 2
             sheet.paste(seal, (left, top + (CELL - seal.height) // 2), seal)
     out = io.BytesIO()
-    sheet.quantize(colors=64, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(out, format="PNG", optimize=True)
+    sheet.quantize(colors=64, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+        out, format="PNG", optimize=True
+    )
     return out.getvalue()
 
 

@@ -322,7 +322,9 @@ def _size(value: str | None) -> tuple[float, float] | None:
 @seal.command()
 @click.option("--kind", required=True, type=click.Choice(IMAGE_KINDS))
 @click.option("--name", required=True, help="Unit name (a person's name for legal-rep).")
-@click.option("--serial", help="Seal code (13 digits): lower arc of round seals, a line on ovals and squares.")
+@click.option(
+    "--serial", help="Seal code (13 digits): lower arc of round seals, a line on ovals and squares."
+)
 @click.option("--shape", type=click.Choice(["square", "round"]), help="Finance seal shape (default square).")
 @click.option("--size", "size", help="Size in mm: 40, or 45x30 for ovals (default: the kind's usual size).")
 @click.option("--ink", help="Ink colour: red (default, #E60012), blue, purple, black or #RRGGBB.")

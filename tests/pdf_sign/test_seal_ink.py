@@ -1,7 +1,7 @@
-"""The seal on a signed page, as a person sees it (pdftoppm): true size in mm, and ink, not paint — the black
-text under the imprint stays dark. The twin with the blend mode removed (an opaque stamp) fails the same check."""
+"""The seal on a signed page, as a person sees it (pdftoppm): true size in mm, and ink, not paint — the
+black text under the imprint stays dark. The twin with the blend mode removed (an opaque stamp) fails the
+same check."""
 
-import io
 import subprocess
 
 import pytest
@@ -18,7 +18,18 @@ def _render(pdf: bytes, page: int, tmp_path, name: str) -> Image.Image:
     path = tmp_path / f"{name}.pdf"
     path.write_bytes(pdf)
     subprocess.run(
-        ["pdftoppm", "-r", str(DPI), "-f", str(page + 1), "-l", str(page + 1), "-png", str(path), str(tmp_path / name)],
+        [
+            "pdftoppm",
+            "-r",
+            str(DPI),
+            "-f",
+            str(page + 1),
+            "-l",
+            str(page + 1),
+            "-png",
+            str(path),
+            str(tmp_path / name),
+        ],
         check=True,
     )
     (png,) = sorted(tmp_path.glob(f"{name}-*.png"))
@@ -32,8 +43,17 @@ def _is_red(p):
 @pytest.fixture
 def signed(contract, rsa_key, rsa_signer, supplier_seal, tmp_path):
     out = tmp_path / "signed.pdf"
-    look = SealAppearance(supplier_seal.png, supplier_seal.width_mm, supplier_seal.height_mm, text="张明华 2026-12-03")
-    sign_pdf(contract, out, rsa_key, cert=rsa_signer.cert_path, appearance=look, placement=Placement.at_text(SUPPLIER_BLOCK))
+    look = SealAppearance(
+        supplier_seal.png, supplier_seal.width_mm, supplier_seal.height_mm, text="张明华 2026-12-03"
+    )
+    sign_pdf(
+        contract,
+        out,
+        rsa_key,
+        cert=rsa_signer.cert_path,
+        appearance=look,
+        placement=Placement.at_text(SUPPLIER_BLOCK),
+    )
     return contract.read_bytes(), out.read_bytes()
 
 
@@ -41,10 +61,7 @@ def _text_under_seal(before: Image.Image, after: Image.Image, box):
     """The anchor text's dark pixels (from the unsigned page) and how they look on the signed page."""
     left, top, right, bottom = box
     dark = [
-        (x, y)
-        for y in range(top, bottom)
-        for x in range(left, right)
-        if max(before.getpixel((x, y))) < 90
+        (x, y) for y in range(top, bottom) for x in range(left, right) if max(before.getpixel((x, y))) < 90
     ]
     return [after.getpixel(p) for p in dark]
 
@@ -60,7 +77,12 @@ def test_text_under_the_seal_stays_dark_and_the_seal_is_true_to_size(signed, tmp
 
     x1, y1, x2, y2 = hit.box
     height_pt = before.height * 72 / DPI
-    box = (round(x1 * DPI / 72), round((height_pt - y2) * DPI / 72), round(x2 * DPI / 72), round((height_pt - y1) * DPI / 72))
+    box = (
+        round(x1 * DPI / 72),
+        round((height_pt - y2) * DPI / 72),
+        round(x2 * DPI / 72),
+        round((height_pt - y1) * DPI / 72),
+    )
     ink = _text_under_seal(before, after, box)
     paint = _text_under_seal(before, opaque, box)
     assert len(ink) > 200

@@ -1,6 +1,6 @@
-"""Seal imprint layouts, measured: glyph boxes never touch each other, the border or the star, for every kind and
-every name length 1-30; the rendered ink splits into one group of components per glyph; the serial never meets
-the purpose line; short names spread, long names condense; square grids read right to left."""
+"""Seal imprint layouts, measured: glyph boxes never touch each other, the border or the star, for every kind
+and every name length 1-30; the rendered ink splits into one group of components per glyph; the serial never
+meets the purpose line; short names spread, long names condense; square grids read right to left."""
 
 import io
 import math
@@ -14,12 +14,14 @@ from sealkit.seal.images import KINDS, SEAL_RED, image_size_mm, px
 from sealkit.seal.imprint.geometry import Box, Region, box_distance
 from sealkit.seal.imprint.layout import (
     GAP,
-    KINDS as LAYOUT_KINDS,
     MARGIN,
     grid_columns,
     layout_problems,
     layout_seal,
     name_span,
+)
+from sealkit.seal.imprint.layout import (
+    KINDS as LAYOUT_KINDS,
 )
 
 LONG = "中国人民解放军联勤保障部队第九六〇医院采购中心山东省济南市示范"
@@ -119,7 +121,7 @@ def test_square_glyphs_are_never_streaks(n, purpose):
     """Defect 1: the finance square squashed 11 and 17 characters (6 and 12 with 财务专用章) into streaks."""
     layout = layout_seal("finance", LONG[:n], purpose=purpose)
     aspects = [g.box.w / g.box.h for g in layout.glyphs]
-    assert 0.3 < min(aspects) and max(aspects) < 1.6, (n, min(aspects), max(aspects))
+    assert min(aspects) > 0.3 and max(aspects) < 1.6, (n, min(aspects), max(aspects))
     first = layout.glyphs[0].box
     assert first.cx > 0 and first.cy <= 0  # reading starts at the top right
 

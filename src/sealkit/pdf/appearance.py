@@ -6,7 +6,8 @@ to the ink. :func:`build_appearance` renders a form XObject for a widget or stam
 exactly ``width_mm × height_mm`` centred in the annotation's box, drawn as ink (the ``/Multiply`` blend mode:
 the printed text under the seal stays black and readable, as on paper), the optional text (signer, date) in
 the project's CJK font in a band *under* the seal, never over it, and a ``/Matrix`` that counter-rotates the
-form on pages with ``/Rotate`` so the seal stays upright. :func:`slice_strips` cuts the imprint into the vertical strips of a cross-page seal (骑缝章).
+form on pages with ``/Rotate`` so the seal stays upright. :func:`slice_strips` cuts the imprint into the
+vertical strips of a cross-page seal (骑缝章).
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from pyhanko.pdf_utils.writer import BasePdfFileWriter
 from sealkit.errors import InvalidInput
 
 MM = 72 / 25.4  # PDF points per millimetre
-TEXT_PT = 9.0  #: size of the text under the seal: readable at 100 % zoom
-TEXT_LEADING = 1.25
-TEXT_GAP_PT = 2.0  #: between the seal's edge and its text
+TEXT_PT = 9  #: size of the text under the seal: readable at 100 % zoom
+TEXT_LEADING_PT = 11
+TEXT_GAP_PT = 2  #: between the seal's edge and its text
 
 #: The counter-rotation of an appearance, by page /Rotate (clockwise on display).
 _MATRICES = {0: (1, 0, 0, 1), 90: (0, 1, -1, 0), 180: (-1, 0, 0, -1), 270: (0, -1, 1, 0)}
@@ -62,7 +63,7 @@ class SealAppearance:
 
 def text_band_pt(text: str) -> float:
     """The height of the text band under a seal."""
-    return len(text.splitlines() or [""]) * TEXT_PT * TEXT_LEADING + TEXT_GAP_PT
+    return len(text.splitlines() or [""]) * TEXT_LEADING_PT + TEXT_GAP_PT
 
 
 def text_width_pt(text: str) -> float:
@@ -210,7 +211,7 @@ def _text_block(writer: BasePdfFileWriter, text: str, box_w: float, band_h: floa
     style = TextBoxStyle(
         font=GlyphAccumulatorFactory(str(cjk_font_path())),
         font_size=TEXT_PT,
-        leading=TEXT_PT * TEXT_LEADING,
+        leading=TEXT_LEADING_PT,
         text_color=(0, 0, 0),
         box_layout_rule=layout.SimpleBoxLayoutRule(
             x_align=layout.AxisAlignment.ALIGN_MID,

@@ -27,7 +27,12 @@ from sealkit.seal.imprint.layout import Glyph, SealLayout
 DPI = 600
 SUPERSAMPLE = 2
 SEAL_RED = (0xE6, 0x00, 0x12)
-INKS = {"red": SEAL_RED, "blue": (0x1D, 0x3F, 0xBB), "purple": (0x7A, 0x1F, 0x8C), "black": (0x1A, 0x1A, 0x1A)}
+INKS = {
+    "red": SEAL_RED,
+    "blue": (0x1D, 0x3F, 0xBB),
+    "purple": (0x7A, 0x1F, 0x8C),
+    "black": (0x1A, 0x1A, 0x1A),
+}
 
 #: The seal faces, best first: (file, family name of the face to use), and the Debian packages that hold them.
 FONTS = (
@@ -111,8 +116,8 @@ def _face(path: Path, family: str | None) -> SealFont:
             break
     if not faces:
         raise ConfigError(f"seal font {path} is not a font Pillow can read")
-    wanted = [f for f in faces if f[1][0] == family] or [f for f in faces if " SC" in f[1][0]] or faces
-    index, (_, style) = wanted[0]
+    wanted = [f for f in faces if f[1][0] == family] or [f for f in faces if " SC" in (f[1][0] or "")]
+    index, (_, style) = (wanted or faces)[0]
     return SealFont(path, index, "bold" in (style or "").lower())
 
 
@@ -221,7 +226,11 @@ def _worn(alpha: Image.Image, seed: bytes) -> Image.Image:
     w, h = alpha.size
     density = _noise(rng, alpha.size, (max(2, w // 60), max(2, h // 60)), 175)
     alpha = ImageChops.multiply(alpha, density)
-    edges = ImageChops.subtract(alpha, alpha.filter(ImageFilter.MinFilter(5))).filter(ImageFilter.MaxFilter(5))
-    speckle = _noise(rng, alpha.size, (max(2, w // 6), max(2, h // 6)), 0).point(lambda v: 255 if v > 200 else 0)
+    edges = ImageChops.subtract(alpha, alpha.filter(ImageFilter.MinFilter(5))).filter(
+        ImageFilter.MaxFilter(5)
+    )
+    speckle = _noise(rng, alpha.size, (max(2, w // 6), max(2, h // 6)), 0).point(
+        lambda v: 255 if v > 200 else 0
+    )
     wear = ImageChops.multiply(edges.point(lambda v: 255 if v > 40 else 0), speckle)
     return ImageChops.subtract(alpha, wear.filter(ImageFilter.GaussianBlur(1)))

@@ -29,7 +29,12 @@ class Box:
         a = math.radians(self.angle)
         cos, sin = math.cos(a), math.sin(a)
         out = []
-        for x, y in ((-self.w / 2, -self.h / 2), (self.w / 2, -self.h / 2), (self.w / 2, self.h / 2), (-self.w / 2, self.h / 2)):
+        for x, y in (
+            (-self.w / 2, -self.h / 2),
+            (self.w / 2, -self.h / 2),
+            (self.w / 2, self.h / 2),
+            (-self.w / 2, self.h / 2),
+        ):
             out.append((self.cx + x * cos - y * sin, self.cy + x * sin + y * cos))
         return out
 

@@ -2,10 +2,11 @@
 
 :func:`layout_seal` does what a seal maker does. Round and oval seals carry the name upright along the upper
 arc, read clockwise from the left and evenly spaced; the arc spans more for long names (up to 270°) and the
-glyphs get narrower and then smaller as the name grows, never touching. The purpose line (合同专用章, 财务专用章,
-发票专用章), the taxpayer number of an invoice seal and the serial (on the lower arc of round seals, a line on
-ovals and squares) are fitted around it so that nothing collides. Square seals set their characters in
-right-to-left columns (:func:`grid_columns`), a person's name with 印 or 之印 (:func:`personal_seal_text`).
+glyphs get narrower and then smaller as the name grows, never touching. The purpose line (合同专用章,
+财务专用章, 发票专用章), the taxpayer number of an invoice seal and the serial (on the lower arc of round
+seals, a line on ovals and squares) are fitted around it so that nothing collides. Square seals set their
+characters in right-to-left columns (:func:`grid_columns`), a person's name with 印 or 之印
+(:func:`personal_seal_text`).
 
 The result, :class:`SealLayout`, is plain data; :func:`layout_problems` measures it (gaps between glyphs,
 clearance from the border and the star) and :func:`layout_seal` never returns a layout with problems.
@@ -402,7 +403,9 @@ def layout_seal(
             f"a {kind} seal is {spec.widths[0]:g} to {spec.widths[1]:g} mm wide, not {width:g} mm"
         )
     if spec.shape == "oval" and not 0.5 * width <= height <= width:
-        raise InvalidInput(f"an oval seal is at most as high as wide and at least half: not {width:g}×{height:g}")
+        raise InvalidInput(
+            f"an oval seal is at most as high as wide and at least half: not {width:g}×{height:g}"
+        )
     if kind == "invoice" and not taxpayer:
         raise InvalidInput("an invoice seal carries the taxpayer number: give it (--taxpayer)")
     middle = PURPOSES.get(kind.removesuffix("-round"), "") if purpose is None else purpose
