@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 
 Point = tuple[float, float]
+ELLIPSE_SLACK = 0.03  #: an ellipse shrunk by a margin + this lies that margin inside (seal ovals 35-50 mm)
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ class Region:
         """Whether ``box`` lies inside with at least ``margin`` to spare (a fast, slightly strict test)."""
         if self.shape == "square":
             return self.box_clearance(box) >= margin
-        slack = 0.0 if self.shape == "circle" or self.a == self.b else 0.03
+        slack = 0.0 if self.shape == "circle" or self.a == self.b else ELLIPSE_SLACK
         a, b = self.a - margin - slack, self.b - margin - slack
         return all((x / a) ** 2 + (y / b) ** 2 <= 1 for x, y in box.corners())
 

@@ -19,12 +19,11 @@ import math
 from dataclasses import dataclass
 
 from sealkit.errors import InvalidInput
-from sealkit.seal.imprint.geometry import Box, Region, box_distance, point_box_distance
+from sealkit.seal.imprint.geometry import ELLIPSE_SLACK, Box, Region, box_distance, point_box_distance
 
 GAP = 0.3  #: least distance between two glyph boxes, mm
 MARGIN = 0.45  #: least distance between a glyph box and the inner edge of the border, mm
 STAR_GAP = 0.6  #: least distance between the star's circumcircle and a glyph box, mm
-ELLIPSE_SLACK = 0.03  #: an ellipse shrunk by MARGIN + this lies MARGIN inside the border (40×30 to 50×25)
 
 PURPOSES = {"contract": "合同专用章", "finance": "财务专用章", "invoice": "发票专用章"}
 
