@@ -114,3 +114,15 @@ def test_text_under_the_seal_stays_dark_and_the_seal_is_true_to_size(signed, tmp
         if max(after.getpixel((x, y))) < 90 and max(before.getpixel((x, y))) > 200
     ]
     assert below, "the seal text is not under the seal"
+
+
+def test_report_gives_the_seal_size_in_millimetres(signed, tmp_path):
+    """Defect 7: the report said "(119×119)" in points without saying so."""
+    import json
+
+    from sealkit.pdf import verify_pdf
+
+    path = tmp_path / "signed-for-report.pdf"
+    path.write_bytes(signed[1])
+    text = json.dumps(verify_pdf(path).to_dict(), ensure_ascii=False)
+    assert "visible widget with an appearance (40.0×" in text and " mm)" in text
