@@ -229,8 +229,7 @@ def _worn(alpha: Image.Image, seed: bytes) -> Image.Image:
     edges = ImageChops.subtract(alpha, alpha.filter(ImageFilter.MinFilter(5))).filter(
         ImageFilter.MaxFilter(5)
     )
-    speckle = _noise(rng, alpha.size, (max(2, w // 6), max(2, h // 6)), 0).point(
-        lambda v: 255 if v > 200 else 0
-    )
+    speckle = _noise(rng, alpha.size, (max(2, w // 3), max(2, h // 3)), 0)
+    speckle = speckle.point(lambda v: 150 if v > 215 else 0)  # fine, sparse, partial wear
     wear = ImageChops.multiply(edges.point(lambda v: 255 if v > 40 else 0), speckle)
-    return ImageChops.subtract(alpha, wear.filter(ImageFilter.GaussianBlur(1)))
+    return ImageChops.subtract(alpha, wear.filter(ImageFilter.GaussianBlur(0.8)))
