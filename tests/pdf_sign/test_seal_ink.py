@@ -126,3 +126,19 @@ def test_report_gives_the_seal_size_in_millimetres(signed, tmp_path):
     path.write_bytes(signed[1])
     text = json.dumps(verify_pdf(path).to_dict(), ensure_ascii=False)
     assert "visible widget with an appearance (40.0×" in text and " mm)" in text
+
+
+def test_seal_text_never_goes_over_the_seal(contract, supplier_seal):
+    """Defect 6: in a box with no room under the seal the text is refused, not printed over the ring."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    from sealkit.errors import InvalidInput
+    from sealkit.pdf.appearance import MM, build_appearance
+
+    look = SealAppearance(supplier_seal.png, 40, 40, text="张明华 2026-12-03")
+    assert look.box_pt[1] > look.size_pt[1] + 2 * 9  # a band of at least one 9 pt line under the seal
+    with open(contract, "rb") as handle:
+        writer = IncrementalPdfFileWriter(handle)
+        build_appearance(writer, look.image_png, look.box_pt, look.size_pt, text=look.text)
+        with pytest.raises(InvalidInput, match="no room for the text under the seal"):
+            build_appearance(writer, look.image_png, (42 * MM, 42 * MM), look.size_pt, text=look.text)
