@@ -249,3 +249,24 @@ def test_every_public_kind_renders():
         name = "张明华" if kind == "legal-rep" else "济南示范有限公司"
         seal = render_seal(kind, name, taxpayer=USCC if kind == "invoice" else None)
         assert image_size_mm(seal.png) == pytest.approx((seal.width_mm, seal.height_mm), abs=0.05)
+
+
+def test_cli_image_flags(tmp_path, capsys):
+    import json
+
+    from sealkit_cli.main import run
+
+    out = tmp_path / "invoice.png"
+    args = ["seal", "image", "--kind", "invoice", "--name", "济南示范有限公司", "--taxpayer", USCC]
+    code = run([*args, "--ink", "blue", "--ink-texture", "--size", "40x30", "-o", str(out), "--json"])
+    assert code == 0 and json.loads(capsys.readouterr().out)["height_mm"] == 30
+    assert image_size_mm(out.read_bytes()) == pytest.approx((40, 30), abs=0.05)
+    code = run(
+        ["seal", "image", "--kind", "contract", "--name", "济南示范有限公司", "--size", "50", "-o", str(out)]
+    )
+    err = capsys.readouterr().err
+    assert code != 0 and "38 to 45 mm" in err and "Traceback" not in err
+    code = run(
+        ["seal", "image", "--kind", "oval", "--name", "x", "--size", "big", "-o", str(tmp_path / "o.png")]
+    )
+    assert code != 0 and "45x30" in capsys.readouterr().err and not (tmp_path / "o.png").exists()
