@@ -361,17 +361,60 @@ def audit_(verify: bool, registry_url: str | None, actor: str | None, as_json: b
     )
 
 
+def _size(value: str | None) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    parts = value.lower().replace("×", "x").split("x")
+    try:
+        numbers = [float(p) for p in parts]
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: give the width in mm (40) or width x height (45x30)") from None
+    if len(numbers) not in (1, 2):
+        raise click.BadParameter(f"{value!r}: give the width in mm (40) or width x height (45x30)")
+    return numbers[0], numbers[-1]
+
+
 @seal.command()
 @click.option("--kind", required=True, type=click.Choice(IMAGE_KINDS))
 @click.option("--name", required=True, help="Unit name (a person's name for legal-rep).")
-@click.option("--serial", help="Serial number on the lower arc (round seals).")
+@click.option(
+    "--serial", help="Seal code (13 digits): lower arc of round seals, a line on ovals and squares."
+)
 @click.option("--shape", type=click.Choice(["square", "round"]), help="Finance seal shape (default square).")
+@click.option("--size", "size", help="Size in mm: 40, or 45x30 for ovals (default: the kind's usual size).")
+@click.option("--ink", help="Ink colour: red (default, #E60012), blue, purple, black or #RRGGBB.")
+@click.option("--ink-texture", is_flag=True, help="Uneven ink density and worn edges (deterministic).")
+@click.option("--taxpayer", help="Taxpayer number (USCC) across an invoice seal.")
+@click.option("--purpose", help="The purpose line instead of the kind's (e.g. 业务专用章 on an oval).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
 @json_option
-def image(kind: str, name: str, serial: str | None, shape: str | None, output: str, as_json: bool) -> None:
-    """Render a seal imprint (PNG, 600 dpi, transparent background)."""
+def image(
+    kind: str,
+    name: str,
+    serial: str | None,
+    shape: str | None,
+    size: str | None,
+    ink: str | None,
+    ink_texture: bool,
+    taxpayer: str | None,
+    purpose: str | None,
+    output: str,
+    as_json: bool,
+) -> None:
+    """Render a seal imprint (PNG, 600 dpi, transparent background, true size in mm)."""
     font = get_config().section("seal").get("font")
-    rendered = render_seal(kind, name, serial=serial, shape=shape, font=font)
+    rendered = render_seal(
+        kind,
+        name,
+        serial=serial,
+        shape=shape,
+        font=font,
+        size_mm=_size(size),
+        ink=ink,
+        ink_texture=ink_texture,
+        taxpayer=taxpayer,
+        purpose=purpose,
+    )
     rendered.save(output)
     data = {"output": output, "width_mm": rendered.width_mm, "height_mm": rendered.height_mm}
     emit(data, as_json, f"wrote {output} ({rendered.width_mm:g} x {rendered.height_mm:g} mm)")

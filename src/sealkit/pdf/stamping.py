@@ -85,7 +85,7 @@ def prepare_signature_field(
             check_turn(writer, field or "(new field)")
         name = field or _free_name(existing)
         spots = (
-            resolve_spots(writer, data, placement, appearance.size_pt, password=password)
+            resolve_spots(writer, data, placement, appearance.box_pt, password=password)
             if placement is not None and appearance is not None
             else []
         )

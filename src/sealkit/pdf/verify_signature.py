@@ -98,7 +98,7 @@ def _has_appearance(field: generic.DictionaryObject) -> tuple[bool, str]:
         rect = [float(x) for x in widget["/Rect"]] if "/Rect" in widget else []
         visible = len(rect) == 4 and abs(rect[2] - rect[0]) > 0 and abs(rect[3] - rect[1]) > 0
         if visible and "/AP" in widget and "/N" in widget["/AP"]:
-            size = f"{abs(rect[2] - rect[0]):.0f}×{abs(rect[3] - rect[1]):.0f}"
+            size = f"{abs(rect[2] - rect[0]) * 25.4 / 72:.1f}×{abs(rect[3] - rect[1]) * 25.4 / 72:.1f} mm"
             return True, f"visible widget with an appearance ({size})"
     return False, "invisible signature (no widget appearance)"
 
