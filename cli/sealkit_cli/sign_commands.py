@@ -203,6 +203,7 @@ def sign(
             tsa,
             refused=[name for name, value in refused.items() if value],
             as_json=as_json,
+            seal_makers=[*map(Path, seal_maker_trust), *config.seal_maker_anchors],
         )
         return
     keyref = keyref or config.default_key

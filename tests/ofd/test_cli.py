@@ -21,7 +21,14 @@ def registry(tmp_path, pki):
         holders = [pki["supplier"].certificate, pki["purchaser"].certificate]
         until = dt.date.today() + dt.timedelta(days=365)
         record = reg.issue(
-            load_form(EXAMPLE_FORM), "contract", holders, maker, pki["maker"].certificate, until
+            load_form(EXAMPLE_FORM),
+            "contract",
+            holders,
+            maker,
+            pki["maker"].certificate,
+            until,
+            maker_trust=[pki["sealing"].root.certificate],
+            allow_foreign_holder="test signers from a shared test PKI",
         )
     return url, record.es_id
 
