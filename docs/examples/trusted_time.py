@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sealkit.pki import make_test_pki
+from sealkit.dev.pki import make_test_pki
 from tests.helpers.pki_issuing import issue_with_revocation
 from tests.helpers.pki_services import PkiServices
 from tests.helpers.pki_signing import blank_pdf

@@ -13,7 +13,7 @@ PUBLIC = {
     "sealkit.seal",
     "sealkit.envelope",
     "sealkit.trust",
-    "sealkit.demo",
+    "sealkit.dev.demo",
 }
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from asn1crypto import algos, cms, core, crl, ocsp, tsp, x509
 
-from sealkit.pki import Identity
+from sealkit.dev.pki import Identity
 from sealkit.ukey import KeyKind, PrivateKeyHandle, SignOptions, open_key
 
 #: Test TSA policy OID (an arbitrary arc under 1.3.6.1.4.1, never a real policy).

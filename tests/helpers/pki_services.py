@@ -2,7 +2,7 @@
 
 :class:`PkiServices` runs a ``ThreadingHTTPServer`` on a free port in a daemon thread::
 
-    with PkiServices.start(pki) as services:       # pki = sealkit.pki.make_test_pki(dir, "rsa")
+    with PkiServices.start(pki) as services:       # pki = sealkit.dev.pki.make_test_pki(dir, "rsa")
         services.tsa_url, services.ocsp_url, services.crl_url
         services.revoke(serial, at=when, reason="key_compromise")
         services.tsa_mode = "wrong-nonce"           # or "http-error", "garbage", "refuse", "wrong-imprint"
@@ -23,7 +23,7 @@ from typing import ClassVar
 
 from asn1crypto import ocsp, tsp
 
-from sealkit.pki import TestPki
+from sealkit.dev.pki import TestPki
 from tests.helpers.pki_responses import (
     KeyedIdentity,
     Revocation,
@@ -143,7 +143,7 @@ class PkiServices:
 
 
 def _existing(pki: TestPki, name: str):  # type: ignore[no-untyped-def]
-    from sealkit.pki import Identity
+    from sealkit.dev.pki import Identity
 
     return Identity(name, pki.kind, pki.directory / name / "cert.pem", pki.directory / name / "key.pem")
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from fpdf import FPDF
 
+from sealkit.dev.pki import Identity, TestPki
 from sealkit.pdf import sign_pdf
-from sealkit.pki import Identity, TestPki
 from sealkit.ukey import open_key
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sealkit.pki import make_test_pki
+from sealkit.dev.pki import make_test_pki
 from sealkit.seal import load_form
 from sealkit.ukey import open_key
 

@@ -17,8 +17,8 @@ import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 from sealkit_cli.main import run
 
+from sealkit.dev.pki import Identity
 from sealkit.pdf import verify_pdf
-from sealkit.pki import Identity
 from tests.helpers.pki_issuing import issue_with_revocation
 from tests.helpers.pki_services import PkiServices
 
@@ -269,7 +269,7 @@ def test_tsa_and_anchors_from_the_configuration(contract, tmp_path, capsys, monk
 
 @pytest.fixture(scope="module")
 def rsa_services(tmp_path_factory):
-    from sealkit.pki import make_test_pki
+    from sealkit.dev.pki import make_test_pki
 
     with PkiServices.start(make_test_pki(tmp_path_factory.mktemp("pki-config"), "rsa")) as running:
         yield running

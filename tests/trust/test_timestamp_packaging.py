@@ -18,8 +18,8 @@ from asn1crypto import cms, core, tsp
 from pyhanko.sign.timestamps.api import TimeStamper
 
 from sealkit import _asn1fix
+from sealkit.dev.pki import make_test_pki
 from sealkit.pdf.signer import HandleSigner
-from sealkit.pki import make_test_pki
 from sealkit.trust import make_timestamper
 from sealkit.ukey import KeyKind
 from tests.helpers.pki_responses import KeyedIdentity, timestamp_token

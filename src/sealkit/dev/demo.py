@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sealkit.pki import Role, TestPki, make_test_pki
+from sealkit.dev.pki import Role, TestPki, make_test_pki
 
 PURCHASER_FORM: dict[str, Any] = {
     "unit": {
@@ -79,8 +79,8 @@ class DemoResult:
 
 def run_demo(directory: str | Path, *, log: Callable[[str], None] = lambda _line: None) -> DemoResult:
     """Run the whole flow into ``directory`` (created if needed); ``log`` receives one line per step."""
-    from sealkit.pdf import FieldSpec, Placement, prepare_fields, write_sample_contract
-    from sealkit.pdf.sample_contract import PURCHASER_BLOCK, SUPPLIER_BLOCK
+    from sealkit.dev.sample_contract import PURCHASER_BLOCK, SUPPLIER_BLOCK, write_sample_contract
+    from sealkit.pdf import FieldSpec, Placement, prepare_fields
     from sealkit.seal import SealRegistry, form_from_dict
 
     out = Path(directory).resolve()
