@@ -29,7 +29,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "seal": ("sealkit_cli.seal_commands", "seal", "Electronic seals: issue, extend, revoke, merge."),
     "bid": ("sealkit_cli.bid_commands", "bid", "Encrypt and open bid files (digital envelopes)."),
     "token": ("sealkit_cli.token_commands", "token", "UKeys over PKCS#11: list, keys, keygen, selftest."),
-    "keys": ("sealkit_cli.key_commands", "keys", "Software keys and test certificates."),
+    "keys": ("sealkit_cli.key_commands", "keys", "Software keys: generate, certificate requests, import."),
+    "dev": ("sealkit_cli.dev_commands", "dev", "TEST PKI, TEST CA and local TSA for trying sealkit."),
 }
 
 EXIT_INTERNAL = 70

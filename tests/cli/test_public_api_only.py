@@ -14,6 +14,9 @@ PUBLIC = {
     "sealkit.envelope",
     "sealkit.trust",
     "sealkit.dev.demo",
+    "sealkit.dev.hierarchy",
+    "sealkit.dev.pki",
+    "sealkit.dev.services",
 }
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sealkit.dev.pki import make_test_pki
-from tests.helpers.pki_services import PkiServices
+from sealkit.dev.services import PkiServices
 from tests.helpers.pki_signing import blank_pdf
 
 KINDS = ["rsa", "p256", "sm2"]

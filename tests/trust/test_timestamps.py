@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 
+from sealkit.dev.services import PkiServices
 from sealkit.errors import ServiceError
 from sealkit.trust import evaluate_signature, make_timestamper
-from tests.helpers.pki_services import PkiServices
 from tests.helpers.pki_signing import sign_contract
 
 

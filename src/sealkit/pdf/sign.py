@@ -105,7 +105,10 @@ def sign_pdf(
         raise InvalidInput(f"unknown subfilter {subfilter!r}: use ETSI.CAdES.detached or adbe.pkcs7.detached")
     certificate = load_certificate(cert) if cert is not None else key.certificate()
     if certificate is None:
-        raise CertificateError(f"key {key.label!r} has no stored certificate: give one")
+        raise CertificateError(
+            f"key {key.label!r} has no certificate: give it with --cert, use a PEM bundle holding key and "
+            "certificate, or attach it with 'sealkit keys import-cert'"
+        )
     check_certificate(certificate, key)
     chain_certs = [c for item in chain for c in _chain_item(item)] if chain else list(key.chain())
     data = _read_file(input_path, "PDF")

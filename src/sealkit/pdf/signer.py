@@ -157,4 +157,7 @@ def check_certificate(
     if at > not_after:
         raise CertificateError(f"certificate of {subject} expired on {not_after:%Y-%m-%d %H:%M} UTC")
     if cert.public_key.dump() != key.public_key_info().dump():
-        raise CertificateError(f"certificate of {subject} does not match the key {key.label!r}")
+        raise CertificateError(
+            f"certificate of {subject} does not match the key {key.label!r}: give the key's own certificate "
+            "(request one with 'sealkit keys csr' or 'sealkit token csr', then import the CA's answer)"
+        )

@@ -26,6 +26,7 @@ from sealkit.ukey.pins import (
     PinSource,
     pin_chain,
 )
+from sealkit.ukey.requests import USCC_ATTRIBUTES, certificate_request, request_subject
 from sealkit.ukey.selftest import self_test
 from sealkit.ukey.software import SoftwareKey, load_certificates, load_key_file
 
@@ -55,6 +56,9 @@ def close_all_sessions() -> None:
 
 __all__ = [
     "DEFAULT_SM2_UID",
+    "USCC_ATTRIBUTES",
+    "certificate_request",
+    "request_subject",
     "KEY_TYPES",
     "PIN_ENV",
     "CallbackPinSource",

@@ -14,7 +14,7 @@ import os
 from asn1crypto import pem, x509
 
 from sealkit.dev.pki import Identity, TestPki
-from tests.helpers.pki_responses import KeyedIdentity
+from sealkit.dev.responses import KeyedIdentity
 
 
 def issue_with_revocation(
