@@ -90,10 +90,12 @@ def keygen(keyref: str, type_name: str, as_json: bool) -> None:
     """Generate a key pair on the token (label = object=…, id = id=… or random)."""
     info = generate_token_key(keyref, type_name, config=get_config(), pin_source=_pins())
     emit(
-        {"label": info.label, "id": info.key_id.hex(), "kind": str(info.kind), "uri": info.uri},
+        {"label": info.label, "id": info.key_id.hex(), "kind": str(info.kind), "uri": info.uri, **info.extra},
         as_json,
         f"generated {info.kind} key {info.uri}",
     )
+    if info.extra.get("warning"):
+        click.echo(f"sealkit: warning: {info.extra['warning']}", err=True)
 
 
 @token.command("import-cert")

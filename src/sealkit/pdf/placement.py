@@ -221,7 +221,9 @@ def find_text(pdf_bytes: bytes, text: str, *, password: str | None = None) -> li
     try:
         reader = PdfReader(io.BytesIO(pdf_bytes))
         if reader.is_encrypted and not reader.decrypt(password or ""):
-            raise PdfPasswordRequired("the PDF is encrypted: give its password")
+            raise PdfPasswordRequired(
+                "the PDF is encrypted: set SEALKIT_PDF_PASSWORD (or give --password to be asked)"
+            )
     except PdfReadError as exc:
         raise PdfError(f"cannot read the PDF: {exc}") from exc
     needle = "".join(text.split())

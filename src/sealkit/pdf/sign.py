@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import logging
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -54,6 +55,8 @@ class SignResult:
     subfilter: str
     certified: bool
     stamps: list[StampedBox] = dataclasses.field(default_factory=list)
+    #: Things the signer should know (e.g. a seal drawn over another seal); the signature is made.
+    warnings: list[str] = dataclasses.field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -65,6 +68,7 @@ class SignResult:
             "subfilter": self.subfilter,
             "certified": self.certified,
             "stamps": [{"page": s.page, "rect_mm": list(s.rect_mm), "kind": s.kind} for s in self.stamps],
+            "warnings": list(self.warnings),
         }
 
 
@@ -117,9 +121,12 @@ def sign_pdf(
     from sealkit.pdf.stamping import prepare_signature_field
 
     output = Path(output_path)
+    warnings: list[str] = []
     writer, field_name, stamps = prepare_signature_field(
-        data, field=field, appearance=appearance, placement=placement, password=password
+        data, field=field, appearance=appearance, placement=placement, password=password, warnings=warnings
     )
+    for warning in warnings:
+        logging.getLogger("sealkit.pdf").warning("%s", warning)
     buffer = io.BytesIO()
     _pyhanko_sign(
         writer,
@@ -144,6 +151,7 @@ def sign_pdf(
         subfilter=subfilter,
         certified=certify,
         stamps=stamps,
+        warnings=warnings,
     )
 
 

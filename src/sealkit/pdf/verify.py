@@ -38,9 +38,9 @@ def _read_source(source: str | os.PathLike[str] | bytes) -> tuple[bytes, str]:
     try:
         return path.read_bytes(), path.name
     except FileNotFoundError:
-        raise InvalidInput(f"{path} does not exist") from None
+        raise InvalidInput(f"{path} does not exist: check the PDF's path") from None
     except IsADirectoryError:
-        raise InvalidInput(f"{path} is a directory") from None
+        raise InvalidInput(f"{path} is a directory: give the PDF file") from None
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
 
@@ -53,8 +53,10 @@ def verify_pdf(
     validation_time: dt.datetime | None = None,
     seal_checker: SealChecker | None = None,
     online: bool = False,
+    name: str | None = None,
 ) -> VerificationReport:
-    """Verify every signature of the PDF ``source`` (a path or the file's bytes).
+    """Verify every signature of the PDF ``source`` (a path or the file's bytes; ``name`` names bytes in the
+    report).
 
     ``trust`` are the trust anchors (certificates, or PEM/DER files); ``password`` opens an encrypted PDF;
     ``validation_time`` is the moment of validation: certificates are checked at the time of a
@@ -68,7 +70,8 @@ def verify_pdf(
     Returns a :class:`VerificationReport`; ``report.passed`` is True only for TOTAL-PASSED. Raises only for
     bad input (unreadable file or anchors, missing or wrong password), never for a bad signature.
     """
-    data, name = _read_source(source)
+    data, source_name = _read_source(source)
+    name = name or source_name
     anchors = load_certificates(trust, what="trust anchor")
     file_info: dict[str, Any] = {
         "name": name,
@@ -86,8 +89,10 @@ def verify_pdf(
         file_info["reasons"].append("format.unreadable-pdf")
         file_info["error"] = f"pyHanko cannot read the PDF: {' '.join(str(exc).split())[:200]}"
         return _report([], file_info)
-    if validation_time is not None and validation_time.tzinfo is None:
-        raise InvalidInput("validation_time needs a time zone")
+    if validation_time is not None:
+        from sealkit.timefmt import aware
+
+        validation_time = aware(validation_time)  # a time without a zone is Beijing time
     return asyncio.run(
         _verify_document(
             data,
@@ -108,11 +113,12 @@ def _open(data: bytes, password: str | bytes | None) -> Any:
     # pyHanko logs every oddity of hostile files as a warning: the report says what matters.
     logging.getLogger("pyhanko").setLevel(logging.ERROR)
     reader = PdfFileReader(io.BytesIO(data), strict=False)
-    if reader.encrypted:
-        if password is None:
-            raise PdfPasswordRequired("the PDF is encrypted: give its password")
-        if reader.decrypt(password).status == AuthStatus.FAILED:
-            raise PdfPasswordRequired("wrong password for the encrypted PDF")
+    if reader.encrypted and reader.decrypt(password or "").status == AuthStatus.FAILED:
+        if not password:  # an empty user password (permissions only) opens without one
+            raise PdfPasswordRequired(
+                "the PDF is encrypted: set SEALKIT_PDF_PASSWORD (or give --password to be asked)"
+            )
+        raise PdfPasswordRequired("the PDF password is wrong: check SEALKIT_PDF_PASSWORD")
     _ = reader.root  # parse the catalog now, so that a broken one is a FORMAT verdict
     return reader
 

@@ -1,7 +1,8 @@
 """The seal lifecycle over the registry: issue, extend, disable, enable, revoke, merge, import revocations.
 
 Each operation is one transaction of :class:`~sealkit.seal.registry.RegistryStore` with its audit entries.
-Dates given as :class:`datetime.date` are read in China Standard Time (UTC+8): a seal is valid from
+Dates given as :class:`datetime.date` (and naive datetimes) are read in the display zone of
+:mod:`sealkit.timefmt` (Beijing time, UTC+8, unless ``[time] zone`` says otherwise): a seal is valid from
 00:00:00 of its first day to 23:59:59 of its last.
 """
 
@@ -17,6 +18,7 @@ from typing import Any
 from asn1crypto import x509 as asn1_x509
 from sqlalchemy import Connection, select, update
 
+from sealkit import timefmt
 from sealkit.errors import InvalidInput, SealError, SealNotFound, SealRevoked
 from sealkit.seal import images, schema
 from sealkit.seal.asn1 import SEAL_TYPE_PERSONAL, SEAL_TYPE_UNIT
@@ -28,7 +30,7 @@ from sealkit.seal.registry import RegistryStore, Transaction, parse_utc, utc_tex
 from sealkit.seal.revocation import Revocation
 from sealkit.ukey.base import PrivateKeyHandle
 
-CST = dt.timezone(dt.timedelta(hours=8), "CST")
+CST = timefmt.BEIJING  # kept for importers; the display zone decides (timefmt.display_zone())
 KIND_CODES = {"official": "01", "contract": "02", "legal-rep": "03", "finance": "05"}
 PURPOSES = {"official": "", "contract": "合同专用章", "legal-rep": "", "finance": "财务专用章"}
 STATUSES = ("enabled", "disabled", "revoked")
@@ -74,14 +76,14 @@ class SealRecord:
 
 def day_start(day: dt.date | dt.datetime) -> dt.datetime:
     if isinstance(day, dt.datetime):
-        return day if day.tzinfo else day.replace(tzinfo=CST)
-    return dt.datetime.combine(day, dt.time(0, 0, 0), CST)
+        return timefmt.aware(day)
+    return dt.datetime.combine(day, dt.time(0, 0, 0), timefmt.display_zone())
 
 
 def day_end(day: dt.date | dt.datetime) -> dt.datetime:
     if isinstance(day, dt.datetime):
-        return day if day.tzinfo else day.replace(tzinfo=CST)
-    return dt.datetime.combine(day, dt.time(23, 59, 59), CST)
+        return timefmt.aware(day)
+    return dt.datetime.combine(day, dt.time(23, 59, 59), timefmt.display_zone())
 
 
 class SealRegistry(RegistryStore):
@@ -124,7 +126,8 @@ class SealRegistry(RegistryStore):
         status: str | None = None,
         expiring_within: dt.timedelta | None = None,
     ) -> list[SealRecord]:
-        """Seals, filtered by unit (USCC), status, or validity ending within ``expiring_within`` from now."""
+        """Seals, filtered by unit (USCC), status, or validity ending within ``expiring_within`` from now
+        (then only seals still in use: revoked and disabled seals do not expire, they are already out)."""
         query = select(schema.seals).order_by(schema.seals.c.es_id)
         if unit:
             query = query.where(schema.seals.c.unit_uscc == unit)
@@ -135,6 +138,8 @@ class SealRegistry(RegistryStore):
         if expiring_within is not None:
             limit = utc_text(dt.datetime.now(dt.UTC) + expiring_within)
             query = query.where(schema.seals.c.valid_end <= limit)
+            if not status:
+                query = query.where(schema.seals.c.status == "enabled")
         with self.reading() as conn:
             return [_record(r._mapping, self._revocation(conn, r.es_id)) for r in conn.execute(query)]
 
@@ -168,7 +173,7 @@ class SealRegistry(RegistryStore):
         """Make, sign and register a new seal for the unit of ``form``; returns its record."""
         if kind not in KIND_CODES:
             raise InvalidInput(f"unknown seal kind {kind!r}: use one of {', '.join(KIND_CODES)}")
-        start = day_start(valid_from or dt.datetime.now(CST).date())
+        start = day_start(valid_from or dt.datetime.now(timefmt.display_zone()).date())
         end = day_end(valid_until)
         if end <= start:
             raise InvalidInput("--valid-until must be after --valid-from")

@@ -132,8 +132,9 @@ def _seal_validity(seal: ParsedSeal, at: dt.datetime) -> str | None:
 
 
 def _aware(moment: dt.datetime | None) -> dt.datetime:
-    moment = moment or dt.datetime.now(dt.UTC)
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    from sealkit.timefmt import aware
+
+    return aware(moment or dt.datetime.now(dt.UTC))  # a time without a zone is Beijing time
 
 
 def verify_seal(
