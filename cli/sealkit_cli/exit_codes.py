@@ -36,5 +36,5 @@ def exit_code_for(error: BaseException) -> int:
     """The exit code of ``error``: its class's, or its nearest listed base class's."""
     for cls in type(error).__mro__:
         if cls in EXIT_CODES:
-            return EXIT_CODES[cls]  # type: ignore[index]
+            return EXIT_CODES[cls]
     return INTERNAL

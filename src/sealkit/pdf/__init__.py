@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from sealkit.lazy import lazy_exports
 
 if TYPE_CHECKING:  # the names the package exports, for type checkers and readers
+    from sealkit.certs import load_certificate, load_certificates
     from sealkit.pdf.appearance import (
         SealAppearance,
         clean_imprint,
@@ -51,14 +52,12 @@ if TYPE_CHECKING:  # the names the package exports, for type checkers and reader
     from sealkit.pdf.sign import (
         SignResult,
         StampedBox,
-        load_certificate,
         sign_pdf,
     )
     from sealkit.pdf.sm2_validation import (
         SM2SignatureValidator,
     )
     from sealkit.pdf.verify import (
-        load_certificates,
         verify_pdf,
     )
 
