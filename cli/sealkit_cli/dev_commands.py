@@ -50,6 +50,17 @@ def pki(directory: Path, as_json: bool) -> None:
 
 
 @dev.command()
+@click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--pages", type=click.IntRange(1, 50), default=3, show_default=True)
+def contract(output: Path, pages: int) -> None:
+    """Write a sample 政府采购合同 (TEST data) with both parties' signature blocks on its last page."""
+    from sealkit.dev.sample_contract import write_sample_contract
+
+    write_sample_contract(output, pages=pages)
+    click.echo(f"sample contract written to {output} ({pages} pages)")
+
+
+@dev.command()
 @click.argument("directory", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.argument("request", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)

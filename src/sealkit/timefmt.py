@@ -72,8 +72,8 @@ def parse_time(text: str, *, what: str = "time", zone: dt.tzinfo | None = None) 
         moment = dt.datetime.fromisoformat(value.replace(" ", "T", 1) if " " in value else value)
     except ValueError:
         raise InvalidInput(
-            f"{what} {value!r} is not a time: write it as 2026-12-01T09:30 (Beijing time) or with an offset, "
-            "2026-12-01T09:30+08:00"
+            f"{what} {value!r} is not an ISO 8601 time: write 2026-12-01T09:30 (Beijing time) or with an "
+            "offset, 2026-12-01T09:30+08:00"
         ) from None
     return aware(moment, zone)
 

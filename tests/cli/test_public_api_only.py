@@ -16,6 +16,7 @@ PUBLIC = {
     "sealkit.dev.demo",
     "sealkit.dev.hierarchy",
     "sealkit.dev.pki",
+    "sealkit.dev.sample_contract",
     "sealkit.dev.services",
 }
 

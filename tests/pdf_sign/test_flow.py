@@ -6,6 +6,7 @@ import subprocess
 import pytest
 from pypdf import PdfReader
 
+from sealkit.dev.sample_contract import PURCHASER_BLOCK, SUPPLIER_BLOCK
 from sealkit.errors import (
     CertificateError,
     InvalidInput,
@@ -14,8 +15,6 @@ from sealkit.errors import (
     TextNotFound,
 )
 from sealkit.pdf import (
-    PURCHASER_BLOCK,
-    SUPPLIER_BLOCK,
     FieldSpec,
     Placement,
     SealAppearance,

@@ -12,7 +12,7 @@ bidder             SM2   signing bids
 bidder-enc         SM2   opening bids (encryption certificate)
 tsa                SM2   the test TSA (``sealkit dev tsa DIR``)
 supplier           RSA   signing contracts
-platform           RSA   the trading platform's bid-opening key (encryption)
+platform           SM2   the trading platform's bid-opening key (encryption)
 =================  ====  ==============================================================
 
 Files in ``DIR``: ``NAME.pem`` is a bundle (private key, certificate, root) usable as ``--key file:NAME.pem``
@@ -35,7 +35,7 @@ IDENTITIES: tuple[tuple[str, str, Role], ...] = (
     ("bidder-enc", "sm2", Role.ENCRYPT),
     ("tsa", "sm2", Role.TSA),
     ("supplier", "rsa", Role.SIGN),
-    ("platform", "rsa", Role.ENCRYPT),
+    ("platform", "sm2", Role.ENCRYPT),
 )
 TSA_PORT = 3161
 
