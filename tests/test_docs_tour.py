@@ -78,7 +78,7 @@ def installed(tmp_path_factory) -> Install:
         capture_output=True,
     )
     where = subprocess.run(
-        [install.python, "-c", "import sealkit, sealkit_cli; print(sealkit.__file__, sealkit_cli.__file__)"],
+        [install.python, "-c", "import sealkit, sealkit_cli.main as m; print(sealkit.__file__, m.__file__)"],
         capture_output=True,
         text=True,
         check=True,
@@ -179,3 +179,24 @@ def test_the_api_example_runs_and_passes_mypy_strict_against_the_installed_packa
         check=False,
     )
     assert mypy.returncode == 0, mypy.stdout[-3000:]
+
+
+#: The self-contained ```python blocks of docs/*.md (file, index among that file's python blocks). The other
+#: blocks are fragments that continue an earlier block or need the reader's own files.
+RUNNABLE_BLOCKS = [("pdf-signing.md", 0), ("sm2.md", 0), ("sm2.md", 4)]
+
+
+@pytest.mark.parametrize(("doc", "index"), RUNNABLE_BLOCKS)
+def test_self_contained_doc_blocks_run_on_the_installed_package(installed, tmp_path, doc, index):
+    code = _blocks((REPO / "docs" / doc).read_text(encoding="utf-8"), "python")[index]
+    example = tmp_path / "block.py"
+    example.write_text(code, encoding="utf-8")
+    done = subprocess.run(
+        [installed.python, str(example)],
+        cwd=tmp_path,
+        env=installed.env(tmp_path / "home"),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
