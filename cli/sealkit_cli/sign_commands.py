@@ -256,7 +256,10 @@ def _trusted_time(
     if tsa_url is None or tsa_url == _CONFIGURED:
         tsa_url = config.tsa_url
         if not tsa_url:
-            raise ConfigError("no TSA: give --tsa URL, set SEALKIT_TSA or [tsa] url in the configuration")
+            raise ConfigError(
+                "no TSA: give --tsa URL, set SEALKIT_TSA or [tsa] url in the configuration "
+                "(to try things: sealkit dev tsa DIR --background)"
+            )
     anchors = [str(a) for a in trust_anchors] or [str(p) for p in config.trust_anchors]
     if ltv:
         import logging
