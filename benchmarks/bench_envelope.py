@@ -69,10 +69,10 @@ def make_file(path: Path, size_mib: int) -> None:
 
 
 def make_identities(work: Path) -> dict[str, Path]:
-    """An SM2 test PKI (recipient + signer, through sealkit.pki in a child process, so that this process
+    """An SM2 test PKI (recipient + signer, through sealkit.dev.pki in a child process, so that this process
     stays small) and an RSA-2048 self-signed recipient (openssl)."""
     script = (
-        "import sys; from sealkit.pki import make_test_pki; p = make_test_pki(sys.argv[1], 'sm2'); "
+        "import sys; from sealkit.dev.pki import make_test_pki; p = make_test_pki(sys.argv[1], 'sm2'); "
         "p.issue('enc', 'encrypt'); p.issue('sign', 'sign')"
     )
     subprocess.run([sys.executable, "-c", script, str(work / "sm2")], check=True)

@@ -30,10 +30,10 @@ from pyhanko.pdf_utils.reader import PdfFileReader  # noqa: E402
 from pyhanko.sign.validation import validate_pdf_signature  # noqa: E402
 from pyhanko.sign.validation.dss import DocumentSecurityStore  # noqa: E402
 
-from sealkit.pki import make_test_pki  # noqa: E402
+from sealkit.dev.issuing import issue_with_revocation  # noqa: E402
+from sealkit.dev.pki import make_test_pki  # noqa: E402
+from sealkit.dev.services import PkiServices  # noqa: E402
 from sealkit.trust import add_validation_info, evaluate_signature, ltv_context, make_timestamper  # noqa: E402
-from tests.helpers.pki_issuing import issue_with_revocation  # noqa: E402
-from tests.helpers.pki_services import PkiServices  # noqa: E402
 from tests.helpers.pki_signing import blank_pdf, sign_contract  # noqa: E402
 
 

@@ -18,8 +18,9 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from sealkit.pdf import SUPPLIER_BLOCK, Placement, SealAppearance, sign_pdf, write_sample_contract
-from sealkit.pki import make_test_pki
+from sealkit.dev.pki import make_test_pki
+from sealkit.dev.sample_contract import SUPPLIER_BLOCK, write_sample_contract
+from sealkit.pdf import Placement, SealAppearance, sign_pdf
 from sealkit.ukey import open_key
 
 BIN = Path(sys.executable).parent

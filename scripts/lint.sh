@@ -5,3 +5,46 @@ cd "$(dirname "$0")/.."
 .venv/bin/ruff check src cli tests benchmarks fixtures
 .venv/bin/ruff format --check src cli tests benchmarks fixtures
 .venv/bin/mypy src cli
+# The public modules that are strict-clean stay so (integrators type-check against them). Not yet strict:
+# envelope/{ciphers,reader}, pdf/{appearance,fields,sign}, seal/{binding,make,revlist}, sm2/{encryption,keys},
+# trust/{context,ltv,timestamps,verify}, ukey/{p11admin,selftest} and the CLI's command modules.
+.venv/bin/mypy --strict --follow-imports=silent \
+  cli/sealkit_cli/exit_codes.py \
+  src/sealkit/__init__.py \
+  src/sealkit/certs.py \
+  src/sealkit/config.py \
+  src/sealkit/dev/__init__.py \
+  src/sealkit/envelope/__init__.py \
+  src/sealkit/envelope/model.py \
+  src/sealkit/envelope/writer.py \
+  src/sealkit/errors.py \
+  src/sealkit/fonts/__init__.py \
+  src/sealkit/pdf/__init__.py \
+  src/sealkit/pdf/filing.py \
+  src/sealkit/pdf/placement.py \
+  src/sealkit/pdf/report.py \
+  src/sealkit/pdf/sm2_validation.py \
+  src/sealkit/pdf/verify.py \
+  src/sealkit/seal/__init__.py \
+  src/sealkit/seal/audit.py \
+  src/sealkit/seal/form.py \
+  src/sealkit/seal/images.py \
+  src/sealkit/seal/lifecycle.py \
+  src/sealkit/seal/parse.py \
+  src/sealkit/seal/revocation.py \
+  src/sealkit/seal/verify.py \
+  src/sealkit/sm2/__init__.py \
+  src/sealkit/sm2/backend.py \
+  src/sealkit/sm2/signature.py \
+  src/sealkit/sm2/symmetric.py \
+  src/sealkit/timefmt.py \
+  src/sealkit/trust/__init__.py \
+  src/sealkit/trust/signing.py \
+  src/sealkit/ukey/__init__.py \
+  src/sealkit/ukey/base.py \
+  src/sealkit/ukey/keyref.py \
+  src/sealkit/ukey/keystore.py \
+  src/sealkit/ukey/opener.py \
+  src/sealkit/ukey/pins.py \
+  src/sealkit/ukey/requests.py \
+  src/sealkit/ukey/software.py

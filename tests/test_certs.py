@@ -4,8 +4,8 @@ import pytest
 from cryptography import x509 as crypto_x509
 
 from sealkit.certs import load_certificate, load_certificates, parse_certificates
+from sealkit.dev.pki import make_test_pki
 from sealkit.errors import DecodingError, InvalidInput
-from sealkit.pki import make_test_pki
 
 
 @pytest.fixture(scope="module")

@@ -12,6 +12,7 @@ from typing import Any
 import click
 from sealkit_cli.common import emit, get_config, json_option, prompt_secret
 
+from sealkit import timefmt
 from sealkit.envelope import (
     CONTENT_CIPHERS,
     EnvelopeInfo,
@@ -191,12 +192,8 @@ def _describe(info: EnvelopeInfo, title: str) -> None:
 
 
 def _parse_time(text: str) -> dt.datetime:
-    try:
-        return dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(
-            f"--not-before {text!r} is not an ISO 8601 time (e.g. 2025-03-01T09:30+08:00)"
-        ) from None
+    get_config()  # the [time] zone of the configuration
+    return timefmt.parse_time(text, what="--not-before")
 
 
 def _size(path: str) -> int:

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
-from sealkit import Config, load_config
+from sealkit import Config, load_config, timefmt
 from sealkit.errors import PinRequired
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -34,6 +34,7 @@ def get_config(ctx: click.Context | None = None) -> Config:
     if "config" not in obj:
         obj["config"] = load_config(obj.get("config_path"))
         root.obj = obj
+        timefmt.use_zone(obj["config"].time_zone)
     config = obj["config"]
     assert isinstance(config, Config)
     return config
@@ -49,13 +50,15 @@ def emit(data: dict[str, Any], as_json: bool, human: str | Callable[[], None]) -
         click.echo(human)
 
 
-def prompt_secret(prompt: str) -> str:
+def prompt_secret(prompt: str, env: str = "SEALKIT_PIN") -> str:
     """Ask for a PIN or password on the terminal; refuse when there is no terminal.
 
-    Secrets never come from argv: the environment (``SEALKIT_PIN``), a ``pin-source`` file or this prompt.
+    Secrets never come from argv: the environment (``env``: ``SEALKIT_PIN``, or ``SEALKIT_PDF_PASSWORD`` for
+    PDF passwords), a ``pin-source`` file or this prompt.
     """
     if not sys.stdin.isatty() or os.environ.get("CI"):
-        raise PinRequired(f"{prompt} needed: set SEALKIT_PIN, use pin-source=file:…, or run on a terminal")
+        other = ", use pin-source=file:…" if env == "SEALKIT_PIN" else ""
+        raise PinRequired(f"{prompt} needed: set {env}{other}, or run on a terminal")
     value = click.prompt(prompt, hide_input=True, err=True)
     return str(value)
 
@@ -76,4 +79,4 @@ def pdf_password(ask: bool) -> str | None:
     value = os.environ.get(PDF_PASSWORD_ENV)
     if value:
         return value
-    return prompt_secret("PDF password") if ask else None
+    return prompt_secret("PDF password", PDF_PASSWORD_ENV) if ask else None

@@ -21,7 +21,7 @@ from sealkit_cli.common import emit, json_option
 def demo(directory: Path, as_json: bool) -> None:
     """Run the whole flow: test CAs, a contract seal issued into the registry, a contract prepared, signed
     by the supplier and sealed by the purchaser, verified and filed, and a bid encrypted and opened."""
-    from sealkit.demo import run_demo
+    from sealkit.dev.demo import run_demo
 
     log = (lambda _line: None) if as_json else (lambda line: click.echo(f"  {line}"))
     if not as_json:

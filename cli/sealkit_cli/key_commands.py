@@ -1,9 +1,12 @@
-"""``sealkit keys``: the software key store (generate, list, import a certificate)."""
+"""``sealkit keys``: the software key store (generate, list, request and import a certificate)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from sealkit_cli.common import emit, get_config, json_option, prompt_secret
+from sealkit_cli.requests import subject_options, write_request
 
 from sealkit.ukey import CallbackPinSource, KeyInfo, keystore, pin_chain
 
@@ -66,3 +69,18 @@ def import_cert(name: str, cert: str, chain: str | None, as_json: bool) -> None:
     pins = pin_chain(None, CallbackPinSource(prompt_secret), config.env)
     info = keystore(config).import_cert(name, cert, pins, chain)
     emit(_info_dict(info), as_json, f"certificate {info.extra.get('subject')} attached to {info.uri}")
+
+
+@keys.command()
+@click.argument("name")
+@subject_options
+@json_option
+def csr(name: str, as_json: bool, **options: Any) -> None:
+    """Make a certificate request (PKCS#10) for key NAME, to send to a CA.
+
+    Import the CA's answer with 'sealkit keys import-cert NAME cert.pem'.
+    """
+    config = get_config()
+    pins = pin_chain(None, CallbackPinSource(prompt_secret), config.env)
+    with keystore(config).open(name, pins) as key:
+        write_request(key, options, as_json)

@@ -12,10 +12,12 @@ import importlib
 import json
 import logging
 import os
+import re
 import sys
 from typing import Any
 
 import click
+from sealkit_cli.exit_codes import INTERNAL, INTERRUPTED, exit_code_for
 
 from sealkit import SealkitError, __version__
 
@@ -30,11 +32,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "seal": ("sealkit_cli.seal_commands", "seal", "Electronic seals: issue, extend, revoke, merge."),
     "bid": ("sealkit_cli.bid_commands", "bid", "Encrypt and open bid files (digital envelopes)."),
     "token": ("sealkit_cli.token_commands", "token", "UKeys over PKCS#11: list, keys, keygen, selftest."),
-    "keys": ("sealkit_cli.key_commands", "keys", "Software keys and test certificates."),
+    "keys": ("sealkit_cli.key_commands", "keys", "Software keys: generate, certificate requests, import."),
+    "dev": ("sealkit_cli.dev_commands", "dev", "TEST PKI, TEST CA and local TSA for trying sealkit."),
 }
 
-EXIT_INTERNAL = 70
-EXIT_INTERRUPTED = 130
+EXIT_INTERNAL = INTERNAL
+EXIT_INTERRUPTED = INTERRUPTED
 
 
 class LazyGroup(click.Group):
@@ -82,11 +85,39 @@ def _unavailable(name: str, help_text: str) -> click.Command:
     envvar="SEALKIT_CONFIG",
     help="Configuration file (default: ./sealkit.toml, then ~/.config/sealkit/config.toml).",
 )
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Log what sealkit and its libraries do, and error causes."
+)
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None) -> None:
-    """sealkit: sign, seal and encrypt procurement documents (SM2/SM3/SM4, PAdES, GB/T 38540)."""
+def cli(ctx: click.Context, config_path: str | None, verbose: bool) -> None:
+    """sealkit: sign, seal and encrypt procurement documents (SM2/SM3/SM4, PAdES, GB/T 38540).
+
+    Errors are one line on stderr with a documented exit code (docs/errors.md); --verbose adds logs and
+    causes; SEALKIT_DEBUG=1 shows the traceback of an internal error.
+    """
     ctx.ensure_object(dict)
     ctx.obj["config_path"] = config_path
+    _logging(verbose)
+
+
+_VERBOSE = False
+
+
+def _logging(verbose: bool) -> None:
+    """Logs go to stderr with --verbose; otherwise nothing (warnings that matter are printed by commands)."""
+    global _VERBOSE
+    _VERBOSE = verbose
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if getattr(old, "_sealkit", False):
+            root.removeHandler(old)
+    handler: logging.Handler = logging.NullHandler()
+    if verbose:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("sealkit: %(levelname)s %(name)s: %(message)s"))
+        root.setLevel(logging.DEBUG if os.environ.get("SEALKIT_DEBUG") else logging.INFO)
+    setattr(handler, "_sealkit", True)  # noqa: B010 - marks the handler this CLI added
+    root.addHandler(handler)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -106,14 +137,16 @@ def run(args: list[str]) -> int:
         cli.main(args=args, prog_name="sealkit", standalone_mode=False)
         return 0
     except SealkitError as exc:
-        return _fail(exc.message, exc.exit_code, type(exc).__name__, wants_json and not exc.report_printed)
+        if _VERBOSE and exc.__cause__ is not None:
+            cause = " ".join(str(exc.__cause__).split())
+            click.echo(f"sealkit: cause: {type(exc.__cause__).__name__}: {cause}", err=True)
+        return _fail(
+            exc.message, exit_code_for(exc), type(exc).__name__, wants_json and not exc.report_printed
+        )
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:
-        if wants_json:
-            _json_error(exc.format_message(), exc.exit_code, "UsageError")
-        exc.show()
-        return exc.exit_code
+        return _fail(_usage_line(exc), exc.exit_code, "UsageError", wants_json)
     except click.Abort:
         click.echo("sealkit: aborted", err=True)
         return 1
@@ -138,6 +171,34 @@ def _route_library_logs() -> None:
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
     elif not root.handlers:
         root.addHandler(logging.NullHandler())
+
+
+_PATH_PROBLEMS = (
+    (
+        re.compile(r"^(?:File|Path) '(.+)' is a directory\.$"),
+        "{path} is a directory: give a file for {param}",
+    ),
+    (re.compile(r"^Directory '(.+)' is a file\.$"), "{path} is a file: give a directory for {param}"),
+    (
+        re.compile(r"^(?:File|Path|Directory) '(.+)' does not exist\.$"),
+        "{path} does not exist: check {param}",
+    ),
+)
+
+
+def _usage_line(exc: click.ClickException) -> str:
+    """A click usage error in sealkit's one-line style: what was wrong, and where the help is."""
+    message = " ".join(exc.format_message().split())
+    if isinstance(exc, click.BadParameter):
+        param = exc.param.get_error_hint(exc.ctx) if exc.param is not None and exc.ctx is not None else "it"
+        for pattern, template in _PATH_PROBLEMS:
+            match = pattern.match(" ".join(exc.message.split()))
+            if match:
+                message = template.format(path=match.group(1), param=param.replace('"', "").replace("'", ""))
+                break
+    ctx = getattr(exc, "ctx", None)
+    command = ctx.command_path if ctx is not None else "sealkit"
+    return f"{message} (see '{command} --help')"
 
 
 def _fail(message: str, code: int, kind: str, wants_json: bool) -> int:

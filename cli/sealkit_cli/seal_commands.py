@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 import click
 from sealkit_cli.common import emit, get_config, json_option, seal_maker_trust_option
 
+from sealkit import timefmt
 from sealkit.errors import AuditChainBroken, InvalidInput
 from sealkit.seal import (
     IMAGE_KINDS,
@@ -30,7 +31,6 @@ from sealkit.ukey import load_certificates, open_key
 F = TypeVar("F", bound=Callable[..., Any])
 KINDS = ("official", "contract", "legal-rep", "finance")
 DATE = click.DateTime(["%Y-%m-%d"])
-CST = dt.timezone(dt.timedelta(hours=8))
 
 
 def registry_options(func: F) -> F:
@@ -73,13 +73,14 @@ def _one_cert(path: str) -> Any:
 def _describe(record: SealRecord) -> str:
     line = (
         f"{record.es_id}  {record.status:<8}  {record.kind:<9}  {record.name}  "
-        f"valid {record.valid_start.astimezone(CST).date()} .. {record.valid_end.astimezone(CST).date()}"
+        f"valid {timefmt.format_date(record.valid_start).split()[0]} .. "
+        f"{timefmt.format_date(record.valid_end)}"
         f"  v{record.version}"
     )
     if record.revocation:
         r = record.revocation
         successor = f", successor {r.successor}" if r.successor else ""
-        line += f"  revoked {r.revoked_at.isoformat()} ({r.reason}{successor})"
+        line += f"  revoked {timefmt.format_time(r.revoked_at)} ({r.reason}{successor})"
     return line
 
 
@@ -95,7 +96,9 @@ def seal() -> None:
 @click.option("--kind", required=True, type=click.Choice(KINDS))
 @click.option("--holder-cert", "holder_certs", multiple=True, required=True, type=click.Path(dir_okay=False))
 @maker_options
-@click.option("--valid-until", required=True, type=DATE, help="Last day of validity (YYYY-MM-DD, UTC+8).")
+@click.option(
+    "--valid-until", required=True, type=DATE, help="Last day of validity (YYYY-MM-DD, Beijing time)."
+)
 @click.option("--valid-from", type=DATE, help="First day of validity (default: today).")
 @click.option(
     "--image", type=click.Path(dir_okay=False), help="Imprint image (scan or PNG) instead of rendering."
@@ -190,7 +193,9 @@ def show(seal_id: str, registry_url: str | None, actor: str | None, as_json: boo
         record = registry.get(seal_id)
         versions = registry.versions(seal_id)
     data = record.to_dict()
-    data["versions"] = [{"version": v, "created_at": t.isoformat(), "size": len(d)} for v, t, d in versions]
+    data["versions"] = [
+        {"version": v, "created_at": timefmt.format_time(t), "size": len(d)} for v, t, d in versions
+    ]
     emit(data, as_json, _describe(record) + f"\nunit {record.unit_uscc}, {len(versions)} SESeal version(s)")
 
 
@@ -331,14 +336,13 @@ def import_revocations(
     revlist = load_revocation_list(Path(file).read_bytes(), trust)
     with open_registry(registry_url, actor) as registry:
         added = registry.import_revocations(revlist.entries, revlist.source)
-    data = {"entries": len(revlist.entries), "added": added, "issued_at": revlist.issued_at.isoformat()}
+    issued_at = timefmt.format_time(revlist.issued_at)
+    data = {"entries": len(revlist.entries), "added": added, "issued_at": issued_at}
     emit(data, as_json, f"verified {len(revlist.entries)} revocation(s), {added} new")
 
 
 @seal.command(name="audit")
-@click.option(
-    "--verify", "verify", is_flag=True, required=True, help="Check the audit hash chain and the rows."
-)
+@click.option("--verify", "verify", is_flag=True, hidden=True, help="Accepted for compatibility (always on).")
 @registry_options
 def audit_(verify: bool, registry_url: str | None, actor: str | None, as_json: bool) -> None:
     """Check the registry against its audit chain and the chain's signed head; prints the head hash to keep

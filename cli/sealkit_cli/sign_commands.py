@@ -12,6 +12,7 @@ makes a plain ``sealkit sign`` go online. ``--ltv`` also embeds validation data 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +50,9 @@ def _with_password(action: Any, ask: bool) -> Any:
     try:
         return action(password)
     except PdfPasswordRequired:
-        if password is not None:
-            raise
-        return action(prompt_secret("PDF password"))
+        if password is not None or not sys.stdin.isatty() or os.environ.get("CI"):
+            raise  # its message names SEALKIT_PDF_PASSWORD
+        return action(prompt_secret("PDF password", PDF_PASSWORD_ENV))
 
 
 def _default_output(input_path: Path) -> Path:
@@ -281,6 +282,8 @@ def sign(
         as_json,
         f"signed {result.output_path} (field {result.field}, {result.algorithm}; {stamps}{level})",
     )
+    for warning in result.warnings:
+        click.echo(f"sealkit: warning: {warning}", err=True)
 
 
 def _trusted_time(
@@ -294,7 +297,10 @@ def _trusted_time(
     if tsa_url is None or tsa_url == _CONFIGURED:
         tsa_url = config.tsa_url
         if not tsa_url:
-            raise ConfigError("no TSA: give --tsa URL, set SEALKIT_TSA or [tsa] url in the configuration")
+            raise ConfigError(
+                "no TSA: give --tsa URL, set SEALKIT_TSA or [tsa] url in the configuration "
+                "(to try things: sealkit dev tsa DIR --background)"
+            )
     anchors = [str(a) for a in trust_anchors] or [str(p) for p in config.trust_anchors]
     if ltv:
         import logging
@@ -321,9 +327,14 @@ def _next_field(input_path: Path) -> str | None:
 
 def _read_image(path: Path) -> bytes:
     try:
-        return path.read_bytes()
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InvalidInput(f"the seal image {path} does not exist: check --seal-image") from None
     except OSError as exc:
-        raise InvalidInput(f"cannot read the seal image {path}: {exc.strerror}") from exc
+        raise InvalidInput(f"cannot read the seal image {path}: {exc.strerror}") from None
+    if not data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")):
+        raise InvalidInput(f"{path} is not a PNG or JPEG image: give the seal imprint with --seal-image")
+    return data
 
 
 def _registry_seal(key: Any, cert: Path | None, seal_id: str, registry_url: str, makers: list[Path]) -> Any:

@@ -1,9 +1,12 @@
-"""``sealkit token``: UKeys over PKCS#11 — list, keys, keygen, import-cert, selftest."""
+"""``sealkit token``: UKeys over PKCS#11 — list, keys, keygen, csr, import-cert, selftest."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from sealkit_cli.common import emit, get_config, json_option, prompt_secret
+from sealkit_cli.requests import subject_options, write_request
 
 from sealkit.ukey import (
     CallbackPinSource,
@@ -87,10 +90,12 @@ def keygen(keyref: str, type_name: str, as_json: bool) -> None:
     """Generate a key pair on the token (label = object=…, id = id=… or random)."""
     info = generate_token_key(keyref, type_name, config=get_config(), pin_source=_pins())
     emit(
-        {"label": info.label, "id": info.key_id.hex(), "kind": str(info.kind), "uri": info.uri},
+        {"label": info.label, "id": info.key_id.hex(), "kind": str(info.kind), "uri": info.uri, **info.extra},
         as_json,
         f"generated {info.kind} key {info.uri}",
     )
+    if info.extra.get("warning"):
+        click.echo(f"sealkit: warning: {info.extra['warning']}", err=True)
 
 
 @token.command("import-cert")
@@ -105,6 +110,19 @@ def import_cert(keyref: str, cert: str, as_json: bool) -> None:
         as_json,
         f"certificate stored for {info.uri}",
     )
+
+
+@token.command()
+@click.argument("keyref")
+@subject_options
+@json_option
+def csr(keyref: str, as_json: bool, **options: Any) -> None:
+    """Make a certificate request (PKCS#10) for the key on the token KEYREF names.
+
+    Import the CA's answer with 'sealkit token import-cert KEYREF cert.pem'.
+    """
+    with open_key(keyref, config=get_config(), pin_source=_pins()) as key:
+        write_request(key, options, as_json)
 
 
 @token.command()

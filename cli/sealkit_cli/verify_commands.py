@@ -138,8 +138,16 @@ def _human(data: dict[str, Any]) -> None:
     if file.get("unsigned_fields"):
         click.echo(f"\nUnsigned signature fields: {', '.join(file['unsigned_fields'])}")
     if file.get("reasons"):
-        click.echo(f"Document: {', '.join(file['reasons'])}")
+        click.echo(f"Document: {'; '.join(DOCUMENT_REASONS.get(r, r) for r in file['reasons'])}")
     click.echo(f"\nOverall: {data['indication']}{_sub(data['sub_indication'])}")
+
+
+DOCUMENT_REASONS = {
+    "document.no-signatures": "the PDF has no signatures (document.no-signatures)",
+    "modification.unaccounted-bytes": (
+        "bytes were added after the last revision (modification.unaccounted-bytes)"
+    ),
+}
 
 
 def _sub(value: str | None) -> str:
@@ -154,6 +162,7 @@ def _verify(
     registry_url: str | None,
     revocation_files: tuple[str, ...],
     ask_password: bool,
+    name: str | None = None,
 ) -> Any:
     """verify_pdf with the anchors, the seal checker and the password the options give."""
     from sealkit.pdf import verify_pdf
@@ -168,7 +177,7 @@ def _verify(
             seal_anchors, registry, lists = _seal_sources(
                 stack, seal_maker_trust, registry_url, revocation_files
             )
-            name = Path(source).name if isinstance(source, str) else None
+            name = name or (Path(source).name if isinstance(source, str) else None)
             return verify_ofd(
                 data,
                 trust=anchors,
@@ -179,7 +188,9 @@ def _verify(
             )
         checker = _seal_checker(stack, seal_maker_trust, registry_url, revocation_files)
         password = pdf_password(ask_password)
-        return verify_pdf(source, trust=anchors, password=password, seal_checker=checker, online=online)
+        return verify_pdf(
+            source, trust=anchors, password=password, seal_checker=checker, online=online, name=name
+        )
 
 
 def _raise_for(indication: str, sub: str | None, what: str) -> None:
@@ -213,6 +224,12 @@ def verify(
     report = _verify(pdf, trust, online, seal_maker_trust, registry_url, revocation_files, ask_password)
     data = report.to_dict()
     emit(data, as_json, lambda: _human(data))
+    if not report.signatures:
+        error = VerificationIndeterminate(
+            f"{Path(pdf).name} has no signatures: nothing to verify (sign it first)"
+        )
+        error.report_printed = True
+        raise error
     _raise_for(report.indication, report.sub_indication, f"{Path(pdf).name} does not verify")
 
 
@@ -240,9 +257,13 @@ def file_(
 
     try:
         data = Path(pdf).read_bytes()  # the bytes verified are the bytes filed
+    except FileNotFoundError:
+        raise InvalidInput(f"{pdf} does not exist: check the PDF's path") from None
     except OSError as exc:
         raise InvalidInput(f"cannot read {pdf}: {exc.strerror}") from None
-    report = _verify(data, trust, online, seal_maker_trust, registry_url, revocation_files, ask_password)
+    report = _verify(
+        data, trust, online, seal_maker_trust, registry_url, revocation_files, ask_password, Path(pdf).name
+    )
     if not report.passed:
         report_data = report.to_dict()
         emit(report_data, as_json, lambda: _human(report_data))

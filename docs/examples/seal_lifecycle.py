@@ -7,7 +7,7 @@ import datetime as dt
 import tempfile
 from pathlib import Path
 
-from sealkit.pki import make_test_pki
+from sealkit.dev.pki import make_test_pki
 from sealkit.seal import SealRegistry, load_form, usable_seal, verify_seal
 from sealkit.ukey import open_key
 

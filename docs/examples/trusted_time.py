@@ -1,8 +1,8 @@
 """Runnable example: sign a contract with trusted time (B-T, B-LTA) and verify it offline and online.
 
-From the repository root (it borrows the local TSA/OCSP/CRL services of the test suite)::
+It uses the test PKI and the local TSA/OCSP/CRL services of :mod:`sealkit.dev` (never for real documents)::
 
-    PYTHONPATH=. .venv/bin/python docs/examples/trusted_time.py        # or: ... trusted_time.py rsa
+    python docs/examples/trusted_time.py        # or: ... trusted_time.py rsa
 
 Every step is a ``sealkit`` command, printed before it runs, exactly as you would type it.
 """
@@ -14,10 +14,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sealkit.pki import make_test_pki
-from tests.helpers.pki_issuing import issue_with_revocation
-from tests.helpers.pki_services import PkiServices
-from tests.helpers.pki_signing import blank_pdf
+from sealkit.dev.issuing import issue_with_revocation
+from sealkit.dev.pki import make_test_pki
+from sealkit.dev.sample_contract import blank_pdf
+from sealkit.dev.services import PkiServices
 
 kind = sys.argv[1] if len(sys.argv) > 1 else "sm2"
 work = Path(tempfile.mkdtemp(prefix="sealkit-trusted-time-"))

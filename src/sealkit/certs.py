@@ -36,8 +36,10 @@ def parse_certificates(data: bytes, label: str = "certificate data") -> list[asn
         certs = [asn1_x509.Certificate.load(der, strict=True) for der in ders]
         for cert in certs:
             cert.native  # noqa: B018 - parse everything now
-    except Exception as exc:  # noqa: BLE001 - asn1crypto raises many types for bad DER
-        raise DecodingError(f"{label} is not an X.509 certificate ({type(exc).__name__})") from None
+    except Exception:  # noqa: BLE001 - asn1crypto raises many types for bad DER
+        raise DecodingError(
+            f"{label} is not an X.509 certificate (PEM or DER): give the certificate file (.pem, .crt, .cer)"
+        ) from None
     if not certs:
         raise DecodingError(f"{label} holds no certificate")
     return certs
@@ -67,7 +69,8 @@ def load_certificates(
             try:
                 data = path.read_bytes()
             except OSError as exc:
-                raise InvalidInput(f"cannot read the {what} {path}: {exc.strerror}") from None
+                hint = "give a file" if path.is_dir() else "check the path"
+                raise InvalidInput(f"cannot read the {what} {path}: {exc.strerror}: {hint}") from None
             out.extend(parse_certificates(data, str(path)))
     return out
 

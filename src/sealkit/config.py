@@ -25,6 +25,12 @@ environment variables, the file, built-in defaults. Example::
     signing_key = "pkcs11:token=Registry;object=head"   # signs the audit chain's head (token or keystore:)
     signing_cert = "registry.pem"                 # checks it; needed by everyone who reads the registry
 
+    [time]
+    zone = "+08:00"                         # times written without a zone (default: Beijing time)
+
+    [seal]
+    font = "/usr/share/fonts/truetype/arphic/uming.ttc"   # the font seal images are drawn with
+
     [tokens.budget]                         # named PKCS#11 modules
     module = "/usr/lib/vendor/libukey.so"
     profile = "sansec"
@@ -33,11 +39,17 @@ environment variables, the file, built-in defaults. Example::
     key_type = 0x80000004
     sign_with_z = 0x80008100
 
-Relative paths in the file are resolved against the file's directory.
+Relative paths in the file are resolved against the file's directory. A key sealkit does not know is an
+error that names the closest known key (a misspelt ``kye`` must not be ignored silently).
+
+Library calls never read a configuration file on their own: :func:`load_config` is the explicit call, and a
+function that takes ``config=None`` uses ``Config()`` (defaults and the environment only).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import difflib
 import os
 import tomllib
 from collections.abc import Mapping
@@ -49,6 +61,20 @@ from sealkit.errors import ConfigError
 
 CONFIG_ENV = "SEALKIT_CONFIG"
 HOME_ENV = "SEALKIT_HOME"
+
+#: The keys sealkit reads: a table's known keys, or None for a table of free-form named tables.
+SCHEMA: dict[str, set[str] | None] = {
+    "home": set(),
+    "sign": {"key", "cert", "chain", "seal", "subfilter"},
+    "trust": {"anchors"},
+    "tsa": {"url"},
+    "registry": {"url"},
+    "time": {"zone"},
+    "seal": {"font"},
+    "tokens": None,  # [tokens.NAME] with module, profile
+    "profiles": None,  # [profiles.NAME], checked by sealkit.ukey.profiles
+}
+TOKEN_KEYS = {"module", "profile"}
 
 
 @dataclass
@@ -120,6 +146,14 @@ class Config:
         return self.env.get("SEALKIT_TSA") or self.section("tsa").get("url")
 
     @property
+    def time_zone(self) -> dt.tzinfo:
+        """The zone of times written without one (``[time] zone``; default Beijing time, UTC+8)."""
+        from sealkit import timefmt
+
+        zone = self.section("time").get("zone")
+        return timefmt.BEIJING if zone is None else timefmt.parse_zone(str(zone))
+
+    @property
     def registry_url(self) -> str:
         url = self.env.get("SEALKIT_REGISTRY") or self.section("registry").get("url")
         return url or f"sqlite:///{self.home / 'registry.sqlite3'}"
@@ -172,4 +206,29 @@ def load_config(path: str | os.PathLike[str] | None = None, env: Mapping[str, st
         raise ConfigError(f"configuration file {file} does not exist") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+    check_keys(raw, file)
     return Config(path=file.resolve(), raw=raw, env=env)
+
+
+def check_keys(raw: dict[str, Any], file: Path) -> None:
+    """:class:`ConfigError` for the first key sealkit does not know, naming the closest known one."""
+
+    def unknown(key: str, known: set[str], where: str) -> ConfigError:
+        close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.5)
+        hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(sorted(known))}"
+        return ConfigError(f"{file}: unknown key {key!r} in {where}: {hint}")
+
+    for key, value in raw.items():
+        if key not in SCHEMA:
+            raise unknown(key, set(SCHEMA), "the top level")
+        known = SCHEMA[key]
+        if not isinstance(value, dict) or known is None:
+            if key == "tokens" and isinstance(value, dict):
+                for name, table in value.items():
+                    for sub in table if isinstance(table, dict) else ():
+                        if sub not in TOKEN_KEYS:
+                            raise unknown(sub, TOKEN_KEYS, f"[tokens.{name}]")
+            continue
+        for sub in value:
+            if sub not in known:
+                raise unknown(sub, known, f"[{key}]")

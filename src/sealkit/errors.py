@@ -1,17 +1,9 @@
 """sealkit's one exception hierarchy.
 
-Every error sealkit raises on purpose is a :class:`SealkitError`. Each class carries the CLI exit code that
-``sealkit`` returns for it, and its ``str()`` is a single line meant for a person: no PIN, password or key
-material ever appears in it. Callers that import sealkit catch ``SealkitError`` (or a narrower class);
-the CLI prints ``sealkit: <message>`` and exits with ``exit_code``.
-
-Exit codes
-    1  general failure                    2  bad input or usage
-    3  a signature or check failed        4  verification indeterminate
-    5  token / key / PIN problem          6  certificate problem
-    7  seal refused (revoked, expired…)   8  decryption / envelope problem
-    9  PDF or OFD problem                 10 registry problem
-    11 configuration problem              12 network service problem (TSA, OCSP, CRL)
+Every error sealkit raises on purpose is a :class:`SealkitError` whose ``str()`` is a single line meant for
+a person (what was wrong, what to do, the file named): no PIN, password or key material ever appears in
+it. Callers that import sealkit catch ``SealkitError`` (or a narrower class). The exceptions carry no exit
+codes: the CLI maps classes to exit codes (``sealkit_cli.exit_codes``, documented in ``docs/errors.md``).
 """
 
 from __future__ import annotations
@@ -20,7 +12,6 @@ from __future__ import annotations
 class SealkitError(Exception):
     """Base class of every error sealkit raises deliberately."""
 
-    exit_code: int = 1
     #: Set when a command already printed its JSON report for this failure (then no JSON error follows).
     report_printed: bool = False
 
@@ -39,13 +30,9 @@ class SealkitError(Exception):
 class InvalidInput(SealkitError):
     """The input (a file, an argument, a form) is not acceptable."""
 
-    exit_code = 2
-
 
 class ConfigError(SealkitError):
     """The configuration file or an override is invalid."""
-
-    exit_code = 11
 
 
 # --- cryptography ---
@@ -53,8 +40,6 @@ class ConfigError(SealkitError):
 
 class InvalidSignature(SealkitError):
     """A signature did not verify."""
-
-    exit_code = 3
 
 
 class InvalidKey(InvalidInput):
@@ -68,8 +53,6 @@ class DecodingError(InvalidInput):
 class UnsupportedAlgorithm(SealkitError):
     """An algorithm or mechanism that sealkit (or the token) does not support."""
 
-    exit_code = 2
-
 
 # --- verification ---
 
@@ -77,13 +60,9 @@ class UnsupportedAlgorithm(SealkitError):
 class VerificationFailed(SealkitError):
     """A document, seal or envelope failed verification (TOTAL-FAILED)."""
 
-    exit_code = 3
-
 
 class VerificationIndeterminate(SealkitError):
     """Verification could not conclude (INDETERMINATE), e.g. no trusted chain."""
-
-    exit_code = 4
 
 
 # --- tokens, keys and PINs ---
@@ -91,8 +70,6 @@ class VerificationIndeterminate(SealkitError):
 
 class TokenError(SealkitError):
     """A PKCS#11 token or key store failed."""
-
-    exit_code = 5
 
 
 class ModuleLoadError(TokenError):
@@ -133,16 +110,12 @@ class SelfTestFailed(TokenError):
 class CertificateError(SealkitError):
     """A certificate is unusable: expired, not yet valid, wrong key, bad chain."""
 
-    exit_code = 6
-
 
 # --- seals ---
 
 
 class SealError(SealkitError):
     """An electronic seal cannot be used or changed."""
-
-    exit_code = 7
 
 
 class SealNotFound(SealError):
@@ -171,8 +144,6 @@ class FormError(InvalidInput):
 class EnvelopeError(SealkitError):
     """A digital envelope could not be made or opened."""
 
-    exit_code = 8
-
 
 class NotARecipient(EnvelopeError):
     """The key is not one of the envelope's recipients."""
@@ -196,8 +167,6 @@ class NotAnEnvelope(EnvelopeError):
 class PdfError(SealkitError):
     """A PDF could not be read or signed."""
 
-    exit_code = 9
-
 
 class PdfPasswordRequired(PdfError):
     """The PDF is encrypted and needs its password."""
@@ -217,16 +186,12 @@ class SigningOrderError(PdfError):
 class OfdError(SealkitError):
     """An OFD document could not be read or signed (or its package is refused as hostile)."""
 
-    exit_code = 9
-
 
 # --- registry ---
 
 
 class RegistryError(SealkitError):
     """The seal registry failed."""
-
-    exit_code = 10
 
 
 class AuditChainBroken(RegistryError):
@@ -238,5 +203,3 @@ class AuditChainBroken(RegistryError):
 
 class ServiceError(SealkitError):
     """A network service (TSA, OCSP, CRL) failed or is unreachable."""
-
-    exit_code = 12

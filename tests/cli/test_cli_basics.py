@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import pytest
+from sealkit_cli.exit_codes import exit_code_for
 from sealkit_cli.main import COMMANDS, run
 
 from sealkit import __version__
@@ -48,7 +49,7 @@ def test_sealkit_errors_become_one_line_and_their_exit_code(monkeypatch, capsys,
     monkeypatch.setattr(main.cli, "main", boom)
     code = run(["anything"])
     captured = capsys.readouterr()
-    assert code == error.exit_code
+    assert code == exit_code_for(error)
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("sealkit: ")
 
@@ -77,3 +78,20 @@ def test_unexpected_exceptions_never_print_a_traceback(monkeypatch, capsys):
     assert run(["x"]) == main.EXIT_INTERNAL
     err = capsys.readouterr().err
     assert "Traceback" not in err and "ZeroDivisionError" in err
+
+
+def test_the_exit_code_table_in_the_docs_is_the_clis():
+    import re
+    from pathlib import Path
+
+    from sealkit_cli.exit_codes import EXIT_CODES
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "errors.md").read_text(encoding="utf-8")
+    documented = {}
+    for line in text.splitlines():
+        match = re.match(r"^\| (\d+) \| [^|]* \| (.*) \|$", line)
+        if match:
+            for name in re.findall(r"`(\w+)`", match.group(2).split("(")[0] + " " + match.group(2)):
+                documented.setdefault(name, int(match.group(1)))
+    for cls, code in EXIT_CODES.items():
+        assert documented.get(cls.__name__) == code, cls.__name__

@@ -4,9 +4,9 @@ import json
 import subprocess
 import sys
 
-from sealkit.pdf import verify_pdf, write_sample_contract
-from sealkit.pdf.sample_contract import PURCHASER_BLOCK, SUPPLIER_BLOCK
-from sealkit.pki import make_test_pki
+from sealkit.dev.pki import make_test_pki
+from sealkit.dev.sample_contract import PURCHASER_BLOCK, SUPPLIER_BLOCK, write_sample_contract
+from sealkit.pdf import verify_pdf
 from sealkit.seal import render_seal
 
 

@@ -14,7 +14,11 @@ PUBLIC = {
     "sealkit.seal",
     "sealkit.envelope",
     "sealkit.trust",
-    "sealkit.demo",
+    "sealkit.dev.demo",
+    "sealkit.dev.hierarchy",
+    "sealkit.dev.pki",
+    "sealkit.dev.sample_contract",
+    "sealkit.dev.services",
 }
 
 

@@ -12,10 +12,9 @@ import sys
 
 import pytest
 
-from sealkit.demo import PURCHASER_FORM
-from sealkit.pdf import write_sample_contract
-from sealkit.pdf.sample_contract import PURCHASER_BLOCK
-from sealkit.pki import Role, make_test_pki
+from sealkit.dev.demo import PURCHASER_FORM
+from sealkit.dev.pki import Role, make_test_pki
+from sealkit.dev.sample_contract import PURCHASER_BLOCK, write_sample_contract
 from sealkit.seal import Revocation, SealRegistry, form_from_dict, write_revocation_list
 from sealkit.ukey import open_key
 

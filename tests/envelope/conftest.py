@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from sealkit.pki import make_test_pki
+from sealkit.dev.pki import make_test_pki
 from tests.envelope.keys import read_cert, soft_handle
 from tests.helpers.softhsm import softhsm_token  # noqa: F401
 from tests.helpers.testtoken import make_testtoken, testtoken_module  # noqa: F401
@@ -44,7 +44,7 @@ def rsa_pki(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def sm2_pki(tmp_path_factory):
-    """The shared SM2 test PKI (sealkit.pki): the same roles; ``signer`` is the signing identity."""
+    """The shared SM2 test PKI (sealkit.dev.pki): the same roles; ``signer`` is the signing identity."""
     ns = _pki(
         tmp_path_factory,
         "sm2",

@@ -1,4 +1,4 @@
-"""Test-only key handles for the envelope tests: software keys of the test PKIs (sealkit.pki) behind
+"""Test-only key handles for the envelope tests: software keys of the test PKIs (sealkit.dev.pki) behind
 PrivateKeyHandle, counting decryptions."""
 
 from __future__ import annotations

@@ -5,20 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fpdf import FPDF
-
+from sealkit.dev.pki import Identity, TestPki
+from sealkit.dev.sample_contract import blank_pdf
 from sealkit.pdf import sign_pdf
-from sealkit.pki import Identity, TestPki
 from sealkit.ukey import open_key
 
-
-def blank_pdf() -> bytes:
-    """A small one-page PDF (fast to sign and to hash)."""
-    pdf = FPDF()
-    pdf.add_page()
-    pdf.set_font("helvetica", size=12)
-    pdf.cell(text="Government procurement contract - test copy")
-    return bytes(pdf.output())
+__all__ = ["blank_pdf", "sign_contract"]
 
 
 def sign_contract(

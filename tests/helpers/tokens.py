@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from sealkit.pki import TestPki
+from sealkit.dev.pki import TestPki
 from sealkit.sm2 import x509 as sm2_x509
 from tests.helpers.testtoken import DEFAULT_USER_PIN, ENV_DIR, TestTokenDir
 

@@ -5,8 +5,8 @@ import datetime as dt
 
 import pytest
 
-from sealkit.ofd import sample_contract_ofd
-from sealkit.pki import make_test_pki
+from sealkit.dev.pki import make_test_pki
+from sealkit.dev.sample_ofd import sample_contract_ofd
 from sealkit.seal import SealSpec, make_seal, render_seal
 from sealkit.ukey import open_key
 

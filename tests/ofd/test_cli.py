@@ -126,7 +126,7 @@ def test_cli_refusals_are_one_line(tmp_path, capsys, pki, registry, contract):
 
 
 def test_cli_timestamped_final_cross_page(tmp_path, capsys, pki, registry, contract):
-    from tests.helpers.pki_services import PkiServices
+    from sealkit.dev.services import PkiServices
 
     url, es_id = registry
     signed = tmp_path / "final.ofd"

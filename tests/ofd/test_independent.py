@@ -69,7 +69,7 @@ SEQUENCE, INTEGER, BIT_STRING, OCTET_STRING, OID, IA5, UTF8, GENERALIZED_TIME = 
 
 @pytest.fixture(scope="module")
 def signed(pki, seals, tmp_path_factory):
-    from sealkit.ofd import sample_contract_ofd
+    from sealkit.dev.sample_ofd import sample_contract_ofd
 
     directory = tmp_path_factory.mktemp("independent")
     (directory / "c.ofd").write_bytes(sample_contract_ofd(pages=2))

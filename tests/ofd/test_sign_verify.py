@@ -18,7 +18,7 @@ SIGN = "Doc_0/Signs/Sign_0/"
 @pytest.fixture(scope="module")
 def signed_bytes(pki, seals, tmp_path_factory):
     directory = tmp_path_factory.mktemp("signed")
-    from sealkit.ofd import sample_contract_ofd
+    from sealkit.dev.sample_ofd import sample_contract_ofd
 
     (directory / "c.ofd").write_bytes(sample_contract_ofd(pages=3))
     return sign(pki, seals, directory / "c.ofd", directory / "s.ofd").read_bytes()

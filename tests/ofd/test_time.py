@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from sealkit.ofd import sample_contract_ofd
+from sealkit.dev.sample_ofd import sample_contract_ofd
+from sealkit.dev.services import PkiServices
 from sealkit.seal import Revocation
 from sealkit.trust import make_timestamper
-from tests.helpers.pki_services import PkiServices
 from tests.ofd.helpers import members, rewrite, sign, verify
 
 LATER = dt.datetime.now(dt.UTC) + dt.timedelta(days=60)  # the 30-day seal has expired, certificates have not

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
-from sealkit.pdf import SealAppearance, write_sample_contract
-from sealkit.pdf.sample_contract import PURCHASER, SUPPLIER
-from sealkit.pki import make_test_pki
+from sealkit.dev.pki import make_test_pki
+from sealkit.dev.sample_contract import PURCHASER, SUPPLIER, write_sample_contract
+from sealkit.pdf import SealAppearance
 from sealkit.seal import SealImage, render_seal
 from sealkit.ukey import open_key
 

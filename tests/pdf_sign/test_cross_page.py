@@ -20,10 +20,9 @@ from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 
+from sealkit.dev.sample_contract import PURCHASER_BLOCK, SUPPLIER_BLOCK
 from sealkit.errors import InvalidInput
 from sealkit.pdf import (
-    PURCHASER_BLOCK,
-    SUPPLIER_BLOCK,
     FieldSpec,
     Placement,
     SealAppearance,

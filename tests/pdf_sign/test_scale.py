@@ -18,8 +18,9 @@ import pytest
 from PIL import Image, ImageChops
 from pyhanko.pdf_utils.reader import PdfFileReader
 
+from sealkit.dev.sample_contract import SUPPLIER_BLOCK, write_sample_contract
 from sealkit.errors import InvalidInput, TextNotFound
-from sealkit.pdf import SUPPLIER_BLOCK, Placement, SealAppearance, sign_pdf, verify_pdf, write_sample_contract
+from sealkit.pdf import Placement, SealAppearance, sign_pdf, verify_pdf
 from sealkit.pdf.appearance import _open_png
 from sealkit.pdf.placement import cross_page_groups, find_text
 

@@ -7,9 +7,9 @@ import subprocess
 import pytest
 from PIL import Image
 
+from sealkit.dev.sample_contract import SUPPLIER_BLOCK
 from sealkit.pdf import Placement, SealAppearance, sign_pdf
 from sealkit.pdf.placement import find_text
-from sealkit.pdf.sample_contract import SUPPLIER_BLOCK
 
 DPI = 300
 

@@ -4,7 +4,8 @@ import subprocess
 
 import pytest
 
-from sealkit.pdf import SUPPLIER_BLOCK, Placement, sign_pdf
+from sealkit.dev.sample_contract import SUPPLIER_BLOCK
+from sealkit.pdf import Placement, sign_pdf
 from sealkit.ukey import open_key
 
 from .conftest import appearance, byte_range_parts, pdfsig, sha256

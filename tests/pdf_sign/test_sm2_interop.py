@@ -26,8 +26,9 @@ import pytest
 from asn1crypto import cms, pem
 from cryptography.hazmat.primitives import hashes
 
-from sealkit.pdf import SUPPLIER_BLOCK, Placement, SealAppearance, sign_pdf
-from sealkit.pki import make_test_pki
+from sealkit.dev.pki import make_test_pki
+from sealkit.dev.sample_contract import SUPPLIER_BLOCK
+from sealkit.pdf import Placement, SealAppearance, sign_pdf
 from sealkit.seal import render_seal
 from sealkit.ukey import open_key
 

@@ -15,7 +15,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import signers
 from pyhanko.sign.fields import SigFieldSpec, append_signature_field
 
-from sealkit.pki import make_test_pki
+from sealkit.dev.pki import make_test_pki
 
 
 def contract_pdf(pages: int = 3) -> bytes:

@@ -21,8 +21,8 @@ from pyhanko.sign import signers
 from pyhanko.sign.fields import SigFieldSpec, append_signature_field
 from pyhanko.sign.timestamps import TimeStamper
 
+from sealkit.dev.responses import KeyedIdentity, timestamp_token
 from sealkit.pdf import verify_pdf
-from tests.helpers.pki_responses import KeyedIdentity, timestamp_token
 from tests.pdf_verify import forgeries as f
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -398,10 +398,10 @@ def test_honest_document_timestamp_proves_existence(contract, expired_buyer, tru
 
 
 def _certificate(folder, name: str, issuer, *, is_ca: bool, usage: set[str], path_len: int | None = None):
-    """An RSA identity issued by ``issuer`` (a sealkit.pki Identity) with exactly these extensions."""
+    """An RSA identity issued by ``issuer`` (a sealkit.dev.pki Identity) with exactly these extensions."""
     import secrets
 
-    from sealkit import pki as test_pki
+    from sealkit.dev import pki as test_pki
     from sealkit.sm2 import x509 as sm2_x509
 
     key, pem = test_pki._generate_key("rsa")

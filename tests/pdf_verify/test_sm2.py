@@ -2,8 +2,8 @@
 
 import pytest
 
+from sealkit.dev.pki import make_test_pki
 from sealkit.pdf import sign_pdf, verify_pdf
-from sealkit.pki import make_test_pki
 from sealkit.ukey import open_key
 from tests.pdf_verify.contracts import contract_pdf
 from tests.pdf_verify.tampering import byte_range, change_field_value, incremental

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
+from sealkit.dev.pki import make_test_pki
 from sealkit.pdf import sign_pdf, verify_pdf
-from sealkit.pki import make_test_pki
 from sealkit.ukey import open_key
 from tests.pdf_verify.cms_forge import GM_DATA, GM_SIGNED_DATA, resign
 from tests.pdf_verify.contracts import contract_pdf, sign

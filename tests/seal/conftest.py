@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sealkit.pki import make_test_pki
+from sealkit.dev.pki import make_test_pki
 from sealkit.seal import load_form
 from sealkit.ukey import open_key
 
@@ -20,7 +20,20 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLE_FORM = REPO / "docs" / "examples" / "unit.toml"
 UNIT_NAME = "山东省示范数据研究院"  # the example form's unit
 UNIT_USCC = "12370102MB00000014"
-PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def _pg_bin() -> Path:
+    """The newest installed PostgreSQL's binaries (any major version; $PG_BIN overrides)."""
+    if os.environ.get("PG_BIN"):
+        return Path(os.environ["PG_BIN"])
+    versions = sorted(
+        (p for p in Path("/usr/lib/postgresql").glob("*/bin") if (p / "initdb").exists()),
+        key=lambda p: int(p.parent.name) if p.parent.name.isdigit() else 0,
+    )
+    return versions[-1] if versions else Path("/usr/lib/postgresql/none/bin")
+
+
+PG_BIN = _pg_bin()
 
 
 @pytest.fixture(scope="session")
@@ -61,9 +74,10 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="session")
 def postgres_server():
-    """A throwaway PostgreSQL 15 cluster on a unix socket; yields a function making fresh database URLs."""
+    """A throwaway PostgreSQL cluster (the newest installed major version) on a unix socket; yields a
+    function making fresh database URLs."""
     if not (PG_BIN / "initdb").exists():
-        pytest.skip("PostgreSQL 15 binaries are not installed (Debian package postgresql)")
+        pytest.skip("no PostgreSQL binaries under /usr/lib/postgresql/*/bin (Debian package postgresql)")
     root = Path(tempfile.mkdtemp(prefix="sealkit-pg-"))
     data, sock = root / "data", root / "sock"
     sock.mkdir()

@@ -11,8 +11,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sealkit_cli.main import run
 
+from sealkit.dev.pki import Role
 from sealkit.errors import CertificateError, DecodingError, InvalidInput, SealError, VerificationFailed
-from sealkit.pki import Role
 from sealkit.seal import (
     Revocation,
     SealRegistry,

@@ -6,8 +6,8 @@ import datetime as dt
 import pytest
 from asn1crypto import core
 
+from sealkit.dev.pki import make_test_pki
 from sealkit.errors import DecodingError
-from sealkit.pki import make_test_pki
 from sealkit.seal import (
     SealSpec,
     asn1,

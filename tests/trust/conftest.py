@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sealkit.pki import make_test_pki
-from tests.helpers.pki_services import PkiServices
+from sealkit.dev.pki import make_test_pki
+from sealkit.dev.services import PkiServices
 from tests.helpers.pki_signing import blank_pdf
 
 KINDS = ["rsa", "p256", "sm2"]
@@ -29,7 +29,7 @@ def services(
     """A test PKI of each kind, with its TSA, OCSP responder and CRL server on 127.0.0.1."""
     directory = tmp_path_factory.mktemp(f"pki-{request.param}")
     if not _pki_available(request.param, directory):
-        pytest.skip(f"sealkit.pki cannot make {request.param} PKIs yet")
+        pytest.skip(f"sealkit.dev.pki cannot make {request.param} PKIs yet")
     with PkiServices.start(make_test_pki(directory, request.param)) as running:
         yield running
 

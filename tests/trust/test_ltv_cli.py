@@ -7,8 +7,8 @@ import json
 from pyhanko.pdf_utils.reader import PdfFileReader
 from sealkit_cli.main import run
 
+from sealkit.dev.issuing import issue_with_revocation
 from sealkit.trust import make_timestamper
-from tests.helpers.pki_issuing import issue_with_revocation
 from tests.helpers.pki_signing import sign_contract
 
 

@@ -10,10 +10,10 @@ import subprocess
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 
+from sealkit.dev.issuing import issue_with_revocation
+from sealkit.dev.services import PkiServices
 from sealkit.errors import ServiceError
 from sealkit.trust import add_validation_info, evaluate_signature, ltv_context, ltv_update, make_timestamper
-from tests.helpers.pki_issuing import issue_with_revocation
-from tests.helpers.pki_services import PkiServices
 from tests.helpers.pki_signing import sign_contract
 
 NOW = dt.datetime.now(dt.UTC)

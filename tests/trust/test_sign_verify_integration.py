@@ -1,6 +1,6 @@
 """Issue 7 end to end: ``sealkit sign --tsa/--ltv`` and ``sealkit verify [--online]``, RSA and SM2.
 
-Every case runs against the local TSA, OCSP responder and CRL server of ``tests/helpers/pki_services.py``
+Every case runs against the local TSA, OCSP responder and CRL server of ``sealkit.dev.services``
 (which count the requests they answer, so that "offline never goes to the network" is asserted, not assumed).
 """
 
@@ -17,10 +17,10 @@ import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
 from sealkit_cli.main import run
 
+from sealkit.dev.issuing import issue_with_revocation
+from sealkit.dev.pki import Identity
+from sealkit.dev.services import PkiServices
 from sealkit.pdf import verify_pdf
-from sealkit.pki import Identity
-from tests.helpers.pki_issuing import issue_with_revocation
-from tests.helpers.pki_services import PkiServices
 
 NOW = dt.datetime.now(dt.UTC)
 rsa_and_sm2 = pytest.mark.parametrize("services", ["rsa", "sm2"], indirect=True)
@@ -269,7 +269,7 @@ def test_tsa_and_anchors_from_the_configuration(contract, tmp_path, capsys, monk
 
 @pytest.fixture(scope="module")
 def rsa_services(tmp_path_factory):
-    from sealkit.pki import make_test_pki
+    from sealkit.dev.pki import make_test_pki
 
     with PkiServices.start(make_test_pki(tmp_path_factory.mktemp("pki-config"), "rsa")) as running:
         yield running

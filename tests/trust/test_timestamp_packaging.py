@@ -18,12 +18,12 @@ from asn1crypto import cms, core, tsp
 from pyhanko.sign.timestamps.api import TimeStamper
 
 from sealkit import _asn1fix
+from sealkit.dev.pki import make_test_pki
+from sealkit.dev.responses import KeyedIdentity, timestamp_token
+from sealkit.dev.services import PkiServices
 from sealkit.pdf.signer import HandleSigner
-from sealkit.pki import make_test_pki
 from sealkit.trust import make_timestamper
 from sealkit.ukey import KeyKind
-from tests.helpers.pki_responses import KeyedIdentity, timestamp_token
-from tests.helpers.pki_services import PkiServices
 from tests.helpers.pki_signing import sign_contract
 
 #: An SM2 B-T signature (size estimate plus the real one) makes about 8,200 encodings; the bug made ~10^6,

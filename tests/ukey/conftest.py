@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from sealkit.pki import make_test_pki
+from sealkit.dev.pki import make_test_pki
 from tests.helpers.softhsm import softhsm_token  # noqa: F401
 from tests.helpers.testtoken import make_testtoken, testtoken_module  # noqa: F401
 from tests.helpers.tokens import use_testtoken  # noqa: F401

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
+from sealkit.dev.pki import Role, make_test_pki
 from sealkit.errors import InvalidSignature
-from sealkit.pki import Role, make_test_pki
 from sealkit.validation import (
     Purpose,
     key_matches_certificate,

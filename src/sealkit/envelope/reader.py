@@ -18,6 +18,7 @@ from typing import BinaryIO
 
 from asn1crypto import algos, cms, core, x509
 
+from sealkit import timefmt
 from sealkit.atomic import atomic_output
 from sealkit.envelope.ciphers import READABLE, ContentParameters, PlainStream, parse_parameters
 from sealkit.envelope.model import FORMATS, DecryptResult, EnvelopeInfo, Progress, SignerSummary
@@ -224,15 +225,15 @@ class _Ciphertext:
 
 
 def check_opening_time(not_before: dt.datetime | None, force: bool) -> None:
-    """:class:`NotYetOpen` before ``not_before`` (naive times are local), unless ``force``."""
+    """:class:`NotYetOpen` before ``not_before`` (naive times are Beijing time), unless ``force``."""
     if not_before is None or force:
         return
-    opening = not_before if not_before.tzinfo else not_before.astimezone()
+    opening = timefmt.aware(not_before)
     now = dt.datetime.now(dt.UTC)
     if now < opening:
         raise NotYetOpen(
-            f"bids open at {opening.isoformat(timespec='seconds')}; it is now "
-            f"{now.astimezone(opening.tzinfo).isoformat(timespec='seconds')} (--force opens early)"
+            f"bids open at {timefmt.format_time(opening)}; it is now {timefmt.format_time(now)} "
+            "(--force opens early)"
         )
 
 

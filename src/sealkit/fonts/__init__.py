@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 
 from sealkit.atomic import atomic_output
-from sealkit.config import load_config
+from sealkit.config import Config
 from sealkit.errors import ConfigError
 
 FONT_ENV = "SEALKIT_CJK_FONT"
@@ -56,7 +56,7 @@ def cjk_font_path(face: int = 0) -> Path:
         return source
     stat = source.stat()
     tag = hashlib.sha256(f"{source}:{stat.st_size}:{stat.st_mtime_ns}:{face}".encode()).hexdigest()[:16]
-    target = load_config().home / "cache" / "fonts" / f"{source.stem}-{face}-{tag}.ttf"
+    target = Config().home / "cache" / "fonts" / f"{source.stem}-{face}-{tag}.ttf"
     if target.is_file():
         return target
     from fontTools.ttLib import TTCollection

@@ -9,7 +9,7 @@ Modules: :mod:`~sealkit.ofd.package` (the ZIP, read within limits), :mod:`~sealk
 XML), :mod:`~sealkit.ofd.model` (pages, text positions), :mod:`~sealkit.ofd.signatures` (signature parts),
 :mod:`~sealkit.ofd.sign`, :mod:`~sealkit.ofd.verify`, :mod:`~sealkit.ofd.coverage` (what a signature
 covers), :mod:`~sealkit.ofd.trust` (paths and timestamps through sealkit's validation core),
-:mod:`~sealkit.ofd.sample` (a sample contract, for tests and the demo).
+:mod:`sealkit.dev.sample_ofd` has a sample contract (for tests and the demo).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from sealkit.lazy import lazy_exports
 if TYPE_CHECKING:  # the names the package exports, for type checkers and readers
     from sealkit.ofd.model import OfdDocument, OfdPage, TextHit, find_text, load_document
     from sealkit.ofd.package import OfdPackage, is_ofd, read_package
-    from sealkit.ofd.sample import sample_contract_ofd, write_sample_contract_ofd
     from sealkit.ofd.sign import OfdSignResult, OfdStamp, require_sm2_key, sign_ofd
     from sealkit.ofd.verify import verify_ofd
 
@@ -37,10 +36,8 @@ _EXPORTS = {
     "load_document": "model",
     "read_package": "package",
     "require_sm2_key": "sign",
-    "sample_contract_ofd": "sample",
     "sign_ofd": "sign",
     "verify_ofd": "verify",
-    "write_sample_contract_ofd": "sample",
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
@@ -57,8 +54,6 @@ __all__ = [
     "load_document",
     "read_package",
     "require_sm2_key",
-    "sample_contract_ofd",
     "sign_ofd",
     "verify_ofd",
-    "write_sample_contract_ofd",
 ]

@@ -2,8 +2,8 @@
 
 Signing: :func:`sign_pdf` with a :class:`SealAppearance` placed by :class:`Placement` (page rectangle,
 keyword, cross-page seal), :func:`prepare_fields` for every party's field and the signing order,
-:func:`clean_imprint` for scanned seals, :func:`write_sample_contract` for test contracts. See
-``docs/pdf-signing.md``.
+:func:`clean_imprint` for scanned seals. See ``docs/pdf-signing.md`` (test contracts:
+:mod:`sealkit.dev.sample_contract`).
 
 Verification: :func:`verify_pdf` returns a :class:`VerificationReport` (one :class:`SignatureVerdict` per
 signature, ETSI-style indications); :func:`file_contract` verifies a contract and writes its filing record.
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from sealkit.lazy import lazy_exports
 
 if TYPE_CHECKING:  # the names the package exports, for type checkers and readers
+    from sealkit.certs import load_certificate, load_certificates
     from sealkit.pdf.appearance import (
         SealAppearance,
         clean_imprint,
@@ -48,19 +49,12 @@ if TYPE_CHECKING:  # the names the package exports, for type checkers and reader
         SubIndication,
         VerificationReport,
     )
-    from sealkit.pdf.sample_contract import (
-        PURCHASER_BLOCK,
-        SUPPLIER_BLOCK,
-        write_sample_contract,
-    )
     from sealkit.pdf.sign import (
         SignResult,
         StampedBox,
-        load_certificate,
         sign_pdf,
     )
     from sealkit.pdf.verify import (
-        load_certificates,
         verify_pdf,
     )
 
@@ -69,11 +63,9 @@ _EXPORTS = {
     "FieldSpec": "fields",
     "FilingRecord": "filing",
     "Indication": "report",
-    "PURCHASER_BLOCK": "sample_contract",
     "Placement": "placement",
     "PrepareResult": "fields",
     "PreparedField": "fields",
-    "SUPPLIER_BLOCK": "sample_contract",
     "SealAppearance": "appearance",
     "SignResult": "sign",
     "SignatureVerdict": "report",
@@ -94,14 +86,11 @@ _EXPORTS = {
     "slice_strips": "appearance",
     "verify_pdf": "verify",
     "write_filing_record": "filing",
-    "write_sample_contract": "sample_contract",
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
-    "PURCHASER_BLOCK",
-    "SUPPLIER_BLOCK",
     "Check",
     "FieldSpec",
     "FilingRecord",
@@ -129,5 +118,4 @@ __all__ = [
     "sign_pdf",
     "slice_strips",
     "verify_pdf",
-    "write_sample_contract",
 ]

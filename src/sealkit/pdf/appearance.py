@@ -82,8 +82,10 @@ def _open_png(data: bytes):  # type: ignore[no-untyped-def]
     try:
         image = Image.open(io.BytesIO(data))
         image.load()
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise InvalidInput(f"the seal image is not a readable image: {exc}") from exc
+    except (UnidentifiedImageError, OSError, ValueError):
+        raise InvalidInput(
+            "the seal image is not a readable PNG or JPEG image: give the seal imprint"
+        ) from None
     return image.convert("RGBA")
 
 

@@ -179,7 +179,12 @@ class _PageLocatingWriter(IncrementalPdfFileWriter):
 def open_for_update(data: bytes | BinaryIO, password: str | None) -> IncrementalPdfFileWriter:
     """An incremental writer over ``data`` (the bytes, or a seekable binary stream that stays open while
     the writer is used: pyHanko reads objects from it as they are needed); encrypted files are
-    authenticated with ``password``."""
+    authenticated with ``password``.
+
+    An encrypted PDF with an empty user password (permissions only, common for government PDFs) opens
+    without one. Opened with a user password (empty or not), its permissions must allow filling in forms
+    (which is what signing a field is), else :class:`PdfError` says so; the owner password lifts them.
+    """
     from pyhanko.pdf_utils.crypt import AuthStatus
     from pyhanko.pdf_utils.misc import PdfError as PyHankoPdfError
 
@@ -189,17 +194,31 @@ def open_for_update(data: bytes | BinaryIO, password: str | None) -> Incremental
     except (PyHankoPdfError, ValueError, KeyError, TypeError) as exc:
         raise PdfError(f"cannot read the PDF: {' '.join(str(exc).split()) or type(exc).__name__}") from exc
     if writer.prev.encrypted:
-        if not password:
-            raise PdfPasswordRequired(
-                "the PDF is encrypted: give its password (prompt or SEALKIT_PDF_PASSWORD)"
-            )
         try:
-            result = writer.encrypt(password)
+            result = writer.encrypt(password or "")
         except PyHankoPdfError as exc:
-            raise PdfError(f"cannot decrypt the PDF: {exc}") from exc
+            raise PdfError(f"cannot decrypt the PDF: {' '.join(str(exc).split())}") from exc
         if result.status == AuthStatus.FAILED:
-            raise PdfPasswordRequired("the PDF password is wrong")
+            if not password:
+                raise PdfPasswordRequired(
+                    "the PDF is encrypted: set SEALKIT_PDF_PASSWORD (or give --password to be asked)"
+                )
+            raise PdfPasswordRequired("the PDF password is wrong: check SEALKIT_PDF_PASSWORD")
+        if result.status == AuthStatus.USER:
+            _check_may_sign(result.permission_flags)
     return writer
+
+
+def _check_may_sign(flags: object) -> None:
+    """:class:`PdfError` unless the permissions (/P) allow filling in forms or annotating (signing)."""
+    from pyhanko.pdf_utils.crypt.permissions import StandardPermissions
+
+    allowed = StandardPermissions.ALLOW_FORM_FILLING | StandardPermissions.ALLOW_ANNOTS_FORM_FILLING
+    if not isinstance(flags, StandardPermissions) or not flags & allowed:
+        raise PdfError(
+            "the PDF's permissions forbid filling in forms, so it cannot be signed: ask its author for a "
+            "copy that allows form filling, or set SEALKIT_PDF_PASSWORD to its owner password"
+        )
 
 
 def page_count(writer: IncrementalPdfFileWriter) -> int:
@@ -247,6 +266,14 @@ def resolve_spots(
     if placement.rect_mm is not None:
         geometry = geometry_of(writer, placement.page or 1)
         x, y, w, h = (v * MM for v in placement.rect_mm)
+        page_w, page_h = geometry.visible_size
+        if x < 0 or y < 0 or x + w > page_w + 0.5 or y + h > page_h + 0.5:
+            shown = ",".join(f"{v:g}" for v in placement.rect_mm)
+            raise InvalidInput(
+                f"the rectangle {shown} (x,y,w,h mm) does not fit on page {placement.page} "
+                f"({page_w / MM:.0f} x {page_h / MM:.0f} mm): choose x+w <= {page_w / MM:.0f} and "
+                f"y+h <= {page_h / MM:.0f}"
+            )
         return [Spot(geometry, geometry.user_rect(x, y, w, h))]
     if placement.text is None:
         return []

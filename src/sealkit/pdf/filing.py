@@ -112,10 +112,17 @@ def write_filing_record(
         detail = f" ({report.sub_indication})" if report.sub_indication else ""
         raise error(f"{source.name} is not filed: verification is {report.indication}{detail}")
     folder = Path(output_dir) if output_dir is not None else source.parent
-    if not folder.is_dir():
-        raise InvalidInput(f"output directory {folder} does not exist")
+    if folder.exists() and not folder.is_dir():
+        raise InvalidInput(f"{folder} is a file: give a directory for the filing record (-o DIR)")
+    created = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
     record = filing_record(data, source.name, report)
     destination = folder / f"{source.stem}.filing.json"
     text = json.dumps(record, ensure_ascii=False, indent=2) + "\n"
-    write_atomic(destination, text.encode("utf-8"), protect=(source,))
+    try:
+        write_atomic(destination, text.encode("utf-8"), protect=(source,))
+    except BaseException:
+        if created:
+            folder.rmdir()
+        raise
     return destination, record

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import logging
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -54,6 +55,8 @@ class SignResult:
     subfilter: str
     certified: bool
     stamps: list[StampedBox] = dataclasses.field(default_factory=list)
+    #: Things the signer should know (e.g. a seal drawn over another seal); the signature is made.
+    warnings: list[str] = dataclasses.field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -65,6 +68,7 @@ class SignResult:
             "subfilter": self.subfilter,
             "certified": self.certified,
             "stamps": [{"page": s.page, "rect_mm": list(s.rect_mm), "kind": s.kind} for s in self.stamps],
+            "warnings": list(self.warnings),
         }
 
 
@@ -114,7 +118,10 @@ def sign_pdf(
         raise InvalidInput(f"unknown subfilter {subfilter!r}: use ETSI.CAdES.detached or adbe.pkcs7.detached")
     certificate = load_certificate(cert) if cert is not None else key.certificate()
     if certificate is None:
-        raise CertificateError(f"key {key.label!r} has no stored certificate: give one")
+        raise CertificateError(
+            f"key {key.label!r} has no certificate: give it with --cert, use a PEM bundle holding key and "
+            "certificate, or attach it with 'sealkit keys import-cert'"
+        )
     check_certificate(certificate, key)
     chain_certs = [c for item in chain for c in _chain_item(item)] if chain else list(key.chain())
     signer = HandleSigner(key, certificate, chain_certs, extra_signed_attributes=extra_signed_attributes)
@@ -124,10 +131,18 @@ def sign_pdf(
     output = Path(output_path)
     # One parse: the writer opened on the input file serves fields, order, placement, stamps and the
     # signature; pyHanko writes the signed file straight into the temporary output file.
+    warnings: list[str] = []
     with _open_input(input_path) as source:
         writer, field_name, stamps = prepare_signature_field(
-            source, field=field, appearance=appearance, placement=placement, password=password
+            source,
+            field=field,
+            appearance=appearance,
+            placement=placement,
+            password=password,
+            warnings=warnings,
         )
+        for warning in warnings:
+            logging.getLogger("sealkit.pdf").warning("%s", warning)
         with atomic_output(output, protect=(input_path,)) as handle:
             _pyhanko_sign(
                 writer,
@@ -150,6 +165,7 @@ def sign_pdf(
         subfilter=subfilter,
         certified=certify,
         stamps=stamps,
+        warnings=warnings,
     )
 
 

@@ -158,4 +158,7 @@ def check_certificate(
     if state == "expired":
         raise CertificateError(f"certificate of {subject} expired on {not_after:%Y-%m-%d %H:%M} UTC")
     if not key_matches_certificate(cert, key):
-        raise CertificateError(f"certificate of {subject} does not match the key {key.label!r}")
+        raise CertificateError(
+            f"certificate of {subject} does not match the key {key.label!r}: give the key's own certificate "
+            "(request one with 'sealkit keys csr' or 'sealkit token csr', then import the CA's answer)"
+        )

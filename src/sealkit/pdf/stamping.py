@@ -49,9 +49,13 @@ def prepare_signature_field(
     appearance: SealAppearance | None,
     placement: Placement | None,
     password: str | None,
+    warnings: list[str] | None = None,
 ) -> tuple[IncrementalPdfFileWriter, str, list]:  # list[StampedBox]
     """Open ``data`` (bytes, or a seekable stream kept open while the writer is used) and add the field,
-    the seal and its extras; returns the writer, field name, stamps."""
+    the seal and its extras; returns the writer, field name, stamps.
+
+    A new seal that lands on an existing signature's seal is allowed but said in ``warnings``.
+    """
     from sealkit.pdf.sign import StampedBox
 
     writer = open_for_update(data, password)
@@ -89,6 +93,13 @@ def prepare_signature_field(
             if placement is not None and appearance is not None
             else []
         )
+        if warnings is not None:
+            warnings.extend(
+                f"the seal on page {spot.page} overlaps the seal of field {other!r}: "
+                "choose another --rect or --at-text"
+                for spot in spots
+                for other in _overlapping_fields(writer, existing, spot)
+            )
         _add_field(writer, name, spots[0] if spots else None)
         if spots and appearance is not None:
             main_widget = field_widgets(writer, name)[1][0]
@@ -125,6 +136,22 @@ def _add_field(writer: IncrementalPdfFileWriter, name: str, spot: Spot | None) -
         append_signature_field(writer, spec)
     except PdfWriteError as exc:
         raise PdfError(f"cannot add the signature field {name!r}: {exc}") from exc
+
+
+def _overlapping_fields(writer: IncrementalPdfFileWriter, existing: dict[str, bool], spot: Spot) -> list[str]:
+    """The existing signature fields whose visible widget overlaps ``spot`` on its page."""
+    names = []
+    for name in existing:
+        for widget, widget_ref in field_widgets(writer, name)[1]:
+            other = _widget_spot(writer, widget, widget_ref)
+            if other is None or other.geometry.index != spot.geometry.index:
+                continue
+            ax1, ay1, ax2, ay2 = spot.rect
+            bx1, by1, bx2, by2 = other.rect
+            if min(ax2, bx2) > max(ax1, bx1) and min(ay2, by2) > max(ay1, by1):
+                names.append(name)
+                break
+    return names
 
 
 def _widget_spot(writer: IncrementalPdfFileWriter, widget, widget_ref) -> Spot | None:  # type: ignore[no-untyped-def]

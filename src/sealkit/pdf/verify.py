@@ -53,9 +53,9 @@ def _open_source(source: str | os.PathLike[str] | bytes) -> Iterator[tuple[bytes
     try:
         handle = path.open("rb")
     except FileNotFoundError:
-        raise InvalidInput(f"{path} does not exist") from None
+        raise InvalidInput(f"{path} does not exist: check the PDF's path") from None
     except IsADirectoryError:
-        raise InvalidInput(f"{path} is a directory") from None
+        raise InvalidInput(f"{path} is a directory: give the PDF file") from None
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
     with handle:
@@ -88,15 +88,17 @@ def verify_pdf(
     validation_time: dt.datetime | None = None,
     seal_checker: SealChecker | None = None,
     online: bool = False,
+    name: str | None = None,
 ) -> VerificationReport:
-    """Verify every signature of the PDF ``source`` (a path or the file's bytes).
+    """Verify every signature of the PDF ``source`` (a path or the file's bytes; ``name`` names bytes in the
+    report).
 
     ``trust`` are the trust anchors (certificates, or PEM/DER files); ``password`` opens an encrypted PDF;
-    ``validation_time`` is the moment of validation: certificates are checked at the time of a
-    signature's timestamp when it is intact and its TSA trusted, else at ``validation_time`` (default: the
-    signing time — an untrusted timestamp's, else the time the signer claims); timestamps and revocation
-    are judged at ``validation_time`` (default: now). ``seal_checker(signed_data, signing_time)`` may return
-    a dict (with ``"ok"``) that fills each signature's ``seal`` slot; it gets the trusted time too.
+    ``validation_time`` is the moment of validation (default now; without a zone, Beijing time): a
+    signature is judged at its proven time — a trusted signature or document timestamp — else at
+    ``validation_time``; the time a signer claims proves nothing. ``seal_checker(signed_data, proven_time)``
+    may return a dict (with ``"ok"``) that fills each signature's ``seal`` slot; ``proven_time`` is None
+    without proof.
     ``online`` lets revocation checking fetch OCSP responses and CRLs; offline (the default) only the
     validation data embedded in the PDF is used and nothing goes over the network.
 
@@ -104,11 +106,13 @@ def verify_pdf(
     bad input (unreadable file or anchors, missing or wrong password), never for a bad signature.
     """
     anchors = load_certificates(trust, what="trust anchor")
-    if validation_time is not None and validation_time.tzinfo is None:
-        raise InvalidInput("validation_time needs a time zone")
-    with _open_source(source) as (data, stream, name):
+    if validation_time is not None:
+        from sealkit.timefmt import aware
+
+        validation_time = aware(validation_time)  # a time without a zone is Beijing time
+    with _open_source(source) as (data, stream, source_name):
         file_info: dict[str, Any] = {
-            "name": name,
+            "name": name or source_name,
             "size": len(data),
             "sha256": _sha256(stream),
             "revisions": None,
@@ -167,11 +171,12 @@ def _open(stream: BinaryIO, password: str | bytes | None) -> Any:
     # pyHanko logs every oddity of hostile files as a warning: the report says what matters.
     logging.getLogger("pyhanko").setLevel(logging.ERROR)
     reader = PdfFileReader(stream, strict=False)
-    if reader.encrypted:
-        if password is None:
-            raise PdfPasswordRequired("the PDF is encrypted: give its password")
-        if reader.decrypt(password).status == AuthStatus.FAILED:
-            raise PdfPasswordRequired("wrong password for the encrypted PDF")
+    if reader.encrypted and reader.decrypt(password or "").status == AuthStatus.FAILED:
+        if not password:  # an empty user password (permissions only) opens without one
+            raise PdfPasswordRequired(
+                "the PDF is encrypted: set SEALKIT_PDF_PASSWORD (or give --password to be asked)"
+            )
+        raise PdfPasswordRequired("the PDF password is wrong: check SEALKIT_PDF_PASSWORD")
     _ = reader.root  # parse the catalog now, so that a broken one is a FORMAT verdict
     return reader
 

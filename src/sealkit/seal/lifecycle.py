@@ -5,7 +5,8 @@ Issuing and extending check the maker's certificate against the seal-maker ancho
 every holder certificate must belong to the unit (:mod:`sealkit.seal.units`) unless the registrar overrides
 it with a reason, which the audit trail and the seal itself record. Every unit code (successor, merged
 units) passes the GB 32100 check.
-Dates given as :class:`datetime.date` are read in China Standard Time (UTC+8): a seal is valid from
+Dates given as :class:`datetime.date` (and naive datetimes) are read in the display zone of
+:mod:`sealkit.timefmt` (Beijing time, UTC+8, unless ``[time] zone`` says otherwise): a seal is valid from
 00:00:00 of its first day to 23:59:59 of its last.
 """
 
@@ -21,7 +22,8 @@ from typing import Any
 from asn1crypto import x509 as asn1_x509
 from sqlalchemy import Connection, select, update
 
-from sealkit.config import Config, load_config
+from sealkit import timefmt
+from sealkit.config import Config
 from sealkit.errors import CertificateError, ConfigError, InvalidInput, SealError, SealNotFound, SealRevoked
 from sealkit.seal import images, schema
 from sealkit.seal.asn1 import SEAL_TYPE_PERSONAL, SEAL_TYPE_UNIT
@@ -36,7 +38,7 @@ from sealkit.seal.units import SealUnit, membership_problem, unit_extension
 from sealkit.ukey.base import PrivateKeyHandle
 from sealkit.validation import Purpose, TrustAnchor
 
-CST = dt.timezone(dt.timedelta(hours=8), "CST")
+CST = timefmt.BEIJING  # kept for importers; the display zone decides (timefmt.display_zone())
 KIND_CODES = {"official": "01", "contract": "02", "legal-rep": "03", "finance": "05"}
 PURPOSES = {"official": "", "contract": "合同专用章", "legal-rep": "", "finance": "财务专用章"}
 STATUSES = ("enabled", "disabled", "revoked")
@@ -82,14 +84,14 @@ class SealRecord:
 
 def day_start(day: dt.date | dt.datetime) -> dt.datetime:
     if isinstance(day, dt.datetime):
-        return day if day.tzinfo else day.replace(tzinfo=CST)
-    return dt.datetime.combine(day, dt.time(0, 0, 0), CST)
+        return timefmt.aware(day)
+    return dt.datetime.combine(day, dt.time(0, 0, 0), timefmt.display_zone())
 
 
 def day_end(day: dt.date | dt.datetime) -> dt.datetime:
     if isinstance(day, dt.datetime):
-        return day if day.tzinfo else day.replace(tzinfo=CST)
-    return dt.datetime.combine(day, dt.time(23, 59, 59), CST)
+        return timefmt.aware(day)
+    return dt.datetime.combine(day, dt.time(23, 59, 59), timefmt.display_zone())
 
 
 class SealRegistry(RegistryStore):
@@ -151,7 +153,8 @@ class SealRegistry(RegistryStore):
         status: str | None = None,
         expiring_within: dt.timedelta | None = None,
     ) -> list[SealRecord]:
-        """Seals, filtered by unit (USCC), status, or validity ending within ``expiring_within`` from now."""
+        """Seals, filtered by unit (USCC), status, or validity ending within ``expiring_within`` from now
+        (then only seals still in use: revoked and disabled seals do not expire, they are already out)."""
         query = select(schema.seals).order_by(schema.seals.c.es_id)
         if unit:
             query = query.where(schema.seals.c.unit_uscc == unit)
@@ -162,6 +165,8 @@ class SealRegistry(RegistryStore):
         if expiring_within is not None:
             limit = utc_text(dt.datetime.now(dt.UTC) + expiring_within)
             query = query.where(schema.seals.c.valid_end <= limit)
+            if not status:
+                query = query.where(schema.seals.c.status == "enabled")
         with self.reading() as conn:
             return [_record(r._mapping, self._revocation(conn, r.es_id)) for r in conn.execute(query)]
 
@@ -203,7 +208,7 @@ class SealRegistry(RegistryStore):
         if kind not in KIND_CODES:
             raise InvalidInput(f"unknown seal kind {kind!r}: use one of {', '.join(KIND_CODES)}")
         uscc = require_uscc(form.uscc, "unit.uscc")
-        start = day_start(valid_from or dt.datetime.now(CST).date())
+        start = day_start(valid_from or dt.datetime.now(timefmt.display_zone()).date())
         end = day_end(valid_until)
         if end <= start:
             raise InvalidInput("--valid-until must be after --valid-from")
@@ -432,7 +437,7 @@ def open_registry(
     checks the signed audit head; a writable registry also opens ``[registry] signing_key`` (a token or key
     store reference, through :func:`sealkit.ukey.open_key`) to re-sign it. ``read_only`` is for readers:
     signing and verifying with a seal."""
-    config = config or load_config()
+    config = config or Config()
     cert_path = config.registry_signing_cert
     cert = None
     if cert_path is not None:

@@ -43,9 +43,9 @@ class SealSpec:
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
-    if moment.tzinfo is None:
-        raise InvalidInput("seal times must carry a time zone")
-    return moment.astimezone(dt.UTC).replace(microsecond=0)
+    from sealkit.timefmt import aware
+
+    return aware(moment).astimezone(dt.UTC).replace(microsecond=0)  # no zone: Beijing time
 
 
 def seal_info(spec: SealSpec) -> asn1.SES_SealInfo:

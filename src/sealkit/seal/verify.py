@@ -208,10 +208,12 @@ def _seal_validity(seal: ParsedSeal, proven: dt.datetime | None, now: dt.datetim
 
 
 def aware(moment: dt.datetime | None) -> dt.datetime | None:
-    """``moment`` with a zone (UTC+8 when it has none: times without a zone are Beijing time)."""
+    """``moment`` with a zone (a time without a zone is Beijing time, :mod:`sealkit.timefmt`)."""
     if moment is None or moment.tzinfo is not None:
         return moment
-    return moment.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    from sealkit.timefmt import aware as zoned
+
+    return zoned(moment)
 
 
 def verify_seal(

@@ -11,6 +11,7 @@ it.
 import sys
 from typing import TYPE_CHECKING
 
+from sealkit.certs import load_certificates
 from sealkit.lazy import lazy_exports
 from sealkit.ukey.base import DEFAULT_SM2_UID, KeyInfo, KeyKind, PrivateKeyHandle, SignOptions
 from sealkit.ukey.keyref import FileRef, KeystoreRef, Pkcs11Ref, parse_keyref
@@ -26,8 +27,9 @@ from sealkit.ukey.pins import (
     PinSource,
     pin_chain,
 )
+from sealkit.ukey.requests import USCC_ATTRIBUTES, certificate_request, request_subject
 from sealkit.ukey.selftest import self_test
-from sealkit.ukey.software import SoftwareKey, load_certificates, load_key_file
+from sealkit.ukey.software import SoftwareKey, load_key_file
 
 if TYPE_CHECKING:  # imported on first use (python-pkcs11 behind them)
     from sealkit.ukey.p11admin import generate_token_key, import_token_cert, list_token_keys, list_tokens
@@ -55,6 +57,9 @@ def close_all_sessions() -> None:
 
 __all__ = [
     "DEFAULT_SM2_UID",
+    "USCC_ATTRIBUTES",
+    "certificate_request",
+    "request_subject",
     "KEY_TYPES",
     "PIN_ENV",
     "CallbackPinSource",

@@ -18,12 +18,13 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from sealkit.atomic import write_atomic
+from sealkit.certs import load_certificates
 from sealkit.errors import InvalidInput, KeyNotFound
 from sealkit.ukey import _sm2
 from sealkit.ukey.base import KeyInfo, KeyKind
 from sealkit.ukey.keyref import _check_store_name
 from sealkit.ukey.pins import ChainedPinSource
-from sealkit.ukey.software import SoftwareKey, check_certificate_matches, load_certificates, load_private_key
+from sealkit.ukey.software import SoftwareKey, check_certificate_matches, load_private_key
 
 #: ``--type`` names of ``sealkit keys generate`` / ``sealkit token keygen``.
 KEY_TYPES = {"sm2": KeyKind.SM2, "rsa2048": KeyKind.RSA, "p256": KeyKind.P256}

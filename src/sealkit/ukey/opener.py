@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sealkit.config import Config, load_config
+from sealkit.config import Config
 from sealkit.ukey.base import PrivateKeyHandle
 from sealkit.ukey.keyref import FileRef, KeystoreRef, parse_keyref
 from sealkit.ukey.keystore import KeyStore
@@ -17,8 +17,9 @@ def open_key(
 
     PINs and passwords come, in order, from the reference's ``pin-source``, a non-interactive
     ``pin_source``, ``SEALKIT_PIN``, then an interactive ``pin_source`` (see :mod:`sealkit.ukey.pins`).
+    Without ``config`` no configuration file is read (``Config()``: defaults and the environment).
     """
-    config = config or load_config()
+    config = config or Config()
     ref = parse_keyref(keyref)
     pins = pin_chain(ref.pin_source, pin_source, config.env)
     if isinstance(ref, FileRef):
@@ -32,5 +33,5 @@ def open_key(
 
 def keystore(config: Config | None = None) -> KeyStore:
     """The key store of ``config`` (``$SEALKIT_HOME/keys``)."""
-    config = config or load_config()
+    config = config or Config()
     return KeyStore(config.home / "keys")

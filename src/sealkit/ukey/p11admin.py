@@ -13,7 +13,7 @@ from typing import Any
 
 from pkcs11 import Attribute, KeyType, Mechanism, MechanismFlag, ObjectClass, TokenFlag
 
-from sealkit.config import Config, load_config
+from sealkit.config import Config
 from sealkit.errors import InvalidInput, KeyNotFound, MechanismNotSupported, TokenNotPresent
 from sealkit.ukey import _sm2, vendor_enums
 from sealkit.ukey.base import KeyInfo, KeyKind
@@ -52,7 +52,7 @@ def _token(ref: Pkcs11Ref, config: Config) -> tuple[TokenSession, str | None]:
 
 def list_tokens(module_path: str | os.PathLike[str], config: Config | None = None) -> list[dict[str, Any]]:
     """Every slot of a module: token label, serial, flags, detected SM2 profile, mechanisms (vendor names)."""
-    config = config or load_config()
+    config = config or Config()
     for profile in all_profiles(config.profiles).values():
         register_profile(profile)
     module = get_module(Path(module_path))
@@ -95,7 +95,7 @@ def list_token_keys(
     keyref: str, *, config: Config | None = None, pin_source: PinSource | None = None
 ) -> list[KeyInfo]:
     """The private keys and certificates on the token a reference names (logs in to see private objects)."""
-    config = config or load_config()
+    config = config or Config()
     ref = _ref(keyref)
     state, _ = _token(ref, config)
     pins = pin_chain(ref.pin_source, pin_source, config.env)
@@ -139,7 +139,7 @@ def generate_token_key(
     pin_source: PinSource | None = None,
 ) -> KeyInfo:
     """Generate a key pair on the token, labelled by the reference's ``object`` (and ``id``, or random)."""
-    config = config or load_config()
+    config = config or Config()
     ref = _ref(keyref)
     if not ref.object:
         raise InvalidInput("keygen needs object=LABEL in the reference")
@@ -187,14 +187,21 @@ def generate_token_key(
 
     state.run(f"generating a {kind} key on {state.label!r}", generate, pins)
     key = open_pkcs11_key(Pkcs11Ref(dict(ref.attrs), key_id, dict(ref.query)), config=config, pins=pins)
-    return KeyInfo(ref.object, key_id, key.kind, False, Pkcs11Ref(dict(ref.attrs), key_id).to_uri())
+    extra: dict[str, object] = {}
+    if kind is KeyKind.SM2 and profile is not None and not profile.can_sign:
+        extra["warning"] = (
+            f"token {state.label!r} (profile {profile.name}) cannot make SM2 signatures: this key can open "
+            "bid envelopes but not sign; sign with a UKey whose vendor profile signs SM2"
+        )
+    uri = Pkcs11Ref(dict(ref.attrs), key_id).to_uri()
+    return KeyInfo(ref.object, key_id, key.kind, False, uri, extra)
 
 
 def import_token_cert(
     keyref: str, cert_path: str | Path, *, config: Config | None = None, pin_source: PinSource | None = None
 ) -> KeyInfo:
     """Store a certificate on the token with the CKA_ID of the key it certifies (checked to match)."""
-    config = config or load_config()
+    config = config or Config()
     ref = _ref(keyref)
     pins = pin_chain(ref.pin_source, pin_source, config.env)
     key: Pkcs11Key = open_pkcs11_key(ref, config=config, pins=pins)

@@ -14,7 +14,7 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from sealkit.certs import load_certificates
+from sealkit.certs import PEM_LABELS, load_certificates, parse_certificates
 from sealkit.errors import (
     CertificateError,
     DamagedEnvelope,
@@ -135,7 +135,8 @@ def check_certificate_matches(cert: asn1_x509.Certificate, spki: asn1_keys.Publi
     """:class:`CertificateError` unless ``cert`` certifies the public key ``spki``."""
     if cert.public_key.dump() != spki.dump():
         raise CertificateError(
-            f"the certificate {cert.subject.human_friendly!r} does not match key {label!r}"
+            f"the certificate {cert.subject.human_friendly!r} does not match key {label!r}: import the CA's "
+            "answer to a request made from this key"
         )
 
 
@@ -159,8 +160,45 @@ def load_key_file(
     extra = [c for p in chain for c in load_certificates(p)]
     if path.suffix.lower() in (".p12", ".pfx"):
         return _load_pkcs12(data, path, pins, certificate, extra)
+    data, bundled = split_pem_bundle(data, path.name)
     key = load_private_key(data, path.name, pins)
-    return SoftwareKey(key, label=path.name, certificate=certificate, chain=extra)
+    handle = SoftwareKey(key, label=path.name, certificate=certificate, chain=extra)
+    if bundled:
+        spki = handle.public_key_info().dump()
+        leaves = [c for c in bundled if c.public_key.dump() == spki]
+        if certificate is None and not leaves:
+            raise CertificateError(
+                f"no certificate in {path.name} matches its key: add the key's certificate to the bundle "
+                "or give it with --cert"
+            )
+        others = [c for c in bundled if c not in leaves]
+        handle = SoftwareKey(
+            key, label=path.name, certificate=certificate or leaves[0], chain=[*others, *extra]
+        )
+    return handle
+
+
+def split_pem_bundle(data: bytes, label: str) -> tuple[bytes, list[asn1_x509.Certificate]]:
+    """A PEM bundle (private key + certificate + chain, any order) as (the key's PEM, the certificates).
+
+    Data that is not PEM, or holds no certificate, comes back unchanged with no certificates.
+    """
+    if not asn1_pem.detect(data) or b"CERTIFICATE-----" not in data:
+        return data, []
+
+    keys: list[bytes] = []
+    certs: list[asn1_x509.Certificate] = []
+    try:
+        for kind, headers, der in asn1_pem.unarmor(data, multiple=True):
+            if kind in PEM_LABELS:
+                certs.extend(parse_certificates(der, label))
+            elif kind.endswith("PRIVATE KEY"):
+                keys.append(asn1_pem.armor(kind, der, headers=headers or None))
+    except ValueError:
+        raise DecodingError(f"{label} is not a valid PEM file: check its BEGIN/END lines") from None
+    if len(keys) != 1:
+        raise DecodingError(f"{label} holds {len(keys)} private keys: a key file or bundle holds exactly one")
+    return keys[0], certs
 
 
 def load_private_key(data: bytes, label: str, pins: ChainedPinSource) -> Any:

@@ -5,7 +5,7 @@ CommonData (A4 PhysicalBox, MaxUnitID), PublicRes.xml (a 宋体 font), DocumentR
 purchaser's logo, drawn on page 1 by an ImageObject), and one Content.xml per page with CJK TextObjects whose
 TextCodes carry DeltaX advances. The last page holds the signature blocks "采购人（甲方）（盖章）：" and
 "供应商（乙方）（盖章）：" where seals are placed by keyword. The text is the PDF sample's
-(:mod:`sealkit.pdf.sample_contract`), so both formats tell the same contract.
+(:mod:`sealkit.dev.sample_contract`), so both formats tell the same contract.
 """
 
 from __future__ import annotations
@@ -16,10 +16,7 @@ import os
 from pathlib import Path
 
 from sealkit.atomic import atomic_output
-from sealkit.errors import InvalidInput
-from sealkit.ofd.package import write_package
-from sealkit.ofd.xmlparse import make, serialise, sub
-from sealkit.pdf.sample_contract import (
+from sealkit.dev.sample_contract import (
     _TERMS,
     DEFAULT_GOODS,
     PURCHASER,
@@ -28,6 +25,9 @@ from sealkit.pdf.sample_contract import (
     SUPPLIER_BLOCK,
     rmb_upper,
 )
+from sealkit.errors import InvalidInput
+from sealkit.ofd.package import write_package
+from sealkit.ofd.xmlparse import make, serialise, sub
 
 PAGE_W, PAGE_H = 210.0, 297.0
 MARGIN = 20.0

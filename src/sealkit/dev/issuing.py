@@ -2,7 +2,8 @@
 
 :func:`issue_with_revocation` builds the TBSCertificate with asn1crypto and signs it with the test PKI's
 root key through a sealkit key handle, so it works the same for RSA, P-256 and SM2 roots. The key pair is
-made by :meth:`sealkit.pki.TestPki.issue` (which also writes ``key.pem``); only the certificate is replaced.
+made by :meth:`sealkit.dev.pki.TestPki.issue` (which also writes ``key.pem``); only the certificate is
+replaced.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ import os
 
 from asn1crypto import pem, x509
 
-from sealkit.pki import Identity, TestPki
-from tests.helpers.pki_responses import KeyedIdentity
+from sealkit.dev.pki import Identity, TestPki
+from sealkit.dev.responses import KeyedIdentity
 
 
 def issue_with_revocation(

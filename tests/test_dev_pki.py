@@ -4,8 +4,8 @@ import subprocess
 
 import pytest
 
+from sealkit.dev.pki import Role, make_test_pki
 from sealkit.errors import InvalidInput
-from sealkit.pki import Role, make_test_pki
 from sealkit.sm2.x509 import verify_certificate_signature
 
 

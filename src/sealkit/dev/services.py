@@ -1,8 +1,8 @@
-"""A TSA, an OCSP responder and a CRL server over HTTP on 127.0.0.1, for one test PKI (RSA, P-256 or SM2).
+"""A TEST TSA, OCSP responder and CRL server over HTTP on 127.0.0.1, for one test PKI (RSA, P-256 or SM2).
 
 :class:`PkiServices` runs a ``ThreadingHTTPServer`` on a free port in a daemon thread::
 
-    with PkiServices.start(pki) as services:       # pki = sealkit.pki.make_test_pki(dir, "rsa")
+    with PkiServices.start(pki) as services:       # pki = sealkit.dev.pki.make_test_pki(dir, "rsa")
         services.tsa_url, services.ocsp_url, services.crl_url
         services.revoke(serial, at=when, reason="key_compromise")
         services.tsa_mode = "wrong-nonce"           # or "http-error", "garbage", "refuse", "wrong-imprint"
@@ -23,8 +23,8 @@ from typing import ClassVar
 
 from asn1crypto import ocsp, tsp
 
-from sealkit.pki import TestPki
-from tests.helpers.pki_responses import (
+from sealkit.dev.pki import Identity, TestPki
+from sealkit.dev.responses import (
     KeyedIdentity,
     Revocation,
     certificate_list,
@@ -57,18 +57,10 @@ class PkiServices:
 
     @classmethod
     @contextlib.contextmanager
-    def start(cls, pki: TestPki) -> Iterator[PkiServices]:
-        """Issue the TSA and OCSP identities (once per PKI directory) and serve until the block ends."""
-        tsa = pki.issue("tsa", "tsa") if not (pki.directory / "tsa").exists() else _existing(pki, "tsa")
-        responder = (
-            pki.issue("ocsp", "ocsp") if not (pki.directory / "ocsp").exists() else _existing(pki, "ocsp")
-        )
-        services = cls(
-            pki, KeyedIdentity.load(pki.root), KeyedIdentity.load(tsa), KeyedIdentity.load(responder)
-        )
-        handler = type("Handler", (_Handler,), {"services": services})
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        services.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    def start(cls, pki: TestPki, *, port: int = 0) -> Iterator[PkiServices]:
+        """Issue the TSA and OCSP identities (once per PKI directory) and serve on 127.0.0.1:``port`` (0: a
+        free port) until the block ends."""
+        services, server = cls.bind(pki, port=port)
         thread = threading.Thread(target=server.serve_forever, name="pki-services", daemon=True)
         thread.start()
         try:
@@ -77,6 +69,21 @@ class PkiServices:
             server.shutdown()
             server.server_close()
             thread.join()
+
+    @classmethod
+    def bind(cls, pki: TestPki, *, port: int = 0) -> tuple[PkiServices, ThreadingHTTPServer]:
+        """The services and their HTTP server, listening on 127.0.0.1:``port`` but not yet serving."""
+        tsa = pki.issue("tsa", "tsa") if not (pki.directory / "tsa").exists() else _existing(pki, "tsa")
+        responder = (
+            pki.issue("ocsp", "ocsp") if not (pki.directory / "ocsp").exists() else _existing(pki, "ocsp")
+        )
+        services = cls(
+            pki, KeyedIdentity.load(pki.root), KeyedIdentity.load(tsa), KeyedIdentity.load(responder)
+        )
+        handler = type("Handler", (_Handler,), {"services": services})
+        server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        services.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+        return services, server
 
     @property
     def tsa_url(self) -> str:
@@ -142,9 +149,7 @@ class PkiServices:
         )
 
 
-def _existing(pki: TestPki, name: str):  # type: ignore[no-untyped-def]
-    from sealkit.pki import Identity
-
+def _existing(pki: TestPki, name: str) -> Identity:
     return Identity(name, pki.kind, pki.directory / name / "cert.pem", pki.directory / name / "key.pem")
 
 

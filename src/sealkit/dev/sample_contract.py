@@ -300,3 +300,14 @@ def _signature_blocks(pdf, purchaser, supplier, date) -> None:  # type: ignore[n
         pdf.cell(82, 7, "法定代表人或授权代表（签字）：")
         pdf.set_xy(x, top + 50)
         pdf.cell(82, 7, f"日期：{date:%Y年%m月%d日}")
+
+
+def blank_pdf() -> bytes:
+    """A small one-page PDF (fast to sign and to hash)."""
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.cell(text="Government procurement contract - test copy")
+    return bytes(pdf.output())

@@ -1,4 +1,4 @@
-"""Build RFC 3161 timestamp tokens, OCSP responses and CRLs with asn1crypto, signed by any sealkit key.
+"""Build TEST RFC 3161 timestamp tokens, OCSP responses and CRLs with asn1crypto, signed by any sealkit key.
 
 The signatures come from a :class:`sealkit.ukey.PrivateKeyHandle` (here: the test PKI's key files), so the
 same code signs with RSA (PKCS#1 v1.5, SHA-256), ECDSA P-256 (SHA-256) and SM2-with-SM3 (SM3, default ID):
@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from asn1crypto import algos, cms, core, crl, ocsp, tsp, x509
 
-from sealkit.pki import Identity
+from sealkit.config import Config
+from sealkit.dev.pki import Identity
 from sealkit.ukey import KeyKind, PrivateKeyHandle, SignOptions, open_key
 
 #: Test TSA policy OID (an arbitrary arc under 1.3.6.1.4.1, never a real policy).
@@ -32,7 +33,7 @@ class KeyedIdentity:
 
     @classmethod
     def load(cls, identity: Identity) -> KeyedIdentity:
-        return cls(identity.certificate, open_key(identity.keyref))
+        return cls(identity.certificate, open_key(identity.keyref, config=Config()))
 
     @property
     def digest(self) -> str:

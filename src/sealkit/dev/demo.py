@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sealkit.pki import Role, TestPki, make_test_pki
+from sealkit.dev.pki import Role, TestPki, make_test_pki
 
 PURCHASER_FORM: dict[str, Any] = {
     "unit": {
@@ -82,8 +82,8 @@ class DemoResult:
 
 def run_demo(directory: str | Path, *, log: Callable[[str], None] = lambda _line: None) -> DemoResult:
     """Run the whole flow into ``directory`` (created if needed); ``log`` receives one line per step."""
-    from sealkit.pdf import FieldSpec, Placement, prepare_fields, write_sample_contract
-    from sealkit.pdf.sample_contract import PURCHASER_BLOCK, SUPPLIER_BLOCK
+    from sealkit.dev.sample_contract import PURCHASER_BLOCK, SUPPLIER_BLOCK, write_sample_contract
+    from sealkit.pdf import FieldSpec, Placement, prepare_fields
     from sealkit.seal import HeadSigner, SealRegistry, form_from_dict
 
     out = Path(directory).resolve()
@@ -243,9 +243,10 @@ def _ofd_contract(
     result: DemoResult,
 ) -> None:
     """The contract as OFD, sealed by the purchaser with its registry seal (GB/T 38540, SM2) and verified."""
-    from sealkit.ofd import sign_ofd, verify_ofd, write_sample_contract_ofd
+    from sealkit.dev.sample_contract import PURCHASER_BLOCK
+    from sealkit.dev.sample_ofd import write_sample_contract_ofd
+    from sealkit.ofd import sign_ofd, verify_ofd
     from sealkit.pdf import Placement
-    from sealkit.pdf.sample_contract import PURCHASER_BLOCK
     from sealkit.seal import revocation_lookup, usable_seal
 
     contract = write_sample_contract_ofd(

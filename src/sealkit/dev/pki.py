@@ -98,6 +98,34 @@ class TestPki:
         )
         return identity
 
+    def certify(self, request_pem: bytes, role: Role | str = Role.SIGN, *, days: int = 730) -> bytes:
+        """Answer a PKCS#10 request as this TEST CA: a PEM certificate for the request's key and subject.
+
+        The request's self-signature is checked first (an SM2 request with the default SM2 ID).
+        """
+        role = Role(role)
+        request = sm2_x509.load_csr(request_pem)
+        sm2_x509.verify_csr_signature(request)
+        info = request["certification_request_info"]
+        spki = info["subject_pk_info"]
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        usage, eku = _usages(role, "rsa" if spki.algorithm == "rsa" else "ec")
+        extra = []
+        if eku is not None:
+            extra.append({"extn_id": "extended_key_usage", "critical": role is Role.TSA, "extn_value": [eku]})
+        cert = sm2_x509.build_certificate(
+            info["subject"],
+            spki,
+            self.root.certificate,
+            _load_key(self.kind, self.root.key_path.read_bytes()),
+            serial=secrets.randbits(63) | 1 << 62,
+            not_before=now - dt.timedelta(minutes=5),
+            not_after=now + dt.timedelta(days=days),
+            key_usage=usage,
+            extra_extensions=extra,
+        )
+        return sm2_x509.to_pem(cert)
+
 
 def make_test_pki(directory: str | Path, kind: str = "sm2", *, name: str | None = None) -> TestPki:
     """Create a root CA of ``kind`` (``sm2``, ``rsa`` or ``p256``) in ``directory`` (reused if present)."""
