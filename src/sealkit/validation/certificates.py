@@ -22,7 +22,7 @@ from sealkit.validation.algorithms import is_sm2_algorithm, is_sm2_key
 Validity = Literal["valid", "not-yet-valid", "expired"]
 
 
-class _SM2Signature(core.Sequence):
+class _SM2Signature(core.Sequence):  # type: ignore[misc]
     _fields = [("r", core.Integer), ("s", core.Integer)]
 
 
@@ -35,7 +35,7 @@ def normalise_sm2_signature(signature: bytes) -> bytes:
         if candidate[:1] == b"\x30":
             try:
                 parsed = _SM2Signature.load(candidate, strict=True)
-                return _SM2Signature({"r": parsed["r"].native, "s": parsed["s"].native}).dump()
+                return bytes(_SM2Signature({"r": parsed["r"].native, "s": parsed["s"].native}).dump())
             except (ValueError, TypeError, KeyError):
                 pass
         if len(candidate) == 64:

@@ -125,7 +125,7 @@ async def async_validate_cms(
         return result
     finally:
         if own_context:
-            await context.aclose()
+            await context.aclose()  # type: ignore[no-untyped-call]
     cert: asn1_x509.Certificate = status["signing_cert"]
     result.signer = cert
     result.intact = bool(status["intact"])

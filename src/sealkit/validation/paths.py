@@ -195,8 +195,10 @@ def purpose_problem(cert: asn1_x509.Certificate, purpose: Purpose) -> str | None
     constraints = _KEY_USAGES[purpose]
     try:
         if cert.key_usage_value is not None:
-            constraints._validate_key_usage_extension(cert.key_usage_value, extra=set())
-        constraints._validate_extd_key_usage_extension(cert.extended_key_usage_value, extra=set())
+            constraints._validate_key_usage_extension(cert.key_usage_value, extra=set())  # type: ignore[no-untyped-call]
+        constraints._validate_extd_key_usage_extension(  # type: ignore[no-untyped-call]
+            cert.extended_key_usage_value, extra=set()
+        )
     except cv_errors.InvalidCertificateError as exc:
         return f"not usable for {purpose.value}: {_text(exc)}"
     eku = cert.extended_key_usage_value

@@ -73,7 +73,7 @@ async def revocation_report(
     try:
         return [await _certificate_status(cert, path, sources) for cert in _checked_certs(path)]
     finally:
-        await embedded.aclose()
+        await embedded.aclose()  # type: ignore[no-untyped-call]
 
 
 def _checked_certs(path: ValidationPath) -> list[x509.Certificate]:
@@ -127,6 +127,6 @@ def _ocsp_times(response: ocsp.OCSPResponse, cert: x509.Certificate) -> list[dt.
 
 def _crl_covers(certificate_list: crl.CertificateList, cert: x509.Certificate) -> bool:
     try:
-        return certificate_list.issuer == cert.issuer
+        return bool(certificate_list.issuer == cert.issuer)
     except ValueError:
         return False

@@ -78,7 +78,7 @@ async def async_evaluate_cms_signature(
             ("crypto.timestamp-invalid", f"the signature timestamp is unreadable ({text})")
         )
     finally:
-        await ts_context.aclose()
+        await ts_context.aclose()  # type: ignore[no-untyped-call]
     if stamp is not None and not stamp.intact:
         timestamp_failures.append(
             ("crypto.timestamp-invalid", "the signature timestamp is damaged or forged")
@@ -109,5 +109,5 @@ async def async_evaluate_cms_signature(
                 path, anchors, evidence or Evidence(), context, at or current
             )
     finally:
-        await context.aclose()
+        await context.aclose()  # type: ignore[no-untyped-call]
     return SignatureEvaluation(result, stamp, poe, at or current, revocation, timestamp_failures)
