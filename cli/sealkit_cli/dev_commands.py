@@ -52,12 +52,25 @@ def pki(directory: Path, as_json: bool) -> None:
 @dev.command()
 @click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--pages", type=click.IntRange(1, 50), default=3, show_default=True)
-def contract(output: Path, pages: int) -> None:
+@click.option(
+    "--format",
+    "kind",
+    type=click.Choice(["pdf", "ofd"]),
+    default=None,
+    help="PDF or OFD (GB/T 33190); default: from the output's extension, else PDF.",
+)
+def contract(output: Path, pages: int, kind: str | None) -> None:
     """Write a sample 政府采购合同 (TEST data) with both parties' signature blocks on its last page."""
-    from sealkit.dev.sample_contract import write_sample_contract
+    kind = kind or ("ofd" if output.suffix.lower() == ".ofd" else "pdf")
+    if kind == "ofd":
+        from sealkit.dev.sample_ofd import write_sample_contract_ofd
 
-    write_sample_contract(output, pages=pages)
-    click.echo(f"sample contract written to {output} ({pages} pages)")
+        write_sample_contract_ofd(output, pages=pages)
+    else:
+        from sealkit.dev.sample_contract import write_sample_contract
+
+        write_sample_contract(output, pages=pages)
+    click.echo(f"sample {kind.upper()} contract written to {output} ({pages} pages)")
 
 
 @dev.command()

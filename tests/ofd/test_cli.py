@@ -181,3 +181,14 @@ def test_cli_timestamped_final_cross_page(tmp_path, capsys, pki, registry, contr
         "1",
     )
     assert code == 9 and "closed to more signatures" in err
+
+
+def test_dev_writes_a_sample_ofd_contract(tmp_path, capsys):
+    from sealkit.ofd import is_ofd
+
+    code, out, err = cli(capsys, "dev", "contract", tmp_path / "c.ofd", "--pages", "2")
+    assert code == 0, err
+    assert "sample OFD contract" in out
+    assert is_ofd((tmp_path / "c.ofd").read_bytes())
+    code, out, err = cli(capsys, "dev", "contract", tmp_path / "c.bin", "--format", "ofd")
+    assert code == 0 and is_ofd((tmp_path / "c.bin").read_bytes())
