@@ -80,9 +80,16 @@ class SignedWrapper:
 
 
 def build_wrapper(
-    digest: bytes, content_length: int, signer: PrivateKeyHandle, cert: x509.Certificate, *, gm: bool
+    digest: bytes,
+    content_length: int,
+    signer: PrivateKeyHandle,
+    cert: x509.Certificate,
+    *,
+    gm: bool,
+    chain: Sequence[x509.Certificate] = (),
 ) -> SignedWrapper:
-    """The ContentInfo(SignedData) around ``content_length`` bytes whose digest is ``digest``."""
+    """The ContentInfo(SignedData) around ``content_length`` bytes whose digest is ``digest``; ``chain``
+    (the signer's intermediates) goes into its certificates so that readers can build the path."""
     if not key_matches_certificate(cert, signer.public_key_info()):
         raise CertificateError(f"the signing certificate {describe_certificate(cert)} does not match the key")
     digest_name = digest_for(signer.kind)
@@ -115,7 +122,7 @@ def build_wrapper(
             "version": "v1",
             "digest_algorithms": [{"algorithm": digest_name}],
             "encap_content_info": {"content_type": content_type},
-            "certificates": [cert],
+            "certificates": [cert, *(c for c in chain if c.dump() != cert.dump())],
             "signer_infos": [signer_info],
         }
     )

@@ -13,7 +13,6 @@ too, before asn1crypto sees them), a small element over its byte limit, a length
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
@@ -24,6 +23,8 @@ from sealkit.errors import DamagedEnvelope
 MAX_SMALL = 4 << 20
 #: Deepest nesting accepted anywhere (certificates need about 12 levels; BER content 2 or 3).
 MAX_DEPTH = 48
+#: Most elements (headers) in one small element, or in one element skipped unread.
+MAX_ELEMENTS = 1 << 18
 #: Bytes read at a time when an element is skipped.
 _SKIP_CHUNK = 1 << 20
 
@@ -75,11 +76,6 @@ class TLVReader:
             raise DamagedEnvelope(f"the {self.what} is truncated (it ends at byte {self.pos + len(data)})")
         self.pos += n
         return data
-
-    def skip_bytes(self, n: int) -> None:
-        """Move ``n`` bytes on in a seekable source (no bounds check: the caller knows the size)."""
-        self._source.seek(n, io.SEEK_CUR)  # type: ignore[attr-defined]
-        self.pos += n
 
     def readinto(self, buffer: memoryview) -> int:
         """Fill ``buffer`` from the source (bulk data: no copy); short only at the end of the source."""
@@ -177,7 +173,13 @@ class TLVReader:
             take(data, head.offset)
             return
         depth = 1  # open indefinite-length levels, ``head`` included
+        count = 0
         while depth:
+            count += 1
+            if count > MAX_ELEMENTS:
+                raise DamagedEnvelope(
+                    f"the {self.what} has too many elements in the element at byte {head.offset}"
+                )
             child = self.header()
             if child.is_eoc:
                 if child.length != 0:
@@ -263,34 +265,68 @@ class TLVReader:
 
 def check_nesting(data: bytes, what: str, offset: int = 0, *, depth: int = 0) -> None:
     """:class:`DamagedEnvelope` unless ``data`` (the contents of an element ``depth`` levels deep, found at
-    byte ``offset``) is a well-formed run of BER elements nested at most :data:`MAX_DEPTH` levels deep."""
-    reader = TLVReader(io.BytesIO(data), start=offset, what=what)
-    end = offset + len(data)
-    ends: list[int | None] = []
+    byte ``offset``) is a well-formed run of BER elements, nested at most :data:`MAX_DEPTH` levels deep and
+    at most :data:`MAX_ELEMENTS` of them. One pass over the bytes, no recursion, no objects."""
+    n = len(data)
+    i = count = 0
+    ends: list[int] = []  # end offsets of the open constructed elements; -1 for indefinite ones
+
+    def damaged(problem: str) -> DamagedEnvelope:
+        return DamagedEnvelope(f"the {what} {problem} at byte {offset + i}")
+
     while True:
-        while ends and ends[-1] is not None and reader.pos == ends[-1]:
+        while ends and ends[-1] == i:
             ends.pop()
-        if not ends and reader.pos == end:
+        if i == n and not ends:
             return
-        if ends and ends[-1] is not None and reader.pos > ends[-1]:
-            raise DamagedEnvelope(f"the {what} is malformed: an element overruns at byte {reader.pos}")
-        head = reader.header()
-        if head.is_eoc and ends and ends[-1] is None:
-            if head.length != 0:
-                raise DamagedEnvelope(f"the {what} has a malformed end-of-contents at {head.offset}")
+        if i >= n:
+            raise damaged("is truncated")
+        count += 1
+        if count > MAX_ELEMENTS:
+            raise damaged("has too many elements")
+        first = data[i]
+        i += 1
+        if first & 0x1F == 0x1F:
+            for _ in range(5):
+                if i >= n:
+                    raise damaged("is truncated")
+                i += 1
+                if not data[i - 1] & 0x80:
+                    break
+            else:
+                raise damaged("has a malformed tag")
+        if i >= n:
+            raise damaged("is truncated")
+        byte = data[i]
+        i += 1
+        length: int | None = byte
+        if byte == 0x80:
+            length = None
+        elif byte > 0x80:
+            size = byte & 0x7F
+            if size > 8 or i + size > n:
+                raise damaged("has a malformed length")
+            length = int.from_bytes(data[i : i + size], "big")
+            i += size
+        limit = ends[-1] if ends and ends[-1] >= 0 else n
+        if first == 0:
+            if length != 0 or not ends or ends[-1] != -1:
+                raise damaged("has a misplaced end-of-contents")
             ends.pop()
             continue
-        if head.constructed:
-            if head.end is not None and head.end > end:
-                raise DamagedEnvelope(f"the {what} is truncated (an element ends past byte {end})")
-            ends.append(head.end)
-            if depth + len(ends) > MAX_DEPTH:
-                raise DamagedEnvelope(f"the {what} is nested too deeply at byte {head.offset}")
+        if length is None:
+            if not first & 0x20:
+                raise damaged("has an indefinite primitive element")
+            ends.append(-1)
+        elif i + length > limit:
+            raise damaged("is malformed: an element overruns its parent")
+        elif first & 0x20:
+            ends.append(i + length)
+        else:
+            i += length
             continue
-        assert head.length is not None
-        if reader.pos + head.length > end:
-            raise DamagedEnvelope(f"the {what} is truncated (an element ends past byte {end})")
-        reader.skip_bytes(head.length)
+        if depth + len(ends) > MAX_DEPTH:
+            raise damaged("is nested too deeply")
 
 
 def der_header(tag: int, length: int) -> bytes:

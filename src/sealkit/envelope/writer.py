@@ -86,7 +86,7 @@ def encrypt_file(
         if signer is not None:
             assert signer_cert is not None
             digest = _digest(source, digest_for(signer.kind), size, ticker)
-            wrapper = build_wrapper(digest, size, signer, signer_cert, gm=gm)
+            wrapper = build_wrapper(digest, size, signer, signer_cert, gm=gm, chain=signer.chain())
         return _write(
             source,
             size,
