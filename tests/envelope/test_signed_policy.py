@@ -237,3 +237,54 @@ def test_cli_require_signed_signer_and_allow_unsigned(rsa_pki, bid, out_dir, cap
 
     code, _, err = _run(capsys, "bid", "decrypt", unsigned, *opening, "--require-signed", "--allow-unsigned")
     assert code == 2 and "contradicts" in err
+
+
+def test_repeated_message_digest_is_refused(rsa_pki, out_dir):
+    """A SignedData whose signed attributes carry two messageDigest values (one matching, one for other
+    content) is refused although the signature over them is valid; the honest twin opens."""
+    import hashlib
+    import os
+
+    from asn1crypto import cms
+
+    from tests.envelope.test_hostile_input import _signed_data_envelope
+
+    content = os.urandom(200)
+    signer = rsa_pki.key("bidder-sign")
+    cert = signer.certificate()
+
+    def signed_data(digests):
+        attrs = cms.CMSAttributes(
+            [
+                cms.CMSAttribute({"type": "content_type", "values": ["data"]}),
+                cms.CMSAttribute({"type": "message_digest", "values": digests}),
+            ]
+        )
+        info = {
+            "version": "v1",
+            "sid": {"issuer_and_serial_number": {"issuer": cert.issuer, "serial_number": cert.serial_number}},
+            "digest_algorithm": {"algorithm": "sha256"},
+            "signed_attrs": attrs,
+            "signature_algorithm": {"algorithm": "rsassa_pkcs1v15"},
+            "signature": signer.sign(attrs.dump()),
+        }
+        return cms.ContentInfo(
+            {
+                "content_type": "signed_data",
+                "content": {
+                    "version": "v1",
+                    "digest_algorithms": [{"algorithm": "sha256"}],
+                    "encap_content_info": {"content_type": "data", "content": content},
+                    "certificates": [cert],
+                    "signer_infos": [info],
+                },
+            }
+        ).dump()
+
+    good = hashlib.sha256(content).digest()
+    env = _signed_data_envelope(rsa_pki, out_dir, signed_data([good]))
+    result = decrypt_file(env, out_dir / "p", rsa_pki.key("bidder-enc"), trust=[rsa_pki.root])
+    assert result.signer.trusted and (out_dir / "p").read_bytes() == content
+    (out_dir / "p").unlink()
+    env = _signed_data_envelope(rsa_pki, out_dir, signed_data([good, hashlib.sha256(b"other").digest()]))
+    _refused(env, rsa_pki.key("bidder-enc"), out_dir, "repeats a signed attribute", trust=[rsa_pki.root])

@@ -285,6 +285,9 @@ def verify_signed_data(
     if not attrs:
         raise VerificationFailed(f"the bid's signature by {who} has no signed attributes")
     values = {a["type"].native: a["values"] for a in attrs}
+    single = [values[t] for t in ("message_digest", "content_type") if t in values]
+    if len(values) != len(attrs) or any(len(value) != 1 for value in single):
+        raise VerificationFailed(f"the bid's signature by {who} repeats a signed attribute or value")
     digest_name = info["digest_algorithm"]["algorithm"].native
     message_digest = values.get("message_digest")
     if message_digest is None or digest_name not in digests:
