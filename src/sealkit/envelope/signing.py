@@ -6,7 +6,8 @@ writes and ``openssl cms -verify`` reads): SM2-with-SM3 (GM/T 0010 OIDs) for SM2
 SHA-256 for RSA, ECDSA-SHA256 for P-256. It is written around the streamed content as a DER ``prefix`` and
 ``suffix``; on read, a bare SignedData (no ContentInfo) and BER encodings are accepted too. The signature
 is checked with :func:`sealkit.validation.verify_with_certificate` and the signer's chain with
-:func:`sealkit.validation.validate_certificate` (purpose envelope signing): no chain logic here.
+:func:`sealkit.validation.validate_certificate` (purpose envelope signing): no chain logic here. They are
+imported when first needed, so that ``bid encrypt`` and ``bid info`` do not load pyHanko's validation stack.
 """
 
 from __future__ import annotations
@@ -42,13 +43,6 @@ from sealkit.errors import (
     VerificationFailed,
 )
 from sealkit.ukey import KeyKind, PrivateKeyHandle, SignOptions
-from sealkit.validation import (
-    Purpose,
-    is_sm2_algorithm,
-    key_matches_certificate,
-    validate_certificate,
-    verify_with_certificate,
-)
 
 _HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {
     "sha256": hashes.SHA256,
@@ -90,6 +84,8 @@ def build_wrapper(
 ) -> SignedWrapper:
     """The ContentInfo(SignedData) around ``content_length`` bytes whose digest is ``digest``; ``chain``
     (the signer's intermediates) goes into its certificates so that readers can build the path."""
+    from sealkit.validation import key_matches_certificate  # imported late: slow (pyHanko)
+
     if not key_matches_certificate(cert, signer.public_key_info()):
         raise CertificateError(f"the signing certificate {describe_certificate(cert)} does not match the key")
     digest_name = digest_for(signer.kind)
@@ -274,6 +270,8 @@ def verify_signed_data(
     for envelope signing (:func:`sealkit.validation.validate_certificate`, the SignedData's other
     certificates as intermediates, judged now).
     """
+    from sealkit.validation import Purpose, validate_certificate, verify_with_certificate
+
     infos = signed_data["signer_infos"]
     if len(infos) != 1:
         raise VerificationFailed(f"the bid must have exactly one signer, it has {len(infos)}")
@@ -330,6 +328,8 @@ def verify_signed_data(
 def _signature_algorithm(info: cms.SignerInfo) -> str | algos.SignedDigestAlgorithm:
     """The signature algorithm with its digest: CMS often names only the key (rsaEncryption, ecPublicKey)
     and leaves the digest to ``digestAlgorithm``."""
+    from sealkit.validation import is_sm2_algorithm
+
     algorithm = info["signature_algorithm"]
     name = algorithm["algorithm"].native
     digest = info["digest_algorithm"]["algorithm"].native
