@@ -106,6 +106,12 @@ def test_both_ways_give_the_file_its_name_after_the_checks(rsa_pki, bid, out_dir
     """The honest twin: the same code paths, not interrupted, give the bid (mode 0600), replacing an
     existing file, and a failed check leaves neither a file nor a changed destination."""
     monkeypatch.setattr(plainfile, "USE_O_TMPFILE", mode)
+    if mode:  # the O_TMPFILE file itself must get the name (linkat), not a copy of it
+
+        def no_copy(*args):
+            raise AssertionError("the O_TMPFILE file was copied, not linked into place")
+
+        monkeypatch.setattr(plainfile, "_copy_into_place", no_copy)
     env = out_dir / "bid.p7m"
     encrypt_file(bid, env, [rsa_pki.cert("bidder-enc")])
     target = out_dir / "opened.pdf"

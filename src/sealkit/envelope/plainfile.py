@@ -66,22 +66,32 @@ def _open_anonymous(parent: Path, name: str) -> tuple[int, bool]:
 
 
 def _link_into_place(fd: int, dest: Path, parent: Path) -> bool:
-    """Give the O_TMPFILE file ``fd`` the name ``dest`` (replacing it); False if linking is not possible."""
+    """Give the O_TMPFILE file ``fd`` the name ``dest`` (replacing it); False if linking is not possible.
+
+    ``linkat(…, AT_SYMLINK_FOLLOW)`` on ``/proc/self/fd/N``: ``os.link`` calls it only with a directory
+    descriptor (plain ``link()`` would try to link the /proc symlink itself and fail with EXDEV)."""
     source = f"/proc/self/fd/{fd}"
     try:
-        os.link(source, dest, follow_symlinks=True)
-        return True
-    except FileExistsError:
-        pass
+        dir_fd = os.open(parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError:
         return False
-    staging = parent / f".{dest.name}.{secrets.token_hex(8)}.part"  # link() never follows or replaces
     try:
-        os.link(source, staging, follow_symlinks=True)
-    except OSError:
-        return False
-    os.replace(staging, dest)
-    return True
+        try:
+            os.link(source, dest.name, dst_dir_fd=dir_fd, follow_symlinks=True)
+            return True
+        except FileExistsError:
+            pass
+        except OSError:
+            return False
+        staging = f".{dest.name}.{secrets.token_hex(8)}.part"  # link() never follows or replaces
+        try:
+            os.link(source, staging, dst_dir_fd=dir_fd, follow_symlinks=True)
+        except OSError:
+            return False
+        os.replace(staging, dest.name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+        return True
+    finally:
+        os.close(dir_fd)
 
 
 def _copy_into_place(handle: BinaryIO, dest: Path, parent: Path) -> None:

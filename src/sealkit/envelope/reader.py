@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from asn1crypto import algos, cms, core, x509
+from asn1crypto import algos, cms, x509
 
 from sealkit.envelope.ciphers import READABLE, ContentParameters, PlainStream, parse_parameters
 from sealkit.envelope.model import FORMATS, DecryptResult, EnvelopeInfo, Progress, SignerSummary
@@ -28,10 +28,12 @@ from sealkit.envelope.tlv import (
     INTEGER,
     OCTET_STRING,
     OID,
+    PARSE_ERRORS,
     SEQUENCE,
     SET,
     UNIVERSAL,
     TLVReader,
+    parse_der,
 )
 from sealkit.errors import (
     DamagedEnvelope,
@@ -48,7 +50,6 @@ _SIGNED = ("signed_data", "gm_signed_data")
 _DATA = ("data", "gm_data")
 #: More recipients than this is not a bid envelope (each may cost a token operation).
 MAX_RECIPIENTS = 256
-_PARSE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError, RecursionError)
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ def scan(f: BinaryIO, name: str) -> Layout:
     head = r.header()
     if not head.is_(UNIVERSAL, OID) or head.length is None or head.length > 64:
         raise NotAnEnvelope(f"{name} is not a CMS file (no content type)")
-    content_type = cms.ContentType.load(head.raw + r.body(head))
+    content_type = parse_der(cms.ContentType, head.raw + r.body(head), f"{name} has a malformed content type")
     kind = content_type.native
     if kind not in FORMATS:
         known = kind != content_type.dotted
@@ -111,9 +112,13 @@ def scan(f: BinaryIO, name: str) -> Layout:
     recipients = _load_recipients(r.element(head))
     eci = r.expect(UNIVERSAL, SEQUENCE, "EncryptedContentInfo")
     type_head = r.expect(UNIVERSAL, OID, "content type")
-    inner = cms.ContentType.load(type_head.raw + r.body(type_head))
+    inner = parse_der(
+        cms.ContentType, type_head.raw + r.body(type_head, 64), f"{name}'s inner content type is malformed"
+    )
     alg_head = r.expect(UNIVERSAL, SEQUENCE, "content-encryption algorithm")
-    algorithm = _load(algos.EncryptionAlgorithm, r.element(alg_head), "content-encryption algorithm")
+    algorithm = parse_der(
+        algos.EncryptionAlgorithm, r.element(alg_head), f"{name}'s content-encryption algorithm is malformed"
+    )
     content = r.more_in(eci)
     if content is None or not content.is_(CONTEXT, 0):
         raise DamagedEnvelope(f"{name} has no encrypted content (a detached envelope is not a bid)")
@@ -148,15 +153,6 @@ def scan(f: BinaryIO, name: str) -> Layout:
     return Layout(kind, version, recipients, inner.native, algorithm, offset, total, mac, auth_attrs, size)
 
 
-def _load(spec: type[core.Asn1Value], data: bytes, what: str) -> core.Asn1Value:  # type: ignore[type-arg]
-    try:
-        value = spec.load(data)
-        value.native  # noqa: B018 - parse everything now, not later
-        return value
-    except _PARSE_ERRORS:
-        raise DamagedEnvelope(f"the envelope's {what} are malformed") from None
-
-
 def _load_recipients(data: bytes) -> cms.RecipientInfos:
     """Parse the recipient infos; parameters of unknown algorithms are left for later (not a recipient)."""
     try:
@@ -174,7 +170,7 @@ def _load_recipients(data: bytes) -> cms.RecipientInfos:
                 ktri["key_encryption_algorithm"]["algorithm"].dotted  # noqa: B018
             summarize(info)
         return infos
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         raise DamagedEnvelope("the envelope's recipient infos are malformed") from None
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from asn1crypto import algos, cms, x509
 from cryptography.hazmat.primitives import hashes
@@ -34,6 +33,7 @@ from sealkit.envelope.tlv import (
     Header,
     TLVReader,
     der_header,
+    parse_der,
 )
 from sealkit.errors import (
     CertificateError,
@@ -162,6 +162,8 @@ def _summary(
 
 # --- reading ---
 
+_MALFORMED = "the bid's SignedData is malformed"
+
 
 def read_signed(
     reader: TLVReader,
@@ -181,7 +183,7 @@ def read_signed(
     first = reader.header()
     wrappers: list[Header] = []
     if first.is_(UNIVERSAL, OID):
-        oid = _parse(cms.ContentType, first.raw + reader.body(first, 64), "content type").native
+        oid = parse_der(cms.ContentType, first.raw + reader.body(first, 64), _MALFORMED).native
         if oid not in ("signed_data", "gm_signed_data"):
             raise DamagedEnvelope(f"the signed bid's content type is {oid}, not SignedData")
         wrappers = [top, reader.expect(CONTEXT, 0, "[0]")]
@@ -194,7 +196,7 @@ def read_signed(
     version = first.raw + reader.body(first, 16)
     algorithms_head = reader.expect(UNIVERSAL, SET, "digestAlgorithms")
     algorithms_raw = reader.element(algorithms_head, 4096)
-    algorithms = _parse(cms.DigestAlgorithms, algorithms_raw, "digest algorithms")
+    algorithms = parse_der(cms.DigestAlgorithms, algorithms_raw, _MALFORMED)
     hashers = {name: new_hash(name) for name in {a["algorithm"].native for a in algorithms}}
     eci = reader.expect(UNIVERSAL, SEQUENCE, "encapContentInfo")
     type_head = reader.expect(UNIVERSAL, OID, "eContentType")
@@ -219,7 +221,7 @@ def read_signed(
     for head in reversed(wrappers):
         _close(reader, head)
     body = version + algorithms_raw + der_header(0x30, len(type_raw)) + type_raw + rest
-    signed_data = _parse(cms.SignedData, der_header(0x30, len(body)) + body, "SignedData")
+    signed_data = parse_der(cms.SignedData, der_header(0x30, len(body)) + body, _MALFORMED)
     digests = {name: h.finalize() for name, h in hashers.items()}
     return verify_signed_data(signed_data, digests, trust, signers)
 
@@ -241,16 +243,6 @@ def _certificates_and_signer_infos(reader: TLVReader, sd: Header) -> bytes:
     if reader.more_in(sd) is not None:
         raise DamagedEnvelope("the signed bid has unexpected data after its signer infos")
     return kept
-
-
-def _parse(spec: Any, data: bytes, what: str) -> Any:
-    """``spec.load(data)`` parsed through (``.native``); :class:`DamagedEnvelope` if it is malformed."""
-    try:
-        value = spec.load(data)
-        value.native  # noqa: B018 - parse it all now, not later
-        return value
-    except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError, RecursionError):
-        raise DamagedEnvelope(f"the bid's {what} is malformed") from None
 
 
 def _close(reader: TLVReader, head: Header) -> None:

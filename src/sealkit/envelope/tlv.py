@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from sealkit.errors import DamagedEnvelope
 
@@ -327,6 +327,20 @@ def check_nesting(data: bytes, what: str, offset: int = 0, *, depth: int = 0) ->
             continue
         if depth + len(ends) > MAX_DEPTH:
             raise damaged("is nested too deeply")
+
+
+#: What asn1crypto raises on malformed input (RecursionError only as a last resort: depth is checked first).
+PARSE_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError, RecursionError)
+
+
+def parse_der(spec: Any, data: bytes, problem: str) -> Any:
+    """``spec.load(data)``, parsed through now (``.native``); :class:`DamagedEnvelope` saying ``problem``."""
+    try:
+        value = spec.load(data)
+        value.native  # noqa: B018 - parse everything now, not later
+        return value
+    except PARSE_ERRORS:
+        raise DamagedEnvelope(problem) from None
 
 
 def der_header(tag: int, length: int) -> bytes:
