@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import os
 import sys
 from typing import Any
@@ -22,8 +23,8 @@ from sealkit import SealkitError, __version__
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("sealkit_cli.demo", "demo", "Run the whole contract flow on software keys."),
     "prepare": ("sealkit_cli.sign_commands", "prepare", "Create every party's signature field."),
-    "sign": ("sealkit_cli.sign_commands", "sign", "Sign a contract PDF with a visible seal."),
-    "verify": ("sealkit_cli.verify_commands", "verify", "Verify every signature of a PDF."),
+    "sign": ("sealkit_cli.sign_commands", "sign", "Sign a contract PDF (or OFD) with a visible seal."),
+    "verify": ("sealkit_cli.verify_commands", "verify", "Verify every signature of a PDF or OFD."),
     "file": ("sealkit_cli.verify_commands", "file_", "Verify a contract, then write its filing record."),
     "ltv-update": ("sealkit_cli.ltv_commands", "ltv_update", "Refresh a contract's archive timestamp."),
     "seal": ("sealkit_cli.seal_commands", "seal", "Electronic seals: issue, extend, revoke, merge."),
@@ -100,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
 def run(args: list[str]) -> int:
     """Run the CLI with ``args`` and return the exit code, turning every error into one line."""
     wants_json = "--json" in args
+    _route_library_logs()
     try:
         cli.main(args=args, prog_name="sealkit", standalone_mode=False)
         return 0
@@ -126,6 +128,16 @@ def run(args: list[str]) -> int:
         text = " ".join(str(exc).split())
         message = f"internal error: {type(exc).__name__}: {text} (SEALKIT_DEBUG=1 shows the traceback)"
         return _fail(message, EXIT_INTERNAL, "InternalError", wants_json)
+
+
+def _route_library_logs() -> None:
+    """pyHanko, pypdf and others log every oddity of a hostile file; their lines never reach stderr unless
+    asked for (SEALKIT_DEBUG=1): the report says what matters."""
+    root = logging.getLogger()
+    if os.environ.get("SEALKIT_DEBUG"):
+        logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+    elif not root.handlers:
+        root.addHandler(logging.NullHandler())
 
 
 def _fail(message: str, code: int, kind: str, wants_json: bool) -> int:

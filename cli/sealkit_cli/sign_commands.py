@@ -24,7 +24,9 @@ from sealkit_cli.common import (
     pdf_password,
     pdf_password_option,
     prompt_secret,
+    seal_maker_trust_option,
 )
+from sealkit_cli.ofd_support import is_ofd_file
 
 from sealkit.errors import ConfigError, InvalidInput, PdfPasswordRequired
 
@@ -84,10 +86,11 @@ def _default_output(input_path: Path) -> Path:
     "signature. Refused if revoked, disabled, expired or not held by the signer.",
 )
 @click.option("--registry", "registry_url", help="Seal registry URL (default: the configured one).")
+@seal_maker_trust_option
 @click.option("--seal-image", type=click.Path(dir_okay=False, path_type=Path), help="Seal imprint (PNG).")
 @click.option("--seal-size", default="40,40", show_default=True, help="Seal size W,H in millimetres.")
 @click.option("--seal-text", help="Text under the seal (e.g. signer and date), in the CJK font.")
-@click.option("--page", type=int, help="Page (from 1; -1 is the last) for --rect.")
+@click.option("--page", type=int, help="Page (from 1; -1 is the last) for --rect, or to search --at-text on.")
 @click.option("--rect", help="Box X,Y,W,H in mm from the page's lower-left (default: the seal's size).")
 @click.option("--at-text", help="Centre the seal on this text (e.g. 供应商（乙方）（盖章）：).")
 @click.option("--offset", default="0,0", show_default=True, help="Move the seal DX,DY mm from the text.")
@@ -100,6 +103,12 @@ def _default_output(input_path: Path) -> Path:
     default=None,
     metavar="[PAGES]",
     help="Add a cross-page seal (骑缝章) on all pages, or on PAGES like 1,2,3.",
+)
+@click.option(
+    "--cross-page-group",
+    type=click.IntRange(min=2),
+    metavar="N",
+    help="Cut the cross-page seal's pages into groups of N, each with one whole imprint sliced N ways.",
 )
 @click.option("--invisible", is_flag=True, help="No seal on the page.")
 @click.option("--reason")
@@ -129,6 +138,7 @@ def _default_output(input_path: Path) -> Path:
     type=click.Path(dir_okay=False),
     help="Trust anchor for --ltv (PEM/DER); repeatable (default: [trust] anchors).",
 )
+@click.option("--final", is_flag=True, help="OFD: also protect the signature list; no signature can follow.")
 @pdf_password_option
 @json_option
 def sign(
@@ -140,6 +150,7 @@ def sign(
     field: str | None,
     seal_id: str | None,
     registry_url: str | None,
+    seal_maker_trust: tuple[str, ...],
     seal_image: Path | None,
     seal_size: str,
     seal_text: str | None,
@@ -149,6 +160,7 @@ def sign(
     offset: str,
     occurrence: str,
     cross_page: str | None,
+    cross_page_group: int | None,
     invisible: bool,
     reason: str | None,
     location: str | None,
@@ -157,15 +169,43 @@ def sign(
     tsa_url: str | None,
     ltv: bool,
     trust_anchors: tuple[str, ...],
+    final: bool,
     ask_password: bool,
     as_json: bool,
 ) -> None:
-    """Sign IN.pdf with a visible seal (PAdES; SM2, RSA or ECDSA keys); timestamped with --tsa/--ltv."""
+    """Sign IN.pdf with a visible seal (PAdES; SM2, RSA or ECDSA keys); timestamped with --tsa/--ltv.
+    An OFD (chosen by content) gets a GB/T 38540 seal signature (SM2, --seal from the registry)."""
     from sealkit.pdf import SealAppearance, sign_pdf
     from sealkit.ukey import CallbackPinSource, open_key
 
     config = get_config()
     tsa, anchors = _trusted_time(config, tsa_url, ltv, trust_anchors)
+    if is_ofd_file(input_path) is not None:
+        from sealkit_cli.ofd_support import sign_ofd_command
+
+        refused = {"--field": field, "--seal-image": seal_image, "--seal-text": seal_text, "--ltv": ltv}
+        refused |= {"--certify": certify, "--subfilter pkcs7": subfilter == "pkcs7"}
+        placement = (
+            None
+            if invisible
+            else _placement(None, page, rect, at_text, offset, occurrence, cross_page, (40, 40))
+        )
+        sign_ofd_command(
+            config,
+            input_path,
+            output,
+            keyref,
+            cert,
+            seal_id,
+            registry_url,
+            placement,
+            final,
+            tsa,
+            refused=[name for name, value in refused.items() if value],
+            as_json=as_json,
+            seal_makers=[*map(Path, seal_maker_trust), *config.seal_maker_anchors],
+        )
+        return
     keyref = keyref or config.default_key
     if not keyref:
         raise InvalidInput("no key: give --key or set [sign] key in the configuration")
@@ -182,7 +222,8 @@ def sign(
         if seal_id:
             from sealkit.seal import seal_signed_attribute
 
-            seal = _registry_seal(key, cert, seal_id, registry_url or config.registry_url)
+            makers = [*map(Path, seal_maker_trust), *config.seal_maker_anchors]
+            seal = _registry_seal(key, cert, seal_id, registry_url or config.registry_url, makers)
             extra_attributes.append(seal_signed_attribute(seal.seseal_der))
             image, width, height = seal.image_png, seal.width_mm, seal.height_mm
         appearance = placement = None
@@ -191,7 +232,7 @@ def sign(
         if not invisible and image is not None:
             appearance = SealAppearance(image, width, height, text=seal_text)
             placement = _placement(
-                field, page, rect, at_text, offset, occurrence, cross_page, (width, height)
+                field, page, rect, at_text, offset, occurrence, cross_page, (width, height), cross_page_group
             )
         elif not invisible and (at_text or rect or cross_page):
             raise InvalidInput("placing a seal needs --seal or --seal-image")
@@ -285,16 +326,19 @@ def _read_image(path: Path) -> bytes:
         raise InvalidInput(f"cannot read the seal image {path}: {exc.strerror}") from exc
 
 
-def _registry_seal(key: Any, cert: Path | None, seal_id: str, registry_url: str) -> Any:
-    """The registry seal ``seal_id`` if this signer may use it now (refusals are one-line errors)."""
+def _registry_seal(key: Any, cert: Path | None, seal_id: str, registry_url: str, makers: list[Path]) -> Any:
+    """The registry seal ``seal_id`` if this signer may use it now (refusals are one-line errors): the
+    registry is opened read-only and checked against its signed audit chain, and the seal's maker against
+    the seal-maker anchors (--seal-maker-trust, [trust] seal_makers) when there are any."""
     from sealkit.pdf import load_certificate
-    from sealkit.seal import SealRegistry, usable_seal
+    from sealkit.seal import open_registry, usable_seal
 
     signer_cert = load_certificate(cert) if cert is not None else key.certificate()
     if signer_cert is None:
         raise InvalidInput("a registry seal needs the signer's certificate: give --cert")
-    with SealRegistry(registry_url) as registry:
-        return usable_seal(registry, seal_id, signer_cert)
+    config = get_config()
+    with open_registry(registry_url, config=config, read_only=True) as registry:
+        return usable_seal(registry, seal_id, signer_cert, maker_trust=makers or None)
 
 
 def _placement(
@@ -306,6 +350,7 @@ def _placement(
     occurrence: str,
     cross_page: str | None,
     size: tuple[float, float],
+    group: int | None = None,
 ) -> Any:
     """Where the seal goes, from the placement options (None: into the prepared field)."""
     from sealkit.pdf import Placement
@@ -317,18 +362,22 @@ def _placement(
             if cross_page == "all"
             else tuple(int(v) for v in _numbers(cross_page, cross_page.count(",") + 1, "--cross-page"))
         )
+    if group is not None and pages is False:
+        raise InvalidInput("--cross-page-group groups the pages of a cross-page seal: give --cross-page too")
     if at_text:
         return Placement.at_text(
             at_text,
             _numbers(offset, 2, "--offset"),  # type: ignore[arg-type]
             occurrence,  # type: ignore[arg-type]
             cross_page=pages,
+            cross_page_group=group,
+            page=page,
         )
     if rect or page is not None:
         box = _numbers(rect, 4, "--rect") if rect else (20.0, 20.0, *size)
-        return Placement.at_rect(page or 1, box, cross_page=pages)  # type: ignore[arg-type]
+        return Placement.at_rect(page or 1, box, cross_page=pages, cross_page_group=group)  # type: ignore[arg-type]
     if pages is not False:
-        return Placement(cross_page=pages)
+        return Placement(cross_page=pages, cross_page_group=group)
     if field is None:
         raise InvalidInput("where does the seal go? give --at-text, --page/--rect, --field or --invisible")
     return None

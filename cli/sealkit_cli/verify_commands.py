@@ -19,9 +19,12 @@ from sealkit_cli.common import (
     json_option,
     pdf_password,
     pdf_password_option,
+    seal_maker_trust_option,
 )
+from sealkit_cli.ofd_support import is_ofd_file
 
 from sealkit.errors import InvalidInput, VerificationFailed, VerificationIndeterminate
+from sealkit.ofd import is_ofd
 
 trust_option = click.option(
     "--trust",
@@ -40,10 +43,12 @@ online_option = click.option(
 
 
 seal_options = [
+    seal_maker_trust_option,
     click.option(
         "--registry",
         "registry_url",
-        help="Seal registry for seal revocations (default: the configured one, when it exists).",
+        help="Seal registry for seal revocations, opened read-only and checked against its signed audit "
+        "chain (default: the configured one, when it exists).",
     ),
     click.option(
         "--revocations",
@@ -63,16 +68,32 @@ def with_seal_options(command: Any) -> Any:
 
 def _seal_checker(
     stack: contextlib.ExitStack,
-    anchors: list[Path],
+    seal_maker_trust: tuple[str, ...],
     registry_url: str | None,
     revocation_files: tuple[str, ...],
 ) -> Any:
-    """Seals carried in signatures are always checked: the seal authority must chain to the trust anchors,
-    and revocations come from the registry and the imported lists (both verified before use)."""
-    from sealkit.pdf import load_certificates
-    from sealkit.seal import load_revocation_list, make_seal_checker
+    """Seals carried in signatures are always checked: the seal maker must chain to the *seal-maker* anchors
+    (never the signer anchors), and revocations come from the registry (read-only, checked against its
+    audit chain) and the imported lists (both verified before use)."""
+    from sealkit.seal import make_seal_checker
 
-    trust = load_certificates(anchors)
+    trust, registry, lists = _seal_sources(stack, seal_maker_trust, registry_url, revocation_files)
+    return make_seal_checker(trust, registry=registry, revocation_lists=lists)
+
+
+def _seal_sources(
+    stack: contextlib.ExitStack,
+    seal_maker_trust: tuple[str, ...],
+    registry_url: str | None,
+    revocation_files: tuple[str, ...],
+) -> tuple[Any, Any, list[Any]]:
+    """The seal-maker anchors, the registry (read-only; None when there is none) and the verified revocation
+    lists."""
+    from sealkit.pdf import load_certificates
+    from sealkit.seal import load_revocation_list, open_registry
+
+    config = get_config()
+    trust = load_certificates([Path(p) for p in seal_maker_trust] + list(config.seal_maker_anchors))
     lists = []
     for name in revocation_files:
         try:
@@ -80,14 +101,12 @@ def _seal_checker(
         except OSError as exc:
             raise InvalidInput(f"cannot read the revocation list {name}: {exc.strerror}") from None
         lists.append(load_revocation_list(data, trust))
-    config = get_config()
     url = registry_url or config.registry_url
     registry = None
-    if registry_url or not url.startswith("sqlite:///") or Path(url.removeprefix("sqlite:///")).is_file():
-        from sealkit.seal import SealRegistry  # the database layer only when there is a registry
-
-        registry = stack.enter_context(SealRegistry(url))
-    return make_seal_checker(trust, registry=registry, revocation_lists=lists)
+    local = url.partition("?")[0].removeprefix("sqlite:///")
+    if registry_url or not url.startswith("sqlite:///") or Path(local).is_file():
+        registry = stack.enter_context(open_registry(url, config=config, read_only=True))
+    return trust, registry, lists
 
 
 def _anchors(trust: tuple[str, ...]) -> list[Path]:
@@ -96,13 +115,20 @@ def _anchors(trust: tuple[str, ...]) -> list[Path]:
 
 def _human(data: dict[str, Any]) -> None:
     file = data["file"]
-    click.echo(f"{file['name']}  ({file['size']} bytes, {file.get('revisions') or '?'} revisions)")
+    extent = f"OFD, {file['pages']} pages" if "pages" in file else f"{file.get('revisions') or '?'} revisions"
+    click.echo(f"{file['name']}  ({file['size']} bytes, {extent})")
     if file.get("error"):
         click.echo(f"  ✗ {file['error']}")
     for sig in data["signatures"]:
         click.echo(f"\nSignature {sig['field']!r}: {sig['indication']}" + _sub(sig["sub_indication"]))
         click.echo(f"  signer: {sig['signer'] or '?'}")
-        click.echo(f"  algorithm: {sig['algorithm'] or '?'}   signing time: {sig['signing_time'] or '?'}")
+        if sig.get("proven_time"):
+            when = f"{sig['proven_time']} (proven by a timestamp)"
+        elif sig.get("claimed_time"):
+            when = f"{sig['claimed_time']} (claimed by the signer, not proven)"
+        else:
+            when = "?"
+        click.echo(f"  algorithm: {sig['algorithm'] or '?'}   signing time: {when}")
         click.echo(f"  coverage: {sig['coverage']}   modification: {sig['modification']}")
         for check in sig["checks"]:
             mark = {"pass": "✓", "fail": "✗", "warning": "!"}.get(check.get("level", ""), "✗")
@@ -124,6 +150,7 @@ def _verify(
     source: str | bytes,
     trust: tuple[str, ...],
     online: bool,
+    seal_maker_trust: tuple[str, ...],
     registry_url: str | None,
     revocation_files: tuple[str, ...],
     ask_password: bool,
@@ -133,7 +160,24 @@ def _verify(
 
     anchors = _anchors(trust)
     with contextlib.ExitStack() as stack:
-        checker = _seal_checker(stack, anchors, registry_url, revocation_files)
+        data = is_ofd_file(source) if isinstance(source, str) else source
+        if data is not None and is_ofd(data):
+            from sealkit.ofd import verify_ofd
+            from sealkit.seal import revocation_lookup
+
+            seal_anchors, registry, lists = _seal_sources(
+                stack, seal_maker_trust, registry_url, revocation_files
+            )
+            name = Path(source).name if isinstance(source, str) else None
+            return verify_ofd(
+                data,
+                trust=anchors,
+                seal_trust=seal_anchors,
+                name=name,
+                online=online,
+                revocations=revocation_lookup(registry, lists),
+            )
+        checker = _seal_checker(stack, seal_maker_trust, registry_url, revocation_files)
         password = pdf_password(ask_password)
         return verify_pdf(source, trust=anchors, password=password, seal_checker=checker, online=online)
 
@@ -159,13 +203,14 @@ def verify(
     pdf: str,
     trust: tuple[str, ...],
     online: bool,
+    seal_maker_trust: tuple[str, ...],
     registry_url: str | None,
     revocation_files: tuple[str, ...],
     ask_password: bool,
     as_json: bool,
 ) -> None:
-    """Verify every signature of PDF (and the seals they carry); exit 0 only if all pass (TOTAL-PASSED)."""
-    report = _verify(pdf, trust, online, registry_url, revocation_files, ask_password)
+    """Verify every signature of a PDF or OFD (and the seals they carry); exit 0 only if all pass."""
+    report = _verify(pdf, trust, online, seal_maker_trust, registry_url, revocation_files, ask_password)
     data = report.to_dict()
     emit(data, as_json, lambda: _human(data))
     _raise_for(report.indication, report.sub_indication, f"{Path(pdf).name} does not verify")
@@ -184,19 +229,20 @@ def file_(
     output_dir: str | None,
     trust: tuple[str, ...],
     online: bool,
+    seal_maker_trust: tuple[str, ...],
     registry_url: str | None,
     revocation_files: tuple[str, ...],
     ask_password: bool,
     as_json: bool,
 ) -> None:
-    """Verify a contract, then write its filing record (refused unless TOTAL-PASSED)."""
+    """Verify a contract (PDF or OFD), then write its filing record (refused unless TOTAL-PASSED)."""
     from sealkit.pdf import write_filing_record
 
     try:
         data = Path(pdf).read_bytes()  # the bytes verified are the bytes filed
     except OSError as exc:
         raise InvalidInput(f"cannot read {pdf}: {exc.strerror}") from None
-    report = _verify(data, trust, online, registry_url, revocation_files, ask_password)
+    report = _verify(data, trust, online, seal_maker_trust, registry_url, revocation_files, ask_password)
     if not report.passed:
         report_data = report.to_dict()
         emit(report_data, as_json, lambda: _human(report_data))

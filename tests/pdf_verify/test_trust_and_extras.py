@@ -43,14 +43,15 @@ def test_bad_anchor_is_an_input_error(signed, tmp_path):
         verify_pdf(signed, trust=[tmp_path / "missing.pem"])
 
 
-def test_certificate_expired_at_signing_time(contract, rsa_pki, trust):
+def test_certificate_expired_without_a_timestamp_is_out_of_bounds_no_poe(contract, rsa_pki, trust):
+    """No timestamp: nothing proves the signature was made while the certificate was valid (ETSI)."""
     now = dt.datetime.now(dt.UTC)
     signer = rsa_pki.signer(
         "Expired Co", not_before=now - dt.timedelta(days=60), not_after=now - dt.timedelta(days=30)
     )
     report = verify_pdf(sign(contract, signer), trust=trust)
-    assert (report.indication, report.sub_indication) == ("TOTAL-FAILED", "EXPIRED")
-    assert "expired.at-signing-time" in report.signatures[0].reasons
+    assert (report.indication, report.sub_indication) == ("INDETERMINATE", "OUT_OF_BOUNDS_NO_POE")
+    assert "out-of-bounds-no-poe.certificate" in report.signatures[0].reasons
 
 
 def test_certificate_not_yet_valid_at_signing_time(contract, rsa_pki, trust):
@@ -84,7 +85,8 @@ def test_seal_checker_fills_the_slot(signed, trust):
     report = verify_pdf(signed, trust=trust, seal_checker=checker)
     assert report.passed
     assert report.signatures[0].seal["seal_id"] == "1234"
-    assert seen[0][0] is cms.SignedData and seen[0][1] is not None
+    # No timestamp: the checker gets no proven time (None: judge at the validation time).
+    assert seen[0][0] is cms.SignedData and seen[0][1] is None
 
 
 @pytest.mark.parametrize("result", [{"ok": False, "detail": "seal revoked"}, RuntimeError("broken seal")])
@@ -106,6 +108,7 @@ def test_report_is_json_serialisable(signed, trust):
     assert set(data) >= {"indication", "signatures", "file"}
     keys = {"field", "signer", "algorithm", "intact", "coverage", "modification", "trusted", "indication"}
     keys |= {"sub_indication", "seal", "signing_time", "timestamp", "revocation", "reasons", "checks"}
+    keys |= {"proven_time", "claimed_time"}
     assert set(data["signatures"][0]) == keys
     assert data["signatures"][0]["timestamp"] is None  # signed without a TSA (B-B)
     assert set(data["signatures"][0]["checks"][0]) == {"name", "ok", "detail", "level"}

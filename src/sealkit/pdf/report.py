@@ -8,64 +8,29 @@ from *checks* (name, ok, detail) and *reasons* (``"category.code"`` strings such
 
 from __future__ import annotations
 
-import enum
 from dataclasses import asdict, dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
+from sealkit.validation.indications import (
+    CATEGORY_VERDICT,
+    Indication,
+    SubIndication,
+    category,
+    judge,
+)
 
-class Indication(enum.StrEnum):
-    """The main status of a signature or a document (ETSI EN 319 102-1 §5.1.3)."""
-
-    TOTAL_PASSED = "TOTAL-PASSED"
-    TOTAL_FAILED = "TOTAL-FAILED"
-    INDETERMINATE = "INDETERMINATE"
-
-
-class SubIndication(enum.StrEnum):
-    """Why a signature failed or is indeterminate."""
-
-    FORMAT_FAILURE = "FORMAT_FAILURE"
-    HASH_FAILURE = "HASH_FAILURE"
-    SIG_CRYPTO_FAILURE = "SIG_CRYPTO_FAILURE"
-    EXPIRED = "EXPIRED"
-    NOT_YET_VALID = "NOT_YET_VALID"
-    REVOKED = "REVOKED"
-    NO_CERTIFICATE_CHAIN_FOUND = "NO_CERTIFICATE_CHAIN_FOUND"
-
-
-# Reason categories, in the order that decides the sub-indication (first failing category wins).
-# category -> (indication, sub-indication)
-CATEGORY_VERDICT: dict[str, tuple[Indication, SubIndication | None]] = {
-    "format": (Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE),
-    "integrity": (Indication.TOTAL_FAILED, SubIndication.HASH_FAILURE),
-    "crypto": (Indication.TOTAL_FAILED, SubIndication.SIG_CRYPTO_FAILURE),
-    "coverage": (Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE),
-    "modification": (Indication.TOTAL_FAILED, SubIndication.HASH_FAILURE),
-    "revoked": (Indication.TOTAL_FAILED, SubIndication.REVOKED),
-    "expired": (Indication.TOTAL_FAILED, SubIndication.EXPIRED),
-    "not-yet-valid": (Indication.TOTAL_FAILED, SubIndication.NOT_YET_VALID),
-    "seal": (Indication.TOTAL_FAILED, SubIndication.SIG_CRYPTO_FAILURE),
-    "evaluation": (Indication.INDETERMINATE, None),
-    "trust": (Indication.INDETERMINATE, SubIndication.NO_CERTIFICATE_CHAIN_FOUND),
-    "document": (Indication.INDETERMINATE, None),
-}
-
-
-def category(reason: str) -> str:
-    """The category of a reason code: ``"coverage.gap-not-contents"`` → ``"coverage"``."""
-    return reason.split(".", 1)[0]
-
-
-def judge(reasons: list[str]) -> tuple[Indication, SubIndication | None]:
-    """The indication and sub-indication that a list of reasons amounts to."""
-    present = {category(r) for r in reasons}
-    for name, verdict in CATEGORY_VERDICT.items():
-        if name in present:
-            return verdict
-    if present:  # an unknown category is never a pass
-        return Indication.INDETERMINATE, None
-    return Indication.TOTAL_PASSED, None
+__all__ = [
+    "CATEGORY_VERDICT",
+    "Check",
+    "Indication",
+    "SignatureVerdict",
+    "SubIndication",
+    "VerificationReport",
+    "category",
+    "judge",
+    "overall",
+]
 
 
 @dataclass
@@ -96,7 +61,10 @@ class SignatureVerdict:
     indication: str = Indication.INDETERMINATE.value
     sub_indication: str | None = None
     seal: dict[str, Any] | None = None
+    #: The time the signature is judged at when proven (else None), and the time the signer claims.
     signing_time: str | None = None
+    proven_time: str | None = None
+    claimed_time: str | None = None
     #: The signature timestamp: None, or {"time", "tsa", "intact", "trusted"} (a /DocTimeStamp: itself).
     timestamp: dict[str, Any] | None = None
     #: Per certificate of the signer's path: {"subject", "status", "source", "checked_at", "revoked_at",
@@ -136,6 +104,12 @@ class VerificationReport:
     sub_indication: str | None
     signatures: list[SignatureVerdict]
     file: dict[str, Any]
+
+    @classmethod
+    def from_verdicts(cls, verdicts: list[SignatureVerdict], file: dict[str, Any]) -> VerificationReport:
+        """The report for a document: its indication is the worst of ``verdicts`` and ``file["reasons"]``."""
+        indication, sub = overall(verdicts, file["reasons"])
+        return cls(indication=indication, sub_indication=sub, signatures=verdicts, file=file)
 
     @property
     def passed(self) -> bool:

@@ -22,6 +22,7 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from sealkit.errors import CertificateError, InvalidInput, UnsupportedAlgorithm
 from sealkit.ukey.base import DEFAULT_SM2_UID, KeyKind, PrivateKeyHandle, SignOptions
+from sealkit.validation.certificates import key_matches_certificate, validity_at, validity_period
 
 SM2_WITH_SM3 = "1.2.156.10197.1.501"
 
@@ -147,14 +148,14 @@ def check_certificate(
 ) -> None:
     """Refuse ``cert`` when expired or not yet valid at ``at`` (now), or when it is not ``key``'s."""
     at = at or dt.datetime.now(dt.UTC)
-    validity = cert["tbs_certificate"]["validity"]
-    not_before, not_after = validity["not_before"].native, validity["not_after"].native
+    not_before, not_after = validity_period(cert)
     subject = cert.subject.human_friendly
-    if at < not_before:
+    state = validity_at(cert, at)
+    if state == "not-yet-valid":
         raise CertificateError(
             f"certificate of {subject} is not valid before {not_before:%Y-%m-%d %H:%M} UTC"
         )
-    if at > not_after:
+    if state == "expired":
         raise CertificateError(f"certificate of {subject} expired on {not_after:%Y-%m-%d %H:%M} UTC")
-    if cert.public_key.dump() != key.public_key_info().dump():
+    if not key_matches_certificate(cert, key):
         raise CertificateError(f"certificate of {subject} does not match the key {key.label!r}")

@@ -10,39 +10,74 @@ parse becomes a document-level FORMAT_FAILURE. What each signature is checked fo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import io
 import logging
+import mmap
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any, BinaryIO, TypeAlias, cast
 
 from asn1crypto import x509 as asn1_x509
 
 from sealkit.certs import CertSource, load_certificates
 from sealkit.errors import InvalidInput, PdfPasswordRequired
-from sealkit.pdf.report import SignatureVerdict, VerificationReport, overall
+from sealkit.pdf import _pyhanko_speedups
+from sealkit.pdf.report import SignatureVerdict, VerificationReport
 from sealkit.pdf.verify_signature import DocumentContext, SealChecker, verify_signature
+
+_pyhanko_speedups.install()
 
 #: A trust anchor: a certificate object, DER/PEM bytes, or the path of a PEM/DER file.
 TrustAnchor: TypeAlias = CertSource
 _MAX_FIELDS = 10_000
 
 
-def _read_source(source: str | os.PathLike[str] | bytes) -> tuple[bytes, str]:
+@contextlib.contextmanager
+def _open_source(source: str | os.PathLike[str] | bytes) -> Iterator[tuple[bytes, BinaryIO, str]]:
+    """The file's bytes for sealkit's byte-level checks, a stream for pyHanko, and the name.
+
+    A file is not read into memory: pyHanko reads objects and the signed byte ranges from the open file,
+    and sealkit's checks see it through a read-only memory map, whose pages count in the process's memory
+    only where the checks look (the cross-reference ends, the /Contents gaps, the bytes after the signed
+    revision). Peak memory stays near pyHanko's own and does not grow with the images in the file.
+    """
     if isinstance(source, bytes | bytearray | memoryview):
-        return bytes(source), "<bytes>"
+        data = bytes(source)
+        yield data, io.BytesIO(data), "<bytes>"
+        return
     path = Path(source)
     try:
-        return path.read_bytes(), path.name
+        handle = path.open("rb")
     except FileNotFoundError:
         raise InvalidInput(f"{path} does not exist") from None
     except IsADirectoryError:
         raise InvalidInput(f"{path} is a directory") from None
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
+    with handle:
+        try:
+            view = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except (ValueError, OSError):  # an empty file, or one that cannot be mapped: read it
+            yield handle.read(), handle, path.name
+            return
+        try:
+            # An mmap has every bytes method the checks use (find, slices, len, regular expressions).
+            yield cast(bytes, view), handle, path.name
+        finally:
+            with contextlib.suppress(BufferError):  # a live view keeps it open until collected
+                view.close()
+
+
+def _sha256(stream: BinaryIO) -> str:
+    digest = hashlib.sha256()
+    stream.seek(0)
+    while chunk := stream.read(1 << 20):
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 def verify_pdf(
@@ -68,26 +103,50 @@ def verify_pdf(
     Returns a :class:`VerificationReport`; ``report.passed`` is True only for TOTAL-PASSED. Raises only for
     bad input (unreadable file or anchors, missing or wrong password), never for a bad signature.
     """
-    data, name = _read_source(source)
     anchors = load_certificates(trust, what="trust anchor")
-    file_info: dict[str, Any] = {
-        "name": name,
-        "size": len(data),
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "revisions": None,
-        "unsigned_fields": [],
-        "reasons": [],
-    }
+    if validation_time is not None and validation_time.tzinfo is None:
+        raise InvalidInput("validation_time needs a time zone")
+    with _open_source(source) as (data, stream, name):
+        file_info: dict[str, Any] = {
+            "name": name,
+            "size": len(data),
+            "sha256": _sha256(stream),
+            "revisions": None,
+            "unsigned_fields": [],
+            "reasons": [],
+        }
+        return _verify_open(
+            data,
+            stream,
+            file_info,
+            anchors=anchors,
+            password=password,
+            validation_time=validation_time,
+            seal_checker=seal_checker,
+            online=online,
+        )
+
+
+def _verify_open(
+    data: bytes,
+    stream: BinaryIO,
+    file_info: dict[str, Any],
+    *,
+    anchors: list[asn1_x509.Certificate],
+    password: str | bytes | None,
+    validation_time: dt.datetime | None,
+    seal_checker: SealChecker | None,
+    online: bool,
+) -> VerificationReport:
     try:
-        reader = _open(data, password)
+        reader = _open(stream, password)
     except PdfPasswordRequired:
         raise
     except Exception as exc:  # noqa: BLE001 - any parse failure of a hostile file is a FORMAT verdict
         file_info["reasons"].append("format.unreadable-pdf")
-        file_info["error"] = f"pyHanko cannot read the PDF: {' '.join(str(exc).split())[:200]}"
-        return _report([], file_info)
-    if validation_time is not None and validation_time.tzinfo is None:
-        raise InvalidInput("validation_time needs a time zone")
+        logging.getLogger(__name__).debug("unreadable PDF", exc_info=True)
+        file_info["error"] = f"the PDF cannot be read: {_pdf_problem(exc)}"
+        return VerificationReport.from_verdicts([], file_info)
     return asyncio.run(
         _verify_document(
             data,
@@ -101,13 +160,13 @@ def verify_pdf(
     )
 
 
-def _open(data: bytes, password: str | bytes | None) -> Any:
+def _open(stream: BinaryIO, password: str | bytes | None) -> Any:
     from pyhanko.pdf_utils.crypt import AuthStatus
     from pyhanko.pdf_utils.reader import PdfFileReader
 
     # pyHanko logs every oddity of hostile files as a warning: the report says what matters.
     logging.getLogger("pyhanko").setLevel(logging.ERROR)
-    reader = PdfFileReader(io.BytesIO(data), strict=False)
+    reader = PdfFileReader(stream, strict=False)
     if reader.encrypted:
         if password is None:
             raise PdfPasswordRequired("the PDF is encrypted: give its password")
@@ -134,39 +193,60 @@ async def _verify_document(
         fields = list(_signature_fields(reader))
     except Exception as exc:  # noqa: BLE001
         file_info["reasons"].append("format.unreadable-pdf")
-        file_info["error"] = f"cannot read the form of the PDF: {' '.join(str(exc).split())[:200]}"
-        return _report([], file_info)
+        logging.getLogger(__name__).debug("unreadable form", exc_info=True)
+        file_info["error"] = f"the form of the PDF cannot be read: {_pdf_problem(exc)}"
+        return VerificationReport.from_verdicts([], file_info)
     file_info["revisions"] = len(layout.ends)
     extra = layout.unaccounted(data)
     file_info["unaccounted_bytes"] = len(extra)
     ctx = DocumentContext(data, reader, layout, anchors, validation_time, seal_checker, online)
-    verdicts = []
+    signed = []
     for fq_name, field, field_ref in fields:
         if "/V" not in field:
             file_info["unsigned_fields"].append(fq_name)
-            continue
+        else:
+            signed.append((fq_name, field, field_ref))
+    # Document timestamps first: a trusted one proves that the signatures before it existed (POE).
+    order = sorted(range(len(signed)), key=lambda i: not _is_document_timestamp(signed[i][1]))
+    results: dict[int, SignatureVerdict] = {}
+    for index in order:
+        fq_name, field, field_ref = signed[index]
         try:
-            verdicts.append(await verify_signature(ctx, fq_name, field, field_ref))
-        except Exception as exc:  # noqa: BLE001 - one field's surprise never hides the others
+            results[index] = await verify_signature(ctx, fq_name, field, field_ref)
+        except Exception:  # noqa: BLE001 - one field's surprise never hides the others
+            logging.getLogger(__name__).debug("unexpected error verifying %s", fq_name, exc_info=True)
             verdict = SignatureVerdict(field=fq_name)
             verdict.check(
                 "format",
                 False,
-                f"unreadable signature ({type(exc).__name__}: {exc})"[:200],
+                "the signature could not be read (see --verbose)",
                 "format.unreadable-signature",
             )
             verdict.conclude()
-            verdicts.append(verdict)
+            results[index] = verdict
+    verdicts = [results[i] for i in range(len(signed))]
     if not verdicts:
         file_info["reasons"].append("document.no-signatures")
     if extra and not verdicts:
         file_info["reasons"].append("modification.unaccounted-bytes")
-    return _report(verdicts, file_info)
+    return VerificationReport.from_verdicts(verdicts, file_info)
 
 
-def _report(verdicts: list[SignatureVerdict], file_info: dict[str, Any]) -> VerificationReport:
-    indication, sub = overall(verdicts, file_info["reasons"])
-    return VerificationReport(indication=indication, sub_indication=sub, signatures=verdicts, file=file_info)
+def _pdf_problem(exc: BaseException) -> str:
+    """What is wrong with a PDF, in words: pyHanko's own message for a PDF syntax error, else a general one
+    (never an internal exception's text)."""
+    from pyhanko.pdf_utils.misc import PdfError as PyHankoPdfError
+
+    if isinstance(exc, PyHankoPdfError):
+        return " ".join(str(exc).split())[:160] or "broken PDF syntax"
+    return "its structure is broken (--verbose or SEALKIT_DEBUG=1 shows details)"
+
+
+def _is_document_timestamp(field: Any) -> bool:
+    try:
+        return bool(field["/V"].get("/Type") == "/DocTimeStamp")
+    except Exception:  # noqa: BLE001 - a broken value is judged when the field is verified
+        return False
 
 
 def _signature_fields(reader: Any) -> Iterator[tuple[str, Any, Any]]:

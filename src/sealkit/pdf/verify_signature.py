@@ -2,52 +2,45 @@
 
 Every check is made and recorded even after one failed, so the report says everything that is wrong:
 /ByteRange coverage (sealkit's own check), CMS format, integrity (messageDigest against the ByteRange
-bytes), the signature value (SM2 included), the signature timestamp and the signer's revocation status
-(:func:`sealkit.trust.async_evaluate_signature`), modifications after signing (the contract policy of
-:mod:`sealkit.pdf.verify_policy`), bytes or objects no revision accounts for, the certificate chain to the
-trust anchors, certificate validity at signing time, the seal image, and the optional seal checker.
+bytes), the signature value (SM2 included), the signature timestamp, the signer's path and revocation
+status — one evaluation by :mod:`sealkit.validation`, recorded by :mod:`sealkit.pdf.verify_crypto` —
+modifications after signing (the contract policy of :mod:`sealkit.pdf.verify_policy`), bytes or objects no
+revision accounts for, the seal image, and the optional seal checker.
 
-The time a signature is judged at: the time of its signature timestamp when that is intact and its TSA
-trusted (even when the caller fixed a ``validation_time``: a trusted timestamp proves the signature existed
-then); otherwise the caller's ``validation_time``, else the signing time (an untrusted timestamp's time, or
-the time the signer claims). Validation data embedded in the document (DSS, CMS revocation archive) is
-used offline; the network only with ``online``.
+Time (ETSI EN 319 102-1): a signature is judged at its earliest *proven* time — its own trusted timestamp,
+or a trusted document timestamp added after it — and otherwise at the validation time (the caller's
+``validation_time``, default now). The time the signer claims proves nothing. Validation data embedded in
+the document (DSS, CMS revocation archive) is used offline; the network only with ``online``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
-from asn1crypto import cms, core
+from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils import generic
-from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, DiffResult, ModificationLevel
-from pyhanko.sign.validation import generic_cms
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
-from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
-from pyhanko_certvalidator import ValidationContext
+from pyhanko.sign.validation.status import SignatureCoverageLevel
 
-from sealkit.errors import SealkitError
 from sealkit.pdf.report import SignatureVerdict
-from sealkit.pdf.verify_policy import CONTRACT_DIFF_POLICY, MODIFICATION_NAMES, describe_changes
+from sealkit.pdf.verify_crypto import document_timestamp_checks, signature_checks
+from sealkit.pdf.verify_policy import contents_checks
 from sealkit.pdf.verify_structure import RevisionLayout, check_byte_range, unregistered_objects
-from sealkit.validation import SM2SignatureValidator, is_sm2_algorithm
+from sealkit.sm2 import oids
+from sealkit.validation.context import Evidence, embedded_evidence
+from sealkit.validation.time import TimestampInfo
 
 SealChecker = Callable[[cms.SignedData, dt.datetime | None], "dict[str, Any] | None"]
 
 SIGNATURE_SUBFILTERS = {"/adbe.pkcs7.detached", "/ETSI.CAdES.detached"}
 TIMESTAMP_SUBFILTERS = {"/ETSI.RFC3161"}
-_DIGEST_NAMES = {
-    "sha1": "SHA1",
-    "sha224": "SHA224",
-    "sha256": "SHA256",
-    "sha384": "SHA384",
-    "sha512": "SHA512",
-}
-_DIGEST_NAMES |= {"sha3_256": "SHA3-256", "sha3_384": "SHA3-384", "sha3_512": "SHA3-512", "sm3": "SM3"}
+GM_DATA = oids.GM_DATA
 
 
 @dataclass
@@ -61,52 +54,37 @@ class DocumentContext:
     validation_time: dt.datetime | None
     seal_checker: SealChecker | None
     online: bool = False
+    #: Trusted document timestamps seen so far: (the revision each covers, the timestamp).
+    document_timestamps: list[tuple[int, TimestampInfo]] = dc_field(default_factory=list)
+
+    def timestamps_covering(self, revision: int) -> list[TimestampInfo]:
+        """Document timestamps added after ``revision`` (they prove that revision existed)."""
+        return [stamp for covered, stamp in self.document_timestamps if covered > revision]
 
 
-def algorithm_name(signer_info: cms.SignerInfo) -> str:
-    """A short name of the signature algorithm: "SM2-with-SM3", "RSA-SHA256", "ECDSA-SHA256"…"""
-    sig_algo = signer_info["signature_algorithm"]
-    digest = signer_info["digest_algorithm"]["algorithm"].native
-    digest_name = _DIGEST_NAMES.get(digest, str(digest).upper())
-    if is_sm2_algorithm(sig_algo):
-        return "SM2-with-SM3"
-    name = sig_algo["algorithm"].native
-    if name == "rsassa_pss":
-        return f"RSASSA-PSS-{digest_name}"
-    family = sig_algo.signature_algo if name != "rsassa_pkcs1v15" else "rsa"
-    family = {"rsassa_pkcs1v15": "rsa"}.get(family, family)
-    return f"{family.upper()}-{digest_name}"
-
-
-def _iso(moment: dt.datetime | None) -> str | None:
-    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z") if moment else None
-
-
-def _validation_context(moment: dt.datetime | None, trust: list[asn1_x509.Certificate], evidence: Any) -> Any:
-    """An offline context at ``moment`` with the document's own validation data (``Evidence``)."""
-    options: dict[str, Any] = {}
-    if moment is not None:
-        options.update(moment=moment, retroactive_revinfo=True)
-    return ValidationContext(
-        trust_roots=list(trust),
-        other_certs=list(evidence.certs),
-        ocsps=list(evidence.ocsps),
-        crls=list(evidence.crls),
-        allow_fetching=False,
-        revocation_mode="soft-fail",
-        signature_validator=SM2SignatureValidator(),
-        **options,
+def _known_content_type(verdict: SignatureVerdict, embedded: EmbeddedPdfSignature) -> bool:
+    """Accept the eContentTypes a PDF signature may carry: id-data, GM/T 0010 data (what Chinese tools such as
+    BouncyCastle's SM2 profile write; the same meaning), and TSTInfo for document timestamps."""
+    content_type = embedded.signed_data["encap_content_info"]["content_type"]
+    if content_type.dotted == GM_DATA:
+        embedded.external_md_algorithm = embedded.md_algorithm
+    if hasattr(embedded, "external_md_algorithm"):
+        return True
+    verdict.check(
+        "format",
+        False,
+        f"the CMS signs content of type {content_type.dotted}, not data (RFC 5652 / GM/T 0010)",
+        "format.unexpected-content-type",
     )
+    return False
 
 
-def _evidence(ctx: DocumentContext, embedded: EmbeddedPdfSignature) -> Any:
+def _evidence(ctx: DocumentContext, embedded: EmbeddedPdfSignature) -> Evidence:
     """The validation data the document carries for ``embedded`` (none if its DSS is unreadable)."""
-    from sealkit import trust
-
     try:
-        return trust.embedded_evidence(ctx.reader, embedded)
+        return embedded_evidence(ctx.reader, embedded)
     except Exception:  # noqa: BLE001 - a broken DSS is no evidence; the DSS change itself is judged elsewhere
-        return trust.Evidence()
+        return Evidence()
 
 
 def _object_offset(reader: Any, ref: generic.Reference) -> int | None:
@@ -120,7 +98,7 @@ def _has_appearance(field: generic.DictionaryObject) -> tuple[bool, str]:
         rect = [float(x) for x in widget["/Rect"]] if "/Rect" in widget else []
         visible = len(rect) == 4 and abs(rect[2] - rect[0]) > 0 and abs(rect[3] - rect[1]) > 0
         if visible and "/AP" in widget and "/N" in widget["/AP"]:
-            size = f"{abs(rect[2] - rect[0]):.0f}×{abs(rect[3] - rect[1]):.0f}"
+            size = f"{abs(rect[2] - rect[0]) * 25.4 / 72:.1f}×{abs(rect[3] - rect[1]) * 25.4 / 72:.1f} mm"
             return True, f"visible widget with an appearance ({size})"
     return False, "invisible signature (no widget appearance)"
 
@@ -179,31 +157,39 @@ async def verify_signature(
         _document_checks(ctx, verdict, None)
         verdict.conclude()
         return verdict
+    if not _known_content_type(verdict, embedded):
+        _document_checks(ctx, verdict, embedded.signed_revision)
+        verdict.conclude()
+        return verdict
+    contents_checks(verdict, sig_object, embedded, subfilter)
     if not verdict.reasons or all(not r.startswith("format.") for r in verdict.reasons):
         verdict.check("format", True, f"{subfilter} with a CMS SignedData")
 
-    signed_data = embedded.signed_data
-    signer_info = embedded.signer_info
-    try:
-        verdict.algorithm = algorithm_name(signer_info)
-    except Exception:  # noqa: BLE001 - an unknown algorithm is reported by the signature check below
-        verdict.algorithm = str(signer_info["signature_algorithm"]["algorithm"].dotted)
-    if is_sm2_algorithm(signer_info["signature_algorithm"]) and signer_info["signed_attrs"] is core.VOID:
-        verdict.check(
-            "signature",
-            False,
-            "SM2 CMS signature without signed attributes",
-            "crypto.sm2-without-signed-attributes",
-        )
-
-    # 3. The timestamp and revocation at the trusted time, then integrity, signature value, chain, validity.
+    # 3. Time, integrity, signature value, chain and revocation: one evaluation (sealkit.validation).
     evidence = _evidence(ctx, embedded)
-    evaluation = stamp = None
-    if well_formed and sig_type == "/Sig":
-        evaluation, stamp = await _trusted_time(ctx, verdict, embedded, evidence)
-    signing_time = await _crypto_checks(
-        ctx, verdict, embedded, well_formed, sig_type == "/DocTimeStamp", evidence, evaluation, stamp
-    )
+    now = ctx.validation_time or dt.datetime.now(dt.UTC)
+    proven: dt.datetime | None = None
+    if not well_formed:
+        verdict.check("integrity", False, "not checked: the /ByteRange is unusable")
+    elif sig_type == "/DocTimeStamp":
+        stamp = await document_timestamp_checks(
+            verdict, embedded, trust=list(ctx.trust), now=now, evidence=evidence
+        )
+        if stamp is not None and stamp.proves and embedded.signed_revision is not None:
+            ctx.document_timestamps.append((embedded.signed_revision, stamp))
+    else:
+        revision = embedded.signed_revision
+        covering = ctx.timestamps_covering(revision) if revision is not None else []
+        evaluation = await signature_checks(
+            verdict,
+            embedded,
+            trust=list(ctx.trust),
+            now=now,
+            evidence=evidence,
+            online=ctx.online,
+            document_timestamps=covering,
+        )
+        proven = evaluation.poe.time if evaluation.poe else None
 
     # 4. Modifications after signing.
     _modification_checks(ctx, verdict, embedded, well_formed)
@@ -212,243 +198,46 @@ async def verify_signature(
     # 5. Seal image, and the seal carried in the CMS.
     shown, detail = _has_appearance(field)
     verdict.check("seal-image", shown, detail)
-    if ctx.seal_checker is not None and sig_type == "/Sig":
-        _seal_check(ctx.seal_checker, verdict, signed_data, signing_time)
+    if ctx.seal_checker is not None and sig_type == "/Sig" and well_formed:
+        _seal_check(ctx.seal_checker, verdict, embedded.signed_data, proven)
     verdict.conclude()
     return verdict
-
-
-async def _trusted_time(
-    ctx: DocumentContext, verdict: SignatureVerdict, embedded: EmbeddedPdfSignature, evidence: Any
-) -> tuple[Any, Any]:
-    """The signature timestamp and each certificate's revocation status, as report fields and checks.
-
-    Returns the :class:`sealkit.trust.TimeEvaluation` (None without trust anchors: then only the
-    timestamp's integrity is reported, since nothing can be trusted) and the :class:`TimestampInfo`.
-    """
-    from sealkit import trust
-
-    try:
-        if not ctx.trust:
-            context = _validation_context(ctx.validation_time, [], evidence)
-            stamp = await trust.timestamp_info(embedded, context)
-            _timestamp_check(verdict, stamp)
-            return None, stamp
-        evaluation = await trust.async_evaluate_signature(
-            embedded, ctx.trust, online=ctx.online, now=ctx.validation_time, skip_diff=True
-        )
-    except Exception as exc:  # noqa: BLE001 - hostile CMS structures: a verdict, never a crash
-        text = exc.message if isinstance(exc, SealkitError) else f"{type(exc).__name__}: {exc}"
-        verdict.check(
-            "revocation", False, f"timestamp and revocation not evaluated ({text})"[:200], "evaluation.failed"
-        )
-        return None, None
-    _timestamp_check(verdict, evaluation.timestamp)
-    verdict.revocation = [entry.to_json() for entry in evaluation.revocation]
-    stamp = evaluation.timestamp
-    when = "the timestamp's time" if stamp is not None and stamp.trusted else "the validation time"
-    for entry in evaluation.revocation:
-        _revocation_check(verdict, entry, when, ctx.online)
-    if evaluation.sub_indication == "REVOKED" and "revoked.certificate" not in verdict.reasons:
-        verdict.check("revocation", False, evaluation.message, "revoked.certificate")
-    return evaluation, evaluation.timestamp
-
-
-def _timestamp_check(verdict: SignatureVerdict, stamp: Any) -> None:
-    verdict.timestamp = stamp.to_json() if stamp is not None else None
-    if stamp is None:
-        verdict.check("timestamp", False, "none (B-B): the signing time is only the signer's claim")
-        return
-    when = f"{_iso(stamp.time)} by {stamp.tsa or 'an unnamed TSA'}"
-    if not stamp.intact:
-        verdict.check(
-            "timestamp", False, f"{when}: the token is damaged or forged", "crypto.timestamp-invalid"
-        )
-    elif not stamp.trusted:
-        verdict.check("timestamp", False, f"{when}: the TSA is not trusted, so the time is unproven")
-    else:
-        verdict.check("timestamp", True, f"{when} (RFC 3161 token intact, TSA trusted)")
-
-
-def _revocation_check(verdict: SignatureVerdict, entry: Any, when: str, online: bool) -> None:
-    evidence = f"{entry.source}, issued {_iso(entry.checked_at)}" if entry.checked_at else entry.source
-    if entry.status == "good":
-        verdict.check("revocation", True, f"{entry.subject}: good at {when} ({evidence})")
-    elif entry.status == "revoked":
-        why = f", {entry.reason}" if entry.reason else ""
-        verdict.check(
-            "revocation",
-            False,
-            f"{entry.subject}: revoked {_iso(entry.revoked_at)}{why}, before {when} ({evidence})",
-            "revoked.certificate",
-        )
-    else:
-        where = "in the PDF or online" if online else "in the PDF (online checking fetches it)"
-        verdict.check("revocation", False, f"{entry.subject}: unknown, no OCSP/CRL evidence {where}")
-
-
-async def _crypto_checks(
-    ctx: DocumentContext,
-    verdict: SignatureVerdict,
-    embedded: EmbeddedPdfSignature,
-    well_formed: bool,
-    is_timestamp: bool,
-    evidence: Any,
-    evaluation: Any,
-    stamp: Any,
-) -> dt.datetime | None:
-    """Integrity, signature value, chain and validity; returns the signing time used."""
-    if not well_formed:
-        verdict.check("integrity", False, "not checked: the /ByteRange is unusable")
-        return None
-    signing_time = embedded.self_reported_timestamp
-    if stamp is not None and stamp.intact:
-        signing_time = stamp.time
-    if evaluation is not None and stamp is not None and stamp.intact and stamp.trusted:
-        # A trusted timestamp proves the signature existed then: judge it then, whatever the caller's time.
-        signing_time = moment = evaluation.validation_time
-    else:
-        moment = ctx.validation_time or signing_time
-    verdict.signing_time = _iso(signing_time)
-    context = _validation_context(moment, ctx.trust, evidence)
-    try:
-        if is_timestamp:
-            result = await generic_cms.validate_tst_signed_data(
-                embedded.signed_data, context, embedded.compute_digest
-            )
-            signing_time = result.get("timestamp", signing_time)
-            verdict.signing_time = _iso(signing_time)
-        else:
-            result = await generic_cms.cms_basic_validation(
-                embedded.signed_data,
-                raw_digest=embedded.compute_digest(),
-                validation_context=context,
-                key_usage_settings=PdfSignatureStatus.default_usage_constraints(None),
-            )
-    except Exception as exc:  # noqa: BLE001 - pyHanko's structural errors are FORMAT verdicts
-        verdict.check("signature", False, f"the CMS structure is invalid: {exc}", "format.cms-structure")
-        return signing_time
-    cert: asn1_x509.Certificate = result["signing_cert"]
-    verdict.signer = cert.subject.human_friendly
-    verdict.intact = bool(result["intact"])
-    verdict.check(
-        "integrity",
-        verdict.intact,
-        "messageDigest matches the signed bytes"
-        if verdict.intact
-        else "messageDigest does not match the signed bytes",
-        "integrity.digest-mismatch",
-    )
-    valid = bool(result["valid"])
-    if is_timestamp:
-        trusted = bool(result.get("trust_problem_indic") is None and result.get("validation_path"))
-        verdict.timestamp = {
-            "time": _iso(signing_time),
-            "tsa": verdict.signer,
-            "intact": verdict.intact and valid,
-            "trusted": verdict.intact and valid and trusted,
-        }
-        state = "intact, TSA trusted" if verdict.timestamp["trusted"] else "not intact or TSA not trusted"
-        verdict.check(
-            "timestamp",
-            bool(verdict.timestamp["trusted"]),
-            f"document timestamp {_iso(signing_time)} by {verdict.signer} ({state})",
-        )
-    if verdict.intact:
-        verdict.check(
-            "signature",
-            valid,
-            f"{verdict.algorithm} signature verifies"
-            if valid
-            else f"{verdict.algorithm} signature does not verify",
-            "crypto.signature-invalid",
-        )
-    _validity_check(verdict, cert, signing_time)
-    problem = result.get("trust_problem_indic")
-    verdict.trusted = bool(
-        valid and verdict.intact and problem is None and result.get("validation_path") is not None
-    )
-    if valid and verdict.intact:
-        if verdict.trusted:
-            verdict.check("chain", True, "the certificate chains to a trust anchor")
-        else:
-            label = getattr(problem, "name", str(problem))
-            reason = "revoked.certificate" if label == "REVOKED" else "trust.no-chain"
-            verdict.check("chain", False, f"no trusted certificate chain ({label})", reason)
-    return signing_time
-
-
-def _validity_check(
-    verdict: SignatureVerdict, cert: asn1_x509.Certificate, signing_time: dt.datetime | None
-) -> None:
-    moment = signing_time or dt.datetime.now(dt.UTC)
-    validity = cert["tbs_certificate"]["validity"]
-    not_before, not_after = validity["not_before"].native, validity["not_after"].native
-    when = "signing time" if signing_time else "now (no signing time)"
-    if moment < not_before:
-        verdict.check(
-            "validity",
-            False,
-            f"certificate not yet valid at {when} (from {not_before:%Y-%m-%d})",
-            "not-yet-valid.at-signing-time",
-        )
-    elif moment > not_after:
-        verdict.check(
-            "validity",
-            False,
-            f"certificate expired at {when} (until {not_after:%Y-%m-%d})",
-            "expired.at-signing-time",
-        )
-    else:
-        verdict.check("validity", True, f"certificate valid at {when}")
 
 
 def _modification_checks(
     ctx: DocumentContext, verdict: SignatureVerdict, embedded: EmbeddedPdfSignature, well_formed: bool
 ) -> None:
+    """The contract's modification rules (:mod:`sealkit.pdf.verify_policy`) for what follows the signature."""
+    from sealkit.pdf import verify_policy
+    from sealkit.pdf.overlap import CoverFinder
+
     if not well_formed:
         verdict.check("modification", False, "not checked: the /ByteRange is unusable")
         return
     try:
-        embedded.compute_integrity_info(diff_policy=CONTRACT_DIFF_POLICY)
-    except Exception as exc:  # noqa: BLE001 - an unreadable later revision is itself a failure
+        embedded.compute_integrity_info(skip_diff=True)
+    except Exception:  # noqa: BLE001 - an unreadable later revision is itself a failure
+        logging.getLogger(__name__).debug("later revision unreadable", exc_info=True)
         verdict.check(
-            "modification", False, f"later revisions unreadable: {exc}", "modification.unreadable-update"
+            "modification",
+            False,
+            "a later revision cannot be read (see --verbose)",
+            "modification.unreadable-update",
         )
         return
     if embedded.coverage is not None and embedded.coverage < SignatureCoverageLevel.ENTIRE_REVISION:
         verdict.check(
             "coverage", False, f"pyHanko sees coverage {embedded.coverage.name}", "coverage.partial"
         )
-    result = embedded.diff_result
-    docmdp = embedded.docmdp_level
-    if isinstance(result, DiffResult) and (docmdp is None or result.modification_level.value <= docmdp.value):
-        verdict.modification = MODIFICATION_NAMES[result.modification_level]
-        detail = {
-            "none": "no change after signing",
-            "lta-updates": "only validation data and timestamps added",
-        }
-        verdict.check("modification", True, detail.get(verdict.modification, "only later signatures added"))
-        return
-    verdict.modification = _kind_of_change(embedded)
-    changes = describe_changes(ctx.reader, embedded.signed_revision)
-    why = str(result) if result is not None else ""
-    what = "; ".join(changes) or why.split("\n")[0][:200] or "document changed after signing"
-    reason = (
-        "modification.docmdp-violation" if isinstance(result, DiffResult) else "modification.after-signing"
+    verify_policy.own_widget_checks(verdict, embedded.sig_field)
+    signed = embedded.signed_revision
+    review = verify_policy.review_after(
+        ctx.reader,
+        signed,
+        certification=verify_policy.certification_level(ctx.reader, signed),
+        covers=CoverFinder(ctx.data, ctx.layout.ends),
     )
-    verdict.check("modification", False, f"changed after signing: {what}", reason)
-
-
-def _kind_of_change(embedded: EmbeddedPdfSignature) -> str:
-    """How pyHanko's lenient default policy would classify the change (for the report only)."""
-    try:
-        lenient = DEFAULT_DIFF_POLICY.review_file(embedded.reader, embedded.signed_revision)
-    except Exception:  # noqa: BLE001
-        return "other"
-    if isinstance(lenient, DiffResult) and lenient.modification_level > ModificationLevel.LTA_UPDATES:
-        return MODIFICATION_NAMES[lenient.modification_level]
-    return "other"
+    verify_policy.record(verdict, review)
 
 
 def _document_checks(ctx: DocumentContext, verdict: SignatureVerdict, signed_revision: int | None) -> None:
@@ -473,15 +262,31 @@ def _document_checks(ctx: DocumentContext, verdict: SignatureVerdict, signed_rev
 
 
 def _seal_check(
-    checker: SealChecker, verdict: SignatureVerdict, signed_data: cms.SignedData, when: dt.datetime | None
+    checker: SealChecker, verdict: SignatureVerdict, signed_data: cms.SignedData, proven: dt.datetime | None
 ) -> None:
+    """Run the seal checker at the proven time (None: no proof, judged now). A seal revoked or expired at
+    the validation time without proof of an earlier use is INDETERMINATE (…_NO_POE), not a failure."""
     try:
-        verdict.seal = checker(signed_data, when)
-    except Exception as exc:  # noqa: BLE001 - the seal checker is a plug-in: its failure is a verdict
-        verdict.seal = {"ok": False, "error": " ".join(str(exc).split())[:200]}
+        verdict.seal = checker(signed_data, proven)
+    except Exception:  # noqa: BLE001 - the seal checker is a plug-in: its failure is a verdict
+        logging.getLogger(__name__).debug("seal checker failed", exc_info=True)
+        verdict.seal = {"ok": False, "error": "the seal could not be checked (see --verbose)"}
     if verdict.seal is None:
         return
     ok = bool(verdict.seal.get("ok", False))
-    verdict.check(
-        "seal", ok, str(verdict.seal.get("detail", "") or verdict.seal.get("error", "")), "seal.invalid"
-    )
+    detail = str(verdict.seal.get("detail", "") or verdict.seal.get("error", ""))
+    verdict.check("seal", ok, detail, _seal_reason(verdict.seal))
+
+
+#: The seal checker's ETSI sub-indications, as verdict reason codes (its indication follows from them).
+_SEAL_REASONS = {
+    "REVOKED_NO_POE": "revoked-no-poe.seal",
+    "OUT_OF_BOUNDS_NO_POE": "out-of-bounds-no-poe.seal",
+    "NO_CERTIFICATE_CHAIN_FOUND": "trust.seal-maker",
+    "REVOKED": "revoked.seal",
+    "EXPIRED": "expired.seal",
+}
+
+
+def _seal_reason(report: dict[str, Any]) -> str:
+    return _SEAL_REASONS.get(str(report.get("sub_indication") or ""), "seal.invalid")

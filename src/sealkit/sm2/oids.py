@@ -66,6 +66,8 @@ GM_KEY_AGREEMENT_INFO = "1.2.156.10197.6.1.4.2.6"
 
 #: Name asn1crypto gives the SM2 curve.
 SM2_CURVE_NAME = "sm2p256v1"
+#: The default SM2 user ID of GM/T 0009 (what every Chinese signer uses unless told otherwise).
+DEFAULT_SM2_ID = b"1234567812345678"
 
 _lock = threading.Lock()
 _done = False

@@ -8,12 +8,14 @@ ID as two big-endian bytes; the signed value is e = SM3(Z || M). The default ID 
 from __future__ import annotations
 
 from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from sealkit.errors import InvalidInput, InvalidSignature
 from sealkit.sm2 import curve
+from sealkit.sm2.oids import DEFAULT_SM2_ID
 
 #: The default SM2 user ID of GM/T 0009, used unless a caller gives another one.
-DEFAULT_UID = b"1234567812345678"
+DEFAULT_UID = DEFAULT_SM2_ID
 
 _Z_PREFIX_CURVE = b"".join(curve.scalar_to_bytes(v) for v in (curve.A, curve.B, curve.GX, curve.GY))
 
@@ -51,6 +53,14 @@ def encode_signature(r: int, s: int) -> bytes:
         raise ValueError("r and s must be in [1, n-1]")
     body = _der_int(r) + _der_int(s)
     return b"\x30" + bytes([len(body)]) + body
+
+
+def der_from_raw(raw: bytes) -> bytes:
+    """DER ``SEQUENCE{r, s}`` from ``r || s`` (two equal halves, as tokens return SM2 and ECDSA)."""
+    if len(raw) % 2 or not raw:
+        raise ValueError(f"a {len(raw)}-byte value is not r||s")
+    half = len(raw) // 2
+    return bytes(encode_dss_signature(int.from_bytes(raw[:half], "big"), int.from_bytes(raw[half:], "big")))
 
 
 def _read_int(sig: bytes, pos: int) -> tuple[int, int]:

@@ -100,9 +100,10 @@ def make_signer(key: Any, algorithm: str | None = None) -> Signer:
     """Turn ``key`` into a :class:`Signer`.
 
     Accepted: a :class:`Signer`; an :class:`~sealkit.sm2.SM2PrivateKey` (``sm2_sm3``, default user ID); a
-    :class:`~sealkit.ukey.base.PrivateKeyHandle` (by its ``kind``: SM2 → ``sm2_sm3``, RSA →
-    ``sha256_rsa``, P-256 → ``sha256_ecdsa``); a ``cryptography`` RSA or EC private key (SHA-256, or
-    SHA-384/512 for P-384/P-521); or any callable ``sign(data) -> bytes`` together with ``algorithm``.
+    key handle with an ``x509_signer(algorithm)`` method (:class:`~sealkit.ukey.base.PrivateKeyHandle`:
+    SM2 → ``sm2_sm3``, RSA → ``sha256_rsa``, P-256 → ``sha256_ecdsa``); a ``cryptography`` RSA or EC private
+    key (SHA-256, or SHA-384/512 for P-384/P-521); or any callable ``sign(data) -> bytes`` together with
+    ``algorithm``.
     """
     if isinstance(key, Signer):
         return key
@@ -118,13 +119,11 @@ def make_signer(key: Any, algorithm: str | None = None) -> Signer:
         h = _HASHES[algo.split("_")[0]]()  # type: ignore[abstract]
         return Signer(algo, lambda data: key.sign(data, ec.ECDSA(h)))
 
-    from sealkit.ukey.base import KeyKind, PrivateKeyHandle, SignOptions
-
-    if isinstance(key, PrivateKeyHandle):
-        kind_algo = {KeyKind.SM2: "sm2_sm3", KeyKind.RSA: "sha256_rsa", KeyKind.P256: "sha256_ecdsa"}
-        algo = algorithm or kind_algo[key.kind]
-        options = SignOptions(digest="sm3" if key.kind == KeyKind.SM2 else algo.split("_")[0])
-        return Signer(algo, lambda data: key.sign(data, options))
+    x509_signer = getattr(key, "x509_signer", None)
+    if callable(x509_signer):  # a key handle (sealkit.ukey): it knows its own algorithm and options
+        signer = x509_signer(algorithm)
+        if isinstance(signer, Signer):
+            return signer
     if callable(key):
         if algorithm is None:
             raise UnsupportedAlgorithm("a signing callable needs the signature algorithm name")

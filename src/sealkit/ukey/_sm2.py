@@ -8,6 +8,7 @@ from typing import Any
 from asn1crypto import keys as asn1_keys
 
 from sealkit.errors import DecodingError, InvalidKey, PinIncorrect, PinRequired
+from sealkit.sm2.oids import DEFAULT_SM2_ID
 
 SM2_CURVE_OID = "1.2.156.10197.1.301"
 #: DER of the SM2 curve OID, as PKCS#11 CKA_EC_PARAMS.
@@ -114,4 +115,4 @@ def verify(spki: asn1_keys.PublicKeyInfo, signature: bytes, data: bytes, uid: by
     return True
 
 
-DEFAULT_UID_BYTES = b"1234567812345678"
+DEFAULT_UID_BYTES = DEFAULT_SM2_ID

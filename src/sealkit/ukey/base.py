@@ -10,11 +10,14 @@ from __future__ import annotations
 import abc
 import enum
 from dataclasses import dataclass, field
+from typing import Any
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 
-DEFAULT_SM2_UID = b"1234567812345678"
+from sealkit.sm2.oids import DEFAULT_SM2_ID
+
+DEFAULT_SM2_UID = DEFAULT_SM2_ID
 
 
 class KeyKind(enum.StrEnum):
@@ -86,6 +89,16 @@ class PrivateKeyHandle(abc.ABC):
         from sealkit.errors import MechanismNotSupported
 
         raise MechanismNotSupported(f"key {self.label!r} cannot decrypt")
+
+    def x509_signer(self, algorithm: str | None = None) -> Any:
+        """A :class:`sealkit.sm2.x509.Signer` for certificates and CSRs signed by this key (``algorithm`` is
+        an asn1crypto name such as ``sha256_rsa``; by default the key kind's usual one)."""
+        from sealkit.sm2.x509 import Signer
+
+        default = {KeyKind.SM2: "sm2_sm3", KeyKind.RSA: "sha256_rsa", KeyKind.P256: "sha256_ecdsa"}
+        algo = algorithm or default[self.kind]
+        options = SignOptions(digest="sm3" if self.kind == KeyKind.SM2 else algo.split("_")[0])
+        return Signer(algo, lambda data: self.sign(data, options))
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release sessions or handles; the handle is unusable afterwards."""

@@ -30,6 +30,8 @@ from sealkit.errors import (
     TokenNotPresent,
     UnsupportedAlgorithm,
 )
+from sealkit.sm2.oids import DEFAULT_SM2_ID
+from sealkit.sm2.signature import der_from_raw
 from sealkit.ukey import _sm2, vendor_enums
 from sealkit.ukey.base import KeyKind, PrivateKeyHandle, SignOptions
 from sealkit.ukey.keyref import Pkcs11Ref
@@ -461,7 +463,7 @@ class Pkcs11Key(PrivateKeyHandle):
         """Handles share the token session; it stays open for other handles and is closed at exit."""
 
 
-_DEFAULT_UID = b"1234567812345678"
+_DEFAULT_UID = DEFAULT_SM2_ID
 _DEFAULT_OPTIONS = SignOptions()
 _HASHLIB = {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512}
 
@@ -473,28 +475,12 @@ def _attr(obj: Any, attr: Attribute, default: Any) -> Any:
         return default
 
 
-def _der_integer(magnitude: bytes) -> bytes:
-    value = magnitude.lstrip(b"\x00") or b"\x00"
-    if value[0] & 0x80:
-        value = b"\x00" + value
-    return b"\x02" + _der_length(len(value)) + value
-
-
-def _der_length(n: int) -> bytes:
-    if n < 0x80:
-        return bytes([n])
-    octets = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(octets)]) + octets
-
-
 def raw_to_der(raw: bytes) -> bytes:
-    """r||s (two equal halves) as DER SEQUENCE{r, s} (what ``encode_dss_signature`` writes, without the
-    round trip through Python integers)."""
-    if len(raw) % 2 or not raw:
-        raise MechanismNotSupported(f"the token returned a {len(raw)}-byte signature, not r||s")
-    half = len(raw) // 2
-    body = _der_integer(raw[:half]) + _der_integer(raw[half:])
-    return b"\x30" + _der_length(len(body)) + body
+    """r||s (two equal halves) from a token as DER SEQUENCE{r, s}."""
+    try:
+        return der_from_raw(raw)
+    except ValueError:
+        raise MechanismNotSupported(f"the token returned a {len(raw)}-byte signature, not r||s") from None
 
 
 def normalise(signature: bytes, fmt: str) -> bytes:

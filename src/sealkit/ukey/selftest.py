@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, utils
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from sealkit.errors import SelfTestFailed
+from sealkit.sm2.signature import der_from_raw
 from sealkit.ukey import _sm2
 from sealkit.ukey.base import KeyKind, PrivateKeyHandle, SignOptions
 
@@ -115,4 +116,4 @@ def _verifies_without_z(spki: object, sig: bytes, message: bytes) -> bool:
 
 
 def _raw_to_der(raw: bytes) -> bytes:
-    return bytes(utils.encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")))
+    return der_from_raw(raw)

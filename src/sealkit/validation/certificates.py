@@ -16,6 +16,7 @@ from asn1crypto import x509 as asn1_x509
 
 from sealkit.errors import DecodingError, InvalidSignature, UnsupportedAlgorithm
 from sealkit.sm2 import x509 as sm2_x509
+from sealkit.sm2.signature import der_from_raw
 from sealkit.validation.algorithms import is_sm2_algorithm, is_sm2_key
 
 Validity = Literal["valid", "not-yet-valid", "expired"]
@@ -38,8 +39,7 @@ def normalise_sm2_signature(signature: bytes) -> bytes:
             except (ValueError, TypeError, KeyError):
                 pass
         if len(candidate) == 64:
-            r, s = int.from_bytes(candidate[:32], "big"), int.from_bytes(candidate[32:], "big")
-            return _SM2Signature({"r": r, "s": s}).dump()
+            return der_from_raw(candidate)
     raise DecodingError("the SM2 signature is neither DER nor a 64-byte r||s")
 
 

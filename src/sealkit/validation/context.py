@@ -108,6 +108,7 @@ def build_validation_context(
     moment: dt.datetime | None = None,
     revocation_mode: str = "soft-fail",
     fetch_timeout: float = 10.0,
+    allow_no_anchors: bool = False,
     **kwargs: Any,
 ) -> ValidationContext:
     """A pyhanko-certvalidator context for sealkit.
@@ -115,13 +116,18 @@ def build_validation_context(
     ``embedded`` is the document's validation data (:func:`embedded_evidence`); ``online`` allows OCSP and
     CRL fetching; ``moment`` makes it a point-in-time validation (revocation data issued after ``moment``
     counts as evidence about it). ``revocation_mode`` is ``soft-fail``, ``hard-fail`` or ``require``.
+    ``allow_no_anchors`` builds a context that trusts nothing (to check integrity and signatures only).
     Extra keyword arguments go to ``ValidationContext``.
     """
     if revocation_mode not in REVOCATION_MODES:
         raise InvalidInput(f"revocation mode {revocation_mode!r}: use one of {', '.join(REVOCATION_MODES)}")
     evidence = embedded or Evidence()
     options: dict[str, Any] = {
-        "trust_roots": load_trust_anchors(trust_anchors),
+        "trust_roots": (
+            load_certificates(trust_anchors, what="trust anchor")
+            if allow_no_anchors
+            else load_trust_anchors(trust_anchors)
+        ),
         "other_certs": evidence.certs,
         "ocsps": evidence.ocsps,
         "crls": evidence.crls,

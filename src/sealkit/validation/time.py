@@ -1,0 +1,107 @@
+"""Time and its proof (ETSI EN 319 102-1): a claimed signing time (CMS signingTime, a PDF's /M) is the
+signer's word and proves nothing; only a trusted timestamp — the signature's own RFC 3161 token, or a later
+document/archive timestamp that covers it — is proof of existence (POE).
+
+:func:`timestamp_info` validates a signature's timestamp token (the TSA's path included, through
+pyhanko-certvalidator with the TSA's key-usage rules); :func:`proof_of_existence` picks the earliest proven
+time among a signature's own token and the document timestamps that cover it. Without a POE everything is
+judged at the validation time (now).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from asn1crypto import cms
+from asn1crypto import x509 as asn1_x509
+from pyhanko.sign.validation import generic_cms
+from pyhanko_certvalidator import ValidationContext
+
+
+@dataclass
+class TimestampInfo:
+    """A timestamp: its time, the TSA, and whether the token is intact and its TSA trusted."""
+
+    time: dt.datetime
+    tsa: str
+    intact: bool
+    trusted: bool
+    #: "signature" for a signature's own token, "document" for a document (archive) timestamp.
+    kind: str = "signature"
+    #: Why an intact token from a trusted TSA still proves nothing (its time is in the future, or outside
+    #: the TSA certificate's validity); None when it proves its time.
+    problem: str | None = None
+
+    @property
+    def proves(self) -> bool:
+        """True if this timestamp is proof of existence at :attr:`time`."""
+        return self.intact and self.trusted and self.problem is None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "time": iso(self.time),
+            "tsa": self.tsa,
+            "intact": self.intact,
+            "trusted": self.trusted,
+            "kind": self.kind,
+            "problem": self.problem,
+        }
+
+    to_json = to_dict
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    """An ISO 8601 UTC time ending in Z (None stays None; a naive time is taken as UTC)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+#: How far a timestamp may lie ahead of the validator's clock (clock skew) and still prove anything.
+CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
+def time_problem(moment: dt.datetime, tsa_cert: asn1_x509.Certificate | None, now: dt.datetime) -> str | None:
+    """Why a token dated ``moment`` by ``tsa_cert`` proves nothing, judged at ``now``: a time in the future
+    (a lying TSA or clock), or a time outside the TSA certificate's validity. None if neither."""
+    if moment > now + CLOCK_SKEW:
+        return f"the timestamp's time {iso(moment)} is after the validation time {iso(now)}"
+    if tsa_cert is not None:
+        validity = tsa_cert["tbs_certificate"]["validity"]
+        if not validity["not_before"].native <= moment <= validity["not_after"].native:
+            return f"the timestamp's time {iso(moment)} is outside its TSA certificate's validity"
+    return None
+
+
+async def timestamp_info(
+    signer_info: cms.SignerInfo,
+    context: ValidationContext,
+    raw_digest: Callable[[str], bytes],
+    now: dt.datetime | None = None,
+) -> TimestampInfo | None:
+    """The signature timestamp token of ``signer_info`` validated under ``context``; None without one.
+
+    ``raw_digest(algorithm)`` gives the digest of the signed content (for a PDF: of the ByteRange).
+    """
+    timing = await generic_cms.collect_timing_info(signer_info, context, raw_digest=raw_digest)
+    tst = timing.get("timestamp_validity")
+    if tst is None:
+        return None
+    return TimestampInfo(
+        time=tst.timestamp,
+        tsa=str(tst.signing_cert.subject.human_friendly) if tst.signing_cert is not None else "",
+        intact=bool(tst.intact and tst.valid),
+        trusted=bool(tst.intact and tst.valid and tst.trusted),
+        problem=time_problem(tst.timestamp, tst.signing_cert, now or dt.datetime.now(dt.UTC)),
+    )
+
+
+def proof_of_existence(candidates: Iterable[TimestampInfo | None]) -> TimestampInfo | None:
+    """The earliest timestamp among ``candidates`` that proves existence (None if none does)."""
+    proving = [stamp for stamp in candidates if stamp is not None and stamp.proves]
+    return min(proving, key=lambda stamp: stamp.time) if proving else None
