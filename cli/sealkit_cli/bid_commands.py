@@ -15,6 +15,7 @@ from sealkit_cli.common import emit, get_config, json_option, prompt_secret
 from sealkit import timefmt
 from sealkit.envelope import (
     CONTENT_CIPHERS,
+    PROFILES,
     EnvelopeInfo,
     decrypt_file,
     encrypt_file,
@@ -74,6 +75,20 @@ def _certificates(paths: tuple[str, ...]) -> list[Any]:
     "--cipher", type=click.Choice(CONTENT_CIPHERS), help="Content cipher (aes-256-gcm; SM2: sm4-cbc)."
 )
 @click.option("--ski", is_flag=True, help="Identify recipients by subjectKeyIdentifier (CFCA style).")
+@click.option(
+    "--profile",
+    type=click.Choice(PROFILES),
+    default="standard",
+    show_default=True,
+    help="SM2 envelopes: gmssl = versions 1 and key encryption 1.2.156.10197.1.301.2, as GmSSL 3 reads.",
+)
+@click.option(
+    "--rsa-padding",
+    type=click.Choice(("oaep", "pkcs1v15")),
+    default="oaep",
+    show_default=True,
+    help="RSA key transport: OAEP with SHA-256, or PKCS#1 v1.5 for UKeys without OAEP.",
+)
 @click.option("--allow-unsigned", is_flag=True, help="Allow CBC content without a signature (no integrity).")
 @json_option
 @quiet_option
@@ -85,6 +100,8 @@ def encrypt(
     sign_cert: str | None,
     cipher: str | None,
     ski: bool,
+    profile: str,
+    rsa_padding: str,
     allow_unsigned: bool,
     as_json: bool,
     quiet: bool,
@@ -107,6 +124,8 @@ def encrypt(
                 progress=progress,
                 allow_unsigned=allow_unsigned,
                 recipient_id="ski" if ski else "issuer-serial",
+                rsa_padding=rsa_padding,
+                profile=profile,
             )
     finally:
         if signer is not None:
@@ -123,13 +142,29 @@ def encrypt(
     "--key", "keyref", required=True, metavar="KEYREF", help="The decryption key (pkcs11:… or file:…)."
 )
 @click.option(
-    "--trust", multiple=True, type=click.Path(exists=True, dir_okay=False), help="CA for the signer."
+    "--trust",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="CA the signer must chain to (then a signature is required unless --allow-unsigned).",
 )
+@click.option(
+    "--signer",
+    "signer_certs",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    metavar="CERT",
+    help="The bid must be signed with this certificate (repeatable: any of them).",
+)
+@click.option("--require-signed", is_flag=True, help="Refuse a bid that is not signed.")
 @click.option(
     "--not-before", "not_before", metavar="TIME", help="Bid opening time (ISO 8601; local if no zone)."
 )
 @click.option("--force", is_flag=True, help="Open before --not-before.")
-@click.option("--allow-unsigned", is_flag=True, help="Open unsigned CBC envelopes (no integrity check).")
+@click.option(
+    "--allow-unsigned",
+    is_flag=True,
+    help="Open an unsigned bid although --trust is given, or unsigned CBC (no integrity check).",
+)
 @json_option
 @quiet_option
 def decrypt(
@@ -137,6 +172,8 @@ def decrypt(
     output: str,
     keyref: str,
     trust: tuple[str, ...],
+    signer_certs: tuple[str, ...],
+    require_signed: bool,
     not_before: str | None,
     force: bool,
     allow_unsigned: bool,
@@ -146,6 +183,7 @@ def decrypt(
     """Open the envelope IN with --key; the plaintext appears only if every check passes."""
     opening = _parse_time(not_before) if not_before else None
     anchors = _certificates(trust)
+    expected = _certificates(signer_certs)
     key = _open_key(keyref)
     with key, _progress("decrypting", _size(input_path), quiet, as_json) as progress:
         result = decrypt_file(
@@ -153,6 +191,8 @@ def decrypt(
             output,
             key,
             trust=anchors,
+            signers=expected,
+            require_signed=require_signed,
             not_before=opening,
             force=force,
             progress=progress,
@@ -162,11 +202,16 @@ def decrypt(
     def human() -> None:
         click.echo(f"wrote {output} ({result.size} bytes, {result.content_cipher})")
         click.echo(f"  opened as recipient {result.recipient.identifier}")
-        if result.signer:
-            trusted = "trusted" if result.signer.trusted else "not checked against a CA (no --trust)"
-            click.echo(f"  signed by {result.signer.subject} at {result.signer.signing_time} ({trusted})")
+        signer = result.signer
+        if signer:
+            checks = [
+                "chain trusted" if signer.trusted else "chain not checked (no --trust)",
+                *(["the expected signer (--signer)"] if signer.pinned else []),
+            ]
+            click.echo(f"  signed by {signer.subject} at {signer.signing_time} ({', '.join(checks)})")
         else:
-            click.echo("  not signed")
+            allowed = " (--allow-unsigned)" if result.unsigned_allowed else ""
+            click.echo(f"  NOT SIGNED{allowed}: nothing shows who made this bid")
 
     emit(result.to_dict(), as_json, human)
 
@@ -185,6 +230,7 @@ def _describe(info: EnvelopeInfo, title: str) -> None:
     click.echo(f"  format:     {info.format}")
     click.echo(f"  content:    {info.content_cipher} ({info.content_cipher_oid}), {info.content_type}")
     click.echo(f"  size:       {info.file_size} bytes ({info.encrypted_size} encrypted)")
+    click.echo(f"  profile:    {info.profile}")
     for recipient in info.recipients:
         click.echo(f"  recipient:  {recipient.identifier} [{recipient.key_algorithm}]")
     if info.signer:

@@ -32,16 +32,7 @@ def atomic_output(
     ``mode`` is applied before any byte is written (use ``0o600`` for plaintext and keys).
     """
     dest = Path(destination)
-    for path in protect:
-        if _same_file(dest, Path(path)):
-            raise InvalidInput(f"refusing to write over the input file {dest}")
-    if dest.exists() and not overwrite:
-        raise InvalidInput(f"{dest} already exists")
-    if dest.is_dir():
-        raise InvalidInput(f"{dest} is a directory")
-    parent = dest.parent if str(dest.parent) else Path(".")
-    if not parent.is_dir():
-        raise InvalidInput(f"directory {parent} does not exist")
+    parent = check_destination(dest, protect=protect, overwrite=overwrite)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=parent)
     tmp = Path(tmp_name)
     try:
@@ -55,6 +46,28 @@ def atomic_output(
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+def check_destination(
+    destination: str | os.PathLike[str],
+    *,
+    protect: tuple[str | os.PathLike[str], ...] = (),
+    overwrite: bool = True,
+) -> Path:
+    """The directory ``destination`` goes in, after refusing an input in ``protect``, an existing file
+    (unless ``overwrite``), a directory, or a missing parent directory (:class:`InvalidInput`)."""
+    dest = Path(destination)
+    for path in protect:
+        if _same_file(dest, Path(path)):
+            raise InvalidInput(f"refusing to write over the input file {dest}")
+    if dest.exists() and not overwrite:
+        raise InvalidInput(f"{dest} already exists")
+    if dest.is_dir():
+        raise InvalidInput(f"{dest} is a directory")
+    parent = dest.parent if str(dest.parent) else Path(".")
+    if not parent.is_dir():
+        raise InvalidInput(f"directory {parent} does not exist")
+    return parent
 
 
 def write_atomic(destination: str | os.PathLike[str], data: bytes, **kwargs: object) -> None:

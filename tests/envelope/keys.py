@@ -42,13 +42,26 @@ class SoftKey(PrivateKeyHandle):
             return self._key.sign(data)
         return self._key.sign(data, padding.PKCS1v15(), hashes.SHA256())
 
-    def decrypt(self, ciphertext: bytes, *, rsa_padding: str = "oaep", oaep_hash: str = "sha256") -> bytes:
+    def decrypt(
+        self,
+        ciphertext: bytes,
+        *,
+        rsa_padding: str = "oaep",
+        oaep_hash: str = "sha256",
+        mgf_hash: str | None = None,
+    ) -> bytes:
         self.decrypt_calls += 1
         if self.kind is KeyKind.SM2:
             return self._key.decrypt(ciphertext)
-        algorithm = {"sha1": hashes.SHA1, "sha256": hashes.SHA256}[oaep_hash]()
+        digests = {
+            "sha1": hashes.SHA1,
+            "sha256": hashes.SHA256,
+            "sha384": hashes.SHA384,
+            "sha512": hashes.SHA512,
+        }
+        algorithm = digests[oaep_hash]()
         pad = (
-            padding.OAEP(padding.MGF1(algorithm), algorithm, None)
+            padding.OAEP(padding.MGF1(digests[mgf_hash or oaep_hash]()), algorithm, None)
             if rsa_padding == "oaep"
             else padding.PKCS1v15()
         )

@@ -34,15 +34,21 @@ sys.exit(code)
 pytestmark = pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
 
 
-def peak_rss_kib(*args: object) -> int:
-    """Run ``sealkit ARGS`` in a fresh child; its own peak RSS in KiB."""
+def measured_run(*args: object) -> tuple[subprocess.CompletedProcess[str], int]:
+    """Run ``sealkit ARGS`` in a fresh child: the finished process and its own peak RSS in KiB."""
     run = subprocess.run(
         [sys.executable, "-c", _WRAPPER, *map(str, args)], capture_output=True, text=True, check=False
     )
+    last = run.stdout.strip().splitlines()[-1] if run.stdout.strip() else ""
+    assert last.startswith("VmHWM "), (run.stdout, run.stderr)
+    return run, int(last.split()[1])
+
+
+def peak_rss_kib(*args: object) -> int:
+    """Run ``sealkit ARGS`` in a fresh child, which must succeed; its own peak RSS in KiB."""
+    run, peak = measured_run(*args)
     assert run.returncode == 0, run.stderr
-    last = run.stdout.strip().splitlines()[-1]
-    assert last.startswith("VmHWM "), run.stdout
-    return int(last.split()[1])
+    return peak
 
 
 def test_peak_rss_of_a_200_mib_bid(rsa_pki, tmp_path):

@@ -145,3 +145,59 @@ def test_sealkit_verifies_an_openssl_signed_then_encrypted_bid(rsa_pki, bid, out
     result = decrypt_file(env, out_dir / "plain", rsa_pki.key("bidder-enc"), trust=[rsa_pki.root])
     assert (out_dir / "plain").read_bytes() == bid.read_bytes()
     assert result.signer.trusted and "bidder-sign" in result.signer.subject
+
+
+@pytest.mark.parametrize(
+    ("keyopts", "label"),
+    [
+        ([], "rsaes-oaep(sha1)"),  # what `-keyopt rsa_padding_mode:oaep` alone writes: RFC 8017 defaults
+        (["rsa_oaep_md:sha384", "rsa_mgf1_md:sha384"], "rsaes-oaep(sha384)"),
+        (["rsa_oaep_md:sha512", "rsa_mgf1_md:sha512"], "rsaes-oaep(sha512)"),
+        (["rsa_oaep_md:sha256", "rsa_mgf1_md:sha1"], "rsaes-oaep(sha256, mgf1-sha1)"),  # Java's default
+    ],
+    ids=["sha1-default", "sha384", "sha512", "sha256-mgf1-sha1"],
+)
+def test_openssl_oaep_variants_open_with_a_file_key(rsa_pki, bid, out_dir, capsys, keyopts, label):
+    """Issue 12, item 10: OpenSSL's default OAEP (SHA-1) said "digest 'sha1' is not supported here" with a
+    file key. Opened through the CLI, so the key is the real file key of sealkit.ukey."""
+    from sealkit_cli.main import run
+
+    ident = rsa_pki.ids["bidder-enc"]
+    env = out_dir / "bid.p7m"
+    options = ["-keyopt", "rsa_padding_mode:oaep"] + [a for o in keyopts for a in ("-keyopt", o)]
+    openssl(
+        "cms", "-encrypt", "-binary", "-outform", "DER", "-aes-256-gcm", "-in", bid, "-out", env,
+        "-recip", ident.cert_path, *options,
+    )  # fmt: skip
+    assert [r.key_algorithm for r in inspect(env).recipients] == [label]
+    code = run(["bid", "decrypt", str(env), "-o", str(out_dir / "p"), "--key", ident.keyref, "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    assert (out_dir / "p").read_bytes() == bid.read_bytes()
+
+
+def test_pkcs1v15_key_transport_from_the_cli(rsa_pki, bid, out_dir, capsys):
+    """--rsa-padding pkcs1v15 for UKeys without OAEP; OpenSSL opens it."""
+    from sealkit_cli.main import run
+
+    ident = rsa_pki.ids["bidder-enc"]
+    env = out_dir / "bid.p7m"
+    code = run(
+        [
+            "bid",
+            "encrypt",
+            str(bid),
+            "-o",
+            str(env),
+            "--to",
+            str(ident.cert_path),
+            "--rsa-padding",
+            "pkcs1v15",
+        ]
+    )
+    assert code == 0, capsys.readouterr().err
+    assert [r.key_algorithm for r in inspect(env).recipients] == ["rsaes-pkcs1v15"]
+    openssl(
+        "cms", "-decrypt", "-inform", "DER", "-in", env, "-recip", ident.cert_path, "-inkey", ident.key_path,
+        "-out", out_dir / "plain",
+    )  # fmt: skip
+    assert (out_dir / "plain").read_bytes() == bid.read_bytes()

@@ -110,7 +110,7 @@ def test_wrong_key_names_the_recipients(rsa_pki, bid, out_dir):
 def test_untrusted_signer_fails_and_releases_nothing(rsa_pki, sm2_pki, bid, out_dir):
     env = out_dir / "bid.p7m"
     encrypt_file(bid, env, [rsa_pki.cert("bidder-enc")], signer=rsa_pki.key("bidder-sign"))
-    with pytest.raises(VerificationFailed, match="not issued by a trusted"):
+    with pytest.raises(VerificationFailed, match="not trusted for envelope signing"):
         decrypt_file(env, out_dir / "p", rsa_pki.key("bidder-enc"), trust=[sm2_pki.root])
     assert list(out_dir.iterdir()) == [env]
 

@@ -153,6 +153,39 @@ def test_damaged_key_for_the_token_recipient(
 
 
 @pytest.mark.softhsm
+@pytest.mark.parametrize(
+    ("keyopts", "label"),
+    [([], "rsaes-oaep(sha1)"), (["rsa_oaep_md:sha256", "rsa_mgf1_md:sha1"], "rsaes-oaep(sha256, mgf1-sha1)")],
+    ids=["openssl-default-sha1", "sha256-mgf1-sha1"],
+)
+def test_openssl_default_oaep_opened_on_softhsm(
+    rsa_pki, softhsm_token, bid, out_dir, tmp_path, capsys, monkeypatch, keyopts, label
+):
+    """Issue 12, item 10 on a token: OpenSSL's default OAEP (SHA-1, SoftHSM's own mechanism) and OAEP-SHA-256
+    with MGF1-SHA-1 (which SoftHSM refuses: raw RSA on the token, OAEP decoded in sealkit)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl CLI")
+    hsm = softhsm_token("bids-oaep")
+    generate_token_key(hsm.uri("enc"), "rsa2048")
+    cert = certify_token_key(rsa_pki.pki, hsm.uri("enc"), tmp_path / "enc.pem", name="token oaep enc")
+    env = out_dir / "bid.p7m"
+    options = ["-keyopt", "rsa_padding_mode:oaep"] + [a for o in keyopts for a in ("-keyopt", o)]
+    subprocess.run(
+        ["openssl", "cms", "-encrypt", "-binary", "-outform", "DER", "-aes-256-gcm", "-in", str(bid),
+         "-out", str(env), "-recip", str(cert), *options],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    assert [r.key_algorithm for r in inspect(env).recipients] == [label]
+    plain = out_dir / "opened.pdf"
+    code, out, err = _open(capsys, monkeypatch, env, plain, hsm.uri("enc"), _pin_file(tmp_path, USER_PIN))
+    result = _opened(code, out, err, bid, plain, cert)
+    assert result["signer"] is None and result["warnings"]
+
+
+@pytest.mark.softhsm
 def test_sm2_bid_opened_on_softhsm_via_ecdh(
     sm2_pki, softhsm_token, bid, out_dir, tmp_path, capsys, monkeypatch
 ):

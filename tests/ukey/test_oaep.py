@@ -56,3 +56,14 @@ def test_every_corruption_is_one_error():
     assert messages == {"RSA decryption failed"}
     with pytest.raises(UnsupportedAlgorithm):
         oaep_decode(block, K, "md5")
+
+
+@pytest.mark.parametrize(("digest", "mgf"), [("sha256", "sha1"), ("sha512", "sha256"), ("sha1", "sha384")])
+def test_decodes_a_different_mgf1_hash(digest, mgf):
+    """OAEP with MGF1 over another hash (Java's OAEPWithSHA-256AndMGF1Padding: SHA-256, MGF1-SHA-1)."""
+    pad = padding.OAEP(padding.MGF1(HASHES[mgf]()), HASHES[digest](), None)
+    ciphertext = KEY.public_key().encrypt(b"content key 16B!", pad)
+    block = pow(int.from_bytes(ciphertext, "big"), D, N).to_bytes(K, "big")
+    assert oaep_decode(block, K, digest, mgf_hash=mgf) == b"content key 16B!"
+    with pytest.raises(DamagedEnvelope):
+        oaep_decode(block, K, digest)  # the same block read with MGF1-<digest>

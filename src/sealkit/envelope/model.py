@@ -61,8 +61,12 @@ class SignerSummary:
     signature_algorithm: str
     digest_algorithm: str
     signing_time: dt.datetime | None = None
-    #: True when the signer's certificate was checked against the ``trust`` certificates given.
+    #: True when the signer's certificate path validated (purpose envelope signing) to a ``trust`` anchor.
     trusted: bool = False
+    #: True when the signer's certificate is one of the ``signers`` the caller expected.
+    pinned: bool = False
+    #: What the path validation said (``… chains to …``), when ``trust`` was given.
+    trust_message: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = dict(_plain(asdict(self)))
@@ -90,6 +94,8 @@ class EnvelopeInfo:
     signer: SignerSummary | None = None
     #: Plaintext size (``encrypt_file`` only).
     plaintext_size: int | None = None
+    #: ``standard`` or ``gmssl`` (GM/T 0010 as GmSSL 3 reads it: versions 1, key encryption …301.2).
+    profile: str = "standard"
 
     @property
     def signed(self) -> bool:
@@ -108,6 +114,7 @@ class EnvelopeInfo:
             "encrypted_size": self.encrypted_size,
             "plaintext_size": self.plaintext_size,
             "signer": self.signer.to_dict() if self.signer else None,
+            "profile": self.profile,
         }
 
 
@@ -123,6 +130,10 @@ class DecryptResult:
     #: The inner signature (verified before any plaintext was released), if the bid was signed.
     signer: SignerSummary | None = None
     warnings: list[str] = field(default_factory=list)
+    #: Whether a signature was required (``require_signed``, ``signers``, or ``trust`` given).
+    signature_required: bool = False
+    #: Whether the caller allowed an unsigned bid (``allow_unsigned``).
+    unsigned_allowed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -131,5 +142,7 @@ class DecryptResult:
             "content_cipher": self.content_cipher,
             "recipient": self.recipient.to_dict(),
             "signer": self.signer.to_dict() if self.signer else None,
+            "signature_required": self.signature_required,
+            "unsigned_allowed": self.unsigned_allowed,
             "warnings": list(self.warnings),
         }

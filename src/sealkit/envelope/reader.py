@@ -1,6 +1,6 @@
 """Open envelopes: :func:`inspect` walks the structure without decrypting, :func:`decrypt_file` streams the
-plaintext into a temporary file (mode 0600) and renames it into place only when the GCM tag and the inner
-signature check out.
+plaintext into a nameless file (mode 0600, :mod:`.plainfile`) that gets its name only when the GCM tag and
+the inner signature check out, and refuses unsigned bids or other signers when a signature is required.
 
 The outer structure is read with the incremental :class:`~sealkit.envelope.tlv.TLVReader`: first a full
 walk that skips the ciphertext by seeking (so truncation and trailing garbage are found before any key is
@@ -16,23 +16,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from asn1crypto import algos, cms, core, x509
+from asn1crypto import algos, cms, x509
 
 from sealkit import timefmt
-from sealkit.atomic import atomic_output
 from sealkit.envelope.ciphers import READABLE, ContentParameters, PlainStream, parse_parameters
 from sealkit.envelope.model import FORMATS, DecryptResult, EnvelopeInfo, Progress, SignerSummary
-from sealkit.envelope.recipients import summarize, unwrap_key
+from sealkit.envelope.plainfile import unnamed_output
+from sealkit.envelope.recipients import GMSSL_KEY_ENCRYPTION, summarize, unwrap_key
 from sealkit.envelope.signing import read_signed
 from sealkit.envelope.tlv import (
     CONTEXT,
     INTEGER,
     OCTET_STRING,
     OID,
+    PARSE_ERRORS,
     SEQUENCE,
     SET,
     UNIVERSAL,
     TLVReader,
+    parse_der,
 )
 from sealkit.errors import (
     DamagedEnvelope,
@@ -47,6 +49,8 @@ from sealkit.ukey import PrivateKeyHandle
 
 _SIGNED = ("signed_data", "gm_signed_data")
 _DATA = ("data", "gm_data")
+#: More recipients than this is not a bid envelope (each may cost a token operation).
+MAX_RECIPIENTS = 256
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,7 @@ class Layout:
     """Where things are in an envelope file."""
 
     kind: str
+    version: int
     recipients: cms.RecipientInfos
     inner_type: str
     algorithm: algos.EncryptionAlgorithm
@@ -86,7 +91,7 @@ def scan(f: BinaryIO, name: str) -> Layout:
     head = r.header()
     if not head.is_(UNIVERSAL, OID) or head.length is None or head.length > 64:
         raise NotAnEnvelope(f"{name} is not a CMS file (no content type)")
-    content_type = cms.ContentType.load(head.raw + r.body(head))
+    content_type = parse_der(cms.ContentType, head.raw + r.body(head), f"{name} has a malformed content type")
     kind = content_type.native
     if kind not in FORMATS:
         known = kind != content_type.dotted
@@ -97,8 +102,8 @@ def scan(f: BinaryIO, name: str) -> Layout:
         )
     explicit = r.expect(CONTEXT, 0, "[0] content")
     env = r.expect(UNIVERSAL, SEQUENCE, "EnvelopedData")
-    version = r.expect(UNIVERSAL, INTEGER, "version")
-    r.body(version, 16)
+    version_head = r.expect(UNIVERSAL, INTEGER, "version")
+    version = int.from_bytes(r.body(version_head, 16), "big", signed=True)
     head = r.header()
     if head.is_(CONTEXT, 0):  # originatorInfo: certificates we have no use for
         r.element(head)
@@ -108,9 +113,13 @@ def scan(f: BinaryIO, name: str) -> Layout:
     recipients = _load_recipients(r.element(head))
     eci = r.expect(UNIVERSAL, SEQUENCE, "EncryptedContentInfo")
     type_head = r.expect(UNIVERSAL, OID, "content type")
-    inner = cms.ContentType.load(type_head.raw + r.body(type_head))
+    inner = parse_der(
+        cms.ContentType, type_head.raw + r.body(type_head, 64), f"{name}'s inner content type is malformed"
+    )
     alg_head = r.expect(UNIVERSAL, SEQUENCE, "content-encryption algorithm")
-    algorithm = _load(algos.EncryptionAlgorithm, r.element(alg_head), "content-encryption algorithm")
+    algorithm = parse_der(
+        algos.EncryptionAlgorithm, r.element(alg_head), f"{name}'s content-encryption algorithm is malformed"
+    )
     content = r.more_in(eci)
     if content is None or not content.is_(CONTEXT, 0):
         raise DamagedEnvelope(f"{name} has no encrypted content (a detached envelope is not a bid)")
@@ -142,30 +151,27 @@ def scan(f: BinaryIO, name: str) -> Layout:
             raise DamagedEnvelope(f"{name} is malformed: unexpected data inside the envelope")
     if f.read(1):
         raise DamagedEnvelope(f"{name} has unexpected data after the envelope (at byte {r.pos})")
-    return Layout(kind, recipients, inner.native, algorithm, offset, total, mac, auth_attrs, size)
-
-
-def _load(spec: type[core.Asn1Value], data: bytes, what: str) -> core.Asn1Value:  # type: ignore[type-arg]
-    try:
-        value = spec.load(data)
-        value.native  # noqa: B018 - parse everything now, not later
-        return value
-    except (ValueError, TypeError, KeyError):
-        raise DamagedEnvelope(f"the envelope's {what} are malformed") from None
+    return Layout(kind, version, recipients, inner.native, algorithm, offset, total, mac, auth_attrs, size)
 
 
 def _load_recipients(data: bytes) -> cms.RecipientInfos:
     """Parse the recipient infos; parameters of unknown algorithms are left for later (not a recipient)."""
     try:
         infos = cms.RecipientInfos.load(data)
+        if len(infos) > MAX_RECIPIENTS:
+            raise DamagedEnvelope(
+                f"the envelope has {len(infos)} recipients; a bid envelope has at most {MAX_RECIPIENTS}"
+            )
         for info in infos:
             if info.name == "ktri":
                 ktri = info.chosen
+                ktri["version"].native  # noqa: B018
                 ktri["rid"].native  # noqa: B018
                 ktri["encrypted_key"].native  # noqa: B018
                 ktri["key_encryption_algorithm"]["algorithm"].dotted  # noqa: B018
+            summarize(info)
         return infos
-    except (ValueError, TypeError, KeyError):
+    except PARSE_ERRORS:
         raise DamagedEnvelope("the envelope's recipient infos are malformed") from None
 
 
@@ -182,7 +188,23 @@ def _info(path: str | os.PathLike[str], layout: Layout) -> EnvelopeInfo:
         recipients=[summarize(r) for r in layout.recipients],
         file_size=layout.file_size,
         encrypted_size=layout.encrypted_size,
+        profile=_profile(layout),
     )
+
+
+def _profile(layout: Layout) -> str:
+    """``gmssl`` for a GM/T 0010 envelope as GmSSL 3 writes and reads it, ``standard`` otherwise."""
+    gmssl = (
+        layout.kind == "gm_enveloped_data"
+        and layout.version == 1
+        and all(
+            info.name == "ktri"
+            and info.chosen["version"].native == "v1"
+            and info.chosen["key_encryption_algorithm"]["algorithm"].dotted == GMSSL_KEY_ENCRYPTION
+            for info in layout.recipients
+        )
+    )
+    return "gmssl" if gmssl else "standard"
 
 
 def inspect(in_path: str | os.PathLike[str]) -> EnvelopeInfo:
@@ -243,18 +265,24 @@ def decrypt_file(
     key: PrivateKeyHandle,
     *,
     trust: Sequence[x509.Certificate] = (),
+    signers: Sequence[x509.Certificate] = (),
+    require_signed: bool = False,
+    allow_unsigned: bool = False,
     not_before: dt.datetime | None = None,
     force: bool = False,
     progress: Progress | None = None,
-    allow_unsigned: bool = False,
 ) -> DecryptResult:
     """Decrypt the envelope ``in_path`` with ``key`` into ``out_path`` (mode 0600, all or nothing).
 
-    A signed bid's signature (checked against ``trust`` when given) and a GCM tag are verified before the
-    plaintext is renamed into place. Unsigned CBC envelopes have no integrity and are refused unless
-    ``allow_unsigned``. Raises :class:`NotYetOpen`, :class:`NotAnEnvelope`, :class:`NotARecipient`,
-    :class:`DamagedEnvelope`, :class:`UnsupportedAlgorithm` or :class:`VerificationFailed`.
+    A signature is required with ``require_signed``, with ``signers`` (the signer's certificate must be one
+    of them) and, unless ``allow_unsigned``, whenever ``trust`` is given (the signer's path must validate to
+    one of those anchors for envelope signing). Unsigned CBC envelopes have no integrity at all and are
+    refused unless ``allow_unsigned``. The signature and a GCM tag are verified before the plaintext gets
+    its name; until then it lives in a file without a name that dies with the process. Raises
+    :class:`NotYetOpen`, :class:`NotAnEnvelope`, :class:`NotARecipient`, :class:`DamagedEnvelope`,
+    :class:`UnsupportedAlgorithm`, :class:`VerificationFailed` or :class:`InvalidInput`.
     """
+    why = _why_signed(trust, signers, require_signed, allow_unsigned)
     check_opening_time(not_before, force)
     name = Path(in_path).name
     with _open(in_path) as f:
@@ -263,11 +291,7 @@ def decrypt_file(
         signed = layout.inner_type in _SIGNED
         if not signed and layout.inner_type not in _DATA:
             raise UnsupportedAlgorithm(f"{name}: unsupported inner content type {layout.inner_type}")
-        if not signed and not params.cipher.aead and not allow_unsigned:
-            raise EnvelopeError(
-                f"{name} is {params.cipher.name}-encrypted and not signed, so nothing shows whether it was "
-                "altered; open it with --allow-unsigned (allow_unsigned=True) only if you accept that"
-            )
+        warnings = [] if signed else _unsigned(name, params, why, allow_unsigned)
         recipient, cek = unwrap_key(layout.recipients, key, params.cipher.key_size)
         total = layout.encrypted_size
         done = [0]
@@ -277,10 +301,52 @@ def decrypt_file(
             if progress is not None:
                 progress(done[0], total)
 
-        with atomic_output(out_path, mode=0o600, protect=(in_path,)) as out:
+        with unnamed_output(out_path, protect=(in_path,)) as out:
             plain = _plain_stream(f, layout, params, cek, on_chunk)
-            size, signer = _release(plain, out, signed, trust, params)
-    return DecryptResult(str(out_path), size, params.cipher.name, recipient, signer)
+            size, signer = _release(plain, out, signed, trust, signers, params)
+    return DecryptResult(
+        str(out_path),
+        size,
+        params.cipher.name,
+        recipient,
+        signer,
+        warnings,
+        signature_required=why is not None,
+        unsigned_allowed=allow_unsigned,
+    )
+
+
+def _why_signed(
+    trust: Sequence[x509.Certificate],
+    signers: Sequence[x509.Certificate],
+    require_signed: bool,
+    allow_unsigned: bool,
+) -> str | None:
+    """Why a signature is required (for the refusal), or None when it is not."""
+    if allow_unsigned and (require_signed or signers):
+        raise InvalidInput(
+            "allow_unsigned (--allow-unsigned) contradicts require_signed (--require-signed) and "
+            "signers (--signer)"
+        )
+    if signers:
+        return "the expected signers were given (--signer)"
+    if require_signed:
+        return "--require-signed"
+    if trust and not allow_unsigned:
+        return "trust anchors were given (--trust); --allow-unsigned opens it anyway"
+    return None
+
+
+def _unsigned(name: str, params: ContentParameters, why: str | None, allow_unsigned: bool) -> list[str]:
+    """Refuse an unsigned bid where a signature is required or nothing else protects it; else the warning."""
+    if why is not None:
+        raise VerificationFailed(f"{name} is not signed, but a signature is required: {why}")
+    if not params.cipher.aead and not allow_unsigned:
+        raise EnvelopeError(
+            f"{name} is {params.cipher.name}-encrypted and not signed, so nothing shows whether it was "
+            "altered; open it with --allow-unsigned (allow_unsigned=True) only if you accept that"
+        )
+    return ["the bid is not signed: nothing shows who made it"]
 
 
 def _plain_stream(
@@ -296,6 +362,7 @@ def _release(
     out: BinaryIO,
     signed: bool,
     trust: Sequence[x509.Certificate],
+    signers: Sequence[x509.Certificate],
     params: ContentParameters,
 ) -> tuple[int, SignerSummary | None]:
     """Write the plaintext to ``out``, checking the inner signature (if any); raise on any failure."""
@@ -309,7 +376,7 @@ def _release(
         plain.pump_all(sink)
         return written[0], None
     try:
-        signer = read_signed(TLVReader(plain, what="signed bid"), plain.pump, sink, trust)
+        signer = read_signed(TLVReader(plain, what="signed bid"), plain.pump, sink, trust, signers)
         if plain.read(1):
             raise DamagedEnvelope("the signed bid has unexpected data after its SignedData")
     except (DamagedEnvelope, VerificationFailed):

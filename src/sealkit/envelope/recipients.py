@@ -1,9 +1,12 @@
 """Recipients of an envelope: wrap the content key to a certificate, describe a RecipientInfo, and find the
 recipient a key opens.
 
-RSA recipients get a KeyTransRecipientInfo with RSAES-OAEP (SHA-256, MGF1-SHA-256) by default; PKCS#1 v1.5
-and OAEP with other hashes are read. SM2 recipients (GM/T 0010) get the key SM2-encrypted (algorithm
-1.2.156.10197.1.301.3; .301.2 read), the ciphertext in GM/T 0009 DER (raw C1C3C2 / C1C2C3 read).
+RSA recipients get a KeyTransRecipientInfo with RSAES-OAEP (SHA-256, MGF1-SHA-256) by default, or PKCS#1
+v1.5; OAEP is read with SHA-1/256/384/512 for the label hash and for MGF1, alike or mixed (Java's
+``OAEPWithSHA-256AndMGF1Padding`` uses MGF1-SHA-1; OpenSSL's default is SHA-1 for both). SM2 recipients
+(GM/T 0010) get the key SM2-encrypted, the ciphertext in GM/T 0009 DER (raw C1C3C2 / C1C2C3 read): algorithm
+1.2.156.10197.1.301.3 and version 0 (``standard``) or GmSSL's 1.2.156.10197.1.301.2 and version 1
+(``gmssl`` profile); both are read.
 """
 
 from __future__ import annotations
@@ -19,6 +22,11 @@ from sealkit.ukey import KeyKind, PrivateKeyHandle
 
 RSA, SM2 = "rsa", "sm2"
 _RSA_ALGORITHMS = ("rsaes_oaep", "rsaes_pkcs1v15", "rsa")
+#: The SM2 key-encryption OID GmSSL 3 writes and requires (others write …301.3).
+GMSSL_KEY_ENCRYPTION = "1.2.156.10197.1.301.2"
+#: Envelope profiles: ``standard`` (RFC 5652 versions, …301.3) and ``gmssl`` (versions 1, …301.2).
+PROFILES = ("standard", "gmssl")
+_OAEP_DIGESTS = ("sha1", "sha256", "sha384", "sha512")
 
 
 def key_family(cert: x509.Certificate) -> str:
@@ -49,10 +57,17 @@ def _cn(name: x509.Name) -> str:
 
 
 def wrap_key(
-    cert: x509.Certificate, cek: bytes, *, use_ski: bool = False, rsa_padding: str = "oaep"
+    cert: x509.Certificate,
+    cek: bytes,
+    *,
+    use_ski: bool = False,
+    rsa_padding: str = "oaep",
+    profile: str = "standard",
 ) -> cms.RecipientInfo:
-    """A KeyTransRecipientInfo giving ``cek`` to the holder of ``cert``."""
+    """A KeyTransRecipientInfo giving ``cek`` to the holder of ``cert`` (``profile`` ``gmssl``: SM2 only,
+    version 1 and GmSSL's key-encryption OID)."""
     family = key_family(cert)
+    gmssl = profile == "gmssl"
     if use_ski:
         ski = cert.key_identifier or cert.public_key.sha1
         rid = cms.RecipientIdentifier({"subject_key_identifier": ski})
@@ -62,13 +77,14 @@ def wrap_key(
         )
     if family == SM2:
         encrypted = sm2.load_der_public_key(cert.public_key.dump()).encrypt(cek)
-        algorithm = cms.KeyEncryptionAlgorithm({"algorithm": "sm2_encrypt"})
+        oid = GMSSL_KEY_ENCRYPTION if gmssl else "sm2_encrypt"
+        algorithm = cms.KeyEncryptionAlgorithm({"algorithm": oid})
     else:
         encrypted, algorithm = _rsa_encrypt(cert, cek, rsa_padding)
     return cms.RecipientInfo(
         {
             "ktri": {
-                "version": "v2" if use_ski else "v0",
+                "version": "v2" if use_ski else "v1" if gmssl else "v0",
                 "rid": rid,
                 "key_encryption_algorithm": algorithm,
                 "encrypted_key": encrypted,
@@ -136,9 +152,12 @@ def _algorithm_name(alg: cms.KeyEncryptionAlgorithm) -> str:
         return "sm2"
     if name == "rsaes_oaep":
         try:
-            return f"rsaes-oaep({alg['parameters']['hash_algorithm']['algorithm'].native})"
-        except (ValueError, KeyError, TypeError):
+            params = alg["parameters"]
+            digest = params["hash_algorithm"]["algorithm"].native
+            mgf = params["mask_gen_algorithm"]["parameters"]["algorithm"].native
+        except (ValueError, KeyError, TypeError, AttributeError):
             return "rsaes-oaep(?)"
+        return f"rsaes-oaep({digest})" if mgf == digest else f"rsaes-oaep({digest}, mgf1-{mgf})"
     if name in ("rsa", "rsaes_pkcs1v15"):
         return "rsaes-pkcs1v15"
     return str(name)
@@ -207,7 +226,7 @@ def _decrypt_key(info: cms.RecipientInfo, key: PrivateKeyHandle, key_size: int) 
         candidates = [encrypted]
         try:
             kwargs = _rsa_options(alg)
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, AttributeError):
             raise DamagedEnvelope(
                 f"the RSA-OAEP parameters of {summarize(info).identifier} are malformed"
             ) from None
@@ -222,20 +241,26 @@ def _decrypt_key(info: cms.RecipientInfo, key: PrivateKeyHandle, key_size: int) 
 
 
 def _rsa_options(alg: cms.KeyEncryptionAlgorithm) -> dict[str, str]:
+    """The ``key.decrypt`` options for an RSA key-transport algorithm (absent OAEP parameters: SHA-1)."""
     if alg["algorithm"].native != "rsaes_oaep":
         return {"rsa_padding": "pkcs1v15"}
     params = alg["parameters"]
     digest = params["hash_algorithm"]["algorithm"].native
     mgf = params["mask_gen_algorithm"]
-    if mgf["algorithm"].native != "mgf1" or mgf["parameters"]["algorithm"].native != digest:
+    if mgf["algorithm"].native != "mgf1":
         raise UnsupportedAlgorithm(
-            f"RSA-OAEP with a mask generation other than MGF1-{digest} is not supported"
+            f"RSA-OAEP with mask generation {mgf['algorithm'].dotted} is not supported"
         )
+    mgf_digest = mgf["parameters"]["algorithm"].native
     if params["p_source_algorithm"]["parameters"].native not in (b"", None):
         raise UnsupportedAlgorithm("RSA-OAEP with a label is not supported")
-    if digest not in ("sha1", "sha256", "sha384", "sha512"):
-        raise UnsupportedAlgorithm(f"RSA-OAEP with digest {digest} is not supported")
-    return {"rsa_padding": "oaep", "oaep_hash": digest}
+    for name in (digest, mgf_digest):
+        if name not in _OAEP_DIGESTS:
+            raise UnsupportedAlgorithm(f"RSA-OAEP with digest {name} is not supported")
+    options = {"rsa_padding": "oaep", "oaep_hash": digest}
+    if mgf_digest != digest:  # only then: key handles that predate mgf_hash still open the usual case
+        options["mgf_hash"] = mgf_digest
+    return options
 
 
 def _sm2_candidates(encrypted: bytes, key_size: int) -> list[bytes]:

@@ -4,7 +4,10 @@ while the plaintext streams out of the envelope (before anything is released).
 The wrapper is a ContentInfo(SignedData) with the content embedded (what ``openssl cms -sign -nodetach``
 writes and ``openssl cms -verify`` reads): SM2-with-SM3 (GM/T 0010 OIDs) for SM2 signers, RSA PKCS#1 v1.5 with
 SHA-256 for RSA, ECDSA-SHA256 for P-256. It is written around the streamed content as a DER ``prefix`` and
-``suffix``; on read, a bare SignedData (no ContentInfo) and BER encodings are accepted too.
+``suffix``; on read, a bare SignedData (no ContentInfo) and BER encodings are accepted too. The signature
+is checked with :func:`sealkit.validation.verify_with_certificate` and the signer's chain with
+:func:`sealkit.validation.validate_certificate` (purpose envelope signing): no chain logic here. They are
+imported when first needed, so that ``bid encrypt`` and ``bid info`` do not load pyHanko's validation stack.
 """
 
 from __future__ import annotations
@@ -12,18 +15,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from asn1crypto import cms, x509
-from cryptography.exceptions import InvalidSignature as CryptoInvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from asn1crypto import algos, cms, x509
+from cryptography.hazmat.primitives import hashes
 
-from sealkit import sm2
 from sealkit.envelope.model import SignerSummary
 from sealkit.envelope.recipients import describe_certificate
 from sealkit.envelope.tlv import (
     CONTEXT,
+    INTEGER,
+    MAX_SMALL,
     OCTET_STRING,
     OID,
     SEQUENCE,
@@ -32,12 +33,12 @@ from sealkit.envelope.tlv import (
     Header,
     TLVReader,
     der_header,
+    parse_der,
 )
 from sealkit.errors import (
     CertificateError,
     DamagedEnvelope,
     InvalidSignature,
-    SealkitError,
     UnsupportedAlgorithm,
     VerificationFailed,
 )
@@ -73,10 +74,19 @@ class SignedWrapper:
 
 
 def build_wrapper(
-    digest: bytes, content_length: int, signer: PrivateKeyHandle, cert: x509.Certificate, *, gm: bool
+    digest: bytes,
+    content_length: int,
+    signer: PrivateKeyHandle,
+    cert: x509.Certificate,
+    *,
+    gm: bool,
+    chain: Sequence[x509.Certificate] = (),
 ) -> SignedWrapper:
-    """The ContentInfo(SignedData) around ``content_length`` bytes whose digest is ``digest``."""
-    if cert.public_key.dump() != signer.public_key_info().dump():
+    """The ContentInfo(SignedData) around ``content_length`` bytes whose digest is ``digest``; ``chain``
+    (the signer's intermediates) goes into its certificates so that readers can build the path."""
+    from sealkit.validation import key_matches_certificate  # imported late: slow (pyHanko)
+
+    if not key_matches_certificate(cert, signer.public_key_info()):
         raise CertificateError(f"the signing certificate {describe_certificate(cert)} does not match the key")
     digest_name = digest_for(signer.kind)
     content_type = "gm_data" if gm else "data"
@@ -108,7 +118,7 @@ def build_wrapper(
             "version": "v1",
             "digest_algorithms": [{"algorithm": digest_name}],
             "encap_content_info": {"content_type": content_type},
-            "certificates": [cert],
+            "certificates": [cert, *(c for c in chain if c.dump() != cert.dump())],
             "signer_infos": [signer_info],
         }
     )
@@ -129,7 +139,13 @@ def build_wrapper(
 
 
 def _summary(
-    info: cms.SignerInfo, cert: x509.Certificate, signing_time: dt.datetime | None, *, trusted: bool
+    info: cms.SignerInfo,
+    cert: x509.Certificate,
+    signing_time: dt.datetime | None,
+    *,
+    trusted: bool,
+    pinned: bool = False,
+    trust_message: str | None = None,
 ) -> SignerSummary:
     return SignerSummary(
         subject=cert.subject.human_friendly,
@@ -139,10 +155,14 @@ def _summary(
         digest_algorithm=str(info["digest_algorithm"]["algorithm"].native),
         signing_time=signing_time,
         trusted=trusted,
+        pinned=pinned,
+        trust_message=trust_message,
     )
 
 
 # --- reading ---
+
+_MALFORMED = "the bid's SignedData is malformed"
 
 
 def read_signed(
@@ -150,32 +170,37 @@ def read_signed(
     pump: Callable[[int, Callable[[memoryview], object]], int],
     sink: Callable[[memoryview], object],
     trust: Sequence[x509.Certificate] = (),
+    signers: Sequence[x509.Certificate] = (),
 ) -> SignerSummary:
     """Stream the content of the SignedData that ``reader`` is at into ``sink`` and verify its signature.
 
-    ``pump(n, fn)`` hands the next ``n`` bytes of the same source to ``fn``. :class:`VerificationFailed`
-    when the signature, the digest or the trust check fails; :class:`DamagedEnvelope` when malformed.
+    ``pump(n, fn)`` hands the next ``n`` bytes of the same source to ``fn``. Everything but the content is
+    bounded: certificates and signer infos together at most :data:`MAX_SMALL` bytes, CRLs skipped unread.
+    :class:`VerificationFailed` when the signature, the digest, the signer or the trust check fails;
+    :class:`DamagedEnvelope` when malformed.
     """
     top = reader.expect(UNIVERSAL, SEQUENCE, "a SignedData")
     first = reader.header()
     wrappers: list[Header] = []
     if first.is_(UNIVERSAL, OID):
-        oid = cms.ContentType.load(first.raw + reader.body(first)).native
+        oid = parse_der(cms.ContentType, first.raw + reader.body(first, 64), _MALFORMED).native
         if oid not in ("signed_data", "gm_signed_data"):
             raise DamagedEnvelope(f"the signed bid's content type is {oid}, not SignedData")
         wrappers = [top, reader.expect(CONTEXT, 0, "[0]")]
         sd = reader.expect(UNIVERSAL, SEQUENCE, "a SignedData")
-        first = reader.header()
+        first = reader.expect(UNIVERSAL, INTEGER, "the SignedData version")
     else:
         sd = top
-    version = first.raw + reader.body(first)
+        if not first.is_(UNIVERSAL, INTEGER):
+            raise DamagedEnvelope(f"the signed bid is malformed: expected a version at byte {first.offset}")
+    version = first.raw + reader.body(first, 16)
     algorithms_head = reader.expect(UNIVERSAL, SET, "digestAlgorithms")
-    algorithms_raw = reader.element(algorithms_head)
-    names = {a["algorithm"].native for a in cms.DigestAlgorithms.load(algorithms_raw)}
-    hashers = {name: new_hash(name) for name in names}
+    algorithms_raw = reader.element(algorithms_head, 4096)
+    algorithms = parse_der(cms.DigestAlgorithms, algorithms_raw, _MALFORMED)
+    hashers = {name: new_hash(name) for name in {a["algorithm"].native for a in algorithms}}
     eci = reader.expect(UNIVERSAL, SEQUENCE, "encapContentInfo")
     type_head = reader.expect(UNIVERSAL, OID, "eContentType")
-    type_raw = type_head.raw + reader.body(type_head)
+    type_raw = type_head.raw + reader.body(type_head, 64)
     explicit = reader.more_in(eci)
     if explicit is None or not explicit.is_(CONTEXT, 0):
         raise VerificationFailed("the bid's signature is detached: the signed content is missing")
@@ -192,19 +217,32 @@ def read_signed(
         reader.pos += length
     for head in (explicit, eci):
         _close(reader, head)
-    rest = []
-    while (child := reader.more_in(sd)) is not None:
-        rest.append(reader.element(child))
+    rest = _certificates_and_signer_infos(reader, sd)
     for head in reversed(wrappers):
         _close(reader, head)
-    body = version + algorithms_raw + der_header(0x30, len(type_raw)) + type_raw + b"".join(rest)
-    try:
-        signed_data = cms.SignedData.load(der_header(0x30, len(body)) + body)
-        signed_data.native  # noqa: B018 - parse it all now
-    except (ValueError, TypeError, KeyError) as exc:
-        raise DamagedEnvelope(f"the bid's SignedData is malformed ({exc})") from None
+    body = version + algorithms_raw + der_header(0x30, len(type_raw)) + type_raw + rest
+    signed_data = parse_der(cms.SignedData, der_header(0x30, len(body)) + body, _MALFORMED)
     digests = {name: h.finalize() for name, h in hashers.items()}
-    return verify_signed_data(signed_data, digests, trust)
+    return verify_signed_data(signed_data, digests, trust, signers)
+
+
+def _certificates_and_signer_infos(reader: TLVReader, sd: Header) -> bytes:
+    """The encoded ``[0] certificates`` (if any) and ``signerInfos`` after the content, CRLs skipped;
+    :class:`DamagedEnvelope` for anything else or when they exceed :data:`MAX_SMALL` together."""
+    kept = b""
+    child = reader.more_in(sd)
+    if child is not None and child.is_(CONTEXT, 0):
+        kept = reader.element(child, MAX_SMALL)
+        child = reader.more_in(sd)
+    if child is not None and child.is_(CONTEXT, 1):  # CRLs: never used here, so never held
+        reader.skip(child)
+        child = reader.more_in(sd)
+    if child is None or not child.is_(UNIVERSAL, SET):
+        raise DamagedEnvelope("the signed bid's SignedData is malformed: its signer infos are missing")
+    kept += reader.element(child, MAX_SMALL - len(kept))
+    if reader.more_in(sd) is not None:
+        raise DamagedEnvelope("the signed bid has unexpected data after its signer infos")
+    return kept
 
 
 def _close(reader: TLVReader, head: Header) -> None:
@@ -213,9 +251,19 @@ def _close(reader: TLVReader, head: Header) -> None:
 
 
 def verify_signed_data(
-    signed_data: cms.SignedData, digests: dict[str, bytes], trust: Sequence[x509.Certificate]
+    signed_data: cms.SignedData,
+    digests: dict[str, bytes],
+    trust: Sequence[x509.Certificate] = (),
+    signers: Sequence[x509.Certificate] = (),
 ) -> SignerSummary:
-    """Check the one SignerInfo of ``signed_data`` against the content ``digests`` (by algorithm name)."""
+    """Check the one SignerInfo of ``signed_data`` against the content ``digests`` (by algorithm name).
+
+    With ``signers`` the signer's certificate must be one of them; with ``trust`` its path must validate
+    for envelope signing (:func:`sealkit.validation.validate_certificate`, the SignedData's other
+    certificates as intermediates, judged now).
+    """
+    from sealkit.validation import Purpose, validate_certificate, verify_with_certificate
+
     infos = signed_data["signer_infos"]
     if len(infos) != 1:
         raise VerificationFailed(f"the bid must have exactly one signer, it has {len(infos)}")
@@ -227,6 +275,9 @@ def verify_signed_data(
     if not attrs:
         raise VerificationFailed(f"the bid's signature by {who} has no signed attributes")
     values = {a["type"].native: a["values"] for a in attrs}
+    single = [values[t] for t in ("message_digest", "content_type") if t in values]
+    if len(values) != len(attrs) or any(len(value) != 1 for value in single):
+        raise VerificationFailed(f"the bid's signature by {who} repeats a signed attribute or value")
     digest_name = info["digest_algorithm"]["algorithm"].native
     message_digest = values.get("message_digest")
     if message_digest is None or digest_name not in digests:
@@ -238,18 +289,49 @@ def verify_signed_data(
     if content_type is None or content_type[0].native != econtent_type:
         raise VerificationFailed(f"the bid's signature by {who} names another content type")
     signed_bytes = b"\x31" + attrs.dump()[1:]
-    algorithm = info["signature_algorithm"]["algorithm"].native
-    if not check_signature(
-        cert.public_key, algorithm, digest_name, bytes(info["signature"].native), signed_bytes
-    ):
-        raise VerificationFailed(f"the bid's inner signature does not verify (signer {who})")
-    trusted = False
+    try:
+        verify_with_certificate(
+            cert, _signature_algorithm(info), signed_bytes, bytes(info["signature"].native)
+        )
+    except InvalidSignature:
+        raise VerificationFailed(f"the bid's inner signature does not verify (signer {who})") from None
+    pinned = False
+    if signers:
+        if cert.dump() not in {s.dump() for s in signers}:
+            expected = "; ".join(describe_certificate(s) for s in signers)
+            raise VerificationFailed(f"the bid is signed by {who}, not by an expected signer ({expected})")
+        pinned = True
+    trust_message = None
     if trust:
-        check_trust(cert, trust)
-        trusted = True
+        others = [c for c in certs if c.dump() != cert.dump()]
+        path = validate_certificate(cert, trust, purpose=Purpose.ENVELOPE_SIGNING, intermediates=others)
+        if not path.ok:
+            reason = path.message.removeprefix(f"{cert.subject.human_friendly}: ")
+            raise VerificationFailed(
+                f"the bid's signer {who} is not trusted for envelope signing: {reason} "
+                f"({path.indication}/{path.sub_indication})"
+            )
+        trust_message = path.message
     signing_time = values.get("signing_time")
     when = signing_time[0].native if signing_time is not None else None
-    return _summary(info, cert, when, trusted=trusted)
+    return _summary(info, cert, when, trusted=bool(trust), pinned=pinned, trust_message=trust_message)
+
+
+def _signature_algorithm(info: cms.SignerInfo) -> str | algos.SignedDigestAlgorithm:
+    """The signature algorithm with its digest: CMS often names only the key (rsaEncryption, ecPublicKey)
+    and leaves the digest to ``digestAlgorithm``."""
+    from sealkit.validation import is_sm2_algorithm
+
+    algorithm = info["signature_algorithm"]
+    name = algorithm["algorithm"].native
+    digest = info["digest_algorithm"]["algorithm"].native
+    if is_sm2_algorithm(algorithm):
+        return "sm2_sm3"
+    if name in ("rsassa_pkcs1v15", "rsa"):
+        return f"{digest}_rsa"
+    if name in ("ec", "ecdsa"):
+        return f"{digest}_ecdsa"
+    return algorithm
 
 
 def _find_signer(info: cms.SignerInfo, certs: list[x509.Certificate]) -> x509.Certificate:
@@ -264,48 +346,3 @@ def _find_signer(info: cms.SignerInfo, certs: list[x509.Certificate]) -> x509.Ce
         elif bytes(sid.chosen.native) in (cert.key_identifier, cert.public_key.sha1):
             return cert
     raise VerificationFailed("the bid's signer certificate is not in its SignedData")
-
-
-def check_signature(public_key: Any, algorithm: str, digest_name: str, signature: bytes, data: bytes) -> bool:
-    """Verify ``signature`` over ``data``: RSA PKCS#1 v1.5, ECDSA or SM2 (default user ID)."""
-    try:
-        if algorithm in ("sm2_sm3", "sm2"):
-            sm2.load_der_public_key(public_key.dump()).verify(signature, data)
-            return True
-        key = serialization.load_der_public_key(public_key.dump())
-        digest = _HASHES[digest_name]()
-        if isinstance(key, rsa.RSAPublicKey) and "rsa" in algorithm and "pss" not in algorithm:
-            key.verify(signature, data, padding.PKCS1v15(), digest)
-            return True
-        if isinstance(key, ec.EllipticCurvePublicKey) and "ecdsa" in algorithm:
-            key.verify(signature, data, ec.ECDSA(digest))
-            return True
-    except (CryptoInvalidSignature, InvalidSignature):
-        return False
-    except (ValueError, KeyError, SealkitError):
-        return False
-    raise UnsupportedAlgorithm(f"unsupported signature algorithm {algorithm} with {digest_name}")
-
-
-def check_trust(cert: x509.Certificate, trust: Sequence[x509.Certificate]) -> None:
-    """The signer's certificate must be a trusted certificate or issued (directly) by one, and valid now."""
-    now = dt.datetime.now(dt.UTC)
-    validity = cert["tbs_certificate"]["validity"]
-    if not validity["not_before"].native <= now <= validity["not_after"].native:
-        raise VerificationFailed(
-            f"the bid's signer certificate {describe_certificate(cert)} is not valid now"
-        )
-    for anchor in trust:
-        if anchor.dump() == cert.dump():
-            return
-        if anchor.subject != cert.issuer:
-            continue
-        algorithm = cert["signature_algorithm"]
-        name = algorithm["algorithm"].native
-        digest = "sm3" if name in ("sm2_sm3", "sm2") else algorithm.hash_algo
-        tbs = cert["tbs_certificate"].dump()
-        if check_signature(anchor.public_key, name, digest, bytes(cert["signature_value"].native), tbs):
-            return
-    raise VerificationFailed(
-        f"the bid's signer {describe_certificate(cert)} is not issued by a trusted certificate"
-    )

@@ -2,8 +2,10 @@
 
 Sizes are known up front (the file's size, the signature wrapper's), so the headers are written first and
 the content follows. RSA recipients give an RFC 5083 AuthEnvelopedData (AES-256-GCM, default) or an RFC 5652
-EnvelopedData (AES-256-CBC, SM4-CBC); SM2 recipients give a GM/T 0010 EnvelopedData with SM4-CBC. A signer
-makes it sign-then-encrypt (the plaintext is a CMS SignedData), which CBC content requires by default.
+EnvelopedData (AES-256-CBC, SM4-CBC); SM2 recipients give a GM/T 0010 EnvelopedData with SM4-CBC, either as
+RFC 5652 numbers it (``standard``: versions 0, key encryption …301.3) or as GmSSL 3 requires (``gmssl``:
+EnvelopedData and RecipientInfo version 1, key encryption …301.2). A signer makes it sign-then-encrypt (the
+plaintext is a CMS SignedData), which CBC content requires by default.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from asn1crypto import cms, core, x509
 from sealkit.atomic import atomic_output
 from sealkit.envelope.ciphers import CHUNK, ContentCipher, StreamEncryptor, cipher_by_name, new_parameters
 from sealkit.envelope.model import FORMATS, EnvelopeInfo, Progress
-from sealkit.envelope.recipients import SM2, key_family, summarize, wrap_key
+from sealkit.envelope.recipients import PROFILES, SM2, key_family, summarize, wrap_key
 from sealkit.envelope.signing import SignedWrapper, build_wrapper, digest_for, new_hash
 from sealkit.envelope.tlv import der_header
 from sealkit.errors import InvalidInput, UnsupportedAlgorithm
@@ -41,6 +43,7 @@ def encrypt_file(
     allow_unsigned: bool = False,
     recipient_id: str = "issuer-serial",
     rsa_padding: str = "oaep",
+    profile: str = "standard",
 ) -> EnvelopeInfo:
     """Encrypt ``in_path`` to every certificate in ``recipients``, into ``out_path`` (mode 0600, atomic).
 
@@ -48,6 +51,7 @@ def encrypt_file(
     SM2 recipients, and their default). With ``signer`` (and ``signer_cert``, else the key's certificate) the
     file is signed first; CBC content without a signer is refused unless ``allow_unsigned``.
     ``recipient_id``: ``issuer-serial`` or ``ski``; ``rsa_padding``: ``oaep`` (SHA-256) or ``pkcs1v15``.
+    ``profile``: ``standard`` or ``gmssl`` (SM2 recipients only: the numbers GmSSL 3's ``cmsdecrypt`` needs).
     """
     if not recipients:
         raise InvalidInput("an envelope needs at least one recipient certificate")
@@ -60,6 +64,7 @@ def encrypt_file(
     cipher = cipher_by_name(content_cipher or ("sm4-cbc" if gm else "aes-256-gcm"))
     if gm and cipher.name != "sm4-cbc":
         raise UnsupportedAlgorithm(f"SM2 recipients (GM/T 0010) take SM4-CBC content, not {cipher.name}")
+    _check_profile(profile, gm, recipient_id)
     if signer is not None:
         signer_cert = signer_cert or signer.certificate()
         if signer_cert is None:
@@ -81,7 +86,7 @@ def encrypt_file(
         if signer is not None:
             assert signer_cert is not None
             digest = _digest(source, digest_for(signer.kind), size, ticker)
-            wrapper = build_wrapper(digest, size, signer, signer_cert, gm=gm)
+            wrapper = build_wrapper(digest, size, signer, signer_cert, gm=gm, chain=signer.chain())
         return _write(
             source,
             size,
@@ -93,8 +98,18 @@ def encrypt_file(
             gm,
             recipient_id,
             rsa_padding,
+            profile,
             ticker,
         )
+
+
+def _check_profile(profile: str, gm: bool, recipient_id: str) -> None:
+    if profile not in PROFILES:
+        raise InvalidInput(f"unknown envelope profile {profile!r}: use {' or '.join(PROFILES)}")
+    if profile == "gmssl" and not gm:
+        raise InvalidInput("the gmssl profile is GM/T 0010 with SM2 recipients; these recipients are RSA")
+    if profile == "gmssl" and recipient_id != "issuer-serial":
+        raise InvalidInput("the gmssl profile identifies recipients by issuer and serial number, not by SKI")
 
 
 class _Ticker:
@@ -142,12 +157,15 @@ def _write(
     gm: bool,
     recipient_id: str,
     rsa_padding: str,
+    profile: str,
     ticker: Callable[[int], None],
 ) -> EnvelopeInfo:
     params = new_parameters(cipher)
     cek = os.urandom(cipher.key_size)
     use_ski = recipient_id == "ski"
-    wrapped = [wrap_key(c, cek, use_ski=use_ski, rsa_padding=rsa_padding) for c in recipients]
+    wrapped = [
+        wrap_key(c, cek, use_ski=use_ski, rsa_padding=rsa_padding, profile=profile) for c in recipients
+    ]
     infos = cms.RecipientInfos.load(cms.RecipientInfos(wrapped).dump())  # DER sorts a SET OF: keep that order
     prefix, suffix = (wrapper.prefix, wrapper.suffix) if wrapper else (b"", b"")
     plain_length = len(prefix) + size + len(suffix)
@@ -158,7 +176,7 @@ def _write(
     )
     eci = der_header(0x30, len(eci_body) + ct_length) + eci_body
     mac_length = 2 + params.tag_length if cipher.aead else 0
-    version = core.Integer(2 if use_ski and not cipher.aead else 0).dump()
+    version = core.Integer(1 if profile == "gmssl" else 2 if use_ski and not cipher.aead else 0).dump()
     env_length = len(version) + len(infos.dump()) + len(eci) + ct_length + mac_length
     env = der_header(0x30, env_length) + version + infos.dump() + eci
     kind = "authenticated_enveloped_data" if cipher.aead else "gm_enveloped_data" if gm else "enveloped_data"
@@ -196,6 +214,7 @@ def _write(
         encrypted_size=ct_length,
         signer=wrapper.signer if wrapper else None,
         plaintext_size=size,
+        profile=profile,
     )
 
 

@@ -30,19 +30,23 @@ def _xor(a: bytes, b: bytes) -> bytes:
     return (int.from_bytes(a, "big") ^ int.from_bytes(b, "big")).to_bytes(len(a), "big")
 
 
-def oaep_decode(block: bytes, modulus_bytes: int, hash_name: str, label: bytes = b"") -> bytes:
+def oaep_decode(
+    block: bytes, modulus_bytes: int, hash_name: str, label: bytes = b"", *, mgf_hash: str | None = None
+) -> bytes:
     """The message in the OAEP-encoded ``block`` (raw RSA output) for a ``modulus_bytes``-byte key, with
-    ``hash_name`` for both the label hash and MGF1."""
-    if hash_name not in _HASHES:
-        raise UnsupportedAlgorithm(f"RSA-OAEP with {hash_name} is not supported")
+    ``hash_name`` for the label hash and ``mgf_hash`` (default: the same) for MGF1."""
+    mgf_hash = mgf_hash or hash_name
+    for name in (hash_name, mgf_hash):
+        if name not in _HASHES:
+            raise UnsupportedAlgorithm(f"RSA-OAEP with {name} is not supported")
     h_len = hashlib.new(hash_name).digest_size
     k = modulus_bytes
     if len(block) > k or k < 2 * h_len + 2:
         raise DamagedEnvelope("RSA decryption failed")
     em = block.rjust(k, b"\x00")  # a token may drop leading zero bytes of the integer
     masked_seed, masked_db = em[1 : 1 + h_len], em[1 + h_len :]
-    seed = _xor(masked_seed, _mgf1(masked_db, h_len, hash_name))
-    db = _xor(masked_db, _mgf1(seed, k - h_len - 1, hash_name))
+    seed = _xor(masked_seed, _mgf1(masked_db, h_len, mgf_hash))
+    db = _xor(masked_db, _mgf1(seed, k - h_len - 1, mgf_hash))
     good = hmac.compare_digest(db[:h_len], hashlib.new(hash_name, label).digest()) & (em[0] == 0)
     # DB = lHash || PS (zeros) || 0x01 || M: find the 0x01 without branching on the bytes.
     looking, index, invalid = 1, 0, 0

@@ -76,8 +76,16 @@ class PrivateKeyHandle(abc.ABC):
     def sign(self, data: bytes, options: SignOptions | None = None) -> bytes:
         """Sign the whole message ``data``; returns DER ``SEQUENCE{r,s}`` (SM2, ECDSA) or the RSA block."""
 
-    def decrypt(self, ciphertext: bytes, *, rsa_padding: str = "oaep", oaep_hash: str = "sha256") -> bytes:
-        """Decrypt: RSA (``oaep`` or ``pkcs1v15``) or SM2 (GM/T 0009 DER ciphertext)."""
+    def decrypt(
+        self,
+        ciphertext: bytes,
+        *,
+        rsa_padding: str = "oaep",
+        oaep_hash: str = "sha256",
+        mgf_hash: str | None = None,
+    ) -> bytes:
+        """Decrypt: RSA (``oaep`` or ``pkcs1v15``; OAEP's MGF1 hash is ``mgf_hash``, else ``oaep_hash``) or
+        SM2 (GM/T 0009 DER ciphertext)."""
         from sealkit.errors import MechanismNotSupported
 
         raise MechanismNotSupported(f"key {self.label!r} cannot decrypt")

@@ -17,7 +17,6 @@ from typing import Any
 from asn1crypto import core as asn1_core
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
-from cryptography.hazmat.primitives import hashes
 from pkcs11 import KDF, MGF, Attribute, KeyType, Mechanism, ObjectClass
 from pkcs11 import exceptions as p11e
 
@@ -166,7 +165,7 @@ class Pkcs11Key(PrivateKeyHandle):
         self._pins = pins
         self.profile = profile
         self.label = f"{state.label}/{ref.object or (ref.key_id or b'').hex()}"
-        self._software_oaep: set[str] = set()
+        self._software_oaep: set[tuple[str, str]] = set()
         self._session: Any = None
         self._z_cache: dict[bytes, bytes] = {}
         self._sm2_mechs: dict[int, Mechanism] = {}
@@ -315,10 +314,17 @@ class Pkcs11Key(PrivateKeyHandle):
         raw = self._token_sign(_sm2.e_from_z(z, data), self._mechanism(profile.sign_over_e), None, pin)
         return normalise(raw, profile.over_e_format)
 
-    def decrypt(self, ciphertext: bytes, *, rsa_padding: str = "oaep", oaep_hash: str = "sha256") -> bytes:
+    def decrypt(
+        self,
+        ciphertext: bytes,
+        *,
+        rsa_padding: str = "oaep",
+        oaep_hash: str = "sha256",
+        mgf_hash: str | None = None,
+    ) -> bytes:
         pin = self._pin()
         if self.kind is KeyKind.RSA:
-            return self._rsa_decrypt(ciphertext, rsa_padding, oaep_hash, pin)
+            return self._rsa_decrypt(ciphertext, rsa_padding, oaep_hash, mgf_hash or oaep_hash, pin)
         if self.kind is not KeyKind.SM2:
             raise MechanismNotSupported(f"key {self.label!r} ({self.kind}) cannot decrypt")
         from sealkit.sm2.encryption import CiphertextFormat, SM2Ciphertext, decrypt_with_shared_x
@@ -359,7 +365,9 @@ class Pkcs11Key(PrivateKeyHandle):
 
         return decrypt_with_shared_x(ciphertext, shared_x)
 
-    def _rsa_decrypt(self, ciphertext: bytes, rsa_padding: str, oaep_hash: str, pin: str | None) -> bytes:
+    def _rsa_decrypt(
+        self, ciphertext: bytes, rsa_padding: str, oaep_hash: str, mgf_hash: str, pin: str | None
+    ) -> bytes:
         """RSA on the token: PKCS#1 v1.5, or OAEP by the token's mechanism, else by raw RSA on the token with
         the OAEP padding removed here (tokens without OAEP-SHA-256, e.g. SoftHSM 2.6)."""
         from cryptography.hazmat.primitives.asymmetric import padding
@@ -368,16 +376,17 @@ class Pkcs11Key(PrivateKeyHandle):
         pad: padding.AsymmetricPadding
         if rsa_padding == "pkcs1v15":
             mech, param, pad = Mechanism.RSA_PKCS, None, padding.PKCS1v15()
-        elif rsa_padding == "oaep" and oaep_hash in _OAEP:
-            if oaep_hash in self._software_oaep:
-                return self._raw_oaep_decrypt(ciphertext, oaep_hash, pin)
-            from sealkit.ukey.software import hash_algorithm
+        elif rsa_padding == "oaep" and oaep_hash in _OAEP and mgf_hash in _OAEP:
+            if (oaep_hash, mgf_hash) in self._software_oaep:
+                return self._raw_oaep_decrypt(ciphertext, oaep_hash, mgf_hash, pin)
+            from sealkit.ukey.software import oaep_hash_algorithm
 
-            h, mgf = _OAEP[oaep_hash]
-            mech, param = Mechanism.RSA_PKCS_OAEP, (h, mgf, None)
-            # OAEP-SHA-1 is OpenSSL's default: read, never written
-            algorithm = hashes.SHA1() if oaep_hash == "sha1" else hash_algorithm(oaep_hash)  # noqa: S303
-            pad = padding.OAEP(mgf=padding.MGF1(algorithm), algorithm=algorithm, label=None)
+            mech, param = Mechanism.RSA_PKCS_OAEP, (_OAEP[oaep_hash][0], _OAEP[mgf_hash][1], None)
+            pad = padding.OAEP(
+                mgf=padding.MGF1(oaep_hash_algorithm(mgf_hash)),
+                algorithm=oaep_hash_algorithm(oaep_hash),
+                label=None,
+            )
         else:
             raise UnsupportedAlgorithm(f"RSA {rsa_padding}/{oaep_hash} decryption is not supported")
 
@@ -390,11 +399,13 @@ class Pkcs11Key(PrivateKeyHandle):
         except MechanismNotSupported:
             if mech is not Mechanism.RSA_PKCS_OAEP:
                 raise
-        plain = self._raw_oaep_decrypt(ciphertext, oaep_hash, pin)
-        self._software_oaep.add(oaep_hash)  # raw RSA works here: skip the refused mechanism from now on
+        plain = self._raw_oaep_decrypt(ciphertext, oaep_hash, mgf_hash, pin)
+        self._software_oaep.add(
+            (oaep_hash, mgf_hash)
+        )  # raw RSA works here: skip the refused mechanism from now on
         return plain
 
-    def _raw_oaep_decrypt(self, ciphertext: bytes, oaep_hash: str, pin: str | None) -> bytes:
+    def _raw_oaep_decrypt(self, ciphertext: bytes, oaep_hash: str, mgf_hash: str, pin: str | None) -> bytes:
         from sealkit.ukey._oaep import oaep_decode
 
         public = self._spki["public_key"].parsed
@@ -416,7 +427,7 @@ class Pkcs11Key(PrivateKeyHandle):
                 f"token {self._state.label!r} does RSA-OAEP with {oaep_hash} neither itself nor as raw RSA; "
                 "encrypt to this key with PKCS#1 v1.5 (rsa_padding='pkcs1v15')"
             ) from None
-        return oaep_decode(block, size, oaep_hash)
+        return oaep_decode(block, size, oaep_hash, mgf_hash=mgf_hash)
 
     def _token_decrypt(
         self,

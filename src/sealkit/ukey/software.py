@@ -48,6 +48,11 @@ def hash_algorithm(name: str) -> hashes.HashAlgorithm:
         ) from None
 
 
+def oaep_hash_algorithm(name: str) -> hashes.HashAlgorithm:
+    """A hash for reading RSA-OAEP: the signing digests, and SHA-1 (OpenSSL's OAEP default; not weak here)."""
+    return hashes.SHA1() if name.lower() == "sha1" else hash_algorithm(name)  # noqa: S303
+
+
 class SoftwareKey(PrivateKeyHandle):
     """A private key held in this process (from a file or the key store)."""
 
@@ -103,15 +108,23 @@ class SoftwareKey(PrivateKeyHandle):
             return bytes(self._key.sign(data, ec.ECDSA(algorithm)))
         return bytes(self._key.sign(data, rsa_padding(options.rsa_padding, algorithm), algorithm))
 
-    def decrypt(self, ciphertext: bytes, *, rsa_padding: str = "oaep", oaep_hash: str = "sha256") -> bytes:
+    def decrypt(
+        self,
+        ciphertext: bytes,
+        *,
+        rsa_padding: str = "oaep",
+        oaep_hash: str = "sha256",
+        mgf_hash: str | None = None,
+    ) -> bytes:
         if self.kind is KeyKind.SM2:
             return _sm2.decrypt(self._key, ciphertext)
         if self.kind is not KeyKind.RSA:
             raise MechanismNotSupported(f"key {self.label!r} ({self.kind}) cannot decrypt")
         pad: padding.AsymmetricPadding
         if rsa_padding == "oaep":
-            algorithm = hash_algorithm(oaep_hash)
-            pad = padding.OAEP(mgf=padding.MGF1(algorithm), algorithm=algorithm, label=None)
+            algorithm = oaep_hash_algorithm(oaep_hash)
+            mgf = oaep_hash_algorithm(mgf_hash or oaep_hash)
+            pad = padding.OAEP(mgf=padding.MGF1(mgf), algorithm=algorithm, label=None)
         elif rsa_padding == "pkcs1v15":
             pad = padding.PKCS1v15()
         else:
