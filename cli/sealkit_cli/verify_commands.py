@@ -224,7 +224,7 @@ def verify(
     report = _verify(pdf, trust, online, seal_maker_trust, registry_url, revocation_files, ask_password)
     data = report.to_dict()
     emit(data, as_json, lambda: _human(data))
-    if not report.signatures:
+    if not report.signatures and report.indication == "INDETERMINATE":
         error = VerificationIndeterminate(
             f"{Path(pdf).name} has no signatures: nothing to verify (sign it first)"
         )

@@ -66,9 +66,9 @@ HOME_ENV = "SEALKIT_HOME"
 SCHEMA: dict[str, set[str] | None] = {
     "home": set(),
     "sign": {"key", "cert", "chain", "seal", "subfilter"},
-    "trust": {"anchors"},
+    "trust": {"anchors", "seal_makers"},
     "tsa": {"url"},
-    "registry": {"url"},
+    "registry": {"url", "signing_key", "signing_cert"},
     "time": {"zone"},
     "seal": {"font"},
     "tokens": None,  # [tokens.NAME] with module, profile

@@ -295,7 +295,9 @@ def test_seal_audit_verifies_by_default_and_expiring_excludes_revoked(work, devp
     issue = ["seal", "issue", "--form", str(UNIT_FORM), "--kind", "contract", "--holder-cert",
              str(devpki.certificate("purchaser")), "--maker", f"file:{devpki.bundle('seal-authority')}",
              "--maker-cert", str(devpki.certificate("seal-authority")), "--valid-until",
-             (dt.date.today() + dt.timedelta(days=10)).isoformat(), "--json"]  # fmt: skip
+             (dt.date.today() + dt.timedelta(days=10)).isoformat(), "--json",
+             "--seal-maker-trust", str(devpki.certificate("sm2-root")),
+             "--allow-foreign-holder", "test: the dev PKI's purchaser is not of the form's unit"]  # fmt: skip
     assert run(issue) == 0
     first = json.loads(capsys.readouterr().out)["es_id"]
     assert run(issue[:5] + ["official"] + issue[6:]) == 0

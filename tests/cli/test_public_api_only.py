@@ -18,6 +18,7 @@ PUBLIC = {
     "sealkit.dev.hierarchy",
     "sealkit.dev.pki",
     "sealkit.dev.sample_contract",
+    "sealkit.dev.sample_ofd",
     "sealkit.dev.services",
 }
 

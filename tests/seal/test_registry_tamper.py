@@ -239,9 +239,10 @@ def test_cli_audit_checks_the_head_signature(tmp_path, capsys, monkeypatch, form
         encoding="utf-8",
     )
     monkeypatch.setenv("SEALKIT_CONFIG", str(config))
+    from sealkit import load_config
     from sealkit.seal import open_registry
 
-    with open_registry() as registry:  # the configured key signs every change
+    with open_registry(config=load_config(config)) as registry:  # the configured key signs every change
         holders = [pki["holder"].certificate]
         es_id = registry.issue(form, "contract", holders, *maker, UNTIL).es_id
         registry.revoke(es_id, "other")
