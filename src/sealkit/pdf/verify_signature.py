@@ -29,6 +29,7 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 
 from sealkit.pdf.report import SignatureVerdict
+from sealkit.pdf.rule_context import LaterSignature
 from sealkit.pdf.verify_crypto import document_timestamp_checks, signature_checks
 from sealkit.pdf.verify_policy import contents_checks
 from sealkit.pdf.verify_structure import RevisionLayout, check_byte_range, unregistered_objects
@@ -56,6 +57,11 @@ class DocumentContext:
     online: bool = False
     #: Trusted document timestamps seen so far: (the revision each covers, the timestamp).
     document_timestamps: list[tuple[int, TimestampInfo]] = dc_field(default_factory=list)
+    #: (signed revision, verdict, the later signatures its modification review accepted), for
+    #: :func:`sealkit.pdf.verify._judge_later_signatures`.
+    later_signatures: list[tuple[int, SignatureVerdict, list[LaterSignature]]] = dc_field(
+        default_factory=list
+    )
 
     def timestamps_covering(self, revision: int) -> list[TimestampInfo]:
         """Document timestamps added after ``revision`` (they prove that revision existed)."""
@@ -238,6 +244,7 @@ def _modification_checks(
         covers=CoverFinder(ctx.data, ctx.layout.ends),
     )
     verify_policy.record(verdict, review)
+    ctx.later_signatures.append((signed, verdict, review.signatures))
 
 
 def _document_checks(ctx: DocumentContext, verdict: SignatureVerdict, signed_revision: int | None) -> None:
