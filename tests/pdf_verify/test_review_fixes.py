@@ -1,0 +1,157 @@
+"""The rules that close the review's forgeries (tests/pdf_verify/test_review_forgeries.py) name themselves,
+and their honest twins pass.
+
+The attacks are built by the review's own helpers; here each rejection is pinned to its reason code, so a
+forgery cannot start failing "by accident" for another reason and hide that its rule broke.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import signers
+from pyhanko.sign.fields import SigFieldSpec, append_signature_field
+
+from sealkit.pdf import verify_pdf
+from tests.helpers.pki_responses import KeyedIdentity
+from tests.pdf_verify import forgeries as f
+from tests.pdf_verify.test_review_forgeries import (
+    EVIL_TEXT,
+    NOW,
+    FixedTimeTSA,
+    _body,
+    _update,
+    _visible_document_timestamp,
+)
+
+
+@pytest.fixture(scope="module")
+def signed_contract(contract, rsa_pki):
+    return f.sign_as(contract, rsa_pki.signer("Buyer Ltd"), "buyer")
+
+
+@pytest.fixture(scope="module")
+def supplier(rsa_pki):
+    return rsa_pki.signer("Supplier Co")
+
+
+@pytest.fixture(scope="module")
+def tsa(rsa_pki):
+    return KeyedIdentity.load(rsa_pki.pki.issue("Fixes TSA", "tsa"))
+
+
+def _reasons(report) -> list[str]:
+    return [r for s in report.signatures for r in s.reasons] + list(report.file["reasons"])
+
+
+def test_duplicate_key_is_named(signed_contract, trust):
+    page1 = _body(signed_contract, 10).replace(b"/Contents 11 0 R", b"/Contents 11 0 R /Contents 99 0 R")
+    report = verify_pdf(
+        f.raw_update(signed_contract, {99: f.content_stream(EVIL_TEXT), 10: page1}), trust=trust
+    )
+    assert "modification.duplicate-key" in report.signatures[0].reasons
+
+
+def test_rewritten_page_without_duplicate_key_is_no_duplicate(signed_contract, trust):
+    """The twin: the same object written again unchanged is no change and no duplicate."""
+    report = verify_pdf(f.raw_update(signed_contract, {10: _body(signed_contract, 10)}), trust=trust)
+    assert report.passed, _reasons(report)
+
+
+def test_new_generation_and_mismatched_header_are_named(signed_contract, trust):
+    hidden = _update(signed_contract, [b"11 1 obj\n" + f.content_stream(b"") + b"\nendobj"], [(11, 1, 0)])
+    assert "modification.page-content" in verify_pdf(hidden, trust=trust).signatures[0].reasons
+    forged = _update(
+        signed_contract, [b"11 0 obj\n" + f.content_stream(EVIL_TEXT) + b"\nendobj"], [(11, 1, 0)]
+    )
+    assert "modification.xref-mismatch" in verify_pdf(forged, trust=trust).signatures[0].reasons
+
+
+def test_visible_document_timestamp_is_named(signed_contract, trust, tsa):
+    report = verify_pdf(_visible_document_timestamp(signed_contract, FixedTimeTSA(tsa, NOW)), trust=trust)
+    assert "modification.visible-timestamp" in report.signatures[0].reasons
+
+
+def test_invisible_document_timestamp_passes(signed_contract, trust, tsa):
+    """The twin: pyHanko's ordinary (invisible) document timestamp is rule B."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(signed_contract), strict=False)
+    out = io.BytesIO()
+    signers.PdfTimeStamper(FixedTimeTSA(tsa, NOW)).timestamp_pdf(writer, "sha256", output=out)
+    report = verify_pdf(out.getvalue(), trust=trust)
+    assert report.passed, _reasons(report)
+
+
+def test_field_with_value_and_sub_fields_is_named(signed_contract, trust):
+    form = _body(signed_contract, 3).replace(b"7 0 R ]", b"7 0 R 80 0 R ]")
+    forged = f.raw_update(
+        signed_contract,
+        {
+            3: form,
+            80: b"<< /FT /Sig /T (x) /V 81 0 R /Kids [84 0 R] >>",
+            81: b"<< /Type /Sig /Filter /Adobe.PPKLite /SubFilter /adbe.pkcs7.detached /Contents <00> "
+            b"/ByteRange [0 0 0 0] >>",
+            84: b"<< /T (k) /Parent 80 0 R >>",
+        },
+    )
+    report = verify_pdf(forged, trust=trust)
+    buyer_verdict = next(s for s in report.signatures if s.field == "buyer")
+    assert {"modification.signature-with-subfields", "modification.unverified-signature"} <= set(
+        buyer_verdict.reasons
+    )
+    assert "x" in [s.field for s in report.signatures]  # the value under sub-fields is verified too
+
+
+def test_too_many_fields_is_a_format_failure(signed_contract, trust):
+    form = _body(signed_contract, 3).replace(b"7 0 R ]", b"7 0 R" + b" 90 0 R" * 10_001 + b" ]")
+    assert form.count(b"90 0 R") == 10_001
+    objects = {3: form, 90: b"<< /FT /Tx /T (t) >>"}
+    report = verify_pdf(f.raw_update(signed_contract, objects), trust=trust)
+    assert report.file["reasons"] == []  # listed twice: one field, no walk limit
+    assert "modification.duplicate-field" in report.signatures[0].reasons
+    many = b" ".join(b"%d 0 R" % n for n in range(100, 10_101))
+    objects = {3: _body(signed_contract, 3).replace(b"7 0 R ]", b"7 0 R " + many + b" ]")}
+    objects.update({n: b"<< /FT /Tx /T (t%d) >>" % n for n in range(100, 10_101)})
+    report = verify_pdf(f.raw_update(signed_contract, objects), trust=trust)
+    assert (report.indication, report.sub_indication) == ("TOTAL-FAILED", "FORMAT_FAILURE")
+    assert report.file["reasons"] == ["format.too-many-fields"]
+
+
+def _later_signature(data: bytes, signer, box, *, also_on_page: int | None = None) -> bytes:
+    writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+    append_signature_field(writer, SigFieldSpec("late", box=box, on_page=0))
+    if also_on_page is not None:
+        fields = writer.root["/AcroForm"]["/Fields"]
+        page = writer.root["/Pages"]["/Kids"][also_on_page].get_object()
+        page["/Annots"].append(fields.raw_get(len(fields) - 1))
+        writer.update_container(page)
+    out = io.BytesIO()
+    signers.PdfSigner(
+        signers.PdfSignatureMetadata(field_name="late", md_algorithm="sha256"), signer=signer
+    ).sign_pdf(writer, output=out)
+    return out.getvalue()
+
+
+def test_seal_listed_on_two_pages_is_named(signed_contract, supplier, trust):
+    report = verify_pdf(
+        _later_signature(signed_contract, supplier, (72, 100, 200, 160), also_on_page=2), trust=trust
+    )
+    assert "modification.annotation-on-two-pages" in report.signatures[0].reasons
+
+
+def test_later_seal_on_one_page_passes(signed_contract, supplier, trust):
+    """The twin: the same later signer's seal listed on its own page only."""
+    report = verify_pdf(_later_signature(signed_contract, supplier, (72, 100, 200, 160)), trust=trust)
+    assert report.passed, _reasons(report)
+
+
+def test_untrusted_later_signer_is_a_warning_on_the_earlier_signature(signed_contract, other_pki, trust):
+    """A genuine later signature by a signer the verifier does not trust is INDETERMINATE itself; the earlier
+    signature keeps its verdict and says so in a warning."""
+    stranger = other_pki.signer("Stranger Co")
+    report = verify_pdf(_later_signature(signed_contract, stranger, (72, 100, 200, 160)), trust=trust)
+    first, later = report.signatures
+    assert later.indication == "INDETERMINATE"
+    assert first.passed, first.reasons
+    assert any(c.name == "later-signature" and c.level == "warning" for c in first.checks)
