@@ -190,6 +190,11 @@ class FormRules(RuleContext):
                 "modification.signature-with-subfields",
                 f"signature field {name!r} has a value (/V) and also fields under it (/Kids with /T)",
             )
+        if any(other.value == ref_key(value) for other in self.review.signatures):
+            self.fail(
+                "modification.duplicate-field",
+                f"signature field {name!r} shares its value (object {value.idnum}) with another field",
+            )
         later = LaterSignature(name, kind, self.revs.revision, value=ref_key(value))
         self.review.signatures.append(later)
         self.review.kinds.add("timestamp" if kind == "timestamp" else "signature")
