@@ -155,3 +155,20 @@ def test_untrusted_later_signer_is_a_warning_on_the_earlier_signature(signed_con
     assert later.indication == "INDETERMINATE"
     assert first.passed, first.reasons
     assert any(c.name == "later-signature" and c.level == "warning" for c in first.checks)
+
+
+def _warnings(report, name: str) -> list[str]:
+    return [c.detail for s in report.signatures for c in s.checks if c.name == name and c.level == "warning"]
+
+
+def test_duplicate_key_in_the_signed_revision_is_a_warning(contract, rsa_pki, trust):
+    """Duplicate keys signed by the signer: the signature holds (these are the signed bytes), but the report
+    says that viewers may show the content differently."""
+    page1 = _body(contract, 10).replace(b"/Contents 11 0 R", b"/Contents 11 0 R /Contents 99 0 R")
+    ambiguous = f.raw_update(contract, {99: f.content_stream(EVIL_TEXT), 10: page1})
+    report = verify_pdf(f.sign_as(ambiguous, rsa_pki.signer("Buyer Ltd"), "buyer"), trust=trust)
+    assert any("/Contents" in w for w in _warnings(report, "ambiguous-syntax")), report.signatures[0].checks
+
+
+def test_plain_signed_contract_reads_one_way(signed_contract, trust):
+    assert _warnings(verify_pdf(signed_contract, trust=trust), "ambiguous-syntax") == []
