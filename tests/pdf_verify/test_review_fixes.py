@@ -172,3 +172,53 @@ def test_duplicate_key_in_the_signed_revision_is_a_warning(contract, rsa_pki, tr
 
 def test_plain_signed_contract_reads_one_way(signed_contract, trust):
     assert _warnings(verify_pdf(signed_contract, trust=trust), "ambiguous-syntax") == []
+
+
+def _second_field_sharing_the_value(data: bytes, signer, guess: int) -> bytes:
+    """A later signer's update that also adds a field 'y' over the amount whose /V is object ``guess`` past
+    the writer's last one: when that is the signature dictionary pyHanko allocates, both fields share it."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.generic import pdf_name
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+    append_signature_field(writer, SigFieldSpec("late", box=(72, 100, 200, 160), on_page=0))
+    page_ref = writer.root["/Pages"]["/Kids"].raw_get(0)
+    shared = writer.add_object(
+        generic.DictionaryObject(
+            {
+                pdf_name("/FT"): pdf_name("/Sig"),
+                pdf_name("/T"): generic.TextStringObject("y"),
+                pdf_name("/V"): generic.IndirectObject(writer._lastobj_id + guess, 0, writer),
+                pdf_name("/Type"): pdf_name("/Annot"),
+                pdf_name("/Subtype"): pdf_name("/Widget"),
+                pdf_name("/Rect"): f._numbers(f.AMOUNT_RECT),
+                pdf_name("/F"): generic.NumberObject(4),
+                pdf_name("/P"): page_ref,
+                pdf_name("/AP"): generic.DictionaryObject({pdf_name("/N"): f._appearance(writer)}),
+            }
+        )
+    )
+    writer.root["/AcroForm"]["/Fields"].append(shared)
+    page = page_ref.get_object()
+    page["/Annots"].append(shared)
+    writer.update_container(page)
+    writer.update_container(writer.root["/AcroForm"])
+    out = io.BytesIO()
+    signers.PdfSigner(
+        signers.PdfSignatureMetadata(field_name="late", md_algorithm="sha256"), signer=signer
+    ).sign_pdf(writer, output=out)
+    return out.getvalue()
+
+
+def test_two_fields_sharing_one_signature_value_is_named(signed_contract, supplier, trust):
+    """A genuine later signature lent to a second field over the amount: matching later signatures to
+    verdicts by value must not let the borrowed field count as verified."""
+    for guess in range(1, 10):
+        forged = _second_field_sharing_the_value(signed_contract, supplier, guess)
+        report = verify_pdf(forged, trust=trust)
+        if [s.indication for s in report.signatures if s.field in ("late", "y")] == ["TOTAL-PASSED"] * 2:
+            break
+    else:
+        pytest.fail("could not build two fields with one signature value")
+    assert "modification.duplicate-field" in report.signatures[0].reasons
+    assert not report.passed
