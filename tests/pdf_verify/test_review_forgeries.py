@@ -79,25 +79,12 @@ def _not_passed(report) -> None:
 # -- parser differentials: what pyHanko compares is not what a viewer shows -------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="forgery passes: a page rewritten with a duplicate key (/Contents 11 0 R /Contents 99 0 R); pyHanko "
-    "keeps the first value (unchanged), poppler/pdftoppm the last (the forged text). Rule missing: an "
-    "update whose dictionaries repeat a key is a modification (or parse updates strictly)",
-)
 def test_duplicate_key_in_rewritten_page(signed_contract, trust):
     page1 = _body(signed_contract, 10).replace(b"/Contents 11 0 R", b"/Contents 11 0 R /Contents 99 0 R")
     forged = f.raw_update(signed_contract, {99: f.content_stream(EVIL_TEXT), 10: page1})
     _not_passed(verify_pdf(forged, trust=trust))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="forgery passes: the amount widget rewritten with /AP << /N 8 0 R /N 99 0 R >>; pyHanko compares "
-    "the first /N (unchanged), viewers draw the last (1200000.00). Same missing rule: duplicate keys",
-)
 def test_duplicate_key_in_widget_appearance(signed_contract, trust):
     widget = _body(signed_contract, 5).replace(b"/AP << /N 8 0 R >>", b"/AP << /N 8 0 R /N 99 0 R >>")
     assert b"/N 99 0 R" in widget
@@ -114,14 +101,6 @@ def test_duplicate_key_where_pyhanko_sees_the_change_is_rejected(signed_contract
     assert "modification.page-content" in report.signatures[0].reasons
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="forgery passes: the update registers object 11 with generation 1 ('11 1 obj'); the signed page "
-    "still refers to '11 0 R', which no longer exists, so viewers show page 1 without its text (hide "
-    "attack), while pyHanko's history keeps (11, 0) defined. Rule missing: a new generation of an object "
-    "number frees the old one (compare as 'freed after signing')",
-)
 def test_new_generation_hides_page_content(signed_contract, trust):
     forged = _update(signed_contract, [b"11 1 obj\n" + f.content_stream(b"") + b"\nendobj"], [(11, 1, 0)])
     _not_passed(verify_pdf(forged, trust=trust))
@@ -188,24 +167,11 @@ def _visible_document_timestamp(data: bytes, timestamper: TimeStamper) -> bytes:
     return out.getvalue()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="forgery passes: anyone with a trusted (public) TSA and no signing key adds a /DocTimeStamp field "
-    "whose visible widget paints 1200000.00 over the amount; only a seal-overlap warning. Rule B says "
-    "document timestamps are invisible, but form_rules/_certification_failures only enforce it on P=1",
-)
 def test_visible_document_timestamp_over_the_amount(signed_contract, trust, tsa):
     forged = _visible_document_timestamp(signed_contract, FixedTimeTSA(tsa, NOW))
     _not_passed(verify_pdf(forged, trust=trust))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="forgery passes: the same visible document timestamp on a DocMDP P=2 certified contract (rule M "
-    "allows only A and B there)",
-)
 def test_visible_document_timestamp_on_certified_contract(contract, buyer, trust, tsa):
     certified = f.sign_as(contract, buyer, "buyer", certify=2)
     forged = _visible_document_timestamp(certified, FixedTimeTSA(tsa, NOW))
@@ -277,14 +243,6 @@ def test_timestamp_from_the_future(contract, rsa_pki, trust, tsa):
     _not_passed(verify_pdf(forged, trust=trust))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="forgery passes: anyone with a trusted (public) TSA fills the buyer's *prepared* 'supplier' "
-    "field with a /DocTimeStamp and gives its widget an /AP showing a 'Supplier Co' seal; the report says "
-    "Signature 'supplier': TOTAL-PASSED and modification lta-updates, though the supplier never signed. "
-    "Rule missing: a document timestamp may not fill a prepared signature field nor carry an appearance",
-)
 def test_document_timestamp_fills_the_suppliers_prepared_field_with_a_seal(signed_contract, trust, tsa):
     writer = IncrementalPdfFileWriter(io.BytesIO(signed_contract), strict=False)
     for ref in writer.root["/AcroForm"]["/Fields"]:
@@ -304,13 +262,6 @@ def test_document_timestamp_fills_the_suppliers_prepared_field_with_a_seal(signe
     _not_passed(report)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="forgery passes: the update's trailer says /Root 1 0 R /Root 60 0 R; pyHanko reads the first "
-    "(the signed catalog), poppler the last: a new catalog, page tree and page 1 with forged text. Rule "
-    "missing: duplicate keys (here in the trailer) make an update unreadable",
-)
 def test_duplicate_root_in_trailer(signed_contract, trust):
     prev = int(re.findall(rb"startxref\s+(\d+)", signed_contract)[-1])
     objects = {
@@ -534,14 +485,6 @@ def _overlap_warnings(report) -> list[str]:
     return [c.detail for s in report.signatures for c in s.checks if c.name == "seal-overlap"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="silent overlay: rule C lets a later signer put a seal anywhere, and the only safeguard, the "
-    "seal-overlap warning (overlap.CoverFinder), sees text runs, XObjects (Do) and annotations but not "
-    "vector paths nor inline images: a seal over a drawn approval mark or an inline-image scan passes "
-    "TOTAL-PASSED without any warning",
-)
 @pytest.mark.parametrize("box", [(100, 560, 220, 620), (300, 560, 360, 580)], ids=["vector", "inline-image"])
 def test_later_seal_over_drawn_content_is_reported(contract, buyer, supplier, trust, box):
     signed = f.sign_as(_with_drawn_marks(contract), buyer, "buyer")
@@ -559,16 +502,6 @@ def test_later_seal_over_text_is_reported(contract, buyer, supplier, trust):
 # -- a "later signature" nobody verifies ------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="forgery passes with NO key and NO TSA: a new signature field 'x' whose /V is a bogus signature "
-    "dictionary (/Contents <00>, /ByteRange [0 0 0 0]) and whose /Kids hold its widget (painting 1200000.00 "
-    "over the amount) and a sub-field 'k' with /T. verify._signature_fields descends into kids that have /T "
-    "and never yields 'x' itself, so its /V is never verified; form_rules._new_field ignores /T kids and "
-    "accepts 'x' as rule C ('signed in the same update'); with a bogus /DocTimeStamp as /V it passes even on a DocMDP P=2 certified contract. Rules missing: every LaterSignature must be a "
-    "signature that verify_pdf verified and that passed; a field with /V must not also have /T kids",
-)
 @pytest.mark.parametrize(
     ("certify", "value"),
     [
@@ -621,16 +554,6 @@ def test_bogus_later_signature_without_sub_field_is_rejected(signed_contract, tr
     assert report.indication == "TOTAL-FAILED"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="forgery passes: a later signer lists its (genuine) new field 'late' 10,000 times in /AcroForm "
-    "/Fields, then a bogus 'signed' field 'x' painting 1200000.00 over the amount. verify._signature_fields "
-    "counts every popped entry (seen ones too) against _MAX_FIELDS and silently stops before 'x', so 'x' is "
-    "never verified, while form_rules accepts each entry as rule C. Rules missing: stopping the field walk "
-    "early must be a verdict (too-complex), a field listed twice is a modification, and (as above) every "
-    "LaterSignature must be a verified, passing signature",
-)
 def test_field_walk_limit_hides_an_unverified_later_signature(signed_contract, supplier, trust):
     writer = IncrementalPdfFileWriter(io.BytesIO(signed_contract), strict=False)
     append_signature_field(writer, SigFieldSpec("late", box=(400, 20, 500, 60), on_page=2))
@@ -676,16 +599,6 @@ def test_field_walk_limit_hides_an_unverified_later_signature(signed_contract, s
     _not_passed(verify_pdf(out.getvalue(), trust=trust))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="forgery passes (replace, not just hide): the update's xref registers object 11 with generation "
-    "1 but points at a definition written '11 0 obj' with forged text. pyHanko never reads (11, 1) and "
-    "keeps (11, 0) from the signed revision; the header is registered, so hidden-objects is silent; "
-    "poppler finds no (11, 0) entry, rebuilds the xref by scanning, takes the last '11 0 obj' and shows "
-    "the forged text on page 1. Rules missing: a new generation frees the old object; an xref entry whose "
-    "header has another number or generation makes the update unreadable",
-)
 def test_new_generation_entry_pointing_at_a_forged_generation_zero(signed_contract, trust):
     forged = _update(
         signed_contract, [b"11 0 obj\n" + f.content_stream(EVIL_TEXT) + b"\nendobj"], [(11, 1, 0)]
@@ -693,14 +606,6 @@ def test_new_generation_entry_pointing_at_a_forged_generation_zero(signed_contra
     _not_passed(verify_pdf(forged, trust=trust))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="silent overlay on another page: a later signer's new field widget (/P page 1, blank area) is also "
-    "appended to page 3's /Annots, where it covers a signed penalty clause. The report names page 1 only "
-    "(RuleContext.annot_page keeps the first page) and seal-overlap checks page 1 only. Rule missing: an "
-    "annotation listed on two pages, or on a page other than its /P, is a modification",
-)
 def test_later_seal_listed_on_a_second_page(contract, buyer, supplier, trust):
     from tests.pdf_verify.tampering import incremental, page
 

@@ -65,8 +65,29 @@ class FormRules(RuleContext):
             self._field(
                 old_list.raw_get(index), new_list.raw_get(index), prefix, inherited, f"{place}[{index}]"
             )
-        for index in range(len(old_list), len(new_list)):
+        for index in self._once(new_list, len(old_list), place):
             self._new_field(new_list.raw_get(index), prefix, inherited)
+
+    def _once(self, array: Any, start: int, place: str) -> list[int]:
+        """The indices from ``start`` of the entries of ``array`` that are not listed in it before: a field
+        or widget listed twice is a finding (it would be judged, counted and walked twice)."""
+        seen: set[tuple[int, int]] = set()
+        out, repeated = [], 0
+        for index in range(len(array)):
+            item = array.raw_get(index)
+            key = ref_key(item) if isinstance(item, generic.IndirectObject) else None
+            if key is not None and key in seen:
+                repeated += index >= start
+                continue
+            if key is not None:
+                seen.add(key)
+            if index >= start:
+                out.append(index)
+        if repeated:
+            self.fail(
+                "modification.duplicate-field", f"{place}: {repeated} entries list a field or widget again"
+            )
+        return out
 
     def _field(self, old_item: Any, new_item: Any, prefix: str, inherited: Any, place: str) -> None:
         self.field_count += 1
@@ -135,7 +156,7 @@ class FormRules(RuleContext):
                 self.fail(
                     "modification.field-changed", f"{label}: widget {index + 1} replaced by another object"
                 )
-        for index in range(len(old_kids), len(new_kids)):
+        for index in self._once(new_kids, len(old_kids), f"{label} /Kids"):
             kid = resolve(new_kids.raw_get(index), False)
             if isinstance(kid, generic.DictionaryObject) and "/T" in kid:
                 self._new_field(new_kids.raw_get(index), name + ".", kind)
@@ -158,8 +179,23 @@ class FormRules(RuleContext):
             self.fail("modification.field-changed", f"signature field {name!r}: /V is not a new signature")
             return None
         if sig.get("/Type") == "/DocTimeStamp":
+            if kind == "filled":
+                self.fail(
+                    "modification.timestamp-in-prepared-field",
+                    f"signature field {name!r} was prepared for a signer but holds a document timestamp",
+                )
             kind = "timestamp"
-        later = LaterSignature(name, kind, self.revs.revision)
+        if self._sub_fields(new_f):
+            self.fail(
+                "modification.signature-with-subfields",
+                f"signature field {name!r} has a value (/V) and also fields under it (/Kids with /T)",
+            )
+        if any(other.value == ref_key(value) for other in self.review.signatures):
+            self.fail(
+                "modification.duplicate-field",
+                f"signature field {name!r} shares its value (object {value.idnum}) with another field",
+            )
+        later = LaterSignature(name, kind, self.revs.revision, value=ref_key(value))
         self.review.signatures.append(later)
         self.review.kinds.add("timestamp" if kind == "timestamp" else "signature")
         return later
@@ -190,11 +226,32 @@ class FormRules(RuleContext):
                 f"{label}: /Rect {short(widget.get('/Rect'))} is not four numbers",
             )
             return
+        self._widget_pages(widget, ref, label)
         problem = _appearance_problem(widget, self.revs)
         if problem:
             self.fail("modification.appearance", f"{label}: {problem} ({self._at(widget, ref)})")
         if has_area(rect) and "/AP" in widget:
             later.boxes.append((self._page_of(widget, ref), rect))
+
+    def _widget_pages(self, widget: Any, ref: Any, label: str) -> None:
+        """A signed widget is listed on one page only, the page its /P names (a viewer shows it on every
+        page that lists it, while the report and the overlap warning name one)."""
+        pages = self.annot_pages.get(ref_key(ref), []) if isinstance(ref, generic.IndirectObject) else []
+        if len(pages) > 1:
+            self.fail(
+                "modification.annotation-on-two-pages",
+                f"{label}: the widget is listed on pages {', '.join(map(str, pages))} "
+                f"({self._at(widget, ref)})",
+            )
+        owner = raw(widget, "/P")
+        if pages and isinstance(owner, generic.IndirectObject):
+            number = self.page_numbers.get(ref_key(owner))
+            if number not in pages:
+                self.fail(
+                    "modification.annotation-page-mismatch",
+                    f"{label}: the widget is listed on page {pages[0]} but its /P names "
+                    f"{f'page {number}' if number else f'object {owner.idnum}, not a page'}",
+                )
 
     def _new_field(self, item: Any, prefix: str, inherited: Any) -> None:
         new_f = self.revs.resolve(item, False)
@@ -243,6 +300,14 @@ class FormRules(RuleContext):
             return
         for widget, ref in widgets:
             self._widget_box(widget, ref, f"signature field {name!r}", later, new=True)
+
+    def _sub_fields(self, field_dict: Any) -> bool:
+        kids = self.revs.resolve(raw(field_dict, "/Kids"), False)
+        return isinstance(kids, generic.ArrayObject) and any(
+            isinstance(kid := self.revs.resolve(kids.raw_get(i), False), generic.DictionaryObject)
+            and "/T" in kid
+            for i in range(len(kids))
+        )
 
     def _widgets_of(self, field_dict: Any, ref: Any) -> list[tuple[Any, Any]]:
         if "/Kids" not in field_dict:

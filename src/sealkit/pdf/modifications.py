@@ -73,6 +73,7 @@ class Revisions:
         self.new = reader.get_historical_resolver(revision)
         self.changed = {_key(ref) for ref in reader.xrefs.explicit_refs_in_revision(revision)}
         self._memo: dict[tuple[tuple[int, int], tuple[int, int]], Difference | None] = {}
+        self._defined: dict[tuple[int, int, int], bool] = {}
         #: Objects a rule compares on their own (pages, fields, widgets, the catalog, the form): reached
         #: through a reference, they count as equal here, and :attr:`assumed` remembers it until a rule
         #: has compared them (:attr:`judged`); :meth:`unjudged` lists those no rule compared.
@@ -83,7 +84,21 @@ class Revisions:
     # -- resolving -------------------------------------------------------------------------------------
 
     def defined(self, ref: Any, revision: int) -> bool:
-        return self.reader.xrefs.get_historical_ref(generic.Reference(*_key(ref)), revision) is not None
+        """Whether ``ref`` names an object in ``revision``.
+
+        An xref entry for an object *number* replaces every older definition of that number, whatever its
+        generation: after ``11 1`` is registered, ``11 0 R`` refers to nothing (PDF 7.5.4, and how viewers
+        read it), although pyHanko's lookup falls back to the older (11, 0). Such an object counts as freed.
+        """
+        key = (*_key(ref), revision)
+        if key not in self._defined:
+            xrefs = self.reader.xrefs
+            entries = (_entry(xrefs.get_xref_data(r), key[0], key[1]) for r in range(revision, -1, -1))
+            latest = next((entry for entry in entries if entry is not None), False)
+            self._defined[key] = latest and (
+                self.reader.xrefs.get_historical_ref(generic.Reference(key[0], key[1]), revision) is not None
+            )
+        return self._defined[key]
 
     def defined_old(self, ref: Any) -> bool:
         return self.defined(ref, self.revision - 1)
@@ -234,6 +249,17 @@ class Revisions:
         if _scalar_equal(old, new):
             return None
         return Difference(path, obj, f"{_show(old)} became {_show(new)}")
+
+
+def _entry(section: Any, number: int, generation: int) -> bool | None:
+    """Whether one xref section defines (number, generation): None when it has no entry for the number."""
+    if number in section.xrefs_in_objstm:
+        return generation == 0
+    if number in section.standard_xrefs:
+        return bool(section.standard_xrefs[number][0] == generation)
+    if number in section.freed:
+        return False
+    return _entry(section.hybrid.xref_data, number, generation) if section.hybrid is not None else None
 
 
 def _stream_bytes(stream: Any) -> bytes:

@@ -1,10 +1,11 @@
-"""What signed content a later seal covers: text and images drawn in its rectangle, and annotations.
+"""What signed content a later seal covers: text, images and drawings in its rectangle, and annotations.
 
 A second signer's visible seal is allowed on a signed contract, but a person should be told when it lies
 over something the first signer signed (the amount, a clause): :class:`CoverFinder` reads the revision
-before the seal with pypdf (read-only) and names the text runs, images (``Do``) and visible annotations of
-that page whose boxes intersect the seal's rectangle. Positions are approximate (text width from the
-character count), which is enough for a warning; the verdict never depends on it.
+before the seal with pypdf (read-only) and names the text runs, images (``Do`` and inline), vector
+drawings (painted paths) and visible annotations of that page whose boxes intersect the seal's rectangle.
+Positions are approximate (text width from the character count), which is enough for a warning; the
+verdict never depends on it.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ def _unit_box(matrix: list[float]) -> Box:
 
 
 def page_content_boxes(page: Any) -> list[tuple[str, Box]]:
-    """(what, box) of every text run and XObject drawn by a pypdf page's content, in user space."""
+    """(what, box) of every text run, XObject, inline image and painted path (lines, filled shapes) drawn
+    by a pypdf page's content, in user space."""
     found: list[tuple[str, Box]] = []
 
     def on_text(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
@@ -49,12 +51,46 @@ def page_content_boxes(page: Any) -> list[tuple[str, Box]]:
         x, y = matrix[4], matrix[5]
         found.append((f"text {text.strip()[:30]!r}", (x, y - 0.2 * height, x + width, y + 0.9 * height)))
 
+    path: list[tuple[float, float]] = []
+
     def on_operator(operator: bytes, operands: list[Any], cm: list[float], tm: list[float]) -> None:
         if operator == b"Do" and operands:
             found.append((f"image or form {operands[0]}", _unit_box([float(v) for v in cm])))
+        elif operator == b"INLINE IMAGE":
+            found.append(("an inline image", _unit_box([float(v) for v in cm])))
+        elif operator in _PATH_POINTS:
+            _add_points(path, operator, operands, [float(v) for v in cm])
+        elif operator in _PAINT and path:
+            xs, ys = [p[0] for p in path], [p[1] for p in path]
+            what = "a drawing (filled shape)" if operator not in (b"S", b"s") else "a drawing (lines)"
+            found.append((what, (min(xs), min(ys), max(xs), max(ys))))
+            path.clear()
+        elif operator == b"n":
+            path.clear()
 
     page.extract_text(visitor_text=on_text, visitor_operand_before=on_operator)
     return found
+
+
+#: Path construction operators, and how many operands make one point; painting operators (PDF 8.5.3).
+_PATH_POINTS = {b"m": 2, b"l": 2, b"c": 2, b"v": 2, b"y": 2, b"re": 4}
+_PAINT = frozenset({b"S", b"s", b"f", b"F", b"f*", b"B", b"B*", b"b", b"b*"})
+
+
+def _add_points(
+    path: list[tuple[float, float]], operator: bytes, operands: list[Any], cm: list[float]
+) -> None:
+    """Add the points of one path operator (a rectangle's four corners), in user space, to ``path``."""
+    try:
+        numbers = [float(v) for v in operands]
+    except (TypeError, ValueError):
+        return
+    if operator == b"re" and len(numbers) == 4:
+        x, y, w, h = numbers
+        numbers = [x, y, x + w, y, x, y + h, x + w, y + h]
+    for i in range(0, len(numbers) - 1, 2):
+        x, y = numbers[i], numbers[i + 1]
+        path.append((x * cm[0] + y * cm[2] + cm[4], x * cm[1] + y * cm[3] + cm[5]))
 
 
 class CoverFinder:

@@ -28,6 +28,7 @@ from sealkit.pdf.rule_context import (
     short,
     tree_refs,
 )
+from sealkit.pdf.verify_structure import update_syntax_problems
 
 _PAGE_REASONS = {"/Contents": "page-content", "/Resources": "page-resources"}
 _DSS_KEYS = frozenset({"/Type", "/VRI", "/Certs", "/OCSPs", "/CRLs"})
@@ -45,6 +46,8 @@ def review_revision(reader: Any, revision: int) -> RevisionReview:
     if revision not in cached:
         review = RevisionReview(revision)
         try:
+            for reason, detail in update_syntax_problems(reader, revision):
+                review.failures.append(Finding(reason, f"revision {revision + 1}: {detail}"))
             RevisionRules(Revisions(reader, revision), review).run()
         except TooComplex as exc:
             review.failures.append(Finding("modification.too-complex", str(exc)))
@@ -210,11 +213,18 @@ class RevisionRules(FormRules):
     # -- the form ---------------------------------------------------------------------------------------
 
     def _index_annotations(self, new_root: Any) -> None:
-        for number, page in enumerate(_leaves(self.revs, raw(new_root, "/Pages"), old=False), start=1):
+        for number, (page_item, page) in enumerate(
+            _leaves(self.revs, raw(new_root, "/Pages"), old=False, refs=True), start=1
+        ):
+            if isinstance(page_item, generic.IndirectObject):
+                self.page_numbers.setdefault(ref_key(page_item), number)
             annots = self.revs.resolve(raw(page, "/Annots"), False)
             for item in annots if isinstance(annots, generic.ArrayObject) else []:
                 if isinstance(item, generic.IndirectObject):
                     self.annot_page.setdefault(ref_key(item), number)
+                    pages = self.annot_pages.setdefault(ref_key(item), [])
+                    if number not in pages:
+                        pages.append(number)
 
     def _pages(self, old_root: Any, new_root: Any) -> None:
         old_leaves = list(_leaves(self.revs, raw(old_root, "/Pages"), old=True))
@@ -303,8 +313,9 @@ class RevisionRules(FormRules):
     # -- places, for the report -------------------------------------------------------------------------
 
 
-def _leaves(revs: Revisions, root_item: Any, *, old: bool) -> list[Any]:
-    """The page dictionaries of the page tree, in order (cycles and depth bounded)."""
+def _leaves(revs: Revisions, root_item: Any, *, old: bool, refs: bool = False) -> list[Any]:
+    """The page dictionaries of the page tree, in order (cycles and depth bounded); with ``refs``, pairs of
+    (the reference or value in the parent's /Kids, the page)."""
     out: list[Any] = []
     stack = [(root_item, 0)]
     seen: set[tuple[int, int]] = set()
@@ -322,7 +333,7 @@ def _leaves(revs: Revisions, root_item: Any, *, old: bool) -> list[Any]:
             if isinstance(kids, generic.ArrayObject):
                 stack.extend((kids.raw_get(i), depth + 1) for i in reversed(range(len(kids))))
         else:
-            out.append(node)
+            out.append((item, node) if refs else node)
     return out
 
 

@@ -35,6 +35,8 @@ class LaterSignature:
     kind: str
     revision: int
     boxes: list[tuple[int | None, tuple[float, float, float, float]]] = dc_field(default_factory=list)
+    #: The (number, generation) of its signature dictionary (/V): which verdict of verify_pdf is its own.
+    value: tuple[int, int] | None = None
 
     def where(self) -> str:
         if not self.boxes:
@@ -81,6 +83,9 @@ class RuleContext:
         self.filled_widgets: set[tuple[int, int]] = set()
         self.new_widgets: set[tuple[int, int]] = set()
         self.annot_page: dict[tuple[int, int], int] = {}
+        #: Every page (from 1) whose /Annots lists an annotation, and the page number of each page object.
+        self.annot_pages: dict[tuple[int, int], list[int]] = {}
+        self.page_numbers: dict[tuple[int, int], int] = {}
         self.field_count = 0
         self.seen: dict[tuple[Any, ...], tuple[int, list[str]]] = {}
 

@@ -36,6 +36,10 @@ TrustAnchor: TypeAlias = CertSource
 _MAX_FIELDS = 10_000
 
 
+class TooManyFields(Exception):
+    """The form has more fields than :data:`_MAX_FIELDS`: a verdict (FORMAT_FAILURE), never a silent stop."""
+
+
 @contextlib.contextmanager
 def _open_source(source: str | os.PathLike[str] | bytes) -> Iterator[tuple[bytes, BinaryIO, str]]:
     """The file's bytes for sealkit's byte-level checks, a stream for pyHanko, and the name.
@@ -196,6 +200,10 @@ async def _verify_document(
     try:
         layout = revision_layout(data, reader)
         fields = list(_signature_fields(reader))
+    except TooManyFields as exc:
+        file_info["reasons"].append("format.too-many-fields")
+        file_info["error"] = str(exc)
+        return VerificationReport.from_verdicts([], file_info)
     except Exception as exc:  # noqa: BLE001
         file_info["reasons"].append("format.unreadable-pdf")
         logging.getLogger(__name__).debug("unreadable form", exc_info=True)
@@ -230,11 +238,48 @@ async def _verify_document(
             verdict.conclude()
             results[index] = verdict
     verdicts = [results[i] for i in range(len(signed))]
+    _judge_later_signatures(ctx, signed, results)
     if not verdicts:
         file_info["reasons"].append("document.no-signatures")
     if extra and not verdicts:
         file_info["reasons"].append("modification.unaccounted-bytes")
     return VerificationReport.from_verdicts(verdicts, file_info)
+
+
+def _judge_later_signatures(
+    ctx: DocumentContext, signed: list[tuple[str, Any, Any]], results: dict[int, SignatureVerdict]
+) -> None:
+    """A later signature that the modification rules accepted (rules A to C) must be one that was verified
+    here and did not fail: else the earlier signature fails (``modification.unverified-signature``), since
+    the later "signature" may be a bogus value under a seal painted over the contract. Judged from the last
+    signed revision back, so that each later verdict is final before an earlier one depends on it."""
+    from pyhanko.pdf_utils import generic
+
+    by_value: dict[tuple[int, int], SignatureVerdict] = {}
+    for index, (_, field, _) in enumerate(signed):
+        value = field.raw_get("/V")
+        if isinstance(value, generic.IndirectObject) and index in results:
+            by_value[(value.idnum, value.generation)] = results[index]
+    for _, verdict, laters in sorted(ctx.later_signatures, key=lambda item: -item[0]):
+        changed = False
+        for later in laters:
+            target = by_value.get(later.value) if later.value is not None else None
+            if target is None or target.indication == "TOTAL-FAILED":
+                why = "was not verified" if target is None else "failed verification"
+                changed |= not verdict.check(
+                    "later-signature",
+                    False,
+                    f"the later signature in field {later.field!r} {why} ({later.where()})",
+                    "modification.unverified-signature",
+                )
+            elif not target.passed:
+                verdict.check(
+                    "later-signature",
+                    False,
+                    f"the later signature in field {later.field!r} is {target.indication} ({later.where()})",
+                )
+        if changed:
+            verdict.conclude()
 
 
 def _pdf_problem(exc: BaseException) -> str:
@@ -264,13 +309,15 @@ def _signature_fields(reader: Any) -> Iterator[tuple[str, Any, Any]]:
         return
     stack: list[tuple[str, Any, str | None]] = [("", ref, None) for ref in reversed(list(top))]
     seen: set[Any] = set()
-    count = 0
-    while stack and count < _MAX_FIELDS:
-        count += 1
+    while stack:
         prefix, ref, inherited_type = stack.pop()
         key = ref.reference if isinstance(ref, generic.IndirectObject) else id(ref)
-        if key in seen:  # a cycle in the field tree
+        if key in seen:  # a cycle in the field tree, or a field listed twice
             continue
+        if len(seen) >= _MAX_FIELDS:
+            raise TooManyFields(
+                f"the form has more than {_MAX_FIELDS} fields: too many to verify (split the document)"
+            )
         seen.add(key)
         field = ref.get_object()
         if not isinstance(field, generic.DictionaryObject):
@@ -282,5 +329,5 @@ def _signature_fields(reader: Any) -> Iterator[tuple[str, Any, Any]]:
         kids = [k for k in (field["/Kids"] if "/Kids" in field else []) if "/T" in k.get_object()]  # noqa: SIM401
         if kids:
             stack.extend((name + ".", kid, field_type) for kid in reversed(kids))
-        elif field_type == "/Sig":
+        if field_type == "/Sig" and (not kids or "/V" in field):  # a value under sub-fields is verified too
             yield name or "(unnamed)", field, ref

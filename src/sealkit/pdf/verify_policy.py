@@ -81,6 +81,14 @@ def review_after(
         for later in review.signatures:
             signatures.append(later)
             failures += _certification_failures(later, certification)
+            if later.kind == "timestamp" and later.boxes and certification != 1:
+                failures.append(
+                    Finding(
+                        "modification.visible-timestamp",
+                        f"document timestamp {later.field!r} shows an appearance ({later.where()}): "
+                        "document timestamps are invisible",
+                    )
+                )
             for page, rect in later.boxes:
                 under = covers(later.revision - 1, page, rect) if covers is not None and page else []
                 if under:

@@ -29,15 +29,23 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 
 from sealkit.pdf.report import SignatureVerdict
+from sealkit.pdf.rule_context import LaterSignature
 from sealkit.pdf.verify_crypto import document_timestamp_checks, signature_checks
 from sealkit.pdf.verify_policy import contents_checks
-from sealkit.pdf.verify_structure import RevisionLayout, check_byte_range, unregistered_objects
+from sealkit.pdf.verify_structure import (
+    RevisionLayout,
+    check_byte_range,
+    unregistered_objects,
+    update_syntax_problems,
+)
 from sealkit.sm2 import oids
 from sealkit.validation.context import Evidence, embedded_evidence
 from sealkit.validation.time import TimestampInfo
 
 SealChecker = Callable[[cms.SignedData, dt.datetime | None], "dict[str, Any] | None"]
 
+#: Above this many objects, the signed revisions are not read a second time for ambiguous syntax.
+_MAX_SIGNED_OBJECTS = 20_000
 SIGNATURE_SUBFILTERS = {"/adbe.pkcs7.detached", "/ETSI.CAdES.detached"}
 TIMESTAMP_SUBFILTERS = {"/ETSI.RFC3161"}
 GM_DATA = oids.GM_DATA
@@ -56,6 +64,24 @@ class DocumentContext:
     online: bool = False
     #: Trusted document timestamps seen so far: (the revision each covers, the timestamp).
     document_timestamps: list[tuple[int, TimestampInfo]] = dc_field(default_factory=list)
+    #: (signed revision, verdict, the later signatures its modification review accepted), for
+    #: :func:`sealkit.pdf.verify._judge_later_signatures`.
+    later_signatures: list[tuple[int, SignatureVerdict, list[LaterSignature]]] = dc_field(
+        default_factory=list
+    )
+    #: update_syntax_problems of the revisions up to a signed one (what the signers signed), by revision.
+    signed_syntax: dict[int, list[tuple[str, str]]] = dc_field(default_factory=dict)
+
+    def syntax_up_to(self, revision: int) -> list[tuple[str, str]] | None:
+        """Ambiguous syntax in the revisions 0..``revision`` (None: too many objects to read them again)."""
+        xrefs = self.reader.xrefs
+        size = sum(len(xrefs.get_xref_data(r).standard_xrefs) for r in range(revision + 1))
+        if size > _MAX_SIGNED_OBJECTS:
+            return None
+        for r in range(revision + 1):
+            if r not in self.signed_syntax:
+                self.signed_syntax[r] = update_syntax_problems(self.reader, r)
+        return [p for r in range(revision + 1) for p in self.signed_syntax[r]]
 
     def timestamps_covering(self, revision: int) -> list[TimestampInfo]:
         """Document timestamps added after ``revision`` (they prove that revision existed)."""
@@ -238,6 +264,7 @@ def _modification_checks(
         covers=CoverFinder(ctx.data, ctx.layout.ends),
     )
     verify_policy.record(verdict, review)
+    ctx.later_signatures.append((signed, verdict, review.signatures))
 
 
 def _document_checks(ctx: DocumentContext, verdict: SignatureVerdict, signed_revision: int | None) -> None:
@@ -251,6 +278,7 @@ def _document_checks(ctx: DocumentContext, verdict: SignatureVerdict, signed_rev
             "modification.unaccounted-bytes",
         )
     if signed_revision is not None and signed_revision < len(ctx.layout.ends):
+        _signed_syntax_checks(ctx, verdict, signed_revision)
         hidden = unregistered_objects(ctx.data, ctx.reader, ctx.layout.ends[signed_revision])
         if hidden:
             verdict.check(
@@ -259,6 +287,22 @@ def _document_checks(ctx: DocumentContext, verdict: SignatureVerdict, signed_rev
                 f"objects defined after signing but in no xref: {', '.join(hidden[:6])}",
                 "modification.unregistered-objects",
             )
+
+
+def _signed_syntax_checks(ctx: DocumentContext, verdict: SignatureVerdict, signed_revision: int) -> None:
+    """The signed revisions themselves read one way only (no key twice in a dictionary, xref entries that
+    match their objects): else viewers may show the signer and the reader different content. A warning —
+    the signer signed these bytes, whatever a viewer made of them."""
+    try:
+        problems = ctx.syntax_up_to(signed_revision)
+    except Exception:  # noqa: BLE001 - unreadable signed revisions are judged by the signature's own checks
+        logging.getLogger(__name__).debug("signed revisions unreadable", exc_info=True)
+        return
+    if problems:
+        shown = "; ".join(detail for _, detail in problems[:3])
+        verdict.check(
+            "ambiguous-syntax", False, f"the signed content reads differently in some viewers: {shown}"
+        )
 
 
 def _seal_check(

@@ -182,3 +182,116 @@ def unregistered_objects(data: bytes, reader: Any, since: int) -> list[str]:
         if not registered.intersection(range(match.start() - 2, match.start() + 1)):
             found.append(f"{int(match.group(1))} {int(match.group(2))}")
     return found
+
+
+class _StrictHandler:
+    """The reader, read strictly, for :func:`update_syntax_problems`.
+
+    pyHanko's parser, in the lenient mode a verifier of hostile files needs, keeps the *first* value of a key
+    written twice in one dictionary (``/Contents 11 0 R /Contents 99 0 R``) and drops the other silently,
+    while poppler and other viewers keep the *last*: what sealkit compares would not be what a person sees.
+    Only a strict handler makes pyHanko's ``DictionaryObject.read_from_stream`` raise on the repeated key,
+    so the objects an update wrote are read a second time through this proxy (strict, all else delegated to
+    the reader) to find such dictionaries; the reader itself stays lenient.
+    """
+
+    strict = True
+
+    def __init__(self, reader: Any) -> None:
+        self._reader = reader
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._reader, name)
+
+
+def update_syntax_problems(reader: Any, revision: int) -> list[tuple[str, str]]:
+    """(reason, detail) for what makes the objects written by the update ``revision`` ambiguous.
+
+    - ``modification.xref-mismatch``: an xref entry ``N G`` points at a definition whose ``N G obj`` header
+      names another object or generation (a viewer that rebuilds the xref reads that definition as what it
+      says it is);
+    - ``modification.duplicate-key``: a dictionary of an object the update wrote (directly, in one of its
+      object streams, or its trailer) holds a key twice (readers disagree on which value counts).
+    """
+    from pyhanko.pdf_utils import generic, misc
+
+    xrefs = reader.xrefs
+    section = xrefs.get_xref_data(revision)
+    meta = xrefs.get_xref_container_info(revision)
+    handler = _StrictHandler(reader)
+    stream = reader.stream
+    problems: list[tuple[str, str]] = []
+    sections = [section] + ([section.hybrid.xref_data] if section.hybrid is not None else [])
+    entries = [(n, g, offset) for part in sections for n, (g, offset) in part.standard_xrefs.items()]
+    if meta.stream_ref is not None:
+        entries.append((meta.stream_ref.idnum, meta.stream_ref.generation, meta.start_location))
+
+    def strict_read(where: str, read: Any) -> Any:
+        try:
+            return read()
+        except misc.PdfStrictReadError as exc:
+            problems.append(("modification.duplicate-key", f"{where}: {' '.join(str(exc).split())[:120]}"))
+        except Exception:  # noqa: BLE001 - an unreadable object is judged where a rule reads it
+            return None
+        return None
+
+    for number, generation, offset in sorted(set(entries)):
+        stream.seek(offset)
+        head = stream.read(64)
+        # some writers point the entry at the end-of-line before the header
+        header = _OBJ_HEADER.match(head, len(head) - len(head.lstrip(TOLERATED_TRAILER)))
+        found = (int(header.group(1)), int(header.group(2))) if header else None
+        if header is None or found != (number, generation):
+            what = f"'{found[0]} {found[1]} obj'" if found else "no object header"
+            problems.append(
+                (
+                    "modification.xref-mismatch",
+                    f"the xref entry of object {number} {generation} points at {what} (offset {offset})",
+                )
+            )
+            continue
+        ref = generic.Reference(number, generation, handler)
+
+        def read_at(position: int = offset + header.end(), ref: Any = ref) -> Any:
+            stream.seek(position)
+            generic.read_non_whitespace(stream, seek_back=True)
+            return generic.read_object(stream, ref)
+
+        obj = strict_read(f"object {number} {generation}", read_at)
+        if isinstance(obj, generic.StreamObject) and obj.get("/Type") == "/ObjStm":
+            _object_stream_problems(
+                reader, handler, generic.Reference(number, generation, reader), strict_read
+            )
+    if meta.stream_ref is None:
+
+        def read_trailer() -> Any:
+            stream.seek(meta.end_location)
+            generic.read_non_whitespace(stream, seek_back=True)
+            return generic.DictionaryObject.read_from_stream(stream, generic.TrailerReference(handler))
+
+        strict_read(f"the trailer of revision {revision + 1}", read_trailer)
+    return problems
+
+
+def _object_stream_problems(reader: Any, handler: Any, ref: Any, strict_read: Any) -> None:
+    """Read every object of the object stream ``ref`` strictly (see :func:`update_syntax_problems`)."""
+    import io
+
+    from pyhanko.pdf_utils import generic
+
+    try:
+        container = ref.get_object()
+        body = io.BytesIO(container.data)
+        first, count = int(container["/First"]), int(container["/N"])
+        numbers = body.read(max(first, 0)).split()[: 2 * count]
+        pairs = [(int(numbers[i]), int(numbers[i + 1])) for i in range(0, len(numbers) - 1, 2)]
+    except Exception:  # noqa: BLE001 - a broken object stream is judged where its objects are read
+        return
+    for number, offset in pairs:
+
+        def read_one(number: int = number, offset: int = offset) -> Any:
+            body.seek(first + offset)
+            generic.read_non_whitespace(body, seek_back=True)
+            return generic.read_object(body, generic.Reference(number, 0, handler))
+
+        strict_read(f"object {number} 0 (in object stream {ref.idnum})", read_one)
