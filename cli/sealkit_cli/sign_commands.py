@@ -11,13 +11,11 @@ makes a plain ``sealkit sign`` go online. ``--ltv`` also embeds validation data 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import click
 from sealkit_cli.common import (
-    PDF_PASSWORD_ENV,
     emit,
     get_config,
     json_option,
@@ -26,7 +24,8 @@ from sealkit_cli.common import (
     prompt_secret,
 )
 
-from sealkit.errors import ConfigError, InvalidInput, PdfPasswordRequired
+from sealkit.errors import InvalidInput, PdfPasswordRequired
+from sealkit.flows import trusted_time
 
 _CONFIGURED = "\0configured"  # the value of a bare --tsa: use the configured TSA
 
@@ -50,10 +49,6 @@ def _with_password(action: Any, ask: bool) -> Any:
         if password is not None:
             raise
         return action(prompt_secret("PDF password"))
-
-
-def _default_output(input_path: Path) -> Path:
-    return input_path.with_name(input_path.stem + ".signed.pdf")
 
 
 @click.command(name="sign")
@@ -161,121 +156,70 @@ def sign(
     as_json: bool,
 ) -> None:
     """Sign IN.pdf with a visible seal (PAdES; SM2, RSA or ECDSA keys); timestamped with --tsa/--ltv."""
-    from sealkit.pdf import SealAppearance, sign_pdf
+    from sealkit.flows import SealPlacement, sign_contract
     from sealkit.ukey import CallbackPinSource, open_key
 
     config = get_config()
-    tsa, anchors = _trusted_time(config, tsa_url, ltv, trust_anchors)
+    tsa = "" if tsa_url == _CONFIGURED else tsa_url
+    trusted_time(config, tsa, ltv, trust_anchors)  # refuse a missing TSA or anchors before the key opens
     keyref = keyref or config.default_key
     if not keyref:
         raise InvalidInput("no key: give --key or set [sign] key in the configuration")
-    cert = cert or config.default_cert
-    chain_paths = list(chain) or config.default_chain
-    output = output or _default_output(input_path)
-    seal_id = seal_id or (None if seal_image else config.default_seal)
-    if seal_id and seal_image:
-        raise InvalidInput("give either --seal (a registry seal) or --seal-image, not both")
     image = _read_image(seal_image) if seal_image is not None else None
     width, height = _numbers(seal_size, 2, "--seal-size")
+    where = SealPlacement(
+        page=page,
+        rect=_numbers(rect, 4, "--rect") if rect else None,  # type: ignore[arg-type]
+        at_text=at_text,
+        offset=_numbers(offset, 2, "--offset"),  # type: ignore[arg-type]
+        occurrence=occurrence,  # type: ignore[arg-type]
+        cross_page=_cross_pages(cross_page),
+    )
     with open_key(keyref, config=config, pin_source=CallbackPinSource(prompt_secret)) as key:
-        extra_attributes = []
-        if seal_id:
-            from sealkit.seal import seal_signed_attribute
-
-            seal = _registry_seal(key, cert, seal_id, registry_url or config.registry_url)
-            extra_attributes.append(seal_signed_attribute(seal.seseal_der))
-            image, width, height = seal.image_png, seal.width_mm, seal.height_mm
-        appearance = placement = None
-        if field is None and not (at_text or rect or page is not None or cross_page):
-            field = _next_field(input_path)
-        if not invisible and image is not None:
-            appearance = SealAppearance(image, width, height, text=seal_text)
-            placement = _placement(
-                field, page, rect, at_text, offset, occurrence, cross_page, (width, height)
-            )
-        elif not invisible and (at_text or rect or cross_page):
-            raise InvalidInput("placing a seal needs --seal or --seal-image")
-        options: dict[str, Any] = {
-            "cert": cert,
-            "chain": chain_paths,
-            "field": field,
-            "appearance": appearance,
-            "placement": placement,
-            "reason": reason,
-            "location": location,
-            "subfilter": "ETSI.CAdES.detached" if subfilter == "pades" else "adbe.pkcs7.detached",
-            "certify": certify,
-            "extra_signed_attributes": extra_attributes,
-        }
-        outcome: Any
-        if tsa is None:
-            outcome = _with_password(
-                lambda password: sign_pdf(input_path, output, key, password=password, **options),
-                ask_password,
-            )
-            result, level = outcome, ""
-        else:
-            from sealkit import trust
-
-            outcome = _with_password(
-                lambda password: trust.sign_timestamped(
-                    input_path,
-                    output,
-                    key,
-                    tsa=tsa,
-                    ltv=ltv,
-                    trust_anchors=anchors,
-                    password=password,
-                    **options,
-                ),
-                ask_password,
-            )
-            result, level = outcome.signature, f"; {outcome.level}, TSA {outcome.tsa}"
-    data = outcome.as_dict()
-    if seal_id:
-        data["seal"] = seal_id
+        outcome = _with_password(
+            lambda password: sign_contract(
+                input_path,
+                output,
+                key=key,
+                config=config,
+                cert=cert,
+                chain=chain,
+                field_name=field,
+                seal_id=seal_id,
+                registry_url=registry_url,
+                seal_image=image,
+                seal_size=(width, height),
+                seal_text=seal_text,
+                placement=where,
+                invisible=invisible,
+                reason=reason,
+                location=location,
+                certify=certify,
+                subfilter=subfilter,  # type: ignore[arg-type]
+                tsa=tsa,
+                ltv=ltv,
+                trust=trust_anchors,
+                password=password,
+            ),
+            ask_password,
+        )
+    result = outcome.signature
+    level = f"; {outcome.level}, TSA {outcome.tsa}" if outcome.tsa else ""
     stamps = ", ".join(f"page {s.page} {s.kind}" for s in result.stamps) or "invisible"
     emit(
-        data,
+        outcome.to_dict(),
         as_json,
         f"signed {result.output_path} (field {result.field}, {result.algorithm}; {stamps}{level})",
     )
 
 
-def _trusted_time(
-    config: Any, tsa_url: str | None, ltv: bool, trust_anchors: tuple[str, ...]
-) -> tuple[Any, list[str]]:
-    """The TSA client (None: no timestamp) and, for --ltv, the trust anchors; checked before the key opens."""
-    if tsa_url is None and not ltv:
-        if trust_anchors:
-            raise InvalidInput("--trust is for --ltv: it names the anchors whose validation data is embedded")
-        return None, []
-    if tsa_url is None or tsa_url == _CONFIGURED:
-        tsa_url = config.tsa_url
-        if not tsa_url:
-            raise ConfigError("no TSA: give --tsa URL, set SEALKIT_TSA or [tsa] url in the configuration")
-    anchors = [str(a) for a in trust_anchors] or [str(p) for p in config.trust_anchors]
-    if ltv:
-        import logging
-
-        # pyHanko logs validation details at WARNING; a failure is reported as one line instead.
-        logging.getLogger("pyhanko").setLevel(logging.ERROR)
-        logging.getLogger("pyhanko_certvalidator").setLevel(logging.ERROR)
-        if not anchors:
-            raise InvalidInput("--ltv needs trust anchors: pass --trust FILE or set [trust] anchors")
-    from sealkit import trust
-
-    return trust.make_timestamper(tsa_url), anchors
-
-
-def _next_field(input_path: Path) -> str | None:
-    """The prepared field whose turn it is, so that ``sealkit sign contract.pdf`` fills it."""
-    from sealkit.pdf import next_unsigned_field
-
-    try:
-        return next_unsigned_field(input_path, password=os.environ.get(PDF_PASSWORD_ENV))
-    except PdfPasswordRequired:
-        return None
+def _cross_pages(cross_page: str | None) -> bool | tuple[int, ...]:
+    """--cross-page: all pages (a bare flag) or the pages listed."""
+    if cross_page is None:
+        return False
+    if cross_page == "all":
+        return True
+    return tuple(int(v) for v in _numbers(cross_page, cross_page.count(",") + 1, "--cross-page"))
 
 
 def _read_image(path: Path) -> bytes:
@@ -283,55 +227,6 @@ def _read_image(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as exc:
         raise InvalidInput(f"cannot read the seal image {path}: {exc.strerror}") from exc
-
-
-def _registry_seal(key: Any, cert: Path | None, seal_id: str, registry_url: str) -> Any:
-    """The registry seal ``seal_id`` if this signer may use it now (refusals are one-line errors)."""
-    from sealkit.pdf import load_certificate
-    from sealkit.seal import SealRegistry, usable_seal
-
-    signer_cert = load_certificate(cert) if cert is not None else key.certificate()
-    if signer_cert is None:
-        raise InvalidInput("a registry seal needs the signer's certificate: give --cert")
-    with SealRegistry(registry_url) as registry:
-        return usable_seal(registry, seal_id, signer_cert)
-
-
-def _placement(
-    field: str | None,
-    page: int | None,
-    rect: str | None,
-    at_text: str | None,
-    offset: str,
-    occurrence: str,
-    cross_page: str | None,
-    size: tuple[float, float],
-) -> Any:
-    """Where the seal goes, from the placement options (None: into the prepared field)."""
-    from sealkit.pdf import Placement
-
-    pages: bool | tuple[int, ...] = False
-    if cross_page is not None:
-        pages = (
-            True
-            if cross_page == "all"
-            else tuple(int(v) for v in _numbers(cross_page, cross_page.count(",") + 1, "--cross-page"))
-        )
-    if at_text:
-        return Placement.at_text(
-            at_text,
-            _numbers(offset, 2, "--offset"),  # type: ignore[arg-type]
-            occurrence,  # type: ignore[arg-type]
-            cross_page=pages,
-        )
-    if rect or page is not None:
-        box = _numbers(rect, 4, "--rect") if rect else (20.0, 20.0, *size)
-        return Placement.at_rect(page or 1, box, cross_page=pages)  # type: ignore[arg-type]
-    if pages is not False:
-        return Placement(cross_page=pages)
-    if field is None:
-        raise InvalidInput("where does the seal go? give --at-text, --page/--rect, --field or --invisible")
-    return None
 
 
 @click.command(name="prepare")

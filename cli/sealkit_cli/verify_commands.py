@@ -8,7 +8,6 @@ pyHanko is imported only when a command runs.
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -61,39 +60,6 @@ def with_seal_options(command: Any) -> Any:
     return command
 
 
-def _seal_checker(
-    stack: contextlib.ExitStack,
-    anchors: list[Path],
-    registry_url: str | None,
-    revocation_files: tuple[str, ...],
-) -> Any:
-    """Seals carried in signatures are always checked: the seal authority must chain to the trust anchors,
-    and revocations come from the registry and the imported lists (both verified before use)."""
-    from sealkit.pdf import load_certificates
-    from sealkit.seal import load_revocation_list, make_seal_checker
-
-    trust = load_certificates(anchors)
-    lists = []
-    for name in revocation_files:
-        try:
-            data = Path(name).read_bytes()
-        except OSError as exc:
-            raise InvalidInput(f"cannot read the revocation list {name}: {exc.strerror}") from None
-        lists.append(load_revocation_list(data, trust))
-    config = get_config()
-    url = registry_url or config.registry_url
-    registry = None
-    if registry_url or not url.startswith("sqlite:///") or Path(url.removeprefix("sqlite:///")).is_file():
-        from sealkit.seal import SealRegistry  # the database layer only when there is a registry
-
-        registry = stack.enter_context(SealRegistry(url))
-    return make_seal_checker(trust, registry=registry, revocation_lists=lists)
-
-
-def _anchors(trust: tuple[str, ...]) -> list[Path]:
-    return [Path(t) for t in trust] + list(get_config().trust_anchors)
-
-
 def _human(data: dict[str, Any]) -> None:
     file = data["file"]
     click.echo(f"{file['name']}  ({file['size']} bytes, {file.get('revisions') or '?'} revisions)")
@@ -134,14 +100,18 @@ def _verify(
     revocation_files: tuple[str, ...],
     ask_password: bool,
 ) -> Any:
-    """verify_pdf with the anchors, the seal checker and the password the options give."""
-    from sealkit.pdf import verify_pdf
+    """verify_contract with the anchors, the seal registry, the lists and the password the options give."""
+    from sealkit.flows import verify_contract
 
-    anchors = _anchors(trust)
-    with contextlib.ExitStack() as stack:
-        checker = _seal_checker(stack, anchors, registry_url, revocation_files)
-        password = pdf_password(ask_password)
-        return verify_pdf(source, trust=anchors, password=password, seal_checker=checker, online=online)
+    return verify_contract(
+        source,
+        config=get_config(),
+        trust=trust,
+        online=online,
+        registry_url=registry_url,
+        revocation_lists=revocation_files,
+        password=pdf_password(ask_password),
+    )
 
 
 def _raise_for(indication: str, sub: str | None, what: str) -> None:

@@ -14,6 +14,8 @@ PUBLIC = {
     "sealkit.envelope",
     "sealkit.trust",
     "sealkit.demo",
+    "sealkit.flows",
+    "sealkit.service",
 }
 
 
