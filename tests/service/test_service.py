@@ -180,7 +180,7 @@ def test_a_bid_is_not_opened_before_its_opening_time(server):
     opened = server.request("POST", f"/v1/bids/{reply.json()['id']}/open?key=opener")
     assert opened.status == 200, opened.body[:300]
     assert opened.body == bid
-    assert "supplier" in opened.headers["x-sealkit-signer"]
+    assert "supplier" in urllib.parse.unquote(opened.headers["x-sealkit-signer"])
 
 
 def test_bid_ids_are_not_paths(server):

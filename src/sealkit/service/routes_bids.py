@@ -11,6 +11,7 @@ import re
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
@@ -163,9 +164,9 @@ async def open_bid(
             discard(scratch)
             raise
     ctx.metrics.events["bids.open"] += 1
-    headers = {"X-Sealkit-Recipient": result.recipient.identifier.encode("utf-8").decode("latin-1")}
+    headers = {"X-Sealkit-Recipient": quote(result.recipient.identifier)}
     if result.signer is not None:
-        headers["X-Sealkit-Signer"] = result.signer.subject.encode("utf-8").decode("latin-1")
+        headers["X-Sealkit-Signer"] = quote(result.signer.subject)
     return FileResponse(
         output,
         media_type="application/octet-stream",

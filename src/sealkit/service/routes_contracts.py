@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
@@ -126,7 +127,7 @@ async def sign(
     ctx.metrics.events["sign"] += 1
     headers = {
         "X-Sealkit-Sha256": result.sha256,
-        "X-Sealkit-Field": result.signature.field.encode("utf-8").decode("latin-1"),
+        "X-Sealkit-Field": quote(result.signature.field),
         "X-Sealkit-Level": result.level,
     }
     if result.seal_id:
