@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "bid": ("sealkit_cli.bid_commands", "bid", "Encrypt and open bid files (digital envelopes)."),
     "token": ("sealkit_cli.token_commands", "token", "UKeys over PKCS#11: list, keys, keygen, selftest."),
     "keys": ("sealkit_cli.key_commands", "keys", "Software keys and test certificates."),
+    "batch": ("sealkit_cli.batch_commands", "batch", "Sign or verify the documents of a manifest."),
     "serve": ("sealkit_cli.serve_commands", "serve", "Serve the signing and bid API over HTTP."),
 }
 

@@ -15,6 +15,7 @@ PUBLIC = {
     "sealkit.trust",
     "sealkit.demo",
     "sealkit.flows",
+    "sealkit.batch",
     "sealkit.service",
 }
 
