@@ -20,6 +20,7 @@ def test_demo_runs_the_whole_flow(tmp_path):
     report = json.loads(result.stdout)
     assert report["indication"] == "TOTAL-PASSED"
     assert report["bid_roundtrip"] is True
+    assert report["ofd_indication"] == "TOTAL-PASSED"
     assert [s["field"] for s in report["signatures"]] == ["供应商", "采购人"]
     purchaser = report["signatures"][1]
     assert purchaser["seal"]["ok"] is True

@@ -38,7 +38,10 @@ def demo(directory: Path, as_json: bool) -> None:
                 if sig["indication"] == "TOTAL-PASSED"
                 else f"  ✗ {sig['field']}: {sig['indication']}"
             )
-        click.echo(f"  verification: {result.indication}; bid opened intact: {result.bid_roundtrip}")
+        click.echo(
+            f"  verification: {result.indication}; OFD version: {result.ofd_indication}; "
+            f"bid opened intact: {result.bid_roundtrip}"
+        )
         click.echo("")
         width = max(len(name) for name in result.files)
         for name, path in result.files.items():
@@ -50,5 +53,9 @@ def demo(directory: Path, as_json: bool) -> None:
         )
 
     emit(result.to_dict(), as_json, human)
-    if result.indication != "TOTAL-PASSED" or not result.bid_roundtrip:
+    if (
+        result.indication != "TOTAL-PASSED"
+        or result.ofd_indication != "TOTAL-PASSED"
+        or not result.bid_roundtrip
+    ):
         raise SystemExit(1)

@@ -23,8 +23,8 @@ from sealkit import SealkitError, __version__
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("sealkit_cli.demo", "demo", "Run the whole contract flow on software keys."),
     "prepare": ("sealkit_cli.sign_commands", "prepare", "Create every party's signature field."),
-    "sign": ("sealkit_cli.sign_commands", "sign", "Sign a contract PDF with a visible seal."),
-    "verify": ("sealkit_cli.verify_commands", "verify", "Verify every signature of a PDF."),
+    "sign": ("sealkit_cli.sign_commands", "sign", "Sign a contract PDF (or OFD) with a visible seal."),
+    "verify": ("sealkit_cli.verify_commands", "verify", "Verify every signature of a PDF or OFD."),
     "file": ("sealkit_cli.verify_commands", "file_", "Verify a contract, then write its filing record."),
     "ltv-update": ("sealkit_cli.ltv_commands", "ltv_update", "Refresh a contract's archive timestamp."),
     "seal": ("sealkit_cli.seal_commands", "seal", "Electronic seals: issue, extend, revoke, merge."),

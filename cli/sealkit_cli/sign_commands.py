@@ -23,6 +23,7 @@ from sealkit_cli.common import (
     pdf_password_option,
     prompt_secret,
 )
+from sealkit_cli.ofd_support import is_ofd_file
 
 from sealkit.errors import InvalidInput, PdfPasswordRequired
 from sealkit.flows import trusted_time
@@ -124,6 +125,7 @@ def _with_password(action: Any, ask: bool) -> Any:
     type=click.Path(dir_okay=False),
     help="Trust anchor for --ltv (PEM/DER); repeatable (default: [trust] anchors).",
 )
+@click.option("--final", is_flag=True, help="OFD: also protect the signature list; no signature can follow.")
 @pdf_password_option
 @json_option
 def sign(
@@ -152,21 +154,19 @@ def sign(
     tsa_url: str | None,
     ltv: bool,
     trust_anchors: tuple[str, ...],
+    final: bool,
     ask_password: bool,
     as_json: bool,
 ) -> None:
-    """Sign IN.pdf with a visible seal (PAdES; SM2, RSA or ECDSA keys); timestamped with --tsa/--ltv."""
+    """Sign IN.pdf with a visible seal (PAdES; SM2, RSA or ECDSA keys); timestamped with --tsa/--ltv.
+    An OFD (chosen by content) gets a GB/T 38540 seal signature (SM2, --seal from the registry)."""
     from sealkit.flows import SealPlacement, sign_contract
     from sealkit.ukey import CallbackPinSource, open_key
 
     config = get_config()
     tsa = "" if tsa_url == _CONFIGURED else tsa_url
-    trusted_time(config, tsa, ltv, trust_anchors)  # refuse a missing TSA or anchors before the key opens
-    keyref = keyref or config.default_key
-    if not keyref:
-        raise InvalidInput("no key: give --key or set [sign] key in the configuration")
-    image = _read_image(seal_image) if seal_image is not None else None
-    width, height = _numbers(seal_size, 2, "--seal-size")
+    # refuse a missing TSA or anchors before the key opens
+    timestamper, _ = trusted_time(config, tsa, ltv, trust_anchors)
     where = SealPlacement(
         page=page,
         rect=_numbers(rect, 4, "--rect") if rect else None,  # type: ignore[arg-type]
@@ -175,6 +175,32 @@ def sign(
         occurrence=occurrence,  # type: ignore[arg-type]
         cross_page=_cross_pages(cross_page),
     )
+    if is_ofd_file(input_path) is not None:
+        from sealkit_cli.ofd_support import sign_ofd_command
+
+        refused = {"--field": field, "--seal-image": seal_image, "--seal-text": seal_text, "--ltv": ltv}
+        refused |= {"--certify": certify, "--subfilter pkcs7": subfilter == "pkcs7"}
+        placement = None if invisible else where.resolve(None, (40, 40))
+        sign_ofd_command(
+            config,
+            input_path,
+            output,
+            keyref,
+            cert,
+            seal_id,
+            registry_url,
+            placement,
+            final,
+            timestamper,
+            refused=[name for name, value in refused.items() if value],
+            as_json=as_json,
+        )
+        return
+    keyref = keyref or config.default_key
+    if not keyref:
+        raise InvalidInput("no key: give --key or set [sign] key in the configuration")
+    image = _read_image(seal_image) if seal_image is not None else None
+    width, height = _numbers(seal_size, 2, "--seal-size")
     with open_key(keyref, config=config, pin_source=CallbackPinSource(prompt_secret)) as key:
         outcome = _with_password(
             lambda password: sign_contract(

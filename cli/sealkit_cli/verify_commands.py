@@ -45,6 +45,13 @@ seal_options = [
         help="Seal registry for seal revocations (default: the configured one, when it exists).",
     ),
     click.option(
+        "--seal-trust",
+        "seal_trust",
+        multiple=True,
+        type=click.Path(dir_okay=False),
+        help="OFD: seal makers' (制章者) trust anchor, apart from --trust (default: the --trust anchors).",
+    ),
+    click.option(
         "--revocations",
         "revocation_files",
         multiple=True,
@@ -62,7 +69,8 @@ def with_seal_options(command: Any) -> Any:
 
 def _human(data: dict[str, Any]) -> None:
     file = data["file"]
-    click.echo(f"{file['name']}  ({file['size']} bytes, {file.get('revisions') or '?'} revisions)")
+    extent = f"OFD, {file['pages']} pages" if "pages" in file else f"{file.get('revisions') or '?'} revisions"
+    click.echo(f"{file['name']}  ({file['size']} bytes, {extent})")
     if file.get("error"):
         click.echo(f"  ✗ {file['error']}")
     for sig in data["signatures"]:
@@ -99,14 +107,17 @@ def _verify(
     registry_url: str | None,
     revocation_files: tuple[str, ...],
     ask_password: bool,
+    seal_trust: tuple[str, ...] = (),
 ) -> Any:
-    """verify_contract with the anchors, the seal registry, the lists and the password the options give."""
+    """verify_contract (PDF or OFD, chosen by the content) with the anchors, the seal registry, the lists
+    and the password the options give."""
     from sealkit.flows import verify_contract
 
     return verify_contract(
         source,
         config=get_config(),
         trust=trust,
+        seal_trust=seal_trust,
         online=online,
         registry_url=registry_url,
         revocation_lists=revocation_files,
@@ -136,12 +147,13 @@ def verify(
     trust: tuple[str, ...],
     online: bool,
     registry_url: str | None,
+    seal_trust: tuple[str, ...],
     revocation_files: tuple[str, ...],
     ask_password: bool,
     as_json: bool,
 ) -> None:
-    """Verify every signature of PDF (and the seals they carry); exit 0 only if all pass (TOTAL-PASSED)."""
-    report = _verify(pdf, trust, online, registry_url, revocation_files, ask_password)
+    """Verify every signature of a PDF or OFD (and the seals they carry); exit 0 only if all pass."""
+    report = _verify(pdf, trust, online, registry_url, revocation_files, ask_password, seal_trust)
     data = report.to_dict()
     emit(data, as_json, lambda: _human(data))
     _raise_for(report.indication, report.sub_indication, f"{Path(pdf).name} does not verify")
@@ -161,18 +173,19 @@ def file_(
     trust: tuple[str, ...],
     online: bool,
     registry_url: str | None,
+    seal_trust: tuple[str, ...],
     revocation_files: tuple[str, ...],
     ask_password: bool,
     as_json: bool,
 ) -> None:
-    """Verify a contract, then write its filing record (refused unless TOTAL-PASSED)."""
+    """Verify a contract (PDF or OFD), then write its filing record (refused unless TOTAL-PASSED)."""
     from sealkit.pdf import write_filing_record
 
     try:
         data = Path(pdf).read_bytes()  # the bytes verified are the bytes filed
     except OSError as exc:
         raise InvalidInput(f"cannot read {pdf}: {exc.strerror}") from None
-    report = _verify(data, trust, online, registry_url, revocation_files, ask_password)
+    report = _verify(data, trust, online, registry_url, revocation_files, ask_password, seal_trust)
     if not report.passed:
         report_data = report.to_dict()
         emit(report_data, as_json, lambda: _human(report_data))

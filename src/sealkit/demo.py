@@ -9,7 +9,7 @@ It plays every party with test identities it makes itself (never use them for re
 4. the supplier signs (RSA, its official seal image), then the purchaser seals (SM2, the registry's seal,
    whose GB/T 38540 SESeal travels inside the signature, and its cross-page seal 骑缝章 reserved at step 3);
 5. the contract is verified (signatures, coverage, modifications, chains, seal status at signing time) and
-   filed (备案);
+   filed (备案); its OFD version is sealed by the purchaser (GB/T 38540 in OFD) and verified as well;
 6. a bid is signed and encrypted to the bidder's SM2 encryption certificate and opened again (开标).
 
 Everything goes to one directory, which the result lists.
@@ -65,6 +65,7 @@ class DemoResult:
     indication: str = ""
     signatures: list[dict[str, Any]] = field(default_factory=list)
     bid_roundtrip: bool = False
+    ofd_indication: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -74,6 +75,7 @@ class DemoResult:
             "indication": self.indication,
             "signatures": self.signatures,
             "bid_roundtrip": self.bid_roundtrip,
+            "ofd_indication": self.ofd_indication,
         }
 
 
@@ -138,8 +140,9 @@ def run_demo(directory: str | Path, *, log: Callable[[str], None] = lambda _line
         _seal_purchaser(supplier_signed, sealed, purchaser, registry, seal.es_id, sm2_pki)
         result.files.update(supplier_signed=supplier_signed, signed=sealed)
 
-        log("5/6 verification and filing (备案)")
+        log("5/6 verification and filing (备案); the OFD version, sealed by the purchaser, verified too")
         _verify_and_file(sealed, anchors, registry, sm2_pki, result)
+        _ofd_contract(out, form.name, purchaser, registry, seal.es_id, sm2_pki, result)
 
     log("6/6 a bid signed and encrypted to the bidder's SM2 certificate, then opened")
     _bid_roundtrip(out, bidder_enc, bidder_sign, sm2_pki, result)
@@ -216,6 +219,41 @@ def _verify_and_file(path: Path, anchors: list[Any], registry: Any, pki: TestPki
     ]
     if report.passed:
         result.files["filing_record"], _ = write_filing_record(path, data, report)
+
+
+def _ofd_contract(
+    out: Path,
+    purchaser_name: str,
+    purchaser: Any,
+    registry: Any,
+    seal_id: str,
+    pki: TestPki,
+    result: DemoResult,
+) -> None:
+    """The contract as OFD, sealed by the purchaser with its registry seal (GB/T 38540, SM2) and verified."""
+    from sealkit.ofd import sign_ofd, verify_ofd, write_sample_contract_ofd
+    from sealkit.pdf import Placement
+    from sealkit.pdf.sample_contract import PURCHASER_BLOCK
+    from sealkit.seal import revocation_lookup, usable_seal
+
+    contract = write_sample_contract_ofd(
+        out / "contract.ofd", purchaser=purchaser_name, supplier=SUPPLIER_NAME
+    )
+    signed = out / "contract.signed.ofd"
+    seal = usable_seal(registry, seal_id, purchaser.certificate)
+    with _open(purchaser.keyref) as key:
+        sign_ofd(
+            contract,
+            signed,
+            key,
+            seal=seal.seseal_der,
+            cert=purchaser.cert_path,
+            placement=Placement.at_text(PURCHASER_BLOCK, cross_page=True),
+        )
+    roots = [pki.root.cert_path]
+    report = verify_ofd(signed, trust=roots, seal_trust=roots, revocations=revocation_lookup(registry))
+    result.ofd_indication = report.indication
+    result.files.update(ofd_contract=contract, ofd_signed=signed)
 
 
 def _bid_roundtrip(out: Path, enc: Any, signer: Any, pki: TestPki, result: DemoResult) -> None:

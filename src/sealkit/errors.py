@@ -10,7 +10,7 @@ Exit codes
     3  a signature or check failed        4  verification indeterminate
     5  token / key / PIN problem          6  certificate problem
     7  seal refused (revoked, expired…)   8  decryption / envelope problem
-    9  PDF problem                        10 registry problem
+    9  PDF or OFD problem                 10 registry problem
     11 configuration problem              12 network service problem (TSA, OCSP, CRL)
 """
 
@@ -209,6 +209,15 @@ class TextNotFound(PdfError):
 
 class SigningOrderError(PdfError):
     """The signature field is not next in the signing order, or is already signed."""
+
+
+# --- OFD ---
+
+
+class OfdError(SealkitError):
+    """An OFD document could not be read or signed (or its package is refused as hostile)."""
+
+    exit_code = 9
 
 
 # --- registry ---

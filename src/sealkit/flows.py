@@ -254,23 +254,63 @@ def verify_contract(
     *,
     config: Config | None = None,
     trust: Sequence[str | os.PathLike[str]] = (),
+    seal_trust: Sequence[str | os.PathLike[str]] = (),
     online: bool = False,
     registry_url: str | None = None,
     revocation_lists: Sequence[PathOrBytes] = (),
     password: str | None = None,
+    name: str | None = None,
 ) -> VerificationReport:
-    """Verify every signature of ``source`` (a path or the PDF's bytes) and the seals they carry.
+    """Verify every signature of ``source`` (a path or the file's bytes; PDF, or OFD chosen by the content)
+    and the seals they carry.
 
-    Trust anchors are ``trust`` plus ``[trust] anchors``; seal revocations come from the registry
-    (``registry_url``, else the configured one when it exists) and the signed ``revocation_lists``.
+    Trust anchors are ``trust`` plus ``[trust] anchors``; an OFD's seal makers chain to ``seal_trust``
+    (default: the same anchors). Seal revocations come from the registry (``registry_url``, else the
+    configured one when it exists) and the signed ``revocation_lists``. ``name`` is the file name reported
+    for bytes.
     """
-    from sealkit.pdf import verify_pdf
-
     config = config if config is not None else Config()
     anchors = [Path(t) for t in trust] + list(config.trust_anchors)
+    data = source if isinstance(source, bytes) else _ofd_bytes(source)
     with contextlib.ExitStack() as stack:
+        if data is not None and _is_ofd(data):
+            from sealkit.ofd import verify_ofd
+            from sealkit.seal import revocation_lookup
+
+            seal_anchors = [Path(t) for t in seal_trust] or anchors
+            _, registry, lists = seal_sources(stack, seal_anchors, config, registry_url, revocation_lists)
+            if name is None and not isinstance(source, bytes):
+                name = Path(source).name
+            return verify_ofd(
+                data,
+                trust=anchors,
+                seal_trust=seal_anchors,
+                name=name,
+                online=online,
+                revocations=revocation_lookup(registry, lists),
+            )
+        from sealkit.pdf import verify_pdf
+
         checker = seal_checker(stack, anchors, config, registry_url, revocation_lists)
         return verify_pdf(source, trust=anchors, password=password, seal_checker=checker, online=online)
+
+
+def _is_ofd(data: bytes) -> bool:
+    from sealkit.ofd import is_ofd
+
+    return is_ofd(data)
+
+
+def _ofd_bytes(path: str | os.PathLike[str]) -> bytes | None:
+    """The file's bytes if it is an OFD (a ZIP), else None (unreadable files are left to the PDF path)."""
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(4) != b"PK\x03\x04":
+                return None
+            handle.seek(0)
+            return handle.read()
+    except OSError:
+        return None
 
 
 def seal_checker(
@@ -282,8 +322,23 @@ def seal_checker(
 ) -> Any:
     """The seal checker for :func:`sealkit.pdf.verify_pdf`: seal authorities must chain to ``anchors``;
     revocations come from the registry (opened on ``stack``) and the lists, both verified before use."""
+    from sealkit.seal import make_seal_checker
+
+    trust, registry, lists = seal_sources(stack, anchors, config, registry_url, revocation_lists)
+    return make_seal_checker(trust, registry=registry, revocation_lists=lists)
+
+
+def seal_sources(
+    stack: contextlib.ExitStack,
+    anchors: Sequence[Path],
+    config: Config,
+    registry_url: str | None = None,
+    revocation_lists: Sequence[PathOrBytes] = (),
+) -> tuple[Any, Any, list[Any]]:
+    """The seal anchors, the registry (None when there is none; opened on ``stack``) and the revocation
+    lists, each verified against the anchors before use."""
     from sealkit.pdf import load_certificates
-    from sealkit.seal import load_revocation_list, make_seal_checker
+    from sealkit.seal import load_revocation_list
 
     trust = load_certificates(list(anchors))
     lists = []
@@ -302,4 +357,4 @@ def seal_checker(
         from sealkit.seal import SealRegistry  # the database layer only when there is a registry
 
         registry = stack.enter_context(SealRegistry(url))
-    return make_seal_checker(trust, registry=registry, revocation_lists=lists)
+    return trust, registry, lists

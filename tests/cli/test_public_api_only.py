@@ -10,6 +10,7 @@ PUBLIC = {
     "sealkit.sm2",
     "sealkit.ukey",
     "sealkit.pdf",
+    "sealkit.ofd",
     "sealkit.seal",
     "sealkit.envelope",
     "sealkit.trust",

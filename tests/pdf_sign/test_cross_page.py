@@ -246,7 +246,7 @@ def test_strips_not_reserved_are_still_refused_after_a_signature(
     )
     report = verify_pdf(tmp_path / "forced.pdf", trust=[rsa_pki.root.cert_path])
     first, second = report.signatures
-    assert first.indication == "TOTAL-FAILED" and "modification.after-signing" in first.reasons
+    assert first.indication == "TOTAL-FAILED" and "modification.annotation-added" in first.reasons
     assert second.indication == "TOTAL-PASSED"
 
 
@@ -274,9 +274,13 @@ def _add_a_kid(writer) -> None:  # type: ignore[no-untyped-def]
     writer.register_annotation(page_ref, extra)
 
 
-@pytest.mark.parametrize("change", [_move_first_strip, _add_a_kid], ids=["strip-moved", "kid-added"])
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [(_move_first_strip, "modification.field-changed"), (_add_a_kid, "modification.annotation-added")],
+    ids=["strip-moved", "kid-added"],
+)
 def test_reserved_widgets_change_only_their_appearance(
-    change, flow, parties, purchaser_seal, rsa_pki, tmp_path
+    change, reason, flow, parties, purchaser_seal, rsa_pki, tmp_path
 ):
     folder, _, _ = flow
     sign_with_extra(
@@ -284,7 +288,7 @@ def test_reserved_widgets_change_only_their_appearance(
     )
     report = verify_pdf(tmp_path / "bad.pdf", trust=[rsa_pki.root.cert_path])
     assert report.signatures[0].indication == "TOTAL-FAILED"
-    assert "modification.after-signing" in report.signatures[0].reasons
+    assert reason in report.signatures[0].reasons
 
 
 def _other_image(writer, widgets) -> None:  # type: ignore[no-untyped-def]
@@ -306,7 +310,7 @@ def test_reserved_strips_filled_without_signing_fail_the_first_signature(flow, r
     )
     report = verify_pdf(forged, trust=[rsa_pki.root.cert_path])
     (first,) = report.signatures
-    assert first.indication == "TOTAL-FAILED" and "modification.after-signing" in first.reasons
+    assert first.indication == "TOTAL-FAILED" and "modification.field-changed" in first.reasons
 
 
 def test_strips_changed_after_the_purchaser_signed_fail_both(flow, rsa_pki, tmp_path):
@@ -318,7 +322,7 @@ def test_strips_changed_after_the_purchaser_signed_fail_both(flow, rsa_pki, tmp_
     )
     report = verify_pdf(forged, trust=[rsa_pki.root.cert_path])
     assert [v.indication for v in report.signatures] == ["TOTAL-FAILED", "TOTAL-FAILED"]
-    assert all("modification.after-signing" in v.reasons for v in report.signatures)
+    assert all("modification.signed-field-changed" in v.reasons for v in report.signatures)
 
 
 def test_filling_a_reserved_field_needs_a_seal_that_fits(flow, parties, tmp_path):

@@ -8,7 +8,7 @@ import datetime as dt
 import hashlib
 from pathlib import Path
 
-from asn1crypto import algos, cms
+from asn1crypto import algos, cms, tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
@@ -44,6 +44,7 @@ def resign(
     version: str = "v1",
     signed_attributes: bool = True,
     algorithm_protection: bool = False,
+    signing_certificate_v2: bool = True,
 ) -> bytes:
     """``data`` with its last /Contents replaced by a hand-made CMS over the same ByteRange."""
     payload = signed_bytes(data)
@@ -55,6 +56,22 @@ def resign(
     if signing_time is not None:
         attributes.append(
             cms.CMSAttribute({"type": "signing_time", "values": [cms.Time({"utc_time": signing_time})]})
+        )
+    if signing_certificate_v2:  # PAdES (ETSI.CAdES.detached) requires it
+        cert_id = tsp.ESSCertIDv2(
+            {
+                "hash_algorithm": {"algorithm": "sha256"},
+                "cert_hash": hashlib.sha256(cert.dump()).digest(),
+                "issuer_serial": {
+                    "issuer": [asn1_x509.GeneralName({"directory_name": cert.issuer})],
+                    "serial_number": cert.serial_number,
+                },
+            }
+        )
+        attributes.append(
+            cms.CMSAttribute(
+                {"type": "signing_certificate_v2", "values": [tsp.SigningCertificateV2({"certs": [cert_id]})]}
+            )
         )
     sig_algo = "sm2_sm3" if kind == "sm2" else "rsassa_pkcs1v15"
     if algorithm_protection:

@@ -41,7 +41,7 @@ def test_attack_file_fails_for_a_serious_reason(path):
     ("name", "reason"),
     [
         ("itext/isa-3.pdf", "modification.unaccounted-bytes"),
-        ("dss/dss-2236_replace.pdf", "modification.after-signing"),
+        ("dss/dss-2236_replace.pdf", "modification.field-changed"),
         ("dss/dss-2236_hide.pdf", "modification.unreadable-update"),
         ("itext/siwa.pdf", "coverage.gap-not-contents"),
         ("dss/pdf-byterange-overlap.pdf", "coverage.gap-not-contents"),

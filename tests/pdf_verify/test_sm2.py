@@ -56,4 +56,4 @@ def test_sm2_signature_value_is_checked(sm2_signed):
 def test_sm2_contract_tampered_after_signing(sm2_signed):
     data, root = sm2_signed
     report = verify_pdf(incremental(data, change_field_value), trust=[root])
-    assert "modification.after-signing" in report.signatures[0].reasons
+    assert "modification.field-changed" in report.signatures[0].reasons

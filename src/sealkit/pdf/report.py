@@ -105,6 +105,12 @@ class VerificationReport:
     signatures: list[SignatureVerdict]
     file: dict[str, Any]
 
+    @classmethod
+    def from_verdicts(cls, verdicts: list[SignatureVerdict], file: dict[str, Any]) -> VerificationReport:
+        """The report for a document: its indication is the worst of ``verdicts`` and ``file["reasons"]``."""
+        indication, sub = overall(verdicts, file["reasons"])
+        return cls(indication=indication, sub_indication=sub, signatures=verdicts, file=file)
+
     @property
     def passed(self) -> bool:
         """True only for TOTAL-PASSED: at least one signature, and every signature passed."""

@@ -12,7 +12,7 @@ A later signer's cross-page seal goes into widgets reserved before the first sig
 (``FieldSpec(cross_page=...)`` in :func:`sealkit.pdf.prepare_fields`): extra widget kids of their own
 signature field, one per page, empty until that field is signed. Filling them gives each an appearance
 (its strip, against the right edge of the paper) in the signing revision, which is "filling a prepared
-signature field" for the verifier (:class:`sealkit.pdf.verify_policy.SigWidgetAppearanceRule`).
+signature field" for the verifier (rule A of :mod:`sealkit.pdf.verify_policy`).
 """
 
 from __future__ import annotations

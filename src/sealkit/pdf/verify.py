@@ -24,7 +24,7 @@ from asn1crypto import x509 as asn1_x509
 from sealkit.certs import CertSource, load_certificates
 from sealkit.errors import InvalidInput, PdfPasswordRequired
 from sealkit.pdf import _pyhanko_speedups
-from sealkit.pdf.report import SignatureVerdict, VerificationReport, overall
+from sealkit.pdf.report import SignatureVerdict, VerificationReport
 from sealkit.pdf.verify_signature import DocumentContext, SealChecker, verify_signature
 
 _pyhanko_speedups.install()
@@ -89,7 +89,7 @@ def verify_pdf(
         file_info["reasons"].append("format.unreadable-pdf")
         logging.getLogger(__name__).debug("unreadable PDF", exc_info=True)
         file_info["error"] = f"the PDF cannot be read: {_pdf_problem(exc)}"
-        return _report([], file_info)
+        return VerificationReport.from_verdicts([], file_info)
     if validation_time is not None and validation_time.tzinfo is None:
         raise InvalidInput("validation_time needs a time zone")
     return asyncio.run(
@@ -140,7 +140,7 @@ async def _verify_document(
         file_info["reasons"].append("format.unreadable-pdf")
         logging.getLogger(__name__).debug("unreadable form", exc_info=True)
         file_info["error"] = f"the form of the PDF cannot be read: {_pdf_problem(exc)}"
-        return _report([], file_info)
+        return VerificationReport.from_verdicts([], file_info)
     file_info["revisions"] = len(layout.ends)
     extra = layout.unaccounted(data)
     file_info["unaccounted_bytes"] = len(extra)
@@ -174,12 +174,7 @@ async def _verify_document(
         file_info["reasons"].append("document.no-signatures")
     if extra and not verdicts:
         file_info["reasons"].append("modification.unaccounted-bytes")
-    return _report(verdicts, file_info)
-
-
-def _report(verdicts: list[SignatureVerdict], file_info: dict[str, Any]) -> VerificationReport:
-    indication, sub = overall(verdicts, file_info["reasons"])
-    return VerificationReport(indication=indication, sub_indication=sub, signatures=verdicts, file=file_info)
+    return VerificationReport.from_verdicts(verdicts, file_info)
 
 
 def _pdf_problem(exc: BaseException) -> str:

@@ -1,234 +1,264 @@
-"""What may change in a contract after it was signed, and naming what did.
+"""What may change in a contract after it was signed: sealkit's own allow-list, revision by revision.
 
-A contract is not a form. After a signed revision sealkit accepts only:
+A contract is not a form. Each incremental update after a signed revision is compared with the revision
+before it (:mod:`sealkit.pdf.modifications` compares values from the trailer down) and may only:
 
-- later signatures: filling a prepared (empty) signature field, or adding a new signature field (pyHanko's
-  own rules refuse new visible fields after a certification signature), with their widgets and appearances
-  — including the appearances of a prepared field's own widget kids (:class:`SigWidgetAppearanceRule`:
-  the strips of a cross-page seal reserved before the first signature);
-- LTA updates: the DSS (validation data), document timestamps, XMP/Info metadata, object and xref streams.
+(a) sign a signature field that existed and was empty: the field gets ``/V`` (a signature dictionary
+    written in the same update) and its widgets — the main widget and the cross-page strips that
+    ``prepare_fields(cross_page=…)`` reserved as kids of the field — get an ``/AP`` appearance, which a
+    viewer fits into the widget's unchanged rectangle; nothing else of the field or widget changes;
+(b) add validation data (``/DSS`` with ``/VRI``) and document timestamps (a new ``/DocTimeStamp`` field);
+(c) on a document that is not certified, add a signature field *signed in the same update* (a later
+    signer without a prepared field); the report names its page and rectangle.
 
-Anything else — a changed value of any other form field, a new annotation, a page added or changed, an
-object freed — fails. :data:`CONTRACT_DIFF_POLICY` is pyHanko's :class:`StandardDiffPolicy` without the
-rule that lets any form field change (``GenericFieldModificationRule``) and without in-place changes to a
-signature field's existing appearance stream. :func:`describe_changes` names, for a person, what a
-rejected update changed.
+Everything else fails, named by what changed and where (object number, page, rectangle): an object
+defined after signing that the signed revision already referred to (``modification.forward-reference``);
+new fields of any kind and empty ones (``new-field``); annotations (``annotation-added`` …); actions
+(``action-added``: ``/AA``, ``/A``, ``/OpenAction``, ``/Names /JavaScript``); ``/NeedAppearances``,
+``/DR``, ``/DA`` (``need-appearances``, ``default-resources``, ``default-appearance``); a malformed
+``/Rect`` of a new or filled widget (``malformed-rect``); pages, fields and the catalog
+(``page-content``, ``field-changed``, ``catalog-changed`` …). Changes of ``/Info`` and of the XMP
+metadata are warnings. A certification (DocMDP) signature makes it stricter: with P=1 only (b), with
+P=2 or 3 no new signature fields (only document timestamps). Later seals are listed with the page and
+rectangle they cover and a warning when signed text or annotations lie under them (:mod:`overlap`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 from pyhanko.pdf_utils import generic
-from pyhanko.sign.diff_analysis import ModificationLevel, SuspiciousModification
-from pyhanko.sign.diff_analysis.commons import compare_dicts
-from pyhanko.sign.diff_analysis.form_rules_api import (
-    FieldComparisonContext,
-    FieldComparisonSpec,
-    FieldMDPRule,
-    FormUpdate,
-    FormUpdatingRule,
-)
-from pyhanko.sign.diff_analysis.policies import StandardDiffPolicy
-from pyhanko.sign.diff_analysis.rules.file_structure_rules import (
-    CatalogModificationRule,
-    ObjectStreamRule,
-    XrefStreamRule,
-)
-from pyhanko.sign.diff_analysis.rules.form_field_rules import (
-    DSSCompareRule,
-    SigFieldCreationRule,
-    SigFieldModificationRule,
-)
-from pyhanko.sign.diff_analysis.rules.metadata_rules import DocInfoRule, MetadataUpdateRule
+
+from sealkit.pdf.modifications import show_rect
+from sealkit.pdf.revision_rules import review_revision
+from sealkit.pdf.rule_context import Finding, LaterSignature
 
 
-class SigWidgetAppearanceRule(FieldMDPRule):
-    """Signing a prepared signature field may give *its own* widget kids an appearance, nothing more.
+@dataclass
+class ModificationReview:
+    """The verdict on everything after one signed revision."""
 
-    pyHanko's :class:`SigFieldModificationRule` clears a new ``/AP`` only on the field dictionary itself,
-    i.e. on a field merged with its single widget; a field whose widgets are separate ``/Kids`` (pyHanko's
-    ``combine_annotation=False``, or a sealkit field with a reserved cross-page seal: one more widget per
-    page) changes those kids when it is signed, which pyHanko leaves unexplained. This rule clears exactly
-    that, with pyHanko's own appearance check: when the field goes from unsigned to signed, every widget
-    kid it already had (same references, same order) may get a new ``/AP`` pointing to new streams, in
-    the revisions that change the field itself, and no other key of the kid may change. The kid is
-    cleared only where the signed revision referenced it: as the field's kid, from a page's ``/Annots``
-    (or the structure tree). New annotations, kids added to the field, kids of a field left unsigned or
-    already signed, kids changed later, and kids referenced from anywhere else stay unexplained.
+    failures: list[Finding]
+    warnings: list[tuple[str, str]]
+    signatures: list[LaterSignature]
+    level: str
+    notes: list[tuple[str, str]] = dc_field(default_factory=list)
+    kinds: set[str] = dc_field(
+        default_factory=set
+    )  # "signature", "timestamp", "dss", "metadata"  # none | lta-updates | form-filling | other
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+#: Covered-content finder: (revision before the seal, page number from 1, rect) -> what lies under it.
+CoverFinder = Callable[[int, int, tuple[float, float, float, float]], list[str]]
+
+
+def review_after(
+    reader: Any, signed_revision: int, *, certification: int | None = None, covers: CoverFinder | None = None
+) -> ModificationReview:
+    """Judge every update after ``signed_revision``; ``certification`` is the DocMDP P in force (or None).
+
+    ``covers`` names what signed content lies under a later signature's visible widget (a warning each).
     """
-
-    def apply(self, context: FieldComparisonContext) -> Any:
-        from pyhanko.sign.diff_analysis.rules.form_field_rules import _allow_appearance_update
-
-        for fq_name, spec in context.field_specs.items():
-            if spec.field_type != "/Sig" or spec.old_field_ref is None or spec.new_field_ref is None:
-                continue
-            old_field, new_field = spec.old_field, spec.new_field
-            if old_field is None or new_field is None or "/V" in old_field or "/V" not in new_field:
-                continue
-            old_kids, new_kids = _kid_refs(old_field), _kid_refs(new_field)
-            if not old_kids or old_kids != new_kids:
-                continue
-            with_field = _changed_only_with(context, spec.new_field_ref, new_kids)
-            for index, (old_ref, new_ref) in enumerate(zip(old_kids, new_kids, strict=True)):
-                old_kid, new_kid = old_ref.get_object(), new_ref.get_object()
-                if not isinstance(old_kid, generic.DictionaryObject) or "/T" in old_kid:
-                    continue  # a child field, not a widget: other rules judge it
-                if _key(new_ref) not in with_field:
-                    continue  # changed in a revision that did not sign the field: not cleared
-                if not isinstance(new_kid, generic.DictionaryObject):
-                    raise SuspiciousModification(f"a widget of {fq_name} is no longer a dictionary")
-                compare_dicts(old_kid, new_kid, frozenset({"/AP"}))
-                kid_path = spec.old_canonical_path + "/Kids" + index if spec.old_canonical_path else None
-                kid_spec = FieldComparisonSpec("/Sig", old_ref, new_ref, kid_path)
-                for expected in kid_spec.expected_contexts():
-                    yield (
-                        ModificationLevel.FORM_FILLING,
-                        FormUpdate(updated_ref=new_ref, field_name=fq_name, context_checked=expected),
-                    )
-                for dependency in _allow_appearance_update(old_kid, new_kid, context.old, context.new):
-                    yield (
-                        ModificationLevel.FORM_FILLING,
-                        FormUpdate(updated_ref=dependency, field_name=fq_name),
-                    )
-
-
-def _key(ref: generic.Reference) -> tuple[int, int]:
-    return ref.idnum, ref.generation
-
-
-def _changed_only_with(
-    context: FieldComparisonContext, field_ref: generic.Reference, kids: list[generic.Reference]
-) -> set[tuple[int, int]]:
-    """The kids that no revision after the signed one changed without also changing the field itself.
-
-    pyHanko compares the signed revision with each later one, so a kid given another appearance in a
-    later, unsigned update would look like part of the signing; it is not, when the field dictionary
-    (which gets /V in the signing revision and may not change afterwards) is not in that revision.
-    """
-    xrefs = context.new.reader.xrefs
-    cleared = {_key(kid) for kid in kids}
-    for revision in range(context.old.revision + 1, context.new.revision + 1):
-        changed = {_key(ref) for ref in xrefs.explicit_refs_in_revision(revision)}
-        if _key(field_ref) not in changed:
-            cleared -= changed
-    return cleared
-
-
-def _kid_refs(field: generic.DictionaryObject) -> list[generic.Reference]:
-    """The references in the field's /Kids, or [] when it has none or they are not all indirect."""
-    try:
-        kids = field.raw_get("/Kids")
-    except KeyError:
-        return []
-    if isinstance(kids, generic.IndirectObject):
-        return []  # an indirect /Kids array: any change to it is left to the other rules
-    if not isinstance(kids, generic.ArrayObject):
-        return []
-    refs = [kid.reference for kid in kids if isinstance(kid, generic.IndirectObject)]
-    return refs if len(refs) == len(kids) else []
-
-
-CONTRACT_DIFF_POLICY = StandardDiffPolicy(
-    global_rules=[
-        CatalogModificationRule(),
-        DocInfoRule().as_qualified(ModificationLevel.LTA_UPDATES),
-        XrefStreamRule().as_qualified(ModificationLevel.LTA_UPDATES),
-        ObjectStreamRule().as_qualified(ModificationLevel.LTA_UPDATES),
-        DSSCompareRule().as_qualified(ModificationLevel.LTA_UPDATES),
-        MetadataUpdateRule().as_qualified(ModificationLevel.LTA_UPDATES),
-    ],
-    form_rule=FormUpdatingRule(
-        field_rules=[
-            SigFieldCreationRule(),
-            SigFieldModificationRule(allow_in_place_appearance_stream_changes=False),
-            SigWidgetAppearanceRule(),
-        ],
-    ),
-    reject_object_freeing=True,
-    ignore_orphaned_objects=True,
-    ignore_identical_objects=True,
-)
-
-#: pyHanko's modification levels as the report spells them.
-MODIFICATION_NAMES = {
-    ModificationLevel.NONE: "none",
-    ModificationLevel.LTA_UPDATES: "lta-updates",
-    ModificationLevel.FORM_FILLING: "form-filling",
-    ModificationLevel.ANNOTATIONS: "annotations",
-    ModificationLevel.OTHER: "other",
-}
-
-
-def _pages(root: Any) -> list[Any]:
-    pages: list[Any] = []
-    stack = [root["/Pages"]]
-    seen = 0
-    while stack and seen < 100_000:
-        seen += 1
-        node = stack.pop().get_object()
-        if "/Kids" in node:
-            stack.extend(reversed(list(node["/Kids"])))
-        else:
-            pages.append(node)
-    return pages
-
-
-def _fingerprint(obj: Any) -> str:
-    """A cheap identity of a (possibly indirect) object: its reference, or its repr."""
-    if isinstance(obj, generic.IndirectObject):
-        return repr(obj.reference)
-    return repr(obj)[:200]
-
-
-def _field_values(root: Any) -> dict[str, str]:
-    values: dict[str, str] = {}
-    try:
-        fields = list(root["/AcroForm"]["/Fields"])
-    except KeyError:
-        return values
-    stack = [("", f) for f in fields]
-    while stack and len(values) < 10_000:
-        prefix, ref = stack.pop()
-        node = ref.get_object()
-        name = prefix + str(node.get("/T", ""))
-        if "/Kids" in node:
-            stack.extend((name + ".", k) for k in node["/Kids"])
-        if node.get("/FT") != "/Sig" and "/V" in node:
-            values[name] = repr(node["/V"])[:200]
-    return values
-
-
-def describe_changes(reader: Any, signed_revision: int) -> list[str]:
-    """Plain-language list of what changed between ``signed_revision`` and the last revision."""
+    failures: list[Finding] = []
+    warnings: list[tuple[str, str]] = []
+    notes: list[tuple[str, str]] = []
+    signatures: list[LaterSignature] = []
+    kinds: set[str] = set()
     last = reader.xrefs.total_revisions - 1
-    if last <= signed_revision:
-        return []
+    for revision in range(signed_revision + 1, last + 1):
+        review = review_revision(reader, revision)
+        failures += review.failures
+        warnings += review.warnings
+        notes += [note for note in review.notes if note not in notes]
+        kinds |= review.kinds
+        for later in review.signatures:
+            signatures.append(later)
+            failures += _certification_failures(later, certification)
+            for page, rect in later.boxes:
+                under = covers(later.revision - 1, page, rect) if covers is not None and page else []
+                if under:
+                    warnings.append(
+                        (
+                            "seal-overlap",
+                            f"the seal of {later.field!r} on page {page} {show_rect(rect)} covers signed "
+                            f"content: {', '.join(under[:4])}",
+                        )
+                    )
+    if failures:
+        level = "other"
+    elif kinds & {"signature"}:
+        level = "form-filling"
+    elif kinds:
+        level = "lta-updates"
+    else:
+        level = "none"
+    return ModificationReview(failures, warnings, signatures, level, notes, kinds)
+
+
+def _certification_failures(later: LaterSignature, certification: int | None) -> list[Finding]:
+    if certification is None or (later.kind == "timestamp" and not (certification == 1 and later.boxes)):
+        return []  # document timestamps are validation data (rule B), unless they show something on P=1
+    if certification == 1:
+        return [
+            Finding(
+                "modification.docmdp-violation",
+                f"the certification allows no changes (DocMDP P=1), but field {later.field!r} was signed "
+                f"after it ({later.where()})",
+            )
+        ]
+    if later.kind == "new":
+        return [
+            Finding(
+                "modification.new-field",
+                f"signature field {later.field!r} ({later.where()}) was added after the certification: a "
+                "certified document takes signatures only in the fields it was certified with",
+            )
+        ]
+    return []
+
+
+def certification_level(reader: Any, revision: int) -> int | None:
+    """The DocMDP permission P (1, 2 or 3) of the document's certification at ``revision``, or None."""
     try:
-        old = reader.get_historical_resolver(signed_revision).root
-        new = reader.get_historical_resolver(last).root
-        old_pages, new_pages = _pages(old), _pages(new)
-        changes = []
-        if len(new_pages) != len(old_pages):
-            changes.append(f"page count changed from {len(old_pages)} to {len(new_pages)}")
-        for number, (a, b) in enumerate(zip(old_pages, new_pages, strict=False), start=1):
-            if _fingerprint(a.raw_get("/Contents")) != _fingerprint(b.raw_get("/Contents")):
-                changes.append(f"content of page {number} replaced")
-            annots_a = len(a["/Annots"]) if "/Annots" in a else 0
-            annots_b = len(b["/Annots"]) if "/Annots" in b else 0
-            if annots_b != annots_a:
-                changes.append(f"page {number}: annotations {annots_a} → {annots_b}")
-        old_values, new_values = _field_values(old), _field_values(new)
-        for name in sorted(set(old_values) | set(new_values)):
-            if old_values.get(name) != new_values.get(name):
-                changes.append(f"value of form field {name!r} changed")
-        changed = set()
-        for revision in range(signed_revision + 1, last + 1):
-            changed |= {f"{r.idnum} {r.generation}" for r in reader.xrefs.explicit_refs_in_revision(revision)}
-        if changed and not changes:
-            listed = ", ".join(sorted(changed)[:8])
-            changes.append(f"objects rewritten after signing: {listed}{' …' if len(changed) > 8 else ''}")
-        return changes
-    except Exception as exc:  # noqa: BLE001 - naming the changes is best effort; the verdict does not depend on it
-        return [f"the later revisions could not be compared ({type(exc).__name__})"]
+        root = reader.get_historical_resolver(revision).root
+        sig = root["/Perms"]["/DocMDP"]
+        for reference in sig.get("/Reference", []):
+            reference = reference.get_object()
+            if reference.get("/TransformMethod") == "/DocMDP":
+                params = reference.get("/TransformParams", generic.DictionaryObject())
+                value = int(params.get("/P", 2))
+                return value if value in (1, 2, 3) else 1
+        return 2
+    except (KeyError, TypeError, AttributeError, ValueError):
+        return None
+
+
+_MAX_REPORTED = 12
+
+
+def record(verdict: Any, review: ModificationReview) -> None:
+    """Put a review into a :class:`~sealkit.pdf.report.SignatureVerdict`: failures, later seals, warnings."""
+    verdict.modification = review.level
+    for finding in review.failures[:_MAX_REPORTED]:
+        verdict.check("modification", False, f"changed after signing: {finding.detail}", finding.reason)
+    if len(review.failures) > _MAX_REPORTED:
+        verdict.check("modification", False, f"… and {len(review.failures) - _MAX_REPORTED} more changes")
+    for later in review.signatures:
+        what = "document timestamp" if later.kind == "timestamp" else f"signature {later.field!r}"
+        how = "in a new field" if later.kind == "new" else "in its prepared field"
+        verdict.check("later-signature", True, f"{what} added later {how}: {later.where()}")
+    for name, text in review.notes:
+        verdict.check(name, True, text)
+    for name, text in review.warnings:
+        verdict.check(name, False, text)
+    if not review.failures:
+        names = {
+            "signature": "later signatures",
+            "timestamp": "document timestamps",
+            "dss": "validation data",
+        }
+        parts = [text for kind, text in names.items() if kind in review.kinds]
+        parts += ["document information or metadata (see above)"] if "metadata" in review.kinds else []
+        detail = "only " + ", ".join(parts) + " after signing" if parts else "no change after signing"
+        verdict.check("modification", True, detail)
+
+
+def _der_length(data: bytes) -> int | None:
+    """The length of the DER SEQUENCE at the start of ``data`` (header included), or None."""
+    if len(data) < 2 or data[0] != 0x30:
+        return None
+    first = data[1]
+    if first < 0x80:
+        return 2 + first
+    count = first & 0x7F
+    if count == 0 or count > 4 or len(data) < 2 + count:
+        return None
+    return 2 + count + int.from_bytes(data[2 : 2 + count], "big")
+
+
+def contents_checks(verdict: Any, sig_object: Any, embedded: Any, subfilter: str) -> None:
+    """Bytes after the CMS inside /Contents (only zero padding may follow it), and for PAdES
+    (ETSI.CAdES.detached) the signingCertificateV2 attribute naming the signer's certificate."""
+    try:
+        contents = bytes(
+            sig_object.raw_get("/Contents", decrypt=generic.EncryptedObjAccess.RAW).original_bytes
+        )
+    except (KeyError, AttributeError):
+        return
+    length = _der_length(contents)
+    if length is not None and length <= len(contents):
+        extra = contents[length:].rstrip(b"\x00")
+        if extra:
+            verdict.check(
+                "contents",
+                False,
+                f"{len(extra)} bytes follow the CMS inside /Contents (from byte {length}); "
+                "only zero padding may",
+                "modification.contents-trailing-bytes",
+            )
+    if subfilter == "/ETSI.CAdES.detached" and sig_object.get("/Type", "/Sig") == "/Sig":
+        _signing_certificate_v2(verdict, embedded)
+
+
+def _signing_certificate_v2(verdict: Any, embedded: Any) -> None:
+    from asn1crypto import core
+    from cryptography.hazmat.primitives import hashes
+
+    attrs = embedded.signer_info["signed_attrs"]
+    values = (
+        [a["values"] for a in attrs if a["type"].native == "signing_certificate_v2"]
+        if attrs is not core.VOID
+        else []
+    )
+    if not values:
+        verdict.check(
+            "format",
+            False,
+            "PAdES signature (ETSI.CAdES.detached) without the signingCertificateV2 attribute",
+            "format.no-signing-certificate-v2",
+        )
+        return
+    try:
+        cert_id = values[0][0]["certs"][0]
+        algorithm = cert_id["hash_algorithm"]["algorithm"].native
+        digest = hashes.Hash(getattr(hashes, algorithm.upper().replace("SHA3_", "SHA3_"))())
+        digest.update(embedded.signer_cert.dump())
+        matches = digest.finalize() == cert_id["cert_hash"].native
+    except Exception:  # noqa: BLE001 - an unreadable attribute cannot name the certificate
+        matches = False
+    if not matches:
+        verdict.check(
+            "format",
+            False,
+            "the signingCertificateV2 attribute does not name the signer's certificate",
+            "format.signing-certificate-mismatch",
+        )
+
+
+def own_widget_checks(verdict: Any, sig_field: Any) -> None:
+    """The signature's own widgets need a /Rect of exactly four numbers: with five (or a string…) readers
+    disagree on where, and whether, the seal shows, so it is a format failure, not "invisible"."""
+    from sealkit.pdf.modifications import rect_of
+
+    try:
+        widgets = [sig_field]
+        if "/Kids" in sig_field:
+            widgets = [kid.get_object() for kid in sig_field["/Kids"]]
+            widgets = [w for w in widgets if isinstance(w, generic.DictionaryObject) and "/T" not in w]
+    except Exception:  # noqa: BLE001 - an unreadable /Kids: the field's own checks report the signature
+        return
+    for widget in widgets:
+        if "/Rect" in widget and rect_of(widget["/Rect"]) is None:
+            verdict.check(
+                "format",
+                False,
+                f"the signature's widget has /Rect {str(widget['/Rect'])[:60]}, not four numbers",
+                "format.malformed-rect",
+            )

@@ -25,13 +25,12 @@ from typing import Any
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils import generic
-from pyhanko.sign.diff_analysis import DEFAULT_DIFF_POLICY, DiffResult, ModificationLevel
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 
 from sealkit.pdf.report import SignatureVerdict
 from sealkit.pdf.verify_crypto import document_timestamp_checks, signature_checks
-from sealkit.pdf.verify_policy import CONTRACT_DIFF_POLICY, MODIFICATION_NAMES, describe_changes
+from sealkit.pdf.verify_policy import contents_checks
 from sealkit.pdf.verify_structure import RevisionLayout, check_byte_range, unregistered_objects
 from sealkit.sm2 import oids
 from sealkit.validation.context import Evidence, embedded_evidence
@@ -162,6 +161,7 @@ async def verify_signature(
         _document_checks(ctx, verdict, embedded.signed_revision)
         verdict.conclude()
         return verdict
+    contents_checks(verdict, sig_object, embedded, subfilter)
     if not verdict.reasons or all(not r.startswith("format.") for r in verdict.reasons):
         verdict.check("format", True, f"{subfilter} with a CMS SignedData")
 
@@ -207,11 +207,15 @@ async def verify_signature(
 def _modification_checks(
     ctx: DocumentContext, verdict: SignatureVerdict, embedded: EmbeddedPdfSignature, well_formed: bool
 ) -> None:
+    """The contract's modification rules (:mod:`sealkit.pdf.verify_policy`) for what follows the signature."""
+    from sealkit.pdf import verify_policy
+    from sealkit.pdf.overlap import CoverFinder
+
     if not well_formed:
         verdict.check("modification", False, "not checked: the /ByteRange is unusable")
         return
     try:
-        embedded.compute_integrity_info(diff_policy=CONTRACT_DIFF_POLICY)
+        embedded.compute_integrity_info(skip_diff=True)
     except Exception:  # noqa: BLE001 - an unreadable later revision is itself a failure
         logging.getLogger(__name__).debug("later revision unreadable", exc_info=True)
         verdict.check(
@@ -225,35 +229,15 @@ def _modification_checks(
         verdict.check(
             "coverage", False, f"pyHanko sees coverage {embedded.coverage.name}", "coverage.partial"
         )
-    result = embedded.diff_result
-    docmdp = embedded.docmdp_level
-    if isinstance(result, DiffResult) and (docmdp is None or result.modification_level.value <= docmdp.value):
-        verdict.modification = MODIFICATION_NAMES[result.modification_level]
-        detail = {
-            "none": "no change after signing",
-            "lta-updates": "only validation data and timestamps added",
-        }
-        verdict.check("modification", True, detail.get(verdict.modification, "only later signatures added"))
-        return
-    verdict.modification = _kind_of_change(embedded)
-    changes = describe_changes(ctx.reader, embedded.signed_revision)
-    why = str(result) if result is not None else ""
-    what = "; ".join(changes) or why.split("\n")[0][:200] or "document changed after signing"
-    reason = (
-        "modification.docmdp-violation" if isinstance(result, DiffResult) else "modification.after-signing"
+    verify_policy.own_widget_checks(verdict, embedded.sig_field)
+    signed = embedded.signed_revision
+    review = verify_policy.review_after(
+        ctx.reader,
+        signed,
+        certification=verify_policy.certification_level(ctx.reader, signed),
+        covers=CoverFinder(ctx.data, ctx.layout.ends),
     )
-    verdict.check("modification", False, f"changed after signing: {what}", reason)
-
-
-def _kind_of_change(embedded: EmbeddedPdfSignature) -> str:
-    """How pyHanko's lenient default policy would classify the change (for the report only)."""
-    try:
-        lenient = DEFAULT_DIFF_POLICY.review_file(embedded.reader, embedded.signed_revision)
-    except Exception:  # noqa: BLE001
-        return "other"
-    if isinstance(lenient, DiffResult) and lenient.modification_level > ModificationLevel.LTA_UPDATES:
-        return MODIFICATION_NAMES[lenient.modification_level]
-    return "other"
+    verify_policy.record(verdict, review)
 
 
 def _document_checks(ctx: DocumentContext, verdict: SignatureVerdict, signed_revision: int | None) -> None:

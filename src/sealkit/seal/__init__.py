@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # the names the package exports, for type checkers and reader
         check_seal_in_signature,
         make_seal_checker,
         parse_ses_signature,
+        revocation_lookup,
         seal_signed_attribute,
         usable_seal,
     )
@@ -109,6 +110,7 @@ _EXPORTS = {
     "parse_ses_signature": "binding",
     "parse_signature": "parse",
     "render_seal": "images",
+    "revocation_lookup": "binding",
     "seal_signed_attribute": "binding",
     "usable_seal": "binding",
     "verify_seal": "verify",
@@ -152,6 +154,7 @@ __all__ = [
     "parse_signature",
     "parse_ses_signature",
     "render_seal",
+    "revocation_lookup",
     "seal_signed_attribute",
     "usable_seal",
     "verify_seal",

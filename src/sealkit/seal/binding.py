@@ -233,6 +233,20 @@ def parse_ses_signature(
 SealChecker = Callable[[cms.SignedData, dt.datetime | None], dict[str, Any] | None]
 
 
+def revocation_lookup(
+    registry: SealRegistry | None, revocation_lists: Sequence[RevocationList] = ()
+) -> Callable[[str], Revocation | None]:
+    """es_id -> its revocation, from ``registry`` and imported, already verified ``revocation_lists`` (the
+    registry wins where both know a seal)."""
+    imported = {entry.es_id: entry for rev_list in revocation_lists for entry in rev_list.entries}
+
+    def lookup(es_id: str) -> Revocation | None:
+        found = registry.revocation(es_id) if registry is not None else None
+        return found or imported.get(es_id)
+
+    return lookup
+
+
 def make_seal_checker(
     trust: Sequence[asn1_x509.Certificate] = (),
     *,
@@ -243,13 +257,9 @@ def make_seal_checker(
     ``trust`` (the seal authorities' anchors), with revocations from ``registry`` and imported, already
     verified ``revocation_lists`` (the registry wins where both know a seal). The time source is reported as
     "timestamp" when the signing time given is the signature timestamp's, else "claimed"."""
-    imported = {entry.es_id: entry for rev_list in revocation_lists for entry in rev_list.entries}
+    lookup = revocation_lookup(registry, revocation_lists)
     sources = ["registry"] if registry is not None else []
     sources += [rev_list.source for rev_list in revocation_lists]
-
-    def lookup(es_id: str) -> Revocation | None:
-        found = registry.revocation(es_id) if registry is not None else None
-        return found or imported.get(es_id)
 
     def checker(signed_data: cms.SignedData, signing_time: dt.datetime | None) -> dict[str, Any] | None:
         when = signing_time or dt.datetime.now(dt.UTC)

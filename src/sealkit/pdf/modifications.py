@@ -1,0 +1,296 @@
+"""Compare two revisions of a PDF by what they *mean*: the object graph seen from the trailer.
+
+pyHanko parses the file and keeps every revision's cross-reference sections; this module walks the
+revision before an incremental update and the revision after it side by side, from the trailer down,
+following references on both sides, and reports the first difference under each place it is asked about
+(a page, a form field, the catalog), with the place, the object number and what differs.
+
+Comparing values rather than object numbers is what makes the allow-list in
+:mod:`sealkit.pdf.verify_policy` sound: an object shared by a page and an allowed place (the DSS, a seal's
+appearance) cannot be changed "as" the allowed one, since the page's comparison sees the change too; an
+object renumbered, moved into an object stream, redefined in a later xref section or a hybrid-reference
+stream is compared by its content wherever it is used; and a *forward reference* — a reference that the
+older revision already contained but that pointed to no object there, filled in later (``/Annots [990 0
+R]``) — is found where it is used (:attr:`Difference.forward`).
+
+Objects that nothing reachable from the trailer refers to are not compared: no viewer shows them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from pyhanko.pdf_utils import generic
+
+_MAX_DEPTH = 200
+_MAX_PAIRS = 200_000
+_TEXT = (generic.TextStringObject, generic.ByteStringObject)
+
+
+class TooComplex(Exception):
+    """The revisions are too deep or too large to compare (a verdict, not a crash, for the caller)."""
+
+
+@dataclass(frozen=True)
+class Difference:
+    """Where two revisions differ: the path of keys from the compared place, the innermost object.
+
+    ``forward`` is the object number when the older revision referred to an object it did not define and
+    the newer one defines it (a forward reference); ``freed`` when the newer revision dropped an object
+    that the older one defined and used.
+    """
+
+    path: tuple[str, ...]
+    obj: int | None
+    what: str
+    forward: int | None = None
+
+    def keys(self) -> set[str]:
+        return {p for p in self.path if p.startswith("/")}
+
+    def where(self) -> str:
+        text = " ".join(self.path) or "(itself)"
+        return f"{text} (object {self.obj})" if self.obj is not None else text
+
+
+def _key(ref: Any) -> tuple[int, int]:
+    return int(ref.idnum), int(ref.generation)
+
+
+class Revisions:
+    """The revision before an update (``old``) and after it (``new``), and a memoised value comparison.
+
+    ``changed`` holds the (number, generation) of every object the update wrote; ``defined_old(ref)``
+    and ``defined_new(ref)`` say whether a reference resolves to an object in that revision.
+    """
+
+    def __init__(self, reader: Any, revision: int) -> None:
+        self.reader = reader
+        self.revision = revision
+        self.old = reader.get_historical_resolver(revision - 1)
+        self.new = reader.get_historical_resolver(revision)
+        self.changed = {_key(ref) for ref in reader.xrefs.explicit_refs_in_revision(revision)}
+        self._memo: dict[tuple[tuple[int, int], tuple[int, int]], Difference | None] = {}
+        #: Objects a rule compares on their own (pages, fields, widgets, the catalog, the form): reached
+        #: through a reference, they count as equal here, and :attr:`assumed` remembers it until a rule
+        #: has compared them (:attr:`judged`); :meth:`unjudged` lists those no rule compared.
+        self.deferred: set[tuple[int, int]] = set()
+        self.assumed: dict[tuple[int, int], tuple[str, ...]] = {}
+        self.judged: set[tuple[int, int]] = set()
+
+    # -- resolving -------------------------------------------------------------------------------------
+
+    def defined(self, ref: Any, revision: int) -> bool:
+        return self.reader.xrefs.get_historical_ref(generic.Reference(*_key(ref)), revision) is not None
+
+    def defined_old(self, ref: Any) -> bool:
+        return self.defined(ref, self.revision - 1)
+
+    def defined_new(self, ref: Any) -> bool:
+        return self.defined(ref, self.revision)
+
+    def is_new_object(self, ref: Any) -> bool:
+        """The update defines ``ref`` and the revision before did not."""
+        return _key(ref) in self.changed and not self.defined_old(ref)
+
+    def resolve(self, value: Any, old: bool) -> Any:
+        """``value`` with one level of indirection removed (an undefined reference is null)."""
+        if isinstance(value, generic.IndirectObject):
+            if not self.defined(value, self.revision - (1 if old else 0)):
+                return generic.NullObject()
+            resolver = self.old if old else self.new
+            return resolver.get_object(generic.Reference(*_key(value), pdf=resolver))
+        return value
+
+    # -- comparing -------------------------------------------------------------------------------------
+
+    def diff(
+        self, old: Any, new: Any, path: tuple[str, ...] = (), obj: int | None = None
+    ) -> Difference | None:
+        """The first difference between ``old`` (older revision) and ``new`` (newer), or None if equal."""
+        return self._diff(old, new, path, obj, 0)
+
+    def diff_object(self, old: Any, new: Any, path: tuple[str, ...] = ()) -> Difference | None:
+        """Like :meth:`diff`, for an object a rule judges itself: compared even when deferred."""
+        same = isinstance(old, generic.IndirectObject) and isinstance(new, generic.IndirectObject)
+        if same and _key(old) == _key(new) and self.defined_old(old):
+            self.judge(new)
+            if not self.defined_new(new):
+                return Difference(path, new.idnum, "freed after signing")
+            return self._diff_direct(
+                self.resolve(old, True),
+                self.resolve(new, False),
+                path,
+                new.idnum,
+                1,
+                same_object=_key(new) not in self.changed,
+            )
+        return self.diff(old, new, path)
+
+    def judge(self, ref: Any) -> None:
+        """Record that a rule compares the object ``ref`` in both revisions."""
+        if isinstance(ref, generic.IndirectObject):
+            self.judged.add(_key(ref))
+
+    def unjudged(self) -> list[tuple[int, int]]:
+        """Deferred objects that a comparison relied on but that no rule compared: compare them now."""
+        pending = sorted(set(self.assumed) - self.judged)
+        for key in pending:
+            self.deferred.discard(key)
+            self.judged.add(key)
+        return pending
+
+    def _diff(
+        self, old: Any, new: Any, path: tuple[str, ...], obj: int | None, depth: int
+    ) -> Difference | None:
+        if depth > _MAX_DEPTH or len(self._memo) > _MAX_PAIRS:
+            raise TooComplex(f"the object graph is too deep or too large to compare at {' '.join(path)}")
+        old_ref = old if isinstance(old, generic.IndirectObject) else None
+        new_ref = new if isinstance(new, generic.IndirectObject) else None
+        if old_ref is not None or new_ref is not None:
+            return self._diff_refs(old_ref, new_ref, old, new, path, obj, depth)
+        return self._diff_direct(old, new, path, obj, depth)
+
+    def _diff_refs(
+        self,
+        old_ref: Any,
+        new_ref: Any,
+        old: Any,
+        new: Any,
+        path: tuple[str, ...],
+        obj: int | None,
+        depth: int,
+    ) -> Difference | None:
+        if old_ref is not None and new_ref is not None:
+            if _key(old_ref) == _key(new_ref):
+                if _key(old_ref) in self.deferred:
+                    self.assumed.setdefault(_key(old_ref), path)
+                    return None
+                old_here, new_here = self.defined_old(old_ref), self.defined_new(new_ref)
+                if not old_here and new_here:
+                    return Difference(path, old_ref.idnum, "defined after signing", forward=old_ref.idnum)
+                if old_here and not new_here:
+                    return Difference(path, old_ref.idnum, "freed after signing")
+                if not old_here:
+                    return None  # undefined in both: null in both
+            pair = (_key(old_ref), _key(new_ref))
+            if pair in self._memo:
+                return self._memo[pair]
+            self._memo[pair] = None  # assume equal while comparing (reference cycles)
+            result = self._diff_direct(
+                self.resolve(old_ref, True),
+                self.resolve(new_ref, False),
+                path,
+                new_ref.idnum,
+                depth + 1,
+                same_object=pair[0] == pair[1] and pair[1] not in self.changed,
+            )
+            self._memo[pair] = result
+            return result
+        # an indirect object on one side, a direct one on the other: compare the values
+        resolved_old = self.resolve(old, True)
+        resolved_new = self.resolve(new, False)
+        where = new_ref.idnum if new_ref is not None else obj
+        if isinstance(resolved_old, generic.StreamObject) or isinstance(resolved_new, generic.StreamObject):
+            return Difference(path, where, "an indirect stream replaced by a direct value")
+        return self._diff_direct(resolved_old, resolved_new, path, where, depth + 1)
+
+    def _diff_direct(
+        self,
+        old: Any,
+        new: Any,
+        path: tuple[str, ...],
+        obj: int | None,
+        depth: int,
+        same_object: bool = False,
+    ) -> Difference | None:
+        if isinstance(old, generic.DictionaryObject) and isinstance(new, generic.DictionaryObject):
+            is_stream = isinstance(old, generic.StreamObject), isinstance(new, generic.StreamObject)
+            if is_stream[0] != is_stream[1]:
+                return Difference(path, obj, "a stream replaced by a dictionary, or the reverse")
+            keys = set(old) | set(new)
+            for key in sorted(keys):
+                if key not in old or key not in new:
+                    side = "added" if key not in old else "removed"
+                    return Difference((*path, str(key)), obj, f"{key} {side}")
+                found = self._diff(old.raw_get(key), new.raw_get(key), (*path, str(key)), obj, depth + 1)
+                if found is not None:
+                    return found
+            if is_stream[0] and not same_object and _stream_bytes(old) != _stream_bytes(new):
+                return Difference(path, obj, "stream data changed")
+            return None
+        if isinstance(old, generic.ArrayObject) and isinstance(new, generic.ArrayObject):
+            if len(old) != len(new):
+                return Difference(path, obj, f"{len(old)} entries became {len(new)}")
+            for index, (a, b) in enumerate(zip(old, new, strict=True)):
+                found = self._diff(
+                    _raw_item(old, index, a), _raw_item(new, index, b), (*path, f"[{index}]"), obj, depth + 1
+                )
+                if found is not None:
+                    return found
+            return None
+        if _scalar_equal(old, new):
+            return None
+        return Difference(path, obj, f"{_show(old)} became {_show(new)}")
+
+
+def _stream_bytes(stream: Any) -> bytes:
+    return bytes(stream.encoded_data)
+
+
+def _raw_item(array: Any, index: int, fallback: Any) -> Any:
+    try:
+        return array.raw_get(index)
+    except Exception:  # noqa: BLE001 - an odd array element: compare what iteration gave
+        return fallback
+
+
+def _scalar_equal(old: Any, new: Any) -> bool:
+    if isinstance(old, _TEXT) and isinstance(new, _TEXT):
+        return bytes(old.original_bytes) == bytes(new.original_bytes)
+    if isinstance(old, bool | generic.BooleanObject) or isinstance(new, bool | generic.BooleanObject):
+        return type(old) is type(new) and bool(old) == bool(new)
+    if isinstance(old, generic.NameObject) or isinstance(new, generic.NameObject):
+        return isinstance(old, generic.NameObject) and isinstance(new, generic.NameObject) and old == new
+    if isinstance(old, int | generic.FloatObject) and isinstance(new, int | generic.FloatObject):
+        return old == new
+    if isinstance(old, generic.NullObject) and isinstance(new, generic.NullObject):
+        return True
+    return type(old) is type(new) and old == new
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, generic.DictionaryObject):
+        return "a dictionary"
+    if isinstance(value, generic.ArrayObject):
+        return "an array"
+    if isinstance(value, generic.NullObject):
+        return "nothing"
+    text = str(value)
+    return text if len(text) <= 40 else text[:37] + "…"
+
+
+def rect_of(value: Any) -> tuple[float, float, float, float] | None:
+    """A /Rect as (x1, y1, x2, y2) normalised, or None unless it is exactly four finite numbers."""
+    if not isinstance(value, generic.ArrayObject) or len(value) != 4:
+        return None
+    numbers = []
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, int | generic.FloatObject):
+            return None
+        number = float(item)
+        if not math.isfinite(number) or abs(number) > 1e6:
+            return None
+        numbers.append(number)
+    x1, y1, x2, y2 = numbers
+    return min(x1, x2), min(y1, y2), max(x1, x2), max(y1, y2)
+
+
+def show_rect(rect: tuple[float, float, float, float]) -> str:
+    return "[" + " ".join(f"{v:g}" for v in rect) + "]"
+
+
+def has_area(rect: tuple[float, float, float, float]) -> bool:
+    return rect[2] - rect[0] > 0 and rect[3] - rect[1] > 0
