@@ -174,7 +174,7 @@ def sign_contract(
         if seal_id:
             from sealkit.seal import seal_signed_attribute
 
-            seal = _registry_seal(handle, cert, seal_id, registry_url or config.registry_url)
+            seal = registry_seal(handle, cert, seal_id, registry_url or config.registry_url)
             extra_attributes.append(seal_signed_attribute(seal.seseal_der))
             image, size = seal.image_png, (seal.width_mm, seal.height_mm)
         if field_name is None and where.empty:
@@ -237,7 +237,7 @@ def _next_field(input_path: str | os.PathLike[str], password: str | None) -> str
         return None
 
 
-def _registry_seal(key: PrivateKeyHandle, cert: str | os.PathLike[str] | None, seal_id: str, url: str) -> Any:
+def registry_seal(key: PrivateKeyHandle, cert: str | os.PathLike[str] | None, seal_id: str, url: str) -> Any:
     """The registry seal ``seal_id`` if this signer may use it now (refusals are one-line errors)."""
     from sealkit.pdf import load_certificate
     from sealkit.seal import SealRegistry, usable_seal
