@@ -48,6 +48,7 @@ class Server:
     contract: Path
     seals: dict[str, str]
     access_log: Path
+    env: dict | None = None
 
     def request(self, method, path, body=None, *, api_key=PLATFORM_KEY, headers=None, chunked=False) -> Reply:
         conn = http.client.HTTPConnection(self.host, self.port, timeout=120)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import http.client
 import json
+import signal
 import time
 import urllib.parse
 
 from sealkit.pdf.sample_contract import PURCHASER_BLOCK
-from tests.service.conftest import MAX_BODY_MB, OTHER_KEY, PLATFORM_KEY
+from tests.service.conftest import MAX_BODY_MB, OTHER_KEY, PLATFORM_KEY, Server, start_server
 
 
 def sign_path(**query) -> str:
@@ -220,3 +222,36 @@ def test_no_request_leaves_files_behind(server):
             break
         time.sleep(0.1)
     assert list(scratch.iterdir()) == []
+
+
+def test_sigterm_lets_a_signature_in_flight_finish(server):
+    process, port = start_server(server.base / "sealkit.toml", server.env)
+    second = Server("127.0.0.1", port, server.base, server.contract, server.seals, server.access_log)
+    try:
+        pdf = server.contract.read_bytes()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        conn.putrequest("POST", sign_path(key="supplier", seal="supplier-seal", at_text=PURCHASER_BLOCK))
+        conn.putheader("Authorization", f"Bearer {PLATFORM_KEY}")
+        conn.putheader("Content-Length", str(len(pdf)))
+        conn.endheaders()
+        conn.send(pdf[: len(pdf) // 2])
+        reading = False
+        for _ in range(100):  # until the server is reading this request's body
+            metrics = second.request("GET", "/metrics", api_key=None).body.decode()
+            reading = "sealkit_requests_in_flight 2" in metrics
+            if reading:
+                break
+            time.sleep(0.05)
+        assert reading
+        process.send_signal(signal.SIGTERM)
+        conn.send(pdf[len(pdf) // 2 :])
+        response = conn.getresponse()
+        body = response.read()
+        assert response.status == 200, body[:300]
+        assert body.startswith(b"%PDF") and response.getheader("X-Sealkit-Seal") == server.seals["supplier"]
+        # uvicorn stops after the request and ends with the signal it caught, as systemd expects
+        assert process.wait(timeout=60) in (0, -signal.SIGTERM)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
