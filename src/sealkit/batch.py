@@ -168,7 +168,12 @@ def _outcomes(
         for item in items:
             yield run_item(operation, item, config, key)
         return
-    context = multiprocessing.get_context("spawn")  # no fork of open token sessions or threads
+    # A fork server: workers start from a clean process (no inherited token sessions or threads) that has
+    # already imported the signing code, so each starts in milliseconds instead of seconds.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(
+        ["sealkit.flows", "sealkit.pdf.sign", "sealkit.pdf.stamping", "sealkit.ukey"]
+    )
     with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context) as pool:
         futures = [pool.submit(run_item, operation, item, config, key) for item in items]
         for future in concurrent.futures.as_completed(futures):
