@@ -16,6 +16,14 @@ from sealkit.errors import PinRequired
 F = TypeVar("F", bound=Callable[..., Any])
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print a JSON object for scripts.")
+seal_maker_trust_option = click.option(
+    "--seal-maker-trust",
+    "seal_maker_trust",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="Trust anchor for seal makers and revocation lists (never for signers), PEM/DER; repeatable. "
+    "Added to [trust] seal_makers of the config.",
+)
 
 
 def get_config(ctx: click.Context | None = None) -> Config:

@@ -49,7 +49,7 @@ def demo(directory: Path, as_json: bool) -> None:
         click.echo("")
         click.echo(
             f"  try: sealkit verify {result.files['signed']} --trust {result.files['sm2_root']} "
-            f"--trust {result.files['rsa_root']}"
+            f"--trust {result.files['rsa_root']} --seal-maker-trust {result.files['seal_authority_root']}"
         )
 
     emit(result.to_dict(), as_json, human)

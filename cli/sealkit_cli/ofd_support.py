@@ -41,6 +41,7 @@ def sign_ofd_command(
     *,
     refused: list[str],
     as_json: bool,
+    seal_makers: list[Path] | None = None,
 ) -> None:
     """Sign the OFD ``input_path`` with the registry seal ``seal_id`` (SM2 only) and report it."""
     from sealkit.flows import registry_seal
@@ -61,7 +62,9 @@ def sign_ofd_command(
     output = output or input_path.with_name(input_path.stem + ".signed.ofd")
     with open_key(keyref, config=config, pin_source=CallbackPinSource(prompt_secret)) as key:
         require_sm2_key(key)
-        seal = registry_seal(key, cert, seal_id, registry_url or config.registry_url)
+        seal = registry_seal(
+            key, cert, seal_id, registry_url or config.registry_url, seal_makers or [], config=config
+        )
         result = sign_ofd(
             input_path,
             output,

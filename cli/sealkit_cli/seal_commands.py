@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from sealkit_cli.common import emit, get_config, json_option
+from sealkit_cli.common import emit, get_config, json_option, seal_maker_trust_option
 
 from sealkit.errors import AuditChainBroken, InvalidInput
 from sealkit.seal import (
@@ -24,6 +24,7 @@ from sealkit.seal import (
     render_seal,
     write_revocation_list,
 )
+from sealkit.seal import open_registry as _open_registry
 from sealkit.ukey import load_certificates, open_key
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -40,11 +41,23 @@ def registry_options(func: F) -> F:
     return json_option(func)
 
 
-def open_registry(registry_url: str | None, actor: str | None = None) -> SealRegistry:
-    return SealRegistry(registry_url or get_config().registry_url, actor=actor)
+def open_registry(
+    registry_url: str | None, actor: str | None = None, read_only: bool = False
+) -> SealRegistry:
+    """The registry of the flag or the configuration, with its head-signing key and certificate."""
+    return _open_registry(registry_url, config=get_config(), actor=actor, read_only=read_only)
+
+
+def seal_maker_anchors(paths: tuple[str, ...]) -> list[Any]:
+    """The seal-maker anchors of the flags and [trust] seal_makers; at least one."""
+    sources = [*paths, *get_config().seal_maker_anchors]
+    if not sources:
+        raise InvalidInput("no seal-maker trust anchors: give --seal-maker-trust or set [trust] seal_makers")
+    return [c for p in sources for c in load_certificates(p)]
 
 
 def maker_options(func: F) -> F:
+    func = seal_maker_trust_option(func)
     func = click.option(
         "--maker-cert", required=True, type=click.Path(dir_okay=False), help="Maker certificate."
     )(func)
@@ -87,6 +100,12 @@ def seal() -> None:
 @click.option(
     "--image", type=click.Path(dir_okay=False), help="Imprint image (scan or PNG) instead of rendering."
 )
+@click.option(
+    "--allow-foreign-holder",
+    "allow_foreign_holder",
+    metavar="REASON",
+    help="Accept holder certificates that do not belong to the unit, for this recorded reason.",
+)
 @registry_options
 def issue(
     form_path: str,
@@ -94,19 +113,23 @@ def issue(
     holder_certs: tuple[str, ...],
     maker_ref: str,
     maker_cert: str,
+    seal_maker_trust: tuple[str, ...],
     valid_until: dt.datetime,
     valid_from: dt.datetime | None,
     image: str | None,
+    allow_foreign_holder: str | None,
     registry_url: str | None,
     actor: str | None,
     as_json: bool,
 ) -> None:
-    """Make, sign and register a seal; prints its ID."""
+    """Make, sign and register a seal; prints its ID. The maker must chain to a seal-maker anchor and every
+    holder must belong to the unit (its USCC in the subject, or O = the unit's name)."""
     form = load_form(form_path)
     holders = [_one_cert(p) for p in holder_certs]
     image_bytes = Path(image).read_bytes() if image else None
     config = get_config()
     font = config.section("seal").get("font")
+    anchors = seal_maker_anchors(seal_maker_trust)
     with open_key(maker_ref, config=config) as maker, open_registry(registry_url, actor) as registry:
         record = registry.issue(
             form,
@@ -118,6 +141,8 @@ def issue(
             valid_from=valid_from.date() if valid_from else None,
             image=image_bytes,
             font=font,
+            maker_trust=anchors,
+            allow_foreign_holder=allow_foreign_holder,
         )
     emit(record.to_dict(), as_json, record.es_id)
 
@@ -179,13 +204,15 @@ def extend(
     until: dt.datetime,
     maker_ref: str,
     maker_cert: str,
+    seal_maker_trust: tuple[str, ...],
     registry_url: str | None,
     actor: str | None,
     as_json: bool,
 ) -> None:
     """Extend a seal's validity with a new SESeal version signed by the maker."""
+    anchors = seal_maker_anchors(seal_maker_trust)
     with open_key(maker_ref, config=get_config()) as maker, open_registry(registry_url, actor) as registry:
-        record = registry.extend(seal_id, until.date(), maker, _one_cert(maker_cert))
+        record = registry.extend(seal_id, until.date(), maker, _one_cert(maker_cert), maker_trust=anchors)
     emit(record.to_dict(), as_json, _describe(record))
 
 
@@ -260,13 +287,24 @@ def merge(
 @maker_options
 @registry_options
 def export_revocations(
-    output: str, maker_ref: str, maker_cert: str, registry_url: str | None, actor: str | None, as_json: bool
+    output: str,
+    maker_ref: str,
+    maker_cert: str,
+    seal_maker_trust: tuple[str, ...],
+    registry_url: str | None,
+    actor: str | None,
+    as_json: bool,
 ) -> None:
-    """Write the registry's own revocations as a list signed by the seal authority."""
-    with open_registry(registry_url, actor) as registry:
+    """Write the registry's own revocations as a list signed by the seal authority (checked first: the
+    registry against its audit chain, the authority against the seal-maker anchors)."""
+    anchors = seal_maker_anchors(seal_maker_trust)
+    with open_registry(registry_url, actor, read_only=True) as registry:
+        report = registry.audit_verify()
+        if not report.ok:
+            raise AuditChainBroken(f"audit check failed: {report.problems[0]}")
         entries = registry.revocations(source="local")
     with open_key(maker_ref, config=get_config()) as maker:
-        write_revocation_list(output, entries, maker, _one_cert(maker_cert))
+        write_revocation_list(output, entries, maker, _one_cert(maker_cert), trust=anchors)
     emit(
         {"output": output, "entries": len(entries)},
         as_json,
@@ -276,13 +314,20 @@ def export_revocations(
 
 @seal.command(name="import-revocations")
 @click.argument("file", type=click.Path(dir_okay=False, exists=True))
-@click.option("--trust", "trust_paths", multiple=True, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--seal-maker-trust",
+    "--trust",
+    "trust_paths",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    help="Seal-maker trust anchor the list's authority must chain to; repeatable (with [trust] seal_makers).",
+)
 @registry_options
 def import_revocations(
     file: str, trust_paths: tuple[str, ...], registry_url: str | None, actor: str | None, as_json: bool
 ) -> None:
-    """Verify a revocation list against --trust, then record its revocations."""
-    trust = [c for p in trust_paths for c in load_certificates(p)]
+    """Verify a revocation list against the seal-maker anchors, then record its revocations."""
+    trust = seal_maker_anchors(trust_paths)
     revlist = load_revocation_list(Path(file).read_bytes(), trust)
     with open_registry(registry_url, actor) as registry:
         added = registry.import_revocations(revlist.entries, revlist.source)
@@ -296,27 +341,80 @@ def import_revocations(
 )
 @registry_options
 def audit_(verify: bool, registry_url: str | None, actor: str | None, as_json: bool) -> None:
-    """Check the registry against its audit chain; prints the head hash to keep elsewhere."""
-    with open_registry(registry_url, actor) as registry:
+    """Check the registry against its audit chain and the chain's signed head; prints the head hash to keep
+    elsewhere."""
+    with open_registry(registry_url, actor, read_only=True) as registry:
         report = registry.audit_verify()
     if not report.ok:
         if as_json:
             emit(report.to_dict(), True, "")
         raise AuditChainBroken(f"audit check failed: {'; '.join(report.problems)}")
-    emit(report.to_dict(), as_json, f"audit chain OK: {report.entries} entries, head {report.head}")
+    signed = {
+        True: "head signature verified",
+        None: "head signed, signature NOT checked (no [registry] signing_cert)",
+        False: "head NOT signed (configure [registry] signing_key and signing_cert)",
+    }[report.signed]
+    emit(
+        report.to_dict(),
+        as_json,
+        f"audit chain OK: {report.entries} entries, head {report.head}; {signed}",
+    )
+
+
+def _size(value: str | None) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    parts = value.lower().replace("×", "x").split("x")
+    try:
+        numbers = [float(p) for p in parts]
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: give the width in mm (40) or width x height (45x30)") from None
+    if len(numbers) not in (1, 2):
+        raise click.BadParameter(f"{value!r}: give the width in mm (40) or width x height (45x30)")
+    return numbers[0], numbers[-1]
 
 
 @seal.command()
 @click.option("--kind", required=True, type=click.Choice(IMAGE_KINDS))
 @click.option("--name", required=True, help="Unit name (a person's name for legal-rep).")
-@click.option("--serial", help="Serial number on the lower arc (round seals).")
+@click.option(
+    "--serial", help="Seal code (13 digits): lower arc of round seals, a line on ovals and squares."
+)
 @click.option("--shape", type=click.Choice(["square", "round"]), help="Finance seal shape (default square).")
+@click.option("--size", "size", help="Size in mm: 40, or 45x30 for ovals (default: the kind's usual size).")
+@click.option("--ink", help="Ink colour: red (default, #E60012), blue, purple, black or #RRGGBB.")
+@click.option("--ink-texture", is_flag=True, help="Uneven ink density and worn edges (deterministic).")
+@click.option("--taxpayer", help="Taxpayer number (USCC) across an invoice seal.")
+@click.option("--purpose", help="The purpose line instead of the kind's (e.g. 业务专用章 on an oval).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
 @json_option
-def image(kind: str, name: str, serial: str | None, shape: str | None, output: str, as_json: bool) -> None:
-    """Render a seal imprint (PNG, 600 dpi, transparent background)."""
+def image(
+    kind: str,
+    name: str,
+    serial: str | None,
+    shape: str | None,
+    size: str | None,
+    ink: str | None,
+    ink_texture: bool,
+    taxpayer: str | None,
+    purpose: str | None,
+    output: str,
+    as_json: bool,
+) -> None:
+    """Render a seal imprint (PNG, 600 dpi, transparent background, true size in mm)."""
     font = get_config().section("seal").get("font")
-    rendered = render_seal(kind, name, serial=serial, shape=shape, font=font)
+    rendered = render_seal(
+        kind,
+        name,
+        serial=serial,
+        shape=shape,
+        font=font,
+        size_mm=_size(size),
+        ink=ink,
+        ink_texture=ink_texture,
+        taxpayer=taxpayer,
+        purpose=purpose,
+    )
     rendered.save(output)
     data = {"output": output, "width_mm": rendered.width_mm, "height_mm": rendered.height_mm}
     emit(data, as_json, f"wrote {output} ({rendered.width_mm:g} x {rendered.height_mm:g} mm)")

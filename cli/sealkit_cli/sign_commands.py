@@ -22,6 +22,7 @@ from sealkit_cli.common import (
     pdf_password,
     pdf_password_option,
     prompt_secret,
+    seal_maker_trust_option,
 )
 from sealkit_cli.ofd_support import is_ofd_file
 
@@ -80,10 +81,11 @@ def _with_password(action: Any, ask: bool) -> Any:
     "signature. Refused if revoked, disabled, expired or not held by the signer.",
 )
 @click.option("--registry", "registry_url", help="Seal registry URL (default: the configured one).")
+@seal_maker_trust_option
 @click.option("--seal-image", type=click.Path(dir_okay=False, path_type=Path), help="Seal imprint (PNG).")
 @click.option("--seal-size", default="40,40", show_default=True, help="Seal size W,H in millimetres.")
 @click.option("--seal-text", help="Text under the seal (e.g. signer and date), in the CJK font.")
-@click.option("--page", type=int, help="Page (from 1; -1 is the last) for --rect.")
+@click.option("--page", type=int, help="Page (from 1; -1 is the last) for --rect, or to search --at-text on.")
 @click.option("--rect", help="Box X,Y,W,H in mm from the page's lower-left (default: the seal's size).")
 @click.option("--at-text", help="Centre the seal on this text (e.g. 供应商（乙方）（盖章）：).")
 @click.option("--offset", default="0,0", show_default=True, help="Move the seal DX,DY mm from the text.")
@@ -96,6 +98,12 @@ def _with_password(action: Any, ask: bool) -> Any:
     default=None,
     metavar="[PAGES]",
     help="Add a cross-page seal (骑缝章) on all pages, or on PAGES like 1,2,3.",
+)
+@click.option(
+    "--cross-page-group",
+    type=click.IntRange(min=2),
+    metavar="N",
+    help="Cut the cross-page seal's pages into groups of N, each with one whole imprint sliced N ways.",
 )
 @click.option("--invisible", is_flag=True, help="No seal on the page.")
 @click.option("--reason")
@@ -137,6 +145,7 @@ def sign(
     field: str | None,
     seal_id: str | None,
     registry_url: str | None,
+    seal_maker_trust: tuple[str, ...],
     seal_image: Path | None,
     seal_size: str,
     seal_text: str | None,
@@ -146,6 +155,7 @@ def sign(
     offset: str,
     occurrence: str,
     cross_page: str | None,
+    cross_page_group: int | None,
     invisible: bool,
     reason: str | None,
     location: str | None,
@@ -174,6 +184,7 @@ def sign(
         offset=_numbers(offset, 2, "--offset"),  # type: ignore[arg-type]
         occurrence=occurrence,  # type: ignore[arg-type]
         cross_page=_cross_pages(cross_page),
+        cross_page_group=cross_page_group,
     )
     if is_ofd_file(input_path) is not None:
         from sealkit_cli.ofd_support import sign_ofd_command
@@ -194,6 +205,7 @@ def sign(
             timestamper,
             refused=[name for name, value in refused.items() if value],
             as_json=as_json,
+            seal_makers=[*map(Path, seal_maker_trust), *config.seal_maker_anchors],
         )
         return
     keyref = keyref or config.default_key
@@ -213,6 +225,7 @@ def sign(
                 field_name=field,
                 seal_id=seal_id,
                 registry_url=registry_url,
+                seal_maker_trust=seal_maker_trust,
                 seal_image=image,
                 seal_size=(width, height),
                 seal_text=seal_text,

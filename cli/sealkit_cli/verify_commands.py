@@ -18,6 +18,7 @@ from sealkit_cli.common import (
     json_option,
     pdf_password,
     pdf_password_option,
+    seal_maker_trust_option,
 )
 
 from sealkit.errors import InvalidInput, VerificationFailed, VerificationIndeterminate
@@ -39,17 +40,12 @@ online_option = click.option(
 
 
 seal_options = [
+    seal_maker_trust_option,
     click.option(
         "--registry",
         "registry_url",
-        help="Seal registry for seal revocations (default: the configured one, when it exists).",
-    ),
-    click.option(
-        "--seal-trust",
-        "seal_trust",
-        multiple=True,
-        type=click.Path(dir_okay=False),
-        help="OFD: seal makers' (制章者) trust anchor, apart from --trust (default: the --trust anchors).",
+        help="Seal registry for seal revocations, opened read-only and checked against its signed audit "
+        "chain (default: the configured one, when it exists).",
     ),
     click.option(
         "--revocations",
@@ -104,10 +100,10 @@ def _verify(
     source: str | bytes,
     trust: tuple[str, ...],
     online: bool,
+    seal_maker_trust: tuple[str, ...],
     registry_url: str | None,
     revocation_files: tuple[str, ...],
     ask_password: bool,
-    seal_trust: tuple[str, ...] = (),
 ) -> Any:
     """verify_contract (PDF or OFD, chosen by the content) with the anchors, the seal registry, the lists
     and the password the options give."""
@@ -117,7 +113,7 @@ def _verify(
         source,
         config=get_config(),
         trust=trust,
-        seal_trust=seal_trust,
+        seal_maker_trust=seal_maker_trust,
         online=online,
         registry_url=registry_url,
         revocation_lists=revocation_files,
@@ -146,14 +142,14 @@ def verify(
     pdf: str,
     trust: tuple[str, ...],
     online: bool,
+    seal_maker_trust: tuple[str, ...],
     registry_url: str | None,
-    seal_trust: tuple[str, ...],
     revocation_files: tuple[str, ...],
     ask_password: bool,
     as_json: bool,
 ) -> None:
     """Verify every signature of a PDF or OFD (and the seals they carry); exit 0 only if all pass."""
-    report = _verify(pdf, trust, online, registry_url, revocation_files, ask_password, seal_trust)
+    report = _verify(pdf, trust, online, seal_maker_trust, registry_url, revocation_files, ask_password)
     data = report.to_dict()
     emit(data, as_json, lambda: _human(data))
     _raise_for(report.indication, report.sub_indication, f"{Path(pdf).name} does not verify")
@@ -172,8 +168,8 @@ def file_(
     output_dir: str | None,
     trust: tuple[str, ...],
     online: bool,
+    seal_maker_trust: tuple[str, ...],
     registry_url: str | None,
-    seal_trust: tuple[str, ...],
     revocation_files: tuple[str, ...],
     ask_password: bool,
     as_json: bool,
@@ -185,7 +181,7 @@ def file_(
         data = Path(pdf).read_bytes()  # the bytes verified are the bytes filed
     except OSError as exc:
         raise InvalidInput(f"cannot read {pdf}: {exc.strerror}") from None
-    report = _verify(data, trust, online, registry_url, revocation_files, ask_password, seal_trust)
+    report = _verify(data, trust, online, seal_maker_trust, registry_url, revocation_files, ask_password)
     if not report.passed:
         report_data = report.to_dict()
         emit(report_data, as_json, lambda: _human(report_data))

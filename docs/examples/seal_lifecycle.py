@@ -12,10 +12,14 @@ from sealkit.seal import SealRegistry, load_form, usable_seal, verify_seal
 from sealkit.ukey import open_key
 
 work = Path(tempfile.mkdtemp(prefix="sealkit-example-"))
-ca = make_test_pki(work / "pki", "p256")  # "sm2" for SM2-with-SM3 seals
-maker_id, holder_id = ca.issue("maker", "seal-maker"), ca.issue("zhang", "sign")
-maker, maker_cert = open_key(maker_id.keyref), maker_id.certificate
 form = load_form(Path(__file__).with_name("unit.toml"))
+# Two CAs, two kinds of trust: the signers' CA, and the seal authority's (its root is a seal-maker anchor).
+ca = make_test_pki(work / "pki", "p256")  # "sm2" for SM2-with-SM3 seals
+authority = make_test_pki(work / "seal-authority", "p256", name="Example Seal Authority CA")
+maker_id = authority.issue("maker", "seal-maker")
+holder_id = ca.issue("zhang", "sign", organization=form.name)  # a holder must belong to the unit
+maker, maker_cert = open_key(maker_id.keyref), maker_id.certificate
+makers = [authority.root.certificate]
 
 with SealRegistry(f"sqlite:///{work / 'registry.sqlite3'}", actor="example") as registry:
     record = registry.issue(
@@ -25,9 +29,10 @@ with SealRegistry(f"sqlite:///{work / 'registry.sqlite3'}", actor="example") as 
         maker,
         maker_cert,
         dt.date.today().replace(year=dt.date.today().year + 1),
+        maker_trust=makers,
     )
     print("issued", record.es_id, record.name, "valid until", record.valid_end)
-    assert verify_seal(record.seal_der, trust=[ca.root.certificate]).ok
+    assert verify_seal(record.seal_der, trust=makers).ok
     seal = usable_seal(registry, record.es_id, holder_id.certificate)
     print("imprint", len(seal.image_png), "bytes,", seal.width_mm, "x", seal.height_mm, "mm")
     record = registry.extend(

@@ -46,7 +46,7 @@ def atomic_output(
     tmp = Path(tmp_name)
     try:
         os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
+        with os.fdopen(fd, "w+b") as handle:  # readable too: pyHanko reads back what it signs
             yield handle
             handle.flush()
             os.fsync(handle.fileno())

@@ -14,13 +14,16 @@ environment variables, the file, built-in defaults. Example::
     subfilter = "ETSI.CAdES.detached"
 
     [trust]
-    anchors = ["root-sm2.pem", "root-rsa.pem"]
+    anchors = ["root-sm2.pem", "root-rsa.pem"]   # signers (PDF signatures, TSAs)
+    seal_makers = ["seal-authority-ca.pem"]      # seal makers (制章者) and revocation lists, never signers
 
     [tsa]
     url = "http://tsa.example/"             # SEALKIT_TSA
 
     [registry]
     url = "sqlite:////var/lib/sealkit/seals.db"   # SEALKIT_REGISTRY; or postgresql://...
+    signing_key = "pkcs11:token=Registry;object=head"   # signs the audit chain's head (token or keystore:)
+    signing_cert = "registry.pem"                 # checks it; needed by everyone who reads the registry
 
     [tokens.budget]                         # named PKCS#11 modules
     module = "/usr/lib/vendor/libukey.so"
@@ -108,6 +111,11 @@ class Config:
         return [self.resolve_path(p) for p in self.section("trust").get("anchors", [])]
 
     @property
+    def seal_maker_anchors(self) -> list[Path]:
+        """The seal makers' own trust anchors ([trust] seal_makers), separate from the signers'."""
+        return [self.resolve_path(p) for p in self.section("trust").get("seal_makers", [])]
+
+    @property
     def tsa_url(self) -> str | None:
         return self.env.get("SEALKIT_TSA") or self.section("tsa").get("url")
 
@@ -115,6 +123,17 @@ class Config:
     def registry_url(self) -> str:
         url = self.env.get("SEALKIT_REGISTRY") or self.section("registry").get("url")
         return url or f"sqlite:///{self.home / 'registry.sqlite3'}"
+
+    @property
+    def registry_signing_key(self) -> str | None:
+        """Key reference of the registry key that signs the audit chain's head."""
+        value = self.section("registry").get("signing_key")
+        return str(value) if value else None
+
+    @property
+    def registry_signing_cert(self) -> Path | None:
+        value = self.section("registry").get("signing_cert")
+        return self.resolve_path(str(value)) if value else None
 
     # --- tokens -----------------------------------------------------------------------------------------
 

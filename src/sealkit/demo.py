@@ -2,9 +2,10 @@
 
 It plays every party with test identities it makes itself (never use them for real documents):
 
-1. test CAs: an SM2 one (the purchaser's budget-system UKey, the seal authority, bid encryption) and an RSA
-   one (the supplier's trading-centre UKey);
-2. the seal authority issues the purchaser's contract seal (合同专用章) from its unit form into the registry;
+1. test CAs: an SM2 one (the purchaser's budget-system UKey, bid encryption), an RSA one (the supplier's
+   trading-centre UKey) and the seal authority's own SM2 CA (a seal-maker anchor, never a signer anchor);
+2. the seal authority issues the purchaser's contract seal (合同专用章) from its unit form into the registry,
+   whose audit chain head is signed by the registry key;
 3. a three-page 政府采购合同 is generated and both parties' signature fields are prepared, in signing order;
 4. the supplier signs (RSA, its official seal image), then the purchaser seals (SM2, the registry's seal,
    whose GB/T 38540 SESeal travels inside the signature, and its cross-page seal 骑缝章 reserved at step 3);
@@ -83,7 +84,7 @@ def run_demo(directory: str | Path, *, log: Callable[[str], None] = lambda _line
     """Run the whole flow into ``directory`` (created if needed); ``log`` receives one line per step."""
     from sealkit.pdf import FieldSpec, Placement, prepare_fields, write_sample_contract
     from sealkit.pdf.sample_contract import PURCHASER_BLOCK, SUPPLIER_BLOCK
-    from sealkit.seal import SealRegistry, form_from_dict
+    from sealkit.seal import HeadSigner, SealRegistry, form_from_dict
 
     out = Path(directory).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -94,15 +95,23 @@ def run_demo(directory: str | Path, *, log: Callable[[str], None] = lambda _line
     rsa_pki = make_test_pki(out / "pki" / "rsa", "rsa", name="sealkit Demo RSA Root CA")
     supplier = rsa_pki.issue("supplier", Role.SIGN, organization=SUPPLIER_NAME)
     purchaser = sm2_pki.issue("purchaser", Role.SIGN, organization=PURCHASER_FORM["unit"]["name"])
-    authority = sm2_pki.issue("seal-authority", Role.SEAL_MAKER, organization="sealkit 演示印章制作单位")
+    seal_pki = make_test_pki(out / "pki" / "seal-authority", "sm2", name="sealkit Demo Seal Authority CA")
+    authority = seal_pki.issue("seal-authority", Role.SEAL_MAKER, organization="sealkit 演示印章制作单位")
+    registry_id = sm2_pki.issue("registry", Role.SIGN, organization="sealkit 演示印章登记")
     bidder_enc = sm2_pki.issue("bidder-encryption", Role.ENCRYPT, organization=SUPPLIER_NAME)
     bidder_sign = sm2_pki.issue("bidder-signing", Role.SIGN, organization=SUPPLIER_NAME)
     anchors = [sm2_pki.root.certificate, rsa_pki.root.certificate]
-    result.files.update(sm2_root=sm2_pki.root.cert_path, rsa_root=rsa_pki.root.cert_path)
+    result.files.update(
+        sm2_root=sm2_pki.root.cert_path,
+        rsa_root=rsa_pki.root.cert_path,
+        seal_authority_root=seal_pki.root.cert_path,
+        registry_cert=registry_id.cert_path,
+    )
 
     log("2/6 the seal authority issues the purchaser's contract seal into the registry")
     registry_path = out / "registry.sqlite3"
-    with SealRegistry(f"sqlite:///{registry_path}", actor="sealkit-demo") as registry:
+    head_signer = HeadSigner(_open(registry_id.keyref), registry_id.certificate, owned=True)
+    with SealRegistry(f"sqlite:///{registry_path}", actor="sealkit-demo", signer=head_signer) as registry:
         form = form_from_dict(PURCHASER_FORM)
         with _open(authority.keyref) as maker:
             seal = registry.issue(
@@ -112,6 +121,7 @@ def run_demo(directory: str | Path, *, log: Callable[[str], None] = lambda _line
                 maker,
                 authority.certificate,
                 valid_until=dt.date.today() + dt.timedelta(days=365),
+                maker_trust=[seal_pki.root.certificate],
             )
         result.seal_id = seal.es_id
         result.files["registry"] = registry_path
@@ -141,8 +151,8 @@ def run_demo(directory: str | Path, *, log: Callable[[str], None] = lambda _line
         result.files.update(supplier_signed=supplier_signed, signed=sealed)
 
         log("5/6 verification and filing (备案); the OFD version, sealed by the purchaser, verified too")
-        _verify_and_file(sealed, anchors, registry, sm2_pki, result)
-        _ofd_contract(out, form.name, purchaser, registry, seal.es_id, sm2_pki, result)
+        _verify_and_file(sealed, anchors, registry, seal_pki, result)
+        _ofd_contract(out, form.name, purchaser, registry, seal.es_id, (sm2_pki, seal_pki), result)
 
     log("6/6 a bid signed and encrypted to the bidder's SM2 certificate, then opened")
     _bid_roundtrip(out, bidder_enc, bidder_sign, sm2_pki, result)
@@ -205,12 +215,14 @@ def _seal_purchaser(src: Path, dest: Path, purchaser: Any, registry: Any, seal_i
     )
 
 
-def _verify_and_file(path: Path, anchors: list[Any], registry: Any, pki: TestPki, result: DemoResult) -> None:
+def _verify_and_file(
+    path: Path, anchors: list[Any], registry: Any, seal_pki: TestPki, result: DemoResult
+) -> None:
     from sealkit.pdf import verify_pdf, write_filing_record
     from sealkit.seal import make_seal_checker
 
     data = path.read_bytes()  # the bytes verified are the bytes filed
-    checker = make_seal_checker([pki.root.certificate], registry=registry)
+    checker = make_seal_checker([seal_pki.root.certificate], registry=registry)  # the seal-maker anchor
     report = verify_pdf(data, trust=anchors, seal_checker=checker)
     result.indication = str(report.indication)
     result.signatures = [
@@ -227,7 +239,7 @@ def _ofd_contract(
     purchaser: Any,
     registry: Any,
     seal_id: str,
-    pki: TestPki,
+    pkis: tuple[TestPki, TestPki],
     result: DemoResult,
 ) -> None:
     """The contract as OFD, sealed by the purchaser with its registry seal (GB/T 38540, SM2) and verified."""
@@ -250,8 +262,13 @@ def _ofd_contract(
             cert=purchaser.cert_path,
             placement=Placement.at_text(PURCHASER_BLOCK, cross_page=True),
         )
-    roots = [pki.root.cert_path]
-    report = verify_ofd(signed, trust=roots, seal_trust=roots, revocations=revocation_lookup(registry))
+    signer_pki, seal_pki = pkis
+    report = verify_ofd(
+        signed,
+        trust=[signer_pki.root.cert_path],
+        seal_trust=[seal_pki.root.cert_path],
+        revocations=revocation_lookup(registry),
+    )
     result.ofd_indication = report.indication
     result.files.update(ofd_contract=contract, ofd_signed=signed)
 

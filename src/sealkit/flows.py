@@ -45,6 +45,7 @@ class SealPlacement:
     offset: tuple[float, float] = (0.0, 0.0)
     occurrence: Occurrence = "first"
     cross_page: bool | tuple[int, ...] = False
+    cross_page_group: int | None = None  # slice the cross-page seal over groups of N pages
 
     @property
     def empty(self) -> bool:
@@ -54,13 +55,25 @@ class SealPlacement:
         """The :class:`~sealkit.pdf.Placement` (None: into the field ``field_name``)."""
         from sealkit.pdf import Placement
 
+        group = self.cross_page_group
+        if group is not None and self.cross_page is False:
+            raise InvalidInput(
+                "--cross-page-group groups the pages of a cross-page seal: give --cross-page too"
+            )
         if self.at_text:
-            return Placement.at_text(self.at_text, self.offset, self.occurrence, cross_page=self.cross_page)
+            return Placement.at_text(
+                self.at_text,
+                self.offset,
+                self.occurrence,
+                cross_page=self.cross_page,
+                cross_page_group=group,
+                page=self.page,
+            )
         if self.rect or self.page is not None:
             box = self.rect or (20.0, 20.0, *size)
-            return Placement.at_rect(self.page or 1, box, cross_page=self.cross_page)
+            return Placement.at_rect(self.page or 1, box, cross_page=self.cross_page, cross_page_group=group)
         if self.cross_page is not False:
-            return Placement(cross_page=self.cross_page)
+            return Placement(cross_page=self.cross_page, cross_page_group=group)
         if field_name is None:
             raise InvalidInput(
                 "where does the seal go? give --at-text, --page/--rect, --field or --invisible"
@@ -131,6 +144,7 @@ def sign_contract(
     field_name: str | None = None,
     seal_id: str | None = None,
     registry_url: str | None = None,
+    seal_maker_trust: Sequence[str | os.PathLike[str]] = (),
     seal_image: bytes | None = None,
     seal_size: tuple[float, float] = (40.0, 40.0),
     seal_text: str | None = None,
@@ -150,6 +164,7 @@ def sign_contract(
     ``key`` is a key reference (opened with ``config`` and ``pin_source``, closed afterwards) or an open
     handle (left open); default ``[sign] key``. ``cert``/``chain``/``seal_id`` default to ``[sign]``.
     ``seal_id`` takes the seal from the registry (``registry_url``, default ``[registry] url``);
+    The seal's maker must chain to ``seal_maker_trust`` plus ``[trust] seal_makers`` when there are any;
     ``seal_image`` is a PNG imprint instead. ``tsa`` is a TSA URL (``""``: the configured one) for B-T;
     ``ltv`` makes B-LTA with validation data for the chain to ``trust`` (default ``[trust] anchors``).
     """
@@ -174,7 +189,9 @@ def sign_contract(
         if seal_id:
             from sealkit.seal import seal_signed_attribute
 
-            seal = registry_seal(handle, cert, seal_id, registry_url or config.registry_url)
+            makers = [*map(Path, seal_maker_trust), *config.seal_maker_anchors]
+            url = registry_url or config.registry_url
+            seal = registry_seal(handle, cert, seal_id, url, makers, config=config)
             extra_attributes.append(seal_signed_attribute(seal.seseal_der))
             image, size = seal.image_png, (seal.width_mm, seal.height_mm)
         if field_name is None and where.empty:
@@ -237,16 +254,27 @@ def _next_field(input_path: str | os.PathLike[str], password: str | None) -> str
         return None
 
 
-def registry_seal(key: PrivateKeyHandle, cert: str | os.PathLike[str] | None, seal_id: str, url: str) -> Any:
-    """The registry seal ``seal_id`` if this signer may use it now (refusals are one-line errors)."""
+def registry_seal(
+    key: PrivateKeyHandle,
+    cert: str | os.PathLike[str] | None,
+    seal_id: str,
+    url: str,
+    makers: Sequence[Path] = (),
+    *,
+    config: Config | None = None,
+) -> Any:
+    """The registry seal ``seal_id`` if this signer may use it now (refusals are one-line errors): the
+    registry is opened read-only and checked against its signed audit chain, and the seal's maker against
+    the seal-maker anchors ``makers`` when there are any."""
     from sealkit.pdf import load_certificate
-    from sealkit.seal import SealRegistry, usable_seal
+    from sealkit.seal import open_registry, usable_seal
 
     signer_cert = load_certificate(cert) if cert is not None else key.certificate()
     if signer_cert is None:
         raise InvalidInput("a registry seal needs the signer's certificate: give --cert")
-    with SealRegistry(url) as registry:
-        return usable_seal(registry, seal_id, signer_cert)
+    config = config if config is not None else Config()
+    with open_registry(url, config=config, read_only=True) as registry:
+        return usable_seal(registry, seal_id, signer_cert, maker_trust=list(makers) or None)
 
 
 def verify_contract(
@@ -254,7 +282,7 @@ def verify_contract(
     *,
     config: Config | None = None,
     trust: Sequence[str | os.PathLike[str]] = (),
-    seal_trust: Sequence[str | os.PathLike[str]] = (),
+    seal_maker_trust: Sequence[str | os.PathLike[str]] = (),
     online: bool = False,
     registry_url: str | None = None,
     revocation_lists: Sequence[PathOrBytes] = (),
@@ -264,10 +292,10 @@ def verify_contract(
     """Verify every signature of ``source`` (a path or the file's bytes; PDF, or OFD chosen by the content)
     and the seals they carry.
 
-    Trust anchors are ``trust`` plus ``[trust] anchors``; an OFD's seal makers chain to ``seal_trust``
-    (default: the same anchors). Seal revocations come from the registry (``registry_url``, else the
-    configured one when it exists) and the signed ``revocation_lists``. ``name`` is the file name reported
-    for bytes.
+    Signers chain to ``trust`` plus ``[trust] anchors``; seal makers (and revocation lists) to
+    ``seal_maker_trust`` plus ``[trust] seal_makers``, never to the signers' anchors. Seal revocations come
+    from the registry (``registry_url``, else the configured one when it exists) and the signed
+    ``revocation_lists``. ``name`` is the file name reported for bytes.
     """
     config = config if config is not None else Config()
     anchors = [Path(t) for t in trust] + list(config.trust_anchors)
@@ -277,8 +305,9 @@ def verify_contract(
             from sealkit.ofd import verify_ofd
             from sealkit.seal import revocation_lookup
 
-            seal_anchors = [Path(t) for t in seal_trust] or anchors
-            _, registry, lists = seal_sources(stack, seal_anchors, config, registry_url, revocation_lists)
+            seal_anchors, registry, lists = seal_sources(
+                stack, seal_maker_trust, config, registry_url, revocation_lists
+            )
             if name is None and not isinstance(source, bytes):
                 name = Path(source).name
             return verify_ofd(
@@ -291,7 +320,7 @@ def verify_contract(
             )
         from sealkit.pdf import verify_pdf
 
-        checker = seal_checker(stack, anchors, config, registry_url, revocation_lists)
+        checker = seal_checker(stack, seal_maker_trust, config, registry_url, revocation_lists)
         return verify_pdf(source, trust=anchors, password=password, seal_checker=checker, online=online)
 
 
@@ -315,32 +344,33 @@ def _ofd_bytes(path: str | os.PathLike[str]) -> bytes | None:
 
 def seal_checker(
     stack: contextlib.ExitStack,
-    anchors: Sequence[Path],
+    seal_maker_trust: Sequence[str | os.PathLike[str]],
     config: Config,
     registry_url: str | None = None,
     revocation_lists: Sequence[PathOrBytes] = (),
 ) -> Any:
-    """The seal checker for :func:`sealkit.pdf.verify_pdf`: seal authorities must chain to ``anchors``;
-    revocations come from the registry (opened on ``stack``) and the lists, both verified before use."""
+    """The seal checker for :func:`sealkit.pdf.verify_pdf`: seal makers must chain to the seal-maker anchors
+    (never the signers'); revocations come from the registry (read-only, checked against its audit chain,
+    opened on ``stack``) and the lists, both verified before use."""
     from sealkit.seal import make_seal_checker
 
-    trust, registry, lists = seal_sources(stack, anchors, config, registry_url, revocation_lists)
+    trust, registry, lists = seal_sources(stack, seal_maker_trust, config, registry_url, revocation_lists)
     return make_seal_checker(trust, registry=registry, revocation_lists=lists)
 
 
 def seal_sources(
     stack: contextlib.ExitStack,
-    anchors: Sequence[Path],
+    seal_maker_trust: Sequence[str | os.PathLike[str]],
     config: Config,
     registry_url: str | None = None,
     revocation_lists: Sequence[PathOrBytes] = (),
 ) -> tuple[Any, Any, list[Any]]:
-    """The seal anchors, the registry (None when there is none; opened on ``stack``) and the revocation
-    lists, each verified against the anchors before use."""
+    """The seal-maker anchors (``seal_maker_trust`` plus ``[trust] seal_makers``), the registry (read-only;
+    None when there is none) and the revocation lists, each verified against those anchors before use."""
     from sealkit.pdf import load_certificates
-    from sealkit.seal import load_revocation_list
+    from sealkit.seal import load_revocation_list, open_registry
 
-    trust = load_certificates(list(anchors))
+    trust = load_certificates([Path(p) for p in seal_maker_trust] + list(config.seal_maker_anchors))
     lists = []
     for item in revocation_lists:
         if isinstance(item, bytes):
@@ -353,8 +383,7 @@ def seal_sources(
         lists.append(load_revocation_list(data, trust))
     url = registry_url or config.registry_url
     registry = None
-    if registry_url or not url.startswith("sqlite:///") or Path(url.removeprefix("sqlite:///")).is_file():
-        from sealkit.seal import SealRegistry  # the database layer only when there is a registry
-
-        registry = stack.enter_context(SealRegistry(url))
+    local = url.partition("?")[0].removeprefix("sqlite:///")
+    if registry_url or not url.startswith("sqlite:///") or Path(local).is_file():
+        registry = stack.enter_context(open_registry(url, config=config, read_only=True))
     return trust, registry, lists

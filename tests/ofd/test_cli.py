@@ -21,7 +21,14 @@ def registry(tmp_path, pki):
         holders = [pki["supplier"].certificate, pki["purchaser"].certificate]
         until = dt.date.today() + dt.timedelta(days=365)
         record = reg.issue(
-            load_form(EXAMPLE_FORM), "contract", holders, maker, pki["maker"].certificate, until
+            load_form(EXAMPLE_FORM),
+            "contract",
+            holders,
+            maker,
+            pki["maker"].certificate,
+            until,
+            maker_trust=[pki["sealing"].root.certificate],
+            allow_foreign_holder="test signers from a shared test PKI",
         )
     return url, record.es_id
 
@@ -58,7 +65,7 @@ def test_sign_verify_file_an_ofd_whatever_its_name(tmp_path, capsys, pki, regist
     assert code == 0, err
     result = json.loads(out)
     assert result["format"] == "ofd" and result["field"] == "s001" and result["stamps"][0]["page"] == 3
-    anchors = ["--trust", pki["signing"].root.cert_path, "--seal-trust", pki["sealing"].root.cert_path]
+    anchors = ["--trust", pki["signing"].root.cert_path, "--seal-maker-trust", pki["sealing"].root.cert_path]
     code, out, err = cli(capsys, "verify", signed, *anchors, "--registry", url, "--json")
     assert code == 0, out + err
     report = json.loads(out)
@@ -152,7 +159,7 @@ def test_cli_timestamped_final_cross_page(tmp_path, capsys, pki, registry, contr
     result = json.loads(out)
     assert result["final"] and result["timestamped"]
     assert [s["kind"] for s in result["stamps"]] == ["seal", "strip", "strip", "strip"]
-    anchors = ["--trust", pki["signing"].root.cert_path, "--seal-trust", pki["sealing"].root.cert_path]
+    anchors = ["--trust", pki["signing"].root.cert_path, "--seal-maker-trust", pki["sealing"].root.cert_path]
     code, out, err = cli(capsys, "verify", signed, *anchors, "--registry", url, "--json")
     assert code == 0, out + err
     verdict = json.loads(out)["signatures"][0]

@@ -1,5 +1,6 @@
-"""Fixtures for the seal tests: a P-256 test PKI (maker, holders), the example unit form, and a real
-PostgreSQL server started for the session (as the ``postgres`` user when the tests run as root)."""
+"""Fixtures for the seal tests: two P-256 test PKIs — the signers' CA (holders of the example unit and a
+stranger) and the seal authority's CA (the maker), each its own trust anchor — the example unit form, and a
+real PostgreSQL server started for the session (as the ``postgres`` user when the tests run as root)."""
 
 import os
 import shutil
@@ -17,19 +18,29 @@ from sealkit.ukey import open_key
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE_FORM = REPO / "docs" / "examples" / "unit.toml"
+UNIT_NAME = "山东省示范数据研究院"  # the example form's unit
+UNIT_USCC = "12370102MB00000014"
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory):
     directory = tmp_path_factory.mktemp("seal-pki")
-    ca = make_test_pki(directory, "p256")
+    ca = make_test_pki(directory / "signers", "p256")
+    authority = make_test_pki(directory / "seal-authority", "p256", name="sealkit Test Seal Authority CA")
     return {
         "ca": ca,
-        "maker": ca.issue("maker", "seal-maker"),
-        "holder": ca.issue("holder", "sign"),
+        "maker_ca": authority,
+        "maker": authority.issue("maker", "seal-maker"),
+        "holder": ca.issue("holder", "sign", organization=UNIT_NAME),
         "other": ca.issue("other", "sign"),
     }
+
+
+@pytest.fixture(scope="session")
+def makers(pki):
+    """The seal-maker trust anchors."""
+    return [pki["maker_ca"].root.certificate]
 
 
 @pytest.fixture(scope="session")

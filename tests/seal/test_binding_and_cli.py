@@ -104,15 +104,19 @@ def signed_data_with_seal(seal_der, identity, handle):
     return cms.SignedData.load(data.dump())
 
 
-def test_seal_checker_before_and_after_revocation(registry, record, pki):
-    trust = [pki["ca"].root.certificate]
+def test_seal_checker_before_and_after_revocation(registry, record, pki, makers):
     signed = signed_data_with_seal(record.seal_der, pki["holder"], open_key(pki["holder"].keyref))
-    report = check_seal_in_signature(signed, NOW, trust=trust, revocations=registry)
-    assert report["ok"] and report["es_id"] == record.es_id and report["time_source"] == "claimed"
+    report = check_seal_in_signature(signed, None, trust=makers, revocations=registry)
+    assert report["ok"] and report["es_id"] == record.es_id and report["time_source"] == "none"
+    assert (report["unit"], report["unit_code"], report["signer_matches_unit"]) == (
+        "山东省示范数据研究院",
+        "12370102MB00000014",
+        True,
+    )
     registry.revoke(record.es_id, "merged", successor="91350100M000100Y43")
     revoked_at = registry.get(record.es_id).revocation.revoked_at
     before = check_seal_in_signature(
-        signed, revoked_at - dt.timedelta(hours=1), trust=trust, revocations=registry, time_source="timestamp"
+        signed, revoked_at - dt.timedelta(hours=1), trust=makers, revocations=registry
     )
     assert before["ok"] and before["revoked_after_signing"] and before["evidence"] == "timestamp"
     assert (
@@ -120,28 +124,41 @@ def test_seal_checker_before_and_after_revocation(registry, record, pki):
         and before["revocation"]["successor"] == "91350100M000100Y43"
     )
     after = check_seal_in_signature(
-        signed, revoked_at + dt.timedelta(seconds=1), trust=trust, revocations=registry
+        signed, revoked_at + dt.timedelta(seconds=1), trust=makers, revocations=registry
     )
-    assert not after["ok"] and after["failed_step"] == "revocation"
-    expired = check_seal_in_signature(signed, NOW + dt.timedelta(days=800), trust=trust)
-    assert not expired["ok"] and expired["failed_step"] in ("maker-certificate", "seal-validity")
+    assert not after["ok"] and after["failed_step"] == "revocation" and after["reason"] == "seal.revoked"
+    assert (after["indication"], after["sub_indication"]) == ("TOTAL-FAILED", "REVOKED")
+    # No proof of time: judged now, after the revocation — distinct from a proven revoked use.
+    unproven = check_seal_in_signature(signed, None, trust=makers, revocations=registry)
+    assert not unproven["ok"] and unproven["reason"] == "seal.revoked-no-poe"
+    assert (unproven["indication"], unproven["sub_indication"]) == ("INDETERMINATE", "REVOKED_NO_POE")
+    # A claimed (not proven) time before the revocation changes nothing.
+    claimed = check_seal_in_signature(
+        signed, revoked_at - dt.timedelta(days=1), trust=makers, revocations=registry, time_source="claimed"
+    )
+    assert claimed["reason"] == "seal.revoked-no-poe"
+    expired = check_seal_in_signature(signed, NOW + dt.timedelta(days=800), trust=makers)
+    assert not expired["ok"] and expired["reason"] in ("seal.expired", "seal.maker-expired")
+    expired_now = check_seal_in_signature(signed, None, trust=makers, now=NOW + dt.timedelta(days=400))
+    assert expired_now["reason"] == "seal.expired-no-poe" and expired_now["indication"] == "INDETERMINATE"
 
 
-def test_seal_checker_refuses_a_non_holder_and_ignores_unsealed(record, pki):
+def test_seal_checker_refuses_a_non_holder_and_ignores_unsealed(record, pki, makers):
     signed = signed_data_with_seal(record.seal_der, pki["other"], open_key(pki["other"].keyref))
-    report = check_seal_in_signature(signed, NOW, trust=[pki["ca"].root.certificate])
+    report = check_seal_in_signature(signed, None, trust=makers)
     assert not report["ok"] and report["failed_step"] == "signer-in-certlist"
+    assert report["reason"] == "seal.not-holder" and report["signer_matches_unit"] is False
     plain = signed.copy()
     attrs = plain["signer_infos"][0]["signed_attrs"]
     plain["signer_infos"][0]["signed_attrs"] = cms.CMSAttributes([attrs[0], attrs[1]])
-    assert check_seal_in_signature(cms.SignedData.load(plain.dump()), NOW) is None
+    assert check_seal_in_signature(cms.SignedData.load(plain.dump()), None) is None
 
 
-def test_ses_signature_in_pdf_contents(record, pki):
+def test_ses_signature_in_pdf_contents(record, pki, makers):
     holder = open_key(pki["holder"].keyref)
     ses = make_ses_signature(record.seal_der, holder, pki["holder"].certificate, b"byte range")
     contents = ses + b"\x00" * 500  # /Contents is zero padded
-    report = parse_ses_signature(contents, b"byte range", trust=[pki["ca"].root.certificate])
+    report = parse_ses_signature(contents, b"byte range", trust=makers)
     assert report["ok"] and report["seal"]["es_id"] == record.es_id and "holder" in report["signer"]
     assert parse_ses_signature(contents, b"other bytes", trust=[])["failed_step"] == "maker-certificate"
     broken = parse_ses_signature(b"\x30\x82\xff\xff" + b"\x00" * 10)
@@ -156,7 +173,9 @@ def test_revocation_list_sign_and_verify(tmp_path, registry, record, pki):
     assert [(e.es_id, e.reason, e.successor, e.note) for e in revlist.entries] == [
         (record.es_id, "merged", "91350100M000100Y43", "合并")
     ]
-    assert load_revocation_list(data, [pki["ca"].root.certificate]).entries == revlist.entries
+    assert load_revocation_list(data, [pki["maker_ca"].root.certificate]).entries == revlist.entries
+    with pytest.raises(VerificationFailed, match="not trusted"):  # the signers' CA makes no lists
+        load_revocation_list(data, [pki["ca"].root.certificate])
     with pytest.raises(VerificationFailed, match="not trusted"):
         load_revocation_list(data, [pki["holder"].certificate])
     tampered = data.replace(record.es_id.encode(), b"37010202000009")
@@ -177,7 +196,14 @@ def cli(capsys, *args):
 
 def test_cli_lifecycle_and_merger(tmp_path, capsys, pki):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    maker = ["--maker", pki["maker"].keyref, "--maker-cert", str(pki["maker"].cert_path)]
+    maker = [
+        "--maker",
+        pki["maker"].keyref,
+        "--maker-cert",
+        str(pki["maker"].cert_path),
+        "--seal-maker-trust",
+        str(pki["maker_ca"].root.cert_path),
+    ]
     common = ["--registry", url, "--actor", "clerk"]
     ids = []
     for kind in ("official", "contract", "legal-rep"):
@@ -227,8 +253,8 @@ def test_cli_lifecycle_and_merger(tmp_path, capsys, pki):
         "seal",
         "import-revocations",
         str(revlist),
-        "--trust",
-        str(pki["ca"].root.cert_path),
+        "--seal-maker-trust",
+        str(pki["maker_ca"].root.cert_path),
         "--json",
         *other,
     )

@@ -26,13 +26,13 @@ def issue(registry, form, pki, maker, kind="official"):
     return registry.issue(form, kind, [pki["holder"].certificate], handle, cert, UNTIL)
 
 
-def test_lifecycle(registry_url, form, pki, maker):
+def test_lifecycle(registry_url, form, pki, maker, makers):
     with SealRegistry(registry_url, actor="alice") as registry:
         official = issue(registry, form, pki, maker)
         contract = issue(registry, form, pki, maker, "contract")
         assert official.es_id == "37010201000001" and contract.es_id == "37010202000001"
         assert contract.name == "山东省示范数据研究院合同专用章"
-        assert verify_seal(official.seal_der, trust=[pki["ca"].root.certificate]).ok
+        assert verify_seal(official.seal_der, trust=makers).ok
 
         extended = registry.extend(official.es_id, UNTIL + dt.timedelta(days=365), *maker)
         assert extended.version == 2 and extended.valid_end > official.valid_end

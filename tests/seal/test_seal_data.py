@@ -18,8 +18,11 @@ from sealkit.seal import (
     verify_seal,
     verify_ses_signature,
 )
-from sealkit.seal.crypto import normalise_sm2_signature, sign_with
+from sealkit.seal.crypto import sign_with
 from sealkit.ukey import open_key
+from sealkit.validation import normalise_sm2_signature
+
+from .conftest import UNIT_NAME
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 
@@ -39,7 +42,7 @@ def seq(*items):
 def spec_for(holder_cert, **overrides):
     values = dict(
         es_id="37010201000001",
-        name="测试单位合同专用章",
+        name=UNIT_NAME + "合同专用章",
         holder_certs=[holder_cert.dump()],
         valid_start=NOW - dt.timedelta(days=1),
         valid_end=NOW + dt.timedelta(days=60),
@@ -55,7 +58,7 @@ def spec_for(holder_cert, **overrides):
 @pytest.fixture(scope="module")
 def sm2_pki(tmp_path_factory):
     ca = make_test_pki(tmp_path_factory.mktemp("sm2-pki"), "sm2")
-    return ca, ca.issue("maker", "seal-maker"), ca.issue("holder", "sign")
+    return ca, ca.issue("maker", "seal-maker"), ca.issue("holder", "sign", organization=UNIT_NAME)
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +72,7 @@ def test_strict_round_trip(pki, seal_der):
     assert strict.dump(force=True) == seal_der
     parsed = parse_seal(seal_der)
     assert (parsed.version, parsed.header_id, parsed.vid) == (4, "ES", "sealkit")
-    assert parsed.es_id == "37010201000001" and parsed.name == "测试单位合同专用章"
+    assert parsed.es_id == "37010201000001" and parsed.name == UNIT_NAME + "合同专用章"
     assert parsed.certs == [pki["holder"].certificate.dump()]
     assert parsed.valid_end == NOW + dt.timedelta(days=60)
     assert parsed.picture == b"\x89PNG fake imprint" and (parsed.width_mm, parsed.height_mm) == (40, 40)
@@ -135,14 +138,14 @@ def _v1_seal(maker_handle, maker_cert, holder_cert, time_cls):
 
 
 @pytest.mark.parametrize("time_cls", [core.UTCTime, core.GeneralizedTime], ids=["utctime", "generalizedtime"])
-def test_v1_seal_reads_and_verifies(pki, time_cls):
+def test_v1_seal_reads_and_verifies(pki, time_cls, makers):
     der = _v1_seal(
         open_key(pki["maker"].keyref), pki["maker"].certificate, pki["holder"].certificate, time_cls
     )
     parsed = parse_seal(der)
     assert (parsed.version, parsed.es_id, parsed.name) == (1, "V1-0001", "旧版印章")
     assert parsed.certs == [pki["holder"].certificate.dump()]
-    result = verify_seal(der, trust=[pki["ca"].root.certificate])
+    result = verify_seal(der, trust=makers)
     assert result.ok, result.reason
     if time_cls is core.UTCTime:
         asn1.V1_SESeal.load(der).native  # the strict v1 classes read the conforming file
@@ -189,12 +192,13 @@ def signed(pki, seal_der):
     return make_ses_signature(seal_der, holder, pki["holder"].certificate, b"the contract")
 
 
-def test_signature_verifies_in_order(pki, signed):
-    result = verify_ses_signature(signed, b"the contract", trust=[pki["ca"].root.certificate])
+def test_signature_verifies_in_order(pki, signed, makers):
+    result = verify_ses_signature(signed, b"the contract", trust=makers)
     assert result.ok, result.reason
     assert [s.name for s in result.steps][1:] == [
         "signer-signature",
         "signer-in-certlist",
+        "signer-unit",
         "maker-signature",
         "maker-certificate",
         "seal-validity",
@@ -203,69 +207,64 @@ def test_signature_verifies_in_order(pki, signed):
     ]
 
 
-def test_step1_signer_signature(pki, signed):
+def test_step1_signer_signature(pki, signed, makers):
     sig = asn1.SES_Signature.load(signed).copy()
     value = bytearray(sig["signature"].native)
     value[-3] ^= 1
     sig["signature"] = bytes(value)
-    result = verify_ses_signature(sig.dump(), b"the contract", trust=[pki["ca"].root.certificate])
+    result = verify_ses_signature(sig.dump(), b"the contract", trust=makers)
     assert result.failed_step == "signer-signature"
-    assert [s.ok for s in result.steps][2:] == [None] * 6
+    assert [s.ok for s in result.steps][2:] == [None] * 7
 
 
-def test_step2_signer_not_in_certlist(pki, seal_der):
+def test_step2_signer_not_in_certlist(pki, seal_der, makers):
     other = open_key(pki["other"].keyref)
     sig = make_ses_signature(seal_der, other, pki["other"].certificate, b"the contract")
-    assert verify_ses_signature(sig, b"the contract", trust=[pki["ca"].root.certificate]).failed_step == (
-        "signer-in-certlist"
-    )
+    assert verify_ses_signature(sig, b"the contract", trust=makers).failed_step == ("signer-in-certlist")
 
 
-def test_step3_maker_signature(pki, seal_der):
+def test_step3_maker_signature(pki, seal_der, makers):
     tampered = seal_der.replace("合同专用章".encode(), "财务专用章".encode())
     assert tampered != seal_der
     holder = open_key(pki["holder"].keyref)
     sig = make_ses_signature(tampered, holder, pki["holder"].certificate, b"the contract")
-    result = verify_ses_signature(sig, b"the contract", trust=[pki["ca"].root.certificate])
+    result = verify_ses_signature(sig, b"the contract", trust=makers)
     assert result.failed_step == "maker-signature"
-    assert verify_seal(tampered, trust=[pki["ca"].root.certificate]).failed_step == "maker-signature"
+    assert verify_seal(tampered, trust=makers).failed_step == "maker-signature"
 
 
 def test_step4_maker_certificate_untrusted(tmp_path, signed):
     stranger = make_test_pki(tmp_path, "p256", name="Stranger CA")
     result = verify_ses_signature(signed, b"the contract", trust=[stranger.root.certificate])
     assert result.failed_step == "maker-certificate"
-    assert "not issued by a trusted authority" in result.reason
+    assert result.reason_code == "seal.maker-untrusted" and "no path to a trust anchor" in result.reason
 
 
-def test_step5_seal_validity_at_signing_time(pki, signed):
+def test_step5_seal_validity_at_signing_time(pki, signed, makers):
     late = NOW + dt.timedelta(days=90)
-    result = verify_ses_signature(signed, b"the contract", trust=[pki["ca"].root.certificate], at_time=late)
-    assert result.failed_step == "seal-validity"
+    result = verify_ses_signature(signed, b"the contract", trust=makers, at_time=late)
+    assert result.failed_step == "seal-validity" and result.reason_code == "seal.expired"
 
     future = spec_for(pki["holder"].certificate, valid_start=NOW + dt.timedelta(days=1))
     seal = make_seal(future, open_key(pki["maker"].keyref), pki["maker"].certificate)
     sig = make_ses_signature(
         seal, open_key(pki["holder"].keyref), pki["holder"].certificate, b"doc", time=NOW
     )
-    result = verify_ses_signature(sig, b"doc", trust=[pki["ca"].root.certificate])
-    assert result.failed_step == "seal-validity"
-    assert "not yet valid" in result.reason
+    result = verify_ses_signature(sig, b"doc", trust=makers)
+    assert result.failed_step == "seal-validity" and result.reason_code == "seal.not-yet-valid"
 
 
-def test_step6_signer_certificate_at_signing_time(pki):
-    short = pki["ca"].issue("short-lived", "sign", days=10)
+def test_step6_signer_certificate_at_signing_time(pki, makers):
+    short = pki["ca"].issue("short-lived", "sign", days=10, organization=UNIT_NAME)
     maker = open_key(pki["maker"].keyref)
     seal = make_seal(spec_for(short.certificate), maker, pki["maker"].certificate)
     sig = make_ses_signature(seal, open_key(short.keyref), short.certificate, b"doc")
-    result = verify_ses_signature(
-        sig, b"doc", trust=[pki["ca"].root.certificate], at_time=NOW + dt.timedelta(days=20)
-    )
+    result = verify_ses_signature(sig, b"doc", trust=makers, at_time=NOW + dt.timedelta(days=20))
     assert result.failed_step == "signer-certificate"
 
 
-def test_step7_document_hash(pki, signed):
-    result = verify_ses_signature(signed, b"the contract, altered", trust=[pki["ca"].root.certificate])
+def test_step7_document_hash(pki, signed, makers):
+    result = verify_ses_signature(signed, b"the contract, altered", trust=makers)
     assert result.failed_step == "document-hash"
 
 

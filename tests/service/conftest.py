@@ -70,6 +70,7 @@ def _config(base: Path, world: dict) -> Path:
     text = f"""
 [trust]
 anchors = [{q(world["sm2"].root.cert_path)}, {q(world["rsa"].root.cert_path)}]
+seal_makers = [{q(world["sm2"].root.cert_path)}]
 
 [registry]
 url = {q(world["url"])}
@@ -136,8 +137,8 @@ def make_world(base: Path) -> dict:
     world = {
         "sm2": sm2,
         "rsa": rsa,
-        "supplier": sm2.issue("supplier"),
-        "other": sm2.issue("other"),
+        "supplier": sm2.issue("supplier", organization=PURCHASER_FORM["unit"]["name"]),
+        "other": sm2.issue("other", organization=PURCHASER_FORM["unit"]["name"]),
         "opener": sm2.issue("opener", Role.ENCRYPT),
         "url": f"sqlite:///{base / 'registry.sqlite3'}",
     }
@@ -163,7 +164,16 @@ def make_world(base: Path) -> dict:
     with SealRegistry(world["url"], actor="test") as registry, open_key(authority.keyref) as maker:
         form = form_from_dict(PURCHASER_FORM)
         world["seals"] = {
-            name: registry.issue(form, "contract", [cert], maker, authority.certificate, until).es_id
+            name: registry.issue(
+                form,
+                "contract",
+                [cert],
+                maker,
+                authority.certificate,
+                until,
+                # the token's certificate names the test unit, not the school
+                allow_foreign_holder="service test: SoftHSM key" if name == "hsm" else None,
+            ).es_id
             for name, cert in holders.items()
         }
     world["contract"] = write_sample_contract(base / "contract.pdf", pages=2)

@@ -316,7 +316,11 @@ def _stamps(
         return page_box(document, page)
 
     if placement.text is not None:
-        hits = find_text(document, placement.text)
+        hits = [
+            hit
+            for hit in find_text(document, placement.text)
+            if placement.page is None or hit.page == placement.page
+        ]
         if not hits:
             raise TextNotFound(f"the text {placement.text!r} is not in the document")
         chosen = {"first": hits[:1], "last": hits[-1:], "all": hits}[placement.occurrence]
@@ -327,7 +331,7 @@ def _stamps(
             boundary = (cx - width / 2, cy - height / 2, float(width), float(height))
             stamps.append(OfdStamp(next_id(), page.number, page.id, _round(boundary), None, "seal"))
     elif placement.rect_mm is not None:
-        page = document.page(placement.page)
+        page = document.page(placement.page or 1)
         _, _, _, page_h = box_of(page)
         x, y, w, h = placement.rect_mm
         cx, cy = x + w / 2, page_h - (y + h / 2)

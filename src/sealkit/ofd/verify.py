@@ -49,10 +49,10 @@ from sealkit.ofd.signatures import (
 from sealkit.ofd.trust import TimestampCheck, chain_reason, check_chain, check_timestamp
 from sealkit.ofd.xmlparse import parse_xml
 from sealkit.pdf.report import SignatureVerdict, VerificationReport
-from sealkit.seal.crypto import SM2_SIGN
 from sealkit.seal.parse import ParsedSignature, parse_signature
 from sealkit.seal.revocation import Revocation
 from sealkit.seal.verify import cert_in_list
+from sealkit.sm2.oids import SM2_SIGN
 from sealkit.validation import Purpose, verify_with_certificate
 
 #: Seal revocations: es_id -> the revocation, or None (a registry's ``revocation`` method fits).

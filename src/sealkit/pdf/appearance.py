@@ -3,9 +3,11 @@
 :class:`SealAppearance` is the imprint (PNG with alpha) and its physical size. :func:`clean_imprint` turns a
 scan (red ink on white paper) into such a PNG: near-white pixels become transparent and the image is cropped
 to the ink. :func:`build_appearance` renders a form XObject for a widget or stamp annotation: the image at
-exactly ``width_mm × height_mm`` centred in the annotation's box, the optional text in the project's CJK font
-at the bottom, and a ``/Matrix`` that counter-rotates the form on pages with ``/Rotate`` so the seal stays
-upright. :func:`slice_strips` cuts the imprint into the vertical strips of a cross-page seal (骑缝章).
+exactly ``width_mm × height_mm`` centred in the annotation's box, drawn as ink (the ``/Multiply`` blend mode:
+the printed text under the seal stays black and readable, as on paper), the optional text (signer, date) in
+the project's CJK font in a band *under* the seal, never over it, and a ``/Matrix`` that counter-rotates the
+form on pages with ``/Rotate`` so the seal stays upright. :func:`slice_strips` cuts the imprint into the
+vertical strips of a cross-page seal (骑缝章).
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from pyhanko.pdf_utils.writer import BasePdfFileWriter
 from sealkit.errors import InvalidInput
 
 MM = 72 / 25.4  # PDF points per millimetre
+TEXT_PT = 9  #: size of the text under the seal: readable at 100 % zoom
+TEXT_LEADING_PT = 11
+TEXT_GAP_PT = 2  #: between the seal's edge and its text
 
 #: The counter-rotation of an appearance, by page /Rotate (clockwise on display).
 _MATRICES = {0: (1, 0, 0, 1), 90: (0, 1, -1, 0), 180: (-1, 0, 0, -1), 270: (0, -1, 1, 0)}
@@ -42,7 +47,33 @@ class SealAppearance:
 
     @property
     def size_pt(self) -> tuple[float, float]:
+        """The imprint's size in points."""
         return self.width_mm * MM, self.height_mm * MM
+
+    @property
+    def box_pt(self) -> tuple[float, float]:
+        """The box the appearance needs: the imprint, and with text a band under it (and an empty one above,
+        so the seal stays centred where it is placed), as wide as the text."""
+        width, height = self.size_pt
+        if not self.text:
+            return width, height
+        band = text_band_pt(self.text)
+        return max(width, text_width_pt(self.text) + 2 * TEXT_GAP_PT), height + 2 * band
+
+
+def text_band_pt(text: str) -> float:
+    """The height of the text band under a seal."""
+    return len(text.splitlines() or [""]) * TEXT_LEADING_PT + TEXT_GAP_PT
+
+
+def text_width_pt(text: str) -> float:
+    """The width of the widest line of ``text`` in the CJK font at ``TEXT_PT``."""
+    from PIL import ImageFont
+
+    from sealkit.fonts import cjk_font_path
+
+    font = ImageFont.truetype(str(cjk_font_path()), 1000)
+    return max((font.getlength(line) for line in text.splitlines()), default=0.0) * TEXT_PT / 1000
 
 
 def _open_png(data: bytes):  # type: ignore[no-untyped-def]
@@ -135,10 +166,23 @@ def build_appearance(
         )
     resources = PdfResources()
     resources[ResourceType.XOBJECT][pdf_name("/Seal")] = pil_image(_open_png(image_png), writer)
+    resources[ResourceType.EXT_G_STATE][pdf_name("/Ink")] = generic.DictionaryObject(
+        {pdf_name("/Type"): pdf_name("/ExtGState"), pdf_name("/BM"): pdf_name("/Multiply")}
+    )
     left = box_w - img_w if align == "right" else (box_w - img_w) / 2
-    ops = [b"q %.4f 0 0 %.4f %.4f %.4f cm /Seal Do Q" % (img_w, img_h, left, (box_h - img_h) / 2)]
+    bottom = (box_h - img_h) / 2
+    band = text_band_pt(text) if text else 0.0
+    if text and bottom < band:
+        if box_h - img_h < band - 0.01:
+            raise InvalidInput(
+                f"the signature box ({box_w / MM:.1f}×{box_h / MM:.1f} mm) has no room for the text under "
+                f"the seal ({img_h / MM:.1f} mm high, the text needs {band / MM:.1f} mm more): "
+                "drop the seal text or prepare a taller field"
+            )
+        bottom = band
+    ops = [b"q /Ink gs %.4f 0 0 %.4f %.4f %.4f cm /Seal Do Q" % (img_w, img_h, left, bottom)]
     if text:
-        text_ops, text_resources = _text_block(writer, text, box_w, box_h)
+        text_ops, text_resources = _text_block(writer, text, box_w, bottom)
         ops.append(text_ops)
         resources += text_resources
     form = generic.StreamObject(
@@ -156,8 +200,8 @@ def build_appearance(
     return writer.add_object(form)
 
 
-def _text_block(writer: BasePdfFileWriter, text: str, box_w: float, box_h: float):  # type: ignore[no-untyped-def]
-    """The appearance text (signer, time...) in the CJK font, centred at the bottom of the box."""
+def _text_block(writer: BasePdfFileWriter, text: str, box_w: float, band_h: float):  # type: ignore[no-untyped-def]
+    """The appearance text (signer, time...) in the CJK font, black, centred in the band under the seal."""
     from pyhanko.pdf_utils import layout
     from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
     from pyhanko.pdf_utils.text import TextBox, TextBoxStyle
@@ -166,14 +210,15 @@ def _text_block(writer: BasePdfFileWriter, text: str, box_w: float, box_h: float
 
     style = TextBoxStyle(
         font=GlyphAccumulatorFactory(str(cjk_font_path())),
-        font_size=7,
-        text_color=(0.1, 0.1, 0.1),
+        font_size=TEXT_PT,
+        leading=TEXT_LEADING_PT,
+        text_color=(0, 0, 0),
         box_layout_rule=layout.SimpleBoxLayoutRule(
             x_align=layout.AxisAlignment.ALIGN_MID,
-            y_align=layout.AxisAlignment.ALIGN_MIN,
-            margins=layout.Margins.uniform(1),
+            y_align=layout.AxisAlignment.ALIGN_MAX,
+            margins=layout.Margins(0, 0, TEXT_GAP_PT, 0),
         ),
     )
-    box = TextBox(style, writer, box=layout.BoxConstraints(box_w, box_h), font_name="SealText")
+    box = TextBox(style, writer, box=layout.BoxConstraints(box_w, band_h), font_name="SealText")
     box.content = text
     return b"q " + box.render() + b" Q", box.resources

@@ -26,9 +26,11 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.rw_common import PdfHandler
 
 from sealkit.atomic import atomic_output
@@ -113,16 +115,30 @@ def prepare_fields(
     password: str | None = None,
 ) -> PrepareResult:
     """Create every party's empty signature field (and the signing order) before the first signature."""
-    from pyhanko.pdf_utils.misc import PdfWriteError
-    from pyhanko.sign.fields import SigFieldSpec, append_signature_field
-
     if not fields:
         raise InvalidInput("give at least one field")
     names = [spec.name for spec in fields]
     if len(set(names)) != len(names):
         raise InvalidInput("field names must differ")
-    data = _read(input_path)
-    writer = open_for_update(data, password)
+    with _open(input_path) as data:
+        writer = open_for_update(data, password)
+        return _prepare(writer, data, input_path, output_path, fields, names, order, password)
+
+
+def _prepare(
+    writer: IncrementalPdfFileWriter,
+    data: BinaryIO,
+    input_path: str | os.PathLike[str],
+    output_path: str | os.PathLike[str],
+    fields: Sequence[FieldSpec],
+    names: list[str],
+    order: Sequence[str] | None,
+    password: str | None,
+) -> PrepareResult:
+    """:func:`prepare_fields` on the document open in ``writer`` (read from ``data``)."""
+    from pyhanko.pdf_utils.misc import PdfWriteError
+    from pyhanko.sign.fields import SigFieldSpec, append_signature_field
+
     existing = set(signature_fields(writer))
     taken = existing.intersection(names)
     if taken:
@@ -231,9 +247,9 @@ def field_widgets(handler: PdfHandler, name: str):  # type: ignore[no-untyped-de
     raise PdfError(f"no signature field {name!r}")
 
 
-def _read(path: str | os.PathLike[str]) -> bytes:
+def _open(path: str | os.PathLike[str]) -> BinaryIO:
     try:
-        return Path(path).read_bytes()
+        return open(path, "rb")  # noqa: SIM115 - closed by the caller's with-block
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from exc
 
@@ -303,4 +319,5 @@ def next_unsigned_field(path: str | os.PathLike[str], *, password: str | None = 
     """:func:`next_field` of the PDF at ``path`` (``sealkit sign contract.pdf`` fills it by default)."""
     from sealkit.pdf.document import open_for_update
 
-    return next_field(open_for_update(_read(path), password))
+    with _open(path) as data:
+        return next_field(open_for_update(data, password))

@@ -2,18 +2,29 @@
 
 Coordinates are what a person measures on the page as displayed: millimetres from the lower-left corner of
 the visible page (the CropBox, after ``/Rotate``), pages counted from 1 (negative: from the end, -1 is the
-last page). :class:`PageGeometry` converts them to PDF user space. Keyword search reads the page content with
-pypdf (reading only, safe on signed files): each text run comes with its text and transformation matrices,
-whatever the font encoding (CID fonts with ToUnicode, CJK included); a keyword spanning runs is found too.
+last page). :class:`PageGeometry` converts them to PDF user space.
+
+Keyword search (:func:`find_text`) reads only the pages it needs: ``first`` stops at the first page with a
+hit, ``last`` reads from the end, a page given with the keyword reads that page alone. It uses PDFium
+(pypdfium2), which opens a document lazily (cross-reference table, then only the pages asked for) and
+extracts a page's characters with their boxes in user space, whatever the font encoding (CID fonts with
+ToUnicode, CJK included); whitespace is ignored on both sides, so a keyword spanning text runs is found.
+Measured on this machine against pypdf's ``extract_text(visitor_text=…)``, which it replaces (sample
+contracts, keyword on the last page): every page of a 300-page contract 0.08 s vs 1.97 s, of a 3,000-page
+one 0.55 s vs 12.2 s (22-26×); the last page of the 3,000-page contract 0.02 s vs 0.45 s, because pypdf
+flattens the whole page tree before it gives a page. pyHanko alone signs that contract in about 0.6 s, so
+only PDFium keeps a keyword seal within 1.5× of an invisible signature. Hit boxes are the characters' loose
+boxes (font ascent to descent), so a seal centres on the line of text, not on the ink.
+PDFium only reads here (under a lock: it is not thread-safe); the signed revision is written by pyHanko.
 """
 
 from __future__ import annotations
 
-import io
-import unicodedata
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+import os
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, BinaryIO, Literal, TypeAlias
 
 from sealkit.errors import InvalidInput, PdfError, PdfPasswordRequired
 
@@ -26,19 +37,24 @@ RectMM = tuple[float, float, float, float]
 class Placement:
     """Where to put a seal.
 
-    Either ``rect_mm=(x, y, w, h)`` on ``page``, or ``text`` (see :meth:`at_text`). ``cross_page`` adds a
+    Either ``rect_mm=(x, y, w, h)`` on ``page`` (default 1), or ``text`` (see :meth:`at_text`), searched on
+    ``page`` alone when it is given, else on every page as ``occurrence`` needs. ``cross_page`` adds a
     cross-page seal: ``True`` for every page, or the page numbers; the imprint is sliced into one strip per
     page, shown at the right edge, vertically centred on the page or centred ``cross_page_at_mm`` above the
-    bottom edge. A placement with neither rect nor text puts only the strips on the page.
+    bottom edge. ``cross_page_group=N`` cuts the pages into groups of N that each carry one whole imprint
+    sliced N ways (as vendors do on long documents, so strips stay wide enough to see); a last group of a
+    single page joins the group before it. A placement with neither rect nor text puts only the strips on
+    the page.
     """
 
-    page: int = 1
+    page: int | None = None
     rect_mm: RectMM | None = None
     text: str | None = None
     offset_mm: tuple[float, float] = (0.0, 0.0)
     occurrence: Occurrence = "first"
     cross_page: bool | tuple[int, ...] = False
     cross_page_at_mm: float | None = None
+    cross_page_group: int | None = None
 
     def __post_init__(self) -> None:
         if self.rect_mm is not None and self.text is not None:
@@ -52,6 +68,13 @@ class Placement:
         if self.text is not None and not self.text.strip():
             raise InvalidInput("the anchor text is empty")
         check_cross_page(self.cross_page, self.cross_page_at_mm)
+        if self.cross_page_group is not None:
+            if self.cross_page is False:
+                raise InvalidInput(
+                    "cross_page_group groups the pages of a cross-page seal: give cross_page too"
+                )
+            if self.cross_page_group < 2:
+                raise InvalidInput("a cross-page group spans at least two pages")
 
     @classmethod
     def at_text(
@@ -62,14 +85,19 @@ class Placement:
         *,
         cross_page: bool | Sequence[int] = False,
         cross_page_at_mm: float | None = None,
+        cross_page_group: int | None = None,
+        page: int | None = None,
     ) -> Placement:
-        """Centre the seal on ``text`` (moved by ``offset_mm``, right and up); first, last or all hits."""
+        """Centre the seal on ``text`` (moved by ``offset_mm``, right and up); first, last or all hits, on
+        ``page`` only when it is given."""
         return cls(
+            page=page,
             text=text,
             offset_mm=offset_mm,
             occurrence=occurrence,
             cross_page=pages_arg(cross_page),
             cross_page_at_mm=cross_page_at_mm,
+            cross_page_group=cross_page_group,
         )
 
     @classmethod
@@ -80,6 +108,7 @@ class Placement:
         *,
         cross_page: bool | Sequence[int] = False,
         cross_page_at_mm: float | None = None,
+        cross_page_group: int | None = None,
     ) -> Placement:
         """The box ``(x, y, w, h)`` in mm from the lower-left of page ``page``; the seal is centred in it."""
         return cls(
@@ -87,7 +116,19 @@ class Placement:
             rect_mm=tuple(rect_mm),  # type: ignore[arg-type]
             cross_page=pages_arg(cross_page),
             cross_page_at_mm=cross_page_at_mm,
+            cross_page_group=cross_page_group,
         )
+
+
+def cross_page_groups(pages: Sequence[int], group: int | None) -> list[list[int]]:
+    """The pages of a cross-page seal cut into groups of ``group`` (one group: ``None``); a last group of a
+    single page joins the one before it."""
+    if group is None or group >= len(pages):
+        return [list(pages)]
+    groups = [list(pages[i : i + group]) for i in range(0, len(pages), group)]
+    if len(groups[-1]) < 2:
+        groups[-2].extend(groups.pop())
+    return groups
 
 
 def pages_arg(value: bool | Sequence[int]) -> bool | tuple[int, ...]:
@@ -187,6 +228,11 @@ def _inherited(page: Any, key: str) -> Any:
 
 # --- keyword search ---------------------------------------------------------------------------------------
 
+_PDFIUM_LOCK = threading.Lock()
+
+#: What keyword search reads: a path, the file's bytes, or a readable, seekable binary stream.
+PdfSource: TypeAlias = "str | os.PathLike[str] | bytes | BinaryIO"
+
 
 @dataclass(frozen=True)
 class TextHit:
@@ -200,80 +246,120 @@ class TextHit:
         return (self.box[0] + self.box[2]) / 2, (self.box[1] + self.box[3]) / 2
 
 
-@dataclass
-class _Run:
-    text: str
-    x: float
-    y: float
-    size: float
-    chars: list[tuple[float, float]] = field(default_factory=list)  # per char: x start, advance
+def find_text(
+    source: PdfSource,
+    text: str,
+    *,
+    password: str | None = None,
+    occurrence: Occurrence = "all",
+    page: int | None = None,
+) -> list[TextHit]:
+    """The occurrences of ``text`` in the document, in reading order (page, then content order).
 
-
-def find_text(pdf_bytes: bytes, text: str, *, password: str | None = None) -> list[TextHit]:
-    """Every occurrence of ``text`` in the document, in reading order (page, then content order).
-
-    Whitespace is ignored on both sides, so a keyword broken over text runs or typeset with spaces between
-    its characters is still found.
+    ``occurrence="first"`` reads pages from the first and stops at the first hit; ``"last"`` reads them from
+    the end and stops at the last hit of the last page that has one; ``"all"`` reads every page. ``page``
+    (from 1; negative from the end) limits the search to that page. Whitespace is ignored on both sides,
+    so a keyword broken over text runs or typeset with spaces between its characters is still found.
     """
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    if occurrence not in ("first", "last", "all"):
+        raise InvalidInput(f"occurrence must be first, last or all, not {occurrence!r}")
+    needle = "".join(text.split())
+    if not needle:
+        raise InvalidInput("the anchor text is empty")
+    with _PDFIUM_LOCK:  # PDFium is not thread-safe: one search at a time in this process
+        return _search(source, needle, password, occurrence, page)
+
+
+def _search(
+    source: PdfSource, needle: str, password: str | None, occurrence: Occurrence, page: int | None
+) -> list[TextHit]:
+    document = _open_document(source, password)
+    try:
+        count = len(document)
+        if page is not None:
+            index = page - 1 if page > 0 else count + page
+            if not 0 <= index < count or page == 0:
+                raise InvalidInput(f"page {page} does not exist: the document has {count} pages")
+            indices: Iterable[int] = (index,)
+        else:
+            indices = range(count - 1, -1, -1) if occurrence == "last" else range(count)
+        hits: list[TextHit] = []
+        for index in indices:
+            found = _page_hits(document, index, needle)
+            if found and occurrence == "first":
+                return found[:1]
+            if found and occurrence == "last":
+                return found[-1:]
+            hits.extend(found)
+        return hits
+    finally:
+        document.close()
+
+
+def _open_document(source: PdfSource, password: str | None) -> Any:
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    if isinstance(source, bytearray | memoryview):
+        source = bytes(source)
+    elif isinstance(source, os.PathLike):
+        source = os.fspath(source)
+    try:
+        return pdfium.PdfDocument(source, password=password or None)
+    except pdfium.PdfiumError as exc:
+        if getattr(exc, "err_code", None) == pdfium_c.FPDF_ERR_PASSWORD:
+            raise PdfPasswordRequired(
+                "the PDF password is wrong" if password else "the PDF is encrypted: give its password"
+            ) from None
+        raise PdfError(f"cannot read the PDF: {exc}") from None
+    except OSError as exc:
+        raise InvalidInput(f"cannot read the PDF: {exc.strerror or exc}") from None
+
+
+def _page_hits(document: Any, index: int, needle: str) -> list[TextHit]:
+    """Every hit of ``needle`` (no whitespace) on page ``index``, boxed by its characters' loose boxes."""
+    import pypdfium2 as pdfium
 
     try:
-        reader = PdfReader(io.BytesIO(pdf_bytes))
-        if reader.is_encrypted and not reader.decrypt(password or ""):
-            raise PdfPasswordRequired("the PDF is encrypted: give its password")
-    except PdfReadError as exc:
-        raise PdfError(f"cannot read the PDF: {exc}") from exc
-    needle = "".join(text.split())
-    hits: list[TextHit] = []
-    for index, page in enumerate(reader.pages):
-        runs = _page_runs(page)
-        chars = [(c, run, i) for run in runs for i, c in enumerate(run.text) if not c.isspace()]
-        haystack = "".join(c for c, _, _ in chars)
-        start = haystack.find(needle)
-        while start >= 0:
-            span = chars[start : start + len(needle)]
-            hits.append(TextHit(index, _span_box(span)))
-            start = haystack.find(needle, start + len(needle))
-    return hits
+        page = document[index]
+    except pdfium.PdfiumError as exc:
+        raise PdfError(f"cannot read page {index + 1}: {exc}") from None
+    try:
+        textpage = page.get_textpage()
+        try:
+            chars = _page_chars(textpage)
+            positions = [i for i, char in enumerate(chars) if not char.isspace()]
+            haystack = "".join(chars[i] for i in positions)
+            hits = []
+            start = haystack.find(needle)
+            while start >= 0:
+                span = positions[start : start + len(needle)]
+                hits.append(TextHit(index, _span_box(textpage, span)))
+                start = haystack.find(needle, start + len(needle))
+            return hits
+        finally:
+            textpage.close()
+    finally:
+        page.close()
 
 
-def _page_runs(page: Any) -> list[_Run]:
-    runs: list[_Run] = []
+def _page_chars(textpage: Any) -> str:
+    """The page's characters, one per PDFium character index (generated spaces and line breaks included)."""
+    import pypdfium2.raw as pdfium_c
 
-    def visitor(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
-        if not text or not text.strip():
-            return
-        # position and scale in user space: tm × cm
-        a = tm[0] * cm[0] + tm[1] * cm[2]
-        b = tm[0] * cm[1] + tm[1] * cm[3]
-        x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
-        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-        scale = (a * a + b * b) ** 0.5 or 1.0
-        effective = float(size) * scale
-        run = _Run(text, x, y, effective)
-        cursor = x
-        for char in text:
-            advance = effective * _em_width(char)
-            run.chars.append((cursor, advance))
-            cursor += advance
-        runs.append(run)
-
-    page.extract_text(visitor_text=visitor)
-    return runs
+    count = textpage.count_chars()
+    text = textpage.get_text_range(0, count) if count > 0 else ""
+    if len(text) != count:  # characters outside the BMP come back as two UTF-16 units: go one by one
+        text = "".join(chr(pdfium_c.FPDFText_GetUnicode(textpage.raw, i) or 0xFFFD) for i in range(count))
+    return text
 
 
-def _em_width(char: str) -> float:
-    """Approximate advance of a character in ems: 1 for CJK and fullwidth forms, about half for the rest."""
-    return 1.0 if unicodedata.east_asian_width(char) in ("W", "F") else 0.55
-
-
-def _span_box(span: list[tuple[str, _Run, int]]) -> tuple[float, float, float, float]:
-    lefts, rights, bottoms, tops = [], [], [], []
-    for _, run, i in span:
-        start, advance = run.chars[i]
-        lefts.append(start)
-        rights.append(start + advance)
-        bottoms.append(run.y - 0.12 * run.size)
-        tops.append(run.y + 0.88 * run.size)
-    return min(lefts), min(bottoms), max(rights), max(tops)
+def _span_box(textpage: Any, span: list[int]) -> tuple[float, float, float, float]:
+    """The union of the characters' loose boxes (font ascent to descent, not the glyphs' ink)."""
+    boxes = [textpage.get_charbox(i, loose=True) for i in span]
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )

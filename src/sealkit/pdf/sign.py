@@ -4,20 +4,20 @@
 holds everything the signer adds: the signature field (new, or a prepared one filled), its appearance (the
 seal at true size), extra seals (keyword ``occurrence="all"``) and the strips of a cross-page seal —
 appearance-only stamp annotations, or the widgets a prepared field reserved for them — and the signature
-over all of it. The output goes through
-:func:`sealkit.atomic.atomic_output`: never over the input, nothing left behind on failure.
+over all of it. The input is read through one open file (never copied into memory) and pyHanko writes the
+signed file straight into :func:`sealkit.atomic.atomic_output`'s temporary file: never over the input,
+nothing left behind on failure.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, TypeAlias
+from typing import Any, BinaryIO, Literal, TypeAlias
 
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
@@ -68,11 +68,20 @@ class SignResult:
         }
 
 
-def _read_file(path: str | os.PathLike[str], what: str) -> bytes:
+def _open_input(path: str | os.PathLike[str]) -> BinaryIO:
+    """The input PDF as an open binary file: pyHanko and the keyword search read from it as they need."""
     try:
-        return Path(path).read_bytes()
+        return open(path, "rb")  # noqa: SIM115 - closed by the caller's with-block
     except OSError as exc:
-        raise InvalidInput(f"cannot read the {what} {path}: {exc.strerror}") from exc
+        raise InvalidInput(f"cannot read the PDF {path}: {exc.strerror}") from exc
+
+
+def _sha256_of(handle: BinaryIO) -> str:
+    digest = hashlib.sha256()
+    handle.seek(0)
+    while chunk := handle.read(1 << 20):
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 def sign_pdf(
@@ -108,34 +117,34 @@ def sign_pdf(
         raise CertificateError(f"key {key.label!r} has no stored certificate: give one")
     check_certificate(certificate, key)
     chain_certs = [c for item in chain for c in _chain_item(item)] if chain else list(key.chain())
-    data = _read_file(input_path, "PDF")
     signer = HandleSigner(key, certificate, chain_certs, extra_signed_attributes=extra_signed_attributes)
 
     from sealkit.pdf.stamping import prepare_signature_field
 
     output = Path(output_path)
-    writer, field_name, stamps = prepare_signature_field(
-        data, field=field, appearance=appearance, placement=placement, password=password
-    )
-    buffer = io.BytesIO()
-    _pyhanko_sign(
-        writer,
-        signer,
-        buffer,
-        field_name=field_name,
-        reason=reason,
-        location=location,
-        subfilter=subfilter,
-        certify=certify,
-        timestamper=timestamper,
-    )
-    signed = buffer.getvalue()
-    with atomic_output(output, protect=(input_path,)) as handle:
-        handle.write(signed)
+    # One parse: the writer opened on the input file serves fields, order, placement, stamps and the
+    # signature; pyHanko writes the signed file straight into the temporary output file.
+    with _open_input(input_path) as source:
+        writer, field_name, stamps = prepare_signature_field(
+            source, field=field, appearance=appearance, placement=placement, password=password
+        )
+        with atomic_output(output, protect=(input_path,)) as handle:
+            _pyhanko_sign(
+                writer,
+                signer,
+                handle,
+                field_name=field_name,
+                reason=reason,
+                location=location,
+                subfilter=subfilter,
+                certify=certify,
+                timestamper=timestamper,
+            )
+            sha256 = _sha256_of(handle)
     return SignResult(
         field=field_name,
         output_path=output,
-        sha256=hashlib.sha256(signed).hexdigest(),
+        sha256=sha256,
         algorithm=algorithm_name(key.kind),
         signer_subject=certificate.subject.human_friendly,
         subfilter=subfilter,

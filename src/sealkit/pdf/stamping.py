@@ -17,6 +17,8 @@ signature field" for the verifier (rule A of :mod:`sealkit.pdf.verify_policy`).
 
 from __future__ import annotations
 
+from typing import BinaryIO, Literal
+
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -25,7 +27,7 @@ from sealkit.errors import InvalidInput, PdfError
 from sealkit.pdf.appearance import MM, SealAppearance, build_appearance, slice_strips
 from sealkit.pdf.document import Spot, cross_page_spots, geometry_of, open_for_update, resolve_spots
 from sealkit.pdf.fields import check_turn, field_widgets, read_signing_order, signature_fields
-from sealkit.pdf.placement import PageGeometry, Placement, page_geometry
+from sealkit.pdf.placement import PageGeometry, Placement, cross_page_groups, page_geometry
 
 EXTRAS_AFTER_SIGNING = (
     "{what} can only be added by the first signature: the extra stamp annotations would change pages that "
@@ -41,14 +43,15 @@ STAMP_FLAGS = 4 | 64 | 128 | 512
 
 
 def prepare_signature_field(
-    data: bytes,
+    data: bytes | BinaryIO,
     *,
     field: str | None,
     appearance: SealAppearance | None,
     placement: Placement | None,
     password: str | None,
 ) -> tuple[IncrementalPdfFileWriter, str, list]:  # list[StampedBox]
-    """Open ``data`` and add the field, the seal and its extras; returns the writer, field name, stamps."""
+    """Open ``data`` (bytes, or a seekable stream kept open while the writer is used) and add the field,
+    the seal and its extras; returns the writer, field name, stamps."""
     from sealkit.pdf.sign import StampedBox
 
     writer = open_for_update(data, password)
@@ -82,7 +85,7 @@ def prepare_signature_field(
             check_turn(writer, field or "(new field)")
         name = field or _free_name(existing)
         spots = (
-            resolve_spots(writer, data, placement, appearance.size_pt, password=password)
+            resolve_spots(writer, data, placement, appearance.box_pt, password=password)
             if placement is not None and appearance is not None
             else []
         )
@@ -93,8 +96,9 @@ def prepare_signature_field(
             stamps.append(StampedBox(spots[0].page, spots[0].rect_mm, "field"))
             if len(spots) > 1 and already_signed:
                 raise InvalidInput(EXTRAS_AFTER_SIGNING.format(what="more than one seal (occurrence=all)"))
+            forms: dict = {}  # type: ignore[type-arg]
             for spot in spots[1:]:
-                _add_stamp(writer, spot, appearance.image_png, appearance.size_pt, appearance.text)
+                _add_stamp(writer, spot, appearance.image_png, appearance.size_pt, appearance.text, forms)
                 stamps.append(StampedBox(spot.page, spot.rect_mm, "seal"))
     if placement is not None and placement.cross_page is not False and not strips_filled:
         if appearance is None:
@@ -178,6 +182,10 @@ def _check_reserved_pages(
     placement: Placement | None,  # type: ignore[type-arg]
 ) -> None:
     """A ``cross_page`` given when filling a reserved field must be ``True`` or the reserved pages."""
+    if placement is not None and placement.cross_page_group is not None:
+        raise InvalidInput(
+            f"field {field!r} reserves its cross-page seal as one imprint: give no cross_page_group"
+        )
     if placement is None or placement.cross_page in (False, True):
         return
     reserved = sorted(_widget_page(writer, widget, ref).index for widget, ref in strips)
@@ -227,11 +235,30 @@ def _add_stamp(
     image_png: bytes,
     size_pt: tuple[float, float],
     text: str | None,
+    forms: dict | None = None,  # type: ignore[type-arg]
+    *,
+    align: Literal["centre", "right"] = "centre",
 ) -> None:
-    """An appearance-only ``/Stamp`` annotation showing ``image_png`` in ``spot``."""
-    form = build_appearance(
-        writer, image_png, spot.visible_size, size_pt, rotate=spot.geometry.rotate, text=text
+    """An appearance-only ``/Stamp`` annotation showing ``image_png`` in ``spot``.
+
+    ``forms`` shares appearances between stamps: a seal on every page of a long document is one form
+    XObject (one copy of the image) that every stamp annotation shows, not one per page.
+    """
+    key = (
+        image_png,
+        tuple(round(v, 3) for v in spot.visible_size),
+        size_pt,
+        spot.geometry.rotate,
+        text,
+        align,
     )
+    form = forms.get(key) if forms is not None else None
+    if form is None:
+        form = build_appearance(
+            writer, image_png, spot.visible_size, size_pt, rotate=spot.geometry.rotate, text=text, align=align
+        )
+        if forms is not None:
+            forms[key] = form
     page_ref = writer.find_page_for_modification(spot.geometry.index)[0]
     annot = generic.DictionaryObject(
         {
@@ -248,19 +275,31 @@ def _add_stamp(
     writer.register_annotation(page_ref, writer.add_object(annot))
 
 
-def _add_strips(writer: IncrementalPdfFileWriter, placement: Placement, appearance: SealAppearance) -> list:
+def _add_strips(
+    writer: IncrementalPdfFileWriter,
+    placement: Placement,
+    appearance: SealAppearance,
+    forms: dict | None = None,  # type: ignore[type-arg]
+) -> list:  # type: ignore[type-arg]
+    """The strips of a cross-page seal: one whole imprint per group of pages, sliced over the group."""
     from sealkit.pdf.sign import StampedBox
 
     width, height = appearance.size_pt
     pages = placement.cross_page
     at_mm = placement.cross_page_at_mm
     probe = cross_page_spots(writer, pages, (width, height), at_mm=at_mm)  # validates pages, gives the count
-    strip_w = width / len(probe)
-    spots = cross_page_spots(writer, pages, (strip_w, height), at_mm=at_mm)
+    groups = cross_page_groups([spot.page for spot in probe], placement.cross_page_group)
+    forms = {} if forms is None else forms
+    slices: dict[int, list[bytes]] = {}
     stamps = []
-    for spot, strip in zip(spots, slice_strips(appearance.image_png, len(spots)), strict=True):
-        _add_stamp(writer, spot, strip, (strip_w, height), None)
-        stamps.append(StampedBox(spot.page, spot.rect_mm, "strip"))
+    for group in groups:
+        strip_w = width / len(group)
+        spots = cross_page_spots(writer, tuple(group), (strip_w, height), at_mm=at_mm)
+        if len(group) not in slices:
+            slices[len(group)] = slice_strips(appearance.image_png, len(group))
+        for spot, strip in zip(spots, slices[len(group)], strict=True):
+            _add_stamp(writer, spot, strip, (strip_w, height), None, forms, align="right")
+            stamps.append(StampedBox(spot.page, spot.rect_mm, "strip"))
     return stamps
 
 

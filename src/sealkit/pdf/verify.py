@@ -10,14 +10,16 @@ parse becomes a document-level FORMAT_FAILURE. What each signature is checked fo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import io
 import logging
+import mmap
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any, BinaryIO, TypeAlias, cast
 
 from asn1crypto import x509 as asn1_x509
 
@@ -34,18 +36,48 @@ TrustAnchor: TypeAlias = CertSource
 _MAX_FIELDS = 10_000
 
 
-def _read_source(source: str | os.PathLike[str] | bytes) -> tuple[bytes, str]:
+@contextlib.contextmanager
+def _open_source(source: str | os.PathLike[str] | bytes) -> Iterator[tuple[bytes, BinaryIO, str]]:
+    """The file's bytes for sealkit's byte-level checks, a stream for pyHanko, and the name.
+
+    A file is not read into memory: pyHanko reads objects and the signed byte ranges from the open file,
+    and sealkit's checks see it through a read-only memory map, whose pages count in the process's memory
+    only where the checks look (the cross-reference ends, the /Contents gaps, the bytes after the signed
+    revision). Peak memory stays near pyHanko's own and does not grow with the images in the file.
+    """
     if isinstance(source, bytes | bytearray | memoryview):
-        return bytes(source), "<bytes>"
+        data = bytes(source)
+        yield data, io.BytesIO(data), "<bytes>"
+        return
     path = Path(source)
     try:
-        return path.read_bytes(), path.name
+        handle = path.open("rb")
     except FileNotFoundError:
         raise InvalidInput(f"{path} does not exist") from None
     except IsADirectoryError:
         raise InvalidInput(f"{path} is a directory") from None
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
+    with handle:
+        try:
+            view = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+        except (ValueError, OSError):  # an empty file, or one that cannot be mapped: read it
+            yield handle.read(), handle, path.name
+            return
+        try:
+            # An mmap has every bytes method the checks use (find, slices, len, regular expressions).
+            yield cast(bytes, view), handle, path.name
+        finally:
+            with contextlib.suppress(BufferError):  # a live view keeps it open until collected
+                view.close()
+
+
+def _sha256(stream: BinaryIO) -> str:
+    digest = hashlib.sha256()
+    stream.seek(0)
+    while chunk := stream.read(1 << 20):
+        digest.update(chunk)
+    return digest.hexdigest()
 
 
 def verify_pdf(
@@ -71,18 +103,43 @@ def verify_pdf(
     Returns a :class:`VerificationReport`; ``report.passed`` is True only for TOTAL-PASSED. Raises only for
     bad input (unreadable file or anchors, missing or wrong password), never for a bad signature.
     """
-    data, name = _read_source(source)
     anchors = load_certificates(trust, what="trust anchor")
-    file_info: dict[str, Any] = {
-        "name": name,
-        "size": len(data),
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "revisions": None,
-        "unsigned_fields": [],
-        "reasons": [],
-    }
+    if validation_time is not None and validation_time.tzinfo is None:
+        raise InvalidInput("validation_time needs a time zone")
+    with _open_source(source) as (data, stream, name):
+        file_info: dict[str, Any] = {
+            "name": name,
+            "size": len(data),
+            "sha256": _sha256(stream),
+            "revisions": None,
+            "unsigned_fields": [],
+            "reasons": [],
+        }
+        return _verify_open(
+            data,
+            stream,
+            file_info,
+            anchors=anchors,
+            password=password,
+            validation_time=validation_time,
+            seal_checker=seal_checker,
+            online=online,
+        )
+
+
+def _verify_open(
+    data: bytes,
+    stream: BinaryIO,
+    file_info: dict[str, Any],
+    *,
+    anchors: list[asn1_x509.Certificate],
+    password: str | bytes | None,
+    validation_time: dt.datetime | None,
+    seal_checker: SealChecker | None,
+    online: bool,
+) -> VerificationReport:
     try:
-        reader = _open(data, password)
+        reader = _open(stream, password)
     except PdfPasswordRequired:
         raise
     except Exception as exc:  # noqa: BLE001 - any parse failure of a hostile file is a FORMAT verdict
@@ -90,8 +147,6 @@ def verify_pdf(
         logging.getLogger(__name__).debug("unreadable PDF", exc_info=True)
         file_info["error"] = f"the PDF cannot be read: {_pdf_problem(exc)}"
         return VerificationReport.from_verdicts([], file_info)
-    if validation_time is not None and validation_time.tzinfo is None:
-        raise InvalidInput("validation_time needs a time zone")
     return asyncio.run(
         _verify_document(
             data,
@@ -105,13 +160,13 @@ def verify_pdf(
     )
 
 
-def _open(data: bytes, password: str | bytes | None) -> Any:
+def _open(stream: BinaryIO, password: str | bytes | None) -> Any:
     from pyhanko.pdf_utils.crypt import AuthStatus
     from pyhanko.pdf_utils.reader import PdfFileReader
 
     # pyHanko logs every oddity of hostile files as a warning: the report says what matters.
     logging.getLogger("pyhanko").setLevel(logging.ERROR)
-    reader = PdfFileReader(io.BytesIO(data), strict=False)
+    reader = PdfFileReader(stream, strict=False)
     if reader.encrypted:
         if password is None:
             raise PdfPasswordRequired("the PDF is encrypted: give its password")

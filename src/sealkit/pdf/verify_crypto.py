@@ -21,7 +21,7 @@ from sealkit.validation import build_validation_context
 from sealkit.validation.context import Evidence, TrustAnchor
 from sealkit.validation.revocation import RevocationInfo
 from sealkit.validation.signature import SignatureEvaluation, async_evaluate_cms_signature
-from sealkit.validation.time import TimestampInfo, iso
+from sealkit.validation.time import TimestampInfo, iso, time_problem
 
 
 async def signature_checks(
@@ -119,6 +119,8 @@ def _timestamp_check(
         return  # recorded as a failure (crypto.timestamp-invalid) by the evaluation
     if not stamp.trusted:
         verdict.check("timestamp", False, f"{when}: the TSA is not trusted, so the time is unproven")
+    elif stamp.problem:
+        verdict.check("timestamp", False, f"{when}: proves nothing — {stamp.problem}")
     else:
         verdict.check("timestamp", True, f"{when} (RFC 3161 token intact, TSA trusted)")
 
@@ -162,8 +164,14 @@ async def document_timestamp_checks(
     trusted = bool(result.get("trust_problem_indic") is None and result.get("validation_path") is not None)
     moment: dt.datetime | None = result.get("timestamp")
     verdict.signing_time = verdict.proven_time = iso(moment)
+    problem = time_problem(moment, cert, now) if moment is not None else "the token carries no time"
     stamp = TimestampInfo(
-        moment or now, tsa, verdict.intact and valid, verdict.intact and valid and trusted, "document"
+        moment or now,
+        tsa,
+        verdict.intact and valid,
+        verdict.intact and valid and trusted,
+        "document",
+        problem,
     )
     verdict.timestamp = stamp.to_dict()
     verdict.check(
@@ -178,7 +186,9 @@ async def document_timestamp_checks(
         verdict.check("signature", valid, "timestamp token signature verifies", "crypto.signature-invalid")
     verdict.trusted = stamp.trusted
     if verdict.intact and valid:
-        if trusted:
+        if trusted and stamp.problem:
+            verdict.check("timestamp", False, f"document timestamp by {tsa} proves nothing: {stamp.problem}")
+        elif trusted:
             verdict.check("timestamp", True, f"document timestamp {iso(moment)} by {tsa} (TSA trusted)")
         elif not trust:
             verdict.check(

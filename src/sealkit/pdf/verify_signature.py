@@ -98,7 +98,7 @@ def _has_appearance(field: generic.DictionaryObject) -> tuple[bool, str]:
         rect = [float(x) for x in widget["/Rect"]] if "/Rect" in widget else []
         visible = len(rect) == 4 and abs(rect[2] - rect[0]) > 0 and abs(rect[3] - rect[1]) > 0
         if visible and "/AP" in widget and "/N" in widget["/AP"]:
-            size = f"{abs(rect[2] - rect[0]):.0f}×{abs(rect[3] - rect[1]):.0f}"
+            size = f"{abs(rect[2] - rect[0]) * 25.4 / 72:.1f}×{abs(rect[3] - rect[1]) * 25.4 / 72:.1f} mm"
             return True, f"visible widget with an appearance ({size})"
     return False, "invisible signature (no widget appearance)"
 
@@ -275,11 +275,18 @@ def _seal_check(
         return
     ok = bool(verdict.seal.get("ok", False))
     detail = str(verdict.seal.get("detail", "") or verdict.seal.get("error", ""))
-    verdict.check("seal", ok, detail, _SEAL_REASONS.get(str(verdict.seal.get("reason", "")), "seal.invalid"))
+    verdict.check("seal", ok, detail, _seal_reason(verdict.seal))
 
 
-#: Seal-checker reasons that mean "no proof of time", and the verdict categories they map to.
+#: The seal checker's ETSI sub-indications, as verdict reason codes (its indication follows from them).
 _SEAL_REASONS = {
-    "seal.revoked-no-poe": "revoked-no-poe.seal",
-    "seal.expired-no-poe": "out-of-bounds-no-poe.seal",
+    "REVOKED_NO_POE": "revoked-no-poe.seal",
+    "OUT_OF_BOUNDS_NO_POE": "out-of-bounds-no-poe.seal",
+    "NO_CERTIFICATE_CHAIN_FOUND": "trust.seal-maker",
+    "REVOKED": "revoked.seal",
+    "EXPIRED": "expired.seal",
 }
+
+
+def _seal_reason(report: dict[str, Any]) -> str:
+    return _SEAL_REASONS.get(str(report.get("sub_indication") or ""), "seal.invalid")

@@ -4,7 +4,8 @@ that put seals into PDF signatures and check them there.
 Modules: :mod:`~sealkit.seal.asn1` (ASN.1 classes), :mod:`~sealkit.seal.parse` (tolerant reading),
 :mod:`~sealkit.seal.make` (making seals), :mod:`~sealkit.seal.verify` (verification in the standard's order),
 :mod:`~sealkit.seal.form` (附件3), :mod:`~sealkit.seal.images` (seal imprints),
-:mod:`~sealkit.seal.lifecycle` and :mod:`~sealkit.seal.registry` (lifecycle, audit chain),
+:mod:`~sealkit.seal.lifecycle` and :mod:`~sealkit.seal.registry` (lifecycle, audit chain and its signed head),
+:mod:`~sealkit.seal.units` (which unit a seal and a certificate belong to),
 :mod:`~sealkit.seal.revlist` (signed revocation lists), :mod:`~sealkit.seal.binding` (signing and
 verification hooks).
 """
@@ -50,6 +51,7 @@ if TYPE_CHECKING:  # the names the package exports, for type checkers and reader
         STATUSES,
         SealRecord,
         SealRegistry,
+        open_registry,
     )
     from sealkit.seal.make import (
         SealSpec,
@@ -62,6 +64,7 @@ if TYPE_CHECKING:  # the names the package exports, for type checkers and reader
         parse_seal,
         parse_signature,
     )
+    from sealkit.seal.registry import HeadSigner
     from sealkit.seal.revlist import (
         RevocationList,
         load_revocation_list,
@@ -69,6 +72,7 @@ if TYPE_CHECKING:  # the names the package exports, for type checkers and reader
         write_revocation_list,
     )
     from sealkit.seal.revocation import Revocation
+    from sealkit.seal.units import SealUnit, seal_unit
     from sealkit.seal.verify import (
         SealVerification,
         Step,
@@ -79,6 +83,10 @@ if TYPE_CHECKING:  # the names the package exports, for type checkers and reader
 _EXPORTS = {
     "AuditReport": "audit",
     "Contact": "form",
+    "HeadSigner": "registry",
+    "SealUnit": "units",
+    "open_registry": "lifecycle",
+    "seal_unit": "units",
     "IMAGE_KINDS": "images:KINDS",
     "ParsedSeal": "parse",
     "ParsedSignature": "parse",
@@ -121,6 +129,10 @@ _EXPORTS = {
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
+    "HeadSigner",
+    "SealUnit",
+    "open_registry",
+    "seal_unit",
     "SealChecker",
     "make_seal_checker",
     "IMAGE_KINDS",

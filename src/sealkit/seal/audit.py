@@ -6,8 +6,13 @@ first). ``state_digest`` is the digest of the subject's rows *after* the action 
 :func:`verify_chain` catches edits to the audit rows (changed, deleted, reordered) and edits to the seal,
 version, revocation and unit rows behind sealkit's back (a row whose digest is not the chain's last word
 on it).
-Truncating the chain's tail *and* rolling back the rows it describes is only caught against a head hash kept
-elsewhere: ``sealkit seal audit --verify --json`` prints it.
+
+A keyless chain can be recomputed by whoever can write the database, so the registry also keeps the chain's
+*head* signed by its registry key (``audit_head``, re-signed in the transaction of every change):
+:func:`head_problems` checks that signature against the configured registry certificate, so rows rewritten
+and a chain recomputed behind sealkit's back no longer match a head only the key can sign.
+Truncating the chain's tail *and* rolling back the rows it describes (and the head) to an earlier signed
+state is only caught against a head hash kept elsewhere: ``sealkit seal audit --verify --json`` prints it.
 """
 
 from __future__ import annotations
@@ -18,9 +23,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from asn1crypto import x509 as asn1_x509
 from sqlalchemy import Connection, select
 
 from sealkit.seal import schema
+from sealkit.seal.crypto import cert_digest, signature_problem
 
 GENESIS = "0" * 64
 
@@ -89,17 +96,65 @@ class AuditReport:
     entries: int
     head: str
     problems: list[str] = field(default_factory=list)
+    #: True: the head's signature verified with the registry certificate; False: the head is not signed;
+    #: None: signed, but no registry certificate was given to check it.
+    signed: bool | None = False
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "entries": self.entries, "head": self.head, "problems": self.problems}
+        return {
+            "ok": self.ok,
+            "entries": self.entries,
+            "head": self.head,
+            "signed": self.signed,
+            "problems": self.problems,
+        }
 
 
-def verify_chain(rows: Iterable[Mapping[str, Any]], states: Mapping[str, str]) -> AuditReport:
-    """Check the chain ``rows`` (in seq order) and that ``states`` are what the chain last recorded."""
+def head_message(seq: int, head: str) -> bytes:
+    """What the registry key signs: the chain's last entry number and hash."""
+    return canonical({"purpose": "sealkit registry audit head", "seq": seq, "hash": head}).encode("utf-8")
+
+
+def head_problems(
+    head_row: Mapping[str, Any] | None, seq: int, head: str, cert: asn1_x509.Certificate | None
+) -> tuple[list[str], bool | None]:
+    """Check the signed head ``head_row`` against the chain's end (``seq``, ``head``) and the registry
+    certificate ``cert``; returns (problems, signed)."""
+    if head_row is None:
+        if cert is not None and seq > 0:
+            return [
+                "the audit chain head is not signed, but a registry signing certificate is configured"
+            ], False
+        return [], False
+    problems = []
+    if head_row["seq"] != seq or head_row["hash"] != head:
+        problems.append(
+            f"the signed audit head is entry {head_row['seq']} ({head_row['hash'][:16]}…), but the chain "
+            f"ends at entry {seq} ({head[:16]}…): entries were added, removed or rewritten behind sealkit"
+        )
+    if cert is None:
+        return problems, None
+    if head_row["cert_sha256"] != cert_digest(cert.dump()):
+        problems.append("the audit head was signed by another certificate than the registry's")
+        return problems, False
+    bad = signature_problem(
+        cert, head_row["algorithm"], head_message(head_row["seq"], head_row["hash"]), head_row["signature"]
+    )
+    if bad:
+        problems.append(f"the audit head's signature {bad}")
+        return problems, False
+    return problems, True
+
+
+def verify_chain(
+    rows: Iterable[Mapping[str, Any]], states: Mapping[str, str], subjects: Iterable[str] | None = None
+) -> AuditReport:
+    """Check the chain ``rows`` (in seq order) and that ``states`` are what the chain last recorded (for
+    ``subjects`` only, when given: then ``states`` need only hold theirs)."""
     problems: list[str] = []
     prev, expected_seq, count = GENESIS, 1, 0
     last: dict[str, str] = {}
@@ -115,8 +170,11 @@ def verify_chain(rows: Iterable[Mapping[str, Any]], states: Mapping[str, str]) -
             problems.append(f"audit entry {row['seq']} was altered (its hash does not match)")
         prev, expected_seq = row["hash"], row["seq"] + 1
         last[row["subject"]] = row["state_digest"]
-    for subject in sorted(set(last) | set(states)):
+    compared = set(subjects) if subjects is not None else set(last) | set(states)
+    for subject in sorted(compared):
         recorded, actual = last.get(subject), states.get(subject, GENESIS)
+        if recorded is None and subject not in states:
+            continue
         if recorded is None:
             problems.append(f"{subject} exists but the audit trail never recorded it")
         elif recorded != actual:

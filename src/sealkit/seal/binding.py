@@ -16,11 +16,20 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from asn1crypto import cms, core
 from asn1crypto import x509 as asn1_x509
 
-from sealkit.errors import DecodingError, SealDisabled, SealError, SealExpired, SealRevoked
+from sealkit.errors import AuditChainBroken, DecodingError, SealDisabled, SealError, SealExpired, SealRevoked
 from sealkit.seal.parse import parse_seal
 from sealkit.seal.revlist import RevocationList
 from sealkit.seal.revocation import Revocation
-from sealkit.seal.verify import cert_in_list, verify_seal, verify_ses_signature
+from sealkit.seal.verify import (
+    aware,
+    cert_in_list,
+    signer_matches_unit,
+    signer_unit_problem,
+    verdict_of,
+    verify_seal,
+    verify_ses_signature,
+)
+from sealkit.validation import TrustAnchor
 
 if TYPE_CHECKING:
     from sealkit.seal.lifecycle import SealRegistry
@@ -63,12 +72,18 @@ def usable_seal(
     seal_id: str,
     signer_cert: asn1_x509.Certificate,
     at: dt.datetime | None = None,
+    *,
+    maker_trust: Sequence[TrustAnchor] | None = None,
 ) -> SealForSigning:
-    """The seal ``seal_id`` if ``signer_cert`` may use it at ``at`` (default now); raises
-    :class:`SealRevoked`, :class:`SealDisabled`, :class:`SealExpired` or :class:`SealError` otherwise."""
+    """The seal ``seal_id`` if ``signer_cert`` may use it at ``at`` (default now). The seal's rows must be
+    what its audit-chain entries (under a signed head, when the registry signs it) last recorded
+    (:class:`AuditChainBroken` otherwise); with ``maker_trust`` (the seal-maker anchors) the seal itself
+    must verify against them now. Raises :class:`SealRevoked`, :class:`SealDisabled`, :class:`SealExpired`
+    or :class:`SealError` for a seal this signer may not use."""
     at = at or dt.datetime.now(dt.UTC)
+    registry.check_seal(seal_id)
     record = registry.get(seal_id)
-    if record.status == "revoked":
+    if record.status == "revoked" or record.revocation is not None:
         revocation = record.revocation
         why = f" on {revocation.revoked_at.isoformat()} ({revocation.reason})" if revocation else ""
         raise SealRevoked(f"seal {seal_id} was revoked{why}")
@@ -78,8 +93,16 @@ def usable_seal(
         raise SealExpired(f"seal {seal_id} is not valid before {record.valid_start.isoformat()}")
     if at > record.valid_end:
         raise SealExpired(f"seal {seal_id} expired on {record.valid_end.isoformat()}")
-    if not cert_in_list(parse_seal(record.seal_der), signer_cert.dump()):
+    seal = parse_seal(record.seal_der)
+    if not cert_in_list(seal, signer_cert.dump()):
         raise SealError(f"the signer {signer_cert.subject.human_friendly} is not a holder of seal {seal_id}")
+    problem = signer_unit_problem(seal, signer_cert)
+    if problem is not None:
+        raise SealError(f"seal {seal_id}: {problem.detail}")
+    if maker_trust is not None:
+        checked = verify_seal(seal, trust=maker_trust)
+        if not checked.ok:
+            raise SealError(f"seal {seal_id}: {checked.reason} [{checked.reason_code}]")
     return SealForSigning(record.es_id, record.image, record.width_mm, record.height_mm, record.seal_der)
 
 
@@ -99,9 +122,8 @@ RevocationSource: TypeAlias = (
 def _lookup(revocations: RevocationSource | None) -> Callable[[str], Revocation | None]:
     if revocations is None:
         return lambda _es_id: None
-    registry_lookup = getattr(
-        revocations, "revocation", None
-    )  # a SealRegistry (not imported: no database here)
+    # A SealRegistry (not imported: no database here): its revocations only after the audit-chain check.
+    registry_lookup = getattr(revocations, "checked_revocation", None)
     if callable(registry_lookup):
         return registry_lookup  # type: ignore[no-any-return]
     if isinstance(revocations, Mapping):
@@ -133,59 +155,88 @@ def _signer_certificate(
 
 def check_seal_in_signature(
     signed_data: cms.SignedData,
-    signing_time: dt.datetime,
+    proven_time: dt.datetime | None,
     *,
-    trust: Sequence[asn1_x509.Certificate] = (),
+    trust: Sequence[TrustAnchor] = (),
     revocations: RevocationSource | None = None,
-    time_source: str = "claimed",
+    time_source: str | None = None,
+    now: dt.datetime | None = None,
 ) -> dict[str, Any] | None:
     """The verifier's ``seal_checker``: None when the signature carries no seal, else a report whose ``ok``
-    says whether the seal was usable by this signer at ``signing_time``. ``time_source`` is "timestamp" when
-    ``signing_time`` comes from a verified timestamp, "claimed" (weaker evidence) when from the signer."""
+    says whether the seal was usable by this signer.
+
+    ``trust`` are the *seal-maker* anchors (never the signer anchors). ``proven_time`` is a proven time (a
+    trusted timestamp's) or None: then the seal is judged ``now`` (default: the current time), and a seal
+    revoked or expired by now fails with ``seal.revoked-no-poe`` / ``seal.expired-no-poe`` (INDETERMINATE)
+    instead of ``seal.revoked`` / ``seal.expired``. ``time_source="claimed"`` marks ``proven_time`` as a
+    mere claim (then it is not used). A failed report has ``reason`` (a code), ``indication``,
+    ``sub_indication`` and a sentence in ``message``; every report has ``unit``, ``unit_code`` and
+    ``signer_matches_unit``."""
     signer_info = signed_data["signer_infos"][0]
     attrs = signer_info["signed_attrs"]
     values = [a["values"] for a in attrs if a["type"].dotted == SEAL_ATTRIBUTE_OID] if attrs else []
     if not values:
         return None
-    if signing_time.tzinfo is None:
-        signing_time = signing_time.replace(tzinfo=dt.UTC)
-    report: dict[str, Any] = {"time_source": time_source, "signing_time": signing_time.isoformat()}
-    report["evidence"] = (
-        "timestamp" if time_source == "timestamp" else "claimed by the signer (weaker evidence)"
-    )
+    proven = aware(proven_time) if time_source != "claimed" else None
+    current = aware(now) or dt.datetime.now(dt.UTC)
+    judged = proven or current
+    report: dict[str, Any] = {
+        "time_source": "timestamp" if proven else "none",
+        "signing_time": judged.isoformat(),
+        "evidence": "timestamp" if proven else "no proof of time: judged now",
+        "unit": None,
+        "unit_code": None,
+        "signer_matches_unit": None,
+    }
     try:
         seal_der = bytes(values[0][0].native)
-        result = verify_seal(seal_der, trust=trust, at_time=signing_time)
+        carried = [c.chosen for c in signed_data["certificates"] or [] if c.name == "certificate"]
+        result = verify_seal(seal_der, trust=trust, at_time=proven, now=current, intermediates=carried)
     except (ValueError, TypeError, IndexError, DecodingError) as exc:
-        return {**report, "ok": False, "failed_step": "format", "reason": f"seal attribute unreadable: {exc}"}
+        return _fail(report, "format", "seal.format", f"seal attribute unreadable: {exc}")
     report.update(result.to_dict())
-    if result.seal is not None:
-        report["es_id"] = result.seal.es_id
-    if not result.ok:
-        report["reason"] = result.reason
-        return report
     seal = result.seal
-    assert seal is not None
     signer = _signer_certificate(signed_data, signer_info)
+    if seal is not None:
+        report["es_id"] = seal.es_id
+        if signer is not None:
+            report["signer_matches_unit"] = signer_matches_unit(seal, signer)
+    if not result.ok:
+        report["message"] = result.reason
+        return report
+    assert seal is not None
     if signer is None or not cert_in_list(seal, signer.dump()):
-        return {
-            **report,
-            "ok": False,
-            "failed_step": "signer-in-certlist",
-            "reason": "signer is not a holder",
-        }
-    revocation = _lookup(revocations)(seal.es_id)
+        return _fail(
+            report, "signer-in-certlist", "seal.not-holder", "the signer is not a holder of the seal"
+        )
+    unit_problem = signer_unit_problem(seal, signer)
+    if unit_problem is not None:
+        return _fail(report, "signer-unit", unit_problem.code, unit_problem.detail)
+    try:
+        revocation = _lookup(revocations)(seal.es_id)
+    except AuditChainBroken as exc:
+        return _fail(report, "revocation", "seal.registry-tampered", exc.message)
     if revocation is not None:
         report["revocation"] = revocation.to_dict()
-        report["revoked_after_signing"] = signing_time < revocation.revoked_at
-        if signing_time >= revocation.revoked_at:
-            report.update(
-                ok=False,
-                failed_step="revocation",
-                reason=f"seal revoked before signing ({revocation.reason})",
+        report["revoked_after_signing"] = judged < revocation.revoked_at
+        if judged >= revocation.revoked_at:
+            code = "seal.revoked" if proven else "seal.revoked-no-poe"
+            when = "the proven time" if proven else "now, and no timestamp proves an earlier use"
+            return _fail(
+                report,
+                "revocation",
+                code,
+                f"seal revoked {revocation.revoked_at.isoformat()} ({revocation.reason}), before {when}",
             )
-            return report
     report["ok"] = True
+    return report
+
+
+def _fail(report: dict[str, Any], step: str, code: str, message: str) -> dict[str, Any]:
+    indication, sub = verdict_of(code)
+    report.update(
+        ok=False, failed_step=step, reason=code, message=message, indication=indication, sub_indication=sub
+    )
     return report
 
 
@@ -209,11 +260,12 @@ def parse_ses_signature(
     contents: bytes,
     data: bytes | None = None,
     *,
-    trust: Sequence[asn1_x509.Certificate] = (),
+    trust: Sequence[TrustAnchor] = (),
+    at_time: dt.datetime | None = None,
 ) -> dict[str, Any]:
     """Report on a PDF /Contents that is a GB/T 38540 SES_Signature (seal, signer, verdict) instead of
     failing the document; ``data`` is the signed byte range if known (else the document hash is not
-    checked)."""
+    checked), ``trust`` the seal-maker anchors, ``at_time`` a proven time (None: judged now)."""
     try:
         der = _der_prefix(bytes(contents))
     except DecodingError as exc:
@@ -221,12 +273,13 @@ def parse_ses_signature(
             "format": "GB/T 38540 SES_Signature",
             "ok": False,
             "failed_step": "format",
-            "reason": exc.message,
+            "reason": "seal.format",
+            "message": exc.message,
         }
-    result = verify_ses_signature(der, data, trust=trust)
+    result = verify_ses_signature(der, data, trust=trust, at_time=at_time)
     report = {"format": "GB/T 38540 SES_Signature", **result.to_dict()}
     if not result.ok:
-        report["reason"] = result.reason
+        report["message"] = result.reason
     return report
 
 
@@ -236,37 +289,37 @@ SealChecker = Callable[[cms.SignedData, dt.datetime | None], dict[str, Any] | No
 def revocation_lookup(
     registry: SealRegistry | None, revocation_lists: Sequence[RevocationList] = ()
 ) -> Callable[[str], Revocation | None]:
-    """es_id -> its revocation, from ``registry`` and imported, already verified ``revocation_lists`` (the
-    registry wins where both know a seal)."""
+    """es_id -> its revocation, from ``registry`` (checked against its audit chain) and imported, already
+    verified ``revocation_lists`` (the registry wins where both know a seal)."""
     imported = {entry.es_id: entry for rev_list in revocation_lists for entry in rev_list.entries}
 
     def lookup(es_id: str) -> Revocation | None:
-        found = registry.revocation(es_id) if registry is not None else None
+        found = registry.checked_revocation(es_id) if registry is not None else None
         return found or imported.get(es_id)
 
     return lookup
 
 
 def make_seal_checker(
-    trust: Sequence[asn1_x509.Certificate] = (),
+    trust: Sequence[TrustAnchor] = (),
     *,
     registry: SealRegistry | None = None,
     revocation_lists: Sequence[RevocationList] = (),
 ) -> SealChecker:
     """The ``seal_checker`` for :func:`sealkit.pdf.verify_pdf`: checks the SESeal a signature carries against
-    ``trust`` (the seal authorities' anchors), with revocations from ``registry`` and imported, already
-    verified ``revocation_lists`` (the registry wins where both know a seal). The time source is reported as
-    "timestamp" when the signing time given is the signature timestamp's, else "claimed"."""
+    ``trust`` — the *seal-maker* anchors, never the signer anchors — with revocations from ``registry``
+    (after its audit-chain check) and imported, already verified ``revocation_lists`` (the registry wins
+    where both know a seal).
+
+    The checker is called as ``checker(signed_data, proven_time)``: ``proven_time`` is a trusted timestamp's
+    time, or None when nothing proves the time (the seal is then judged now; see
+    :func:`check_seal_in_signature` for the ``…-no-poe`` reasons)."""
     lookup = revocation_lookup(registry, revocation_lists)
     sources = ["registry"] if registry is not None else []
     sources += [rev_list.source for rev_list in revocation_lists]
 
-    def checker(signed_data: cms.SignedData, signing_time: dt.datetime | None) -> dict[str, Any] | None:
-        when = signing_time or dt.datetime.now(dt.UTC)
-        source = "timestamp" if _timestamp_time(signed_data) == when else "claimed"
-        report = check_seal_in_signature(
-            signed_data, when, trust=trust, revocations=lookup, time_source=source
-        )
+    def checker(signed_data: cms.SignedData, proven_time: dt.datetime | None) -> dict[str, Any] | None:
+        report = check_seal_in_signature(signed_data, proven_time, trust=trust, revocations=lookup)
         if report is not None:
             report["revocation_sources"] = sources or ["none: revocation status unknown"]
             report["detail"] = _summary(report)
@@ -279,27 +332,17 @@ def _summary(report: dict[str, Any]) -> str:
     """One line for the verification report's seal check."""
     seal = report.get("seal") or {}
     name = f"seal {seal.get('es_id', '?')} {seal.get('name', '')}".rstrip()
+    unit = report.get("unit_code") or report.get("unit")
     if not report.get("ok"):
-        return f"{name}: {report.get('reason') or report.get('failed_step') or 'invalid'}"
-    text = f"{name} usable at signing time ({report['time_source']} time)"
+        return (
+            f"{name}: {report.get('message') or report.get('reason') or 'invalid'} [{report.get('reason')}]"
+        )
+    when = "at the timestamp's time" if report["time_source"] == "timestamp" else "now (no timestamp)"
+    text = f"{name} usable {when}"
+    if unit:
+        member = "belongs to it" if report.get("signer_matches_unit") else "allowed by the seal's maker"
+        text += f"; unit {unit}, signer {member}"
     revocation = report.get("revocation")
     if revocation:
         text += f"; revoked later, {revocation['revoked_at']} ({revocation['reason']})"
     return text
-
-
-def _timestamp_time(signed_data: cms.SignedData) -> dt.datetime | None:
-    """genTime of the signature timestamp token in the first signer's unsigned attributes, if any."""
-    attrs = signed_data["signer_infos"][0]["unsigned_attrs"]
-    if not attrs:
-        return None
-    for attr in attrs:
-        if attr["type"].native == "signature_time_stamp_token":
-            try:
-                content = attr["values"][0]["content"]
-                tst_info = content["encap_content_info"]["content"].parsed
-                gen_time: dt.datetime = tst_info["gen_time"].native
-                return gen_time
-            except (KeyError, ValueError, TypeError, AttributeError):
-                return None
-    return None

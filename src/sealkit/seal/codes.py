@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from sealkit.errors import InvalidInput
+
 USCC_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
@@ -50,6 +52,16 @@ def uscc_problem(code: str) -> str | None:
     if code[17] != expected:
         return f"check character is {code[17]}, GB 32100-2015 gives {expected}"
     return None
+
+
+def require_uscc(code: str, what: str) -> str:
+    """``code`` (stripped, upper case) if it passes GB 32100-2015; else :class:`InvalidInput` naming
+    ``what``."""
+    value = (code or "").strip().upper()
+    problem = uscc_problem(value)
+    if problem:
+        raise InvalidInput(f"{what} {code!r} is not a unified social credit code: {problem}")
+    return value
 
 
 def region_problem(code: str) -> str | None:

@@ -1,6 +1,10 @@
 """The seal lifecycle over the registry: issue, extend, disable, enable, revoke, merge, import revocations.
 
 Each operation is one transaction of :class:`~sealkit.seal.registry.RegistryStore` with its audit entries.
+Issuing and extending check the maker's certificate against the seal-maker anchors (purpose seal making);
+every holder certificate must belong to the unit (:mod:`sealkit.seal.units`) unless the registrar overrides
+it with a reason, which the audit trail and the seal itself record. Every unit code (successor, merged
+units) passes the GB 32100 check.
 Dates given as :class:`datetime.date` are read in China Standard Time (UTC+8): a seal is valid from
 00:00:00 of its first day to 23:59:59 of its last.
 """
@@ -17,16 +21,20 @@ from typing import Any
 from asn1crypto import x509 as asn1_x509
 from sqlalchemy import Connection, select, update
 
-from sealkit.errors import InvalidInput, SealError, SealNotFound, SealRevoked
+from sealkit.config import Config, load_config
+from sealkit.errors import CertificateError, ConfigError, InvalidInput, SealError, SealNotFound, SealRevoked
 from sealkit.seal import images, schema
 from sealkit.seal.asn1 import SEAL_TYPE_PERSONAL, SEAL_TYPE_UNIT
-from sealkit.seal.crypto import cert_digest
+from sealkit.seal.codes import require_uscc
+from sealkit.seal.crypto import cert_digest, check_path
 from sealkit.seal.form import UnitForm
 from sealkit.seal.make import SealSpec, make_seal
 from sealkit.seal.parse import parse_seal
-from sealkit.seal.registry import RegistryStore, Transaction, parse_utc, utc_text
+from sealkit.seal.registry import HeadSigner, RegistryStore, Transaction, parse_utc, utc_text
 from sealkit.seal.revocation import Revocation
+from sealkit.seal.units import SealUnit, membership_problem, unit_extension
 from sealkit.ukey.base import PrivateKeyHandle
+from sealkit.validation import Purpose, TrustAnchor
 
 CST = dt.timezone(dt.timedelta(hours=8), "CST")
 KIND_CODES = {"official": "01", "contract": "02", "legal-rep": "03", "finance": "05"}
@@ -99,6 +107,13 @@ class SealRegistry(RegistryStore):
             raise SealNotFound(f"no seal {es_id!r} in the registry")
         return _record(row._mapping, self._revocation(conn, es_id))
 
+    def _checked_get(self, conn: Connection, es_id: str) -> SealRecord:
+        """:meth:`_get` for a change: refused if the seal's rows are not what the audit chain recorded, so
+        that a change never records (and so launders) an edit made behind sealkit's back."""
+        record = self._get(conn, es_id)
+        self.check_subjects(conn, [f"seal:{es_id}", f"revocation:{es_id}"])
+        return record
+
     def _revocation(self, conn: Connection, es_id: str) -> Revocation | None:
         row = conn.execute(select(schema.revocations).where(schema.revocations.c.es_id == es_id)).first()
         return _revocation(row._mapping) if row else None
@@ -106,6 +121,18 @@ class SealRegistry(RegistryStore):
     def revocation(self, es_id: str) -> Revocation | None:
         """The revocation of ``es_id`` (a local seal or one from an imported list), or None."""
         with self.reading() as conn:
+            return self._revocation(conn, es_id)
+
+    def check_seal(self, es_id: str) -> None:
+        """Raise :class:`~sealkit.errors.AuditChainBroken` unless ``es_id``'s seal and revocation rows are
+        what the (intact, head-signed) audit chain last recorded about them."""
+        with self.snapshot() as conn:
+            self.check_subjects(conn, [f"seal:{es_id}", f"revocation:{es_id}"])
+
+    def checked_revocation(self, es_id: str) -> Revocation | None:
+        """:meth:`revocation` after :meth:`check_seal`, in one consistent read."""
+        with self.snapshot() as conn:
+            self.check_subjects(conn, [f"seal:{es_id}", f"revocation:{es_id}"])
             return self._revocation(conn, es_id)
 
     def revocations(self, *, source: str | None = None) -> list[Revocation]:
@@ -164,16 +191,27 @@ class SealRegistry(RegistryStore):
         valid_from: dt.date | dt.datetime | None = None,
         image: bytes | None = None,
         font: str | None = None,
+        maker_trust: Sequence[TrustAnchor] | None = None,
+        allow_foreign_holder: str | None = None,
     ) -> SealRecord:
-        """Make, sign and register a new seal for the unit of ``form``; returns its record."""
+        """Make, sign and register a new seal for the unit of ``form``; returns its record.
+
+        ``maker_trust`` are the seal-maker anchors the maker's certificate must chain to (purpose seal
+        making); every holder must belong to the unit (its USCC in the subject, or O = the unit's name)
+        unless ``allow_foreign_holder`` gives the reason to accept one that does not — recorded in the audit
+        trail, and the maker signs the exception into the seal."""
         if kind not in KIND_CODES:
             raise InvalidInput(f"unknown seal kind {kind!r}: use one of {', '.join(KIND_CODES)}")
+        uscc = require_uscc(form.uscc, "unit.uscc")
         start = day_start(valid_from or dt.datetime.now(CST).date())
         end = day_end(valid_until)
         if end <= start:
             raise InvalidInput("--valid-until must be after --valid-from")
+        _check_maker(maker_cert, maker_trust)
+        foreign = _foreign_holders(holder_certs, SealUnit(uscc, form.name, "seal"), allow_foreign_holder)
         picture = _picture(form, kind, image, font)
         name = (form.legal_representative or "") if kind == "legal-rep" else form.name + PURPOSES[kind]
+        allowed = [bytes.fromhex(cert_digest(c.dump())) for c in foreign]
         with self.transaction() as tx:
             es_id = self._next_id(tx.conn, form.region_code, kind)
             spec = SealSpec(
@@ -187,13 +225,14 @@ class SealRegistry(RegistryStore):
                 height_mm=round(picture.height_mm),
                 seal_type=SEAL_TYPE_PERSONAL if kind == "legal-rep" else SEAL_TYPE_UNIT,
                 create_date=parse_utc(tx.now),
+                extensions=[unit_extension(uscc, form.name, allowed)],
             )
             der = make_seal(spec, maker, maker_cert)
             self._save_unit(tx, form)
             tx.conn.execute(
                 schema.seals.insert().values(
                     es_id=es_id,
-                    unit_uscc=form.uscc,
+                    unit_uscc=uscc,
                     kind=kind,
                     name=name,
                     status="enabled",
@@ -211,7 +250,16 @@ class SealRegistry(RegistryStore):
             tx.conn.execute(
                 schema.seal_versions.insert().values(es_id=es_id, version=1, created_at=tx.now, seal_der=der)
             )
-            tx.record("issue", f"seal:{es_id}", {"unit": form.uscc, "kind": kind, "valid_end": utc_text(end)})
+            details: dict[str, Any] = {"unit": uscc, "kind": kind, "valid_end": utc_text(end)}
+            if foreign:
+                details["foreign_holders"] = {
+                    "reason": allow_foreign_holder,
+                    "certificates": [
+                        {"subject": str(c.subject.human_friendly), "sha256": cert_digest(c.dump())}
+                        for c in foreign
+                    ],
+                }
+            tx.record("issue", f"seal:{es_id}", details)
             return self._get(tx.conn, es_id)
 
     def extend(
@@ -220,11 +268,15 @@ class SealRegistry(RegistryStore):
         until: dt.date | dt.datetime,
         maker: PrivateKeyHandle,
         maker_cert: asn1_x509.Certificate,
+        *,
+        maker_trust: Sequence[TrustAnchor] | None = None,
     ) -> SealRecord:
-        """A new SESeal version valid until ``until``, re-signed by the maker; refused once revoked."""
+        """A new SESeal version valid until ``until``, re-signed by the maker (checked against
+        ``maker_trust`` like :meth:`issue`); refused once revoked. The holders and the unit stay."""
         end = day_end(until)
+        _check_maker(maker_cert, maker_trust)
         with self.transaction() as tx:
-            record = self._get(tx.conn, es_id)
+            record = self._checked_get(tx.conn, es_id)
             if record.status == "revoked":
                 raise SealRevoked(f"seal {es_id} is revoked and cannot be extended")
             if end <= record.valid_start:
@@ -242,6 +294,7 @@ class SealRegistry(RegistryStore):
                 height_mm=current.height_mm,
                 seal_type=current.seal_type,
                 create_date=parse_utc(tx.now),
+                extensions=current.extensions,
             )
             der = make_seal(spec, maker, maker_cert)
             version = record.version + 1
@@ -262,7 +315,7 @@ class SealRegistry(RegistryStore):
         """Disable or re-enable a seal; a revoked seal stays revoked."""
         status = "enabled" if enabled else "disabled"
         with self.transaction() as tx:
-            record = self._get(tx.conn, es_id)
+            record = self._checked_get(tx.conn, es_id)
             if record.status == "revoked":
                 raise SealRevoked(f"seal {es_id} is revoked and cannot be {status}")
             if record.status != status:
@@ -285,7 +338,9 @@ class SealRegistry(RegistryStore):
     ) -> None:
         if reason not in REASONS:
             raise InvalidInput(f"unknown revocation reason {reason!r}: use one of {', '.join(REASONS)}")
-        record = self._get(tx.conn, es_id)
+        if successor is not None:
+            successor = require_uscc(successor, "the successor unit")
+        record = self._checked_get(tx.conn, es_id)
         if record.status == "revoked":
             raise SealRevoked(f"seal {es_id} is already revoked")
         tx.conn.execute(update(schema.seals).where(schema.seals.c.es_id == es_id).values(status="revoked"))
@@ -300,6 +355,8 @@ class SealRegistry(RegistryStore):
 
     def merge(self, units: Sequence[str], into: str, *, note: str | None = None) -> list[str]:
         """Revoke every unrevoked seal of ``units`` with reason merged and successor ``into``, atomically."""
+        units = [require_uscc(unit, "the merged unit") for unit in units]
+        into = require_uscc(into, "the unit merged into")
         if into in units:
             raise InvalidInput("a unit cannot be merged into itself")
         with self.transaction() as tx:
@@ -316,6 +373,8 @@ class SealRegistry(RegistryStore):
         added = 0
         with self.transaction() as tx:
             for entry in entries:
+                if entry.successor is not None:
+                    require_uscc(entry.successor, f"the successor of seal {entry.es_id}")
                 if self._revocation(tx.conn, entry.es_id) is not None:
                     continue
                 tx.conn.execute(
@@ -360,6 +419,68 @@ class SealRegistry(RegistryStore):
         else:
             tx.conn.execute(update(schema.units).where(schema.units.c.uscc == form.uscc).values(**values))
         tx.record("unit", f"unit:{form.uscc}", {"name": form.name})
+
+
+def open_registry(
+    url: str | None = None,
+    *,
+    config: Config | None = None,
+    actor: str | None = None,
+    read_only: bool = False,
+) -> SealRegistry:
+    """The registry of ``config`` (or ``url``) with its head-signing set up: ``[registry] signing_cert``
+    checks the signed audit head; a writable registry also opens ``[registry] signing_key`` (a token or key
+    store reference, through :func:`sealkit.ukey.open_key`) to re-sign it. ``read_only`` is for readers:
+    signing and verifying with a seal."""
+    config = config or load_config()
+    cert_path = config.registry_signing_cert
+    cert = None
+    if cert_path is not None:
+        from sealkit.certs import load_certificate
+
+        cert = load_certificate(cert_path, what="the registry signing certificate ([registry] signing_cert)")
+    signer = None
+    if not read_only and config.registry_signing_key:
+        if cert is None:
+            raise ConfigError("[registry] signing_key needs [registry] signing_cert, its certificate")
+        from sealkit.ukey import open_key
+
+        keyref = config.registry_signing_key
+        signer = HeadSigner(lambda: open_key(keyref, config=config), cert, owned=True)  # opened on a change
+    return SealRegistry(
+        url or config.registry_url, actor=actor, read_only=read_only, signer=signer, head_cert=cert
+    )
+
+
+def _check_maker(maker_cert: asn1_x509.Certificate, trust: Sequence[TrustAnchor] | None) -> None:
+    """The maker's certificate must chain to the seal-maker anchors for seal making (when they are given)."""
+    if trust is None:
+        return
+    if not trust:
+        raise CertificateError(
+            "no seal-maker trust anchors: give --seal-maker-trust or set [trust] seal_makers"
+        )
+    path = check_path(maker_cert, trust, Purpose.SEAL_MAKING)
+    if not path.ok:
+        raise CertificateError(f"the maker may not make seals: {path.message} [seal.maker-untrusted]")
+
+
+def _foreign_holders(
+    holders: Sequence[asn1_x509.Certificate], unit: SealUnit, allow: str | None
+) -> list[asn1_x509.Certificate]:
+    """The holders that do not belong to ``unit``; refused unless ``allow`` gives a reason."""
+    foreign, problems = [], []
+    for cert in holders:
+        problem = membership_problem(cert, unit)
+        if problem:
+            foreign.append(cert)
+            problems.append(problem)
+    if problems and not (allow and allow.strip()):
+        raise SealError(
+            f"holder certificate refused: {problems[0]} (give --allow-foreign-holder REASON to issue anyway; "
+            "the reason is recorded in the audit trail)"
+        )
+    return foreign
 
 
 def _form_dict(form: UnitForm) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from sealkit.errors import CertificateError, InvalidInput
 from sealkit.seal import asn1
 from sealkit.seal.crypto import SM2_WITH_SM3, algorithm_for, sign_with
 from sealkit.ukey.base import PrivateKeyHandle
+from sealkit.validation import key_matches_certificate
 
 #: Vendor ID written in ``SES_Header.Vid``.
 DEFAULT_VID = "sealkit"
@@ -98,7 +99,7 @@ def make_seal(spec: SealSpec, maker: PrivateKeyHandle, maker_cert: asn1_x509.Cer
 
 
 def _check_key_matches(handle: PrivateKeyHandle, cert: asn1_x509.Certificate, what: str) -> None:
-    if handle.public_key_info().dump() != cert.public_key.dump():
+    if not key_matches_certificate(cert, handle):
         raise CertificateError(f"the {what} certificate does not match the {what} key {handle.label!r}")
 
 

@@ -30,10 +30,12 @@ from asn1crypto import core
 from asn1crypto import x509 as asn1_x509
 
 from sealkit.atomic import write_atomic
-from sealkit.errors import DecodingError, InvalidSignature, VerificationFailed
-from sealkit.seal.crypto import cert_digest, check_trusted, load_certificate, sign_with, verify_signature
+from sealkit.errors import CertificateError, DecodingError, InvalidInput, VerificationFailed
+from sealkit.seal.codes import require_uscc
+from sealkit.seal.crypto import cert_digest, check_path, load_certificate, sign_with, signature_problem
 from sealkit.seal.revocation import Revocation
 from sealkit.ukey.base import PrivateKeyHandle
+from sealkit.validation import Purpose, TrustAnchor, key_matches_certificate
 
 LIST_VERSION = 1
 
@@ -88,10 +90,16 @@ def make_revocation_list(
     cert: asn1_x509.Certificate,
     *,
     issued_at: dt.datetime | None = None,
+    trust: Sequence[TrustAnchor] | None = None,
 ) -> bytes:
-    """The DER of a revocation list of ``entries``, signed by the seal authority's key ``signer``."""
-    if signer.public_key_info().dump() != cert.public_key.dump():
+    """The DER of a revocation list of ``entries``, signed by the seal authority's key ``signer``; with
+    ``trust`` (the seal-maker anchors) ``cert`` must chain to them for revocation-list signing."""
+    if not key_matches_certificate(cert, signer):
         raise VerificationFailed("the authority certificate does not match the signing key")
+    if trust is not None:
+        path = check_path(cert, trust, Purpose.REVOCATION_LIST_SIGNING)
+        if not path.ok:
+            raise CertificateError(f"the authority may not sign revocation lists: {path.message}")
     items = []
     for entry in entries:
         item = RevokedSeal(
@@ -116,43 +124,49 @@ def write_revocation_list(
     entries: Sequence[Revocation],
     signer: PrivateKeyHandle,
     cert: asn1_x509.Certificate,
+    *,
+    trust: Sequence[TrustAnchor] | None = None,
 ) -> None:
     """:func:`make_revocation_list`, written atomically to ``path``."""
-    write_atomic(path, make_revocation_list(entries, signer, cert))
+    write_atomic(path, make_revocation_list(entries, signer, cert, trust=trust))
 
 
 def load_revocation_list(
-    data: bytes, trust: Sequence[asn1_x509.Certificate], *, at_time: dt.datetime | None = None
+    data: bytes, trust: Sequence[TrustAnchor], *, at_time: dt.datetime | None = None
 ) -> RevocationList:
-    """Parse and verify a revocation list: its signature first, then its authority against ``trust`` (the
-    authority's own certificate, or the CA that issued it). Raises :class:`VerificationFailed`."""
+    """Parse and verify a revocation list: its signature first, then its authority's path to ``trust`` for
+    revocation-list signing (intermediates, key usage, validity, revocation through
+    :func:`sealkit.validation.validate_certificate`), judged at ``at_time`` if that is a proven time, else
+    now — the list's own issuedAt is only a claim. Successor codes must pass GB 32100. Raises
+    :class:`VerificationFailed`."""
     try:
         parsed = SealRevocationList.load(bytes(data), strict=True)
         native_tbs = parsed["tbsList"].native
     except (ValueError, TypeError) as exc:
         raise DecodingError(f"not a sealkit revocation list: {exc}") from None
     authority = load_certificate(parsed["cert"].native, "the revocation list's authority certificate")
-    try:
-        verify_signature(
-            authority, parsed["signAlgID"].dotted, parsed["tbsList"].dump(), parsed["signedValue"].native
-        )
-    except InvalidSignature:
-        raise VerificationFailed("the revocation list's signature does not verify") from None
-    issued_at = native_tbs["issuedAt"]
-    problem = check_trusted(authority, trust, at_time or issued_at)
+    problem = signature_problem(
+        authority, parsed["signAlgID"].dotted, parsed["tbsList"].dump(), parsed["signedValue"].native
+    )
     if problem:
-        raise VerificationFailed(f"the revocation list's authority is not trusted: {problem}")
+        raise VerificationFailed(f"the revocation list's signature {problem}")
+    if not trust:
+        raise VerificationFailed(
+            "the revocation list's authority is not trusted: no trust anchors were given"
+        )
+    path = check_path(authority, trust, Purpose.REVOCATION_LIST_SIGNING, at=at_time)
+    if not path.ok:
+        raise VerificationFailed(f"the revocation list's authority is not trusted: {path.message}")
     if native_tbs["version"] != LIST_VERSION:
         raise DecodingError(f"revocation list version {native_tbs['version']} is not supported")
-    entries = [
-        Revocation(
-            es_id=e["esID"],
-            revoked_at=e["revokedAt"],
-            reason=e["reason"],
-            successor=e["successor"],
-            note=e["note"],
-            source="import:" + cert_digest(authority.dump()),
-        )
-        for e in native_tbs["entries"]
-    ]
-    return RevocationList(issued_at=issued_at, authority=authority, entries=entries)
+    source = "import:" + cert_digest(authority.dump())
+    entries = []
+    for e in native_tbs["entries"]:
+        successor = e["successor"]
+        if successor is not None:
+            try:
+                successor = require_uscc(successor, f"the successor of seal {e['esID']} in the list")
+            except InvalidInput as exc:
+                raise DecodingError(exc.message) from None
+        entries.append(Revocation(e["esID"], e["revokedAt"], e["reason"], successor, e["note"], source))
+    return RevocationList(issued_at=native_tbs["issuedAt"], authority=authority, entries=entries)

@@ -96,12 +96,30 @@ audit = Table(
 )
 
 
+#: The signed head of the audit chain: one row (id 1), re-signed by the registry key with every change.
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("signed_at", String(32), nullable=False),
+    Column("algorithm", String(64), nullable=False),
+    Column("signature", LargeBinary, nullable=False),
+    Column("cert_sha256", String(64), nullable=False),
+)
+
+
 def _v1(conn: Connection) -> None:
     metadata.create_all(conn, tables=[units, seals, seal_versions, revocations, audit])
 
 
+def _v2(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[audit_head])
+
+
 #: Numbered migrations, applied in order. Append; never edit one that has shipped.
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1)]
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2)]
 LATEST = MIGRATIONS[-1][0]
 
 

@@ -1,38 +1,82 @@
 """Verifying seals and seal signatures in the order GB/T 38540-2020 prescribes.
 
 :func:`verify_ses_signature` runs the steps 1 signer's signature over TBS_Sign, 2 signer's certificate in the
-seal's certList, 3 maker's signature over the seal, 4 maker's certificate against the trust anchors, 5 the
-seal's validity window at the time of signing, 6 the signer's certificate at that time, 7 the document hash.
+seal's certList (and a member of the seal's unit), 3 maker's signature over the seal, 4 maker's certificate
+against the *seal-maker* trust anchors (:func:`sealkit.validation.validate_certificate`, purpose seal
+making), 5 the seal's validity window, 6 the signer's certificate, 7 the document hash.
 :func:`verify_seal` runs the seal's own steps (3, 4, 5). Verification stops at the first failed step; the
-result names it, and the steps after it are reported as not run.
+result names it and its reason code (``seal.maker-untrusted`` …), and the steps after it are reported as not
+run.
+
+Time (ETSI EN 319 102-1): ``at_time`` is a *proven* time (a trusted timestamp's). Without one everything is
+judged now, and a seal or maker certificate that has expired or been revoked by now gives a ``…-no-poe``
+reason with an INDETERMINATE indication: nothing proves it was used before.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from asn1crypto import x509 as asn1_x509
 
-from sealkit.errors import InvalidSignature, SealkitError
-from sealkit.seal.crypto import check_trusted, load_certificate, verify_signature
+from sealkit.errors import SealkitError
+from sealkit.seal.crypto import check_path, load_certificate, signature_problem
 from sealkit.seal.make import data_digest
 from sealkit.seal.parse import ParsedSeal, ParsedSignature, parse_seal, parse_signature
+from sealkit.seal.units import membership_problem, seal_unit
+from sealkit.validation import Purpose, TrustAnchor, validity_at
 
 SEAL_STEPS = ("format", "maker-signature", "maker-certificate", "seal-validity")
 SIGNATURE_STEPS = (
     "format",
     "signer-signature",
     "signer-in-certlist",
+    "signer-unit",
     "maker-signature",
     "maker-certificate",
     "seal-validity",
     "signer-certificate",
     "document-hash",
 )
+
+#: Reason codes whose verdict is INDETERMINATE (no proof of time), with their ETSI sub-indication.
+NO_POE = {
+    "seal.revoked-no-poe": "REVOKED_NO_POE",
+    "seal.expired-no-poe": "OUT_OF_BOUNDS_NO_POE",
+    "seal.maker-revoked-no-poe": "REVOKED_NO_POE",
+    "seal.maker-expired-no-poe": "OUT_OF_BOUNDS_NO_POE",
+    "seal.signer-expired-no-poe": "OUT_OF_BOUNDS_NO_POE",
+}
+_PATH_CODES = {
+    "REVOKED_NO_POE": "seal.maker-revoked-no-poe",
+    "OUT_OF_BOUNDS_NO_POE": "seal.maker-expired-no-poe",
+    "REVOKED": "seal.maker-revoked",
+    "EXPIRED": "seal.maker-expired",
+    "NOT_YET_VALID": "seal.maker-not-yet-valid",
+}
+
+
+def verdict_of(code: str) -> tuple[str, str | None]:
+    """The ETSI indication and sub-indication of a seal reason code."""
+    if code in NO_POE:
+        return "INDETERMINATE", NO_POE[code]
+    if code == "seal.maker-untrusted":
+        return "INDETERMINATE", "NO_CERTIFICATE_CHAIN_FOUND"
+    return "TOTAL-FAILED", {"seal.revoked": "REVOKED", "seal.expired": "EXPIRED"}.get(
+        code, "SIG_CRYPTO_FAILURE"
+    )
+
+
+@dataclass
+class Problem:
+    """A failed step: its reason code and a sentence for people."""
+
+    code: str
+    detail: str
 
 
 @dataclass
@@ -42,6 +86,7 @@ class Step:
     name: str
     ok: bool | None
     detail: str = ""
+    code: str = ""
 
 
 @dataclass
@@ -65,6 +110,11 @@ class SealVerification:
     def reason(self) -> str:
         return next((f"{s.name}: {s.detail}" for s in self.steps if s.ok is False), "")
 
+    @property
+    def reason_code(self) -> str | None:
+        """The failed step's reason code (``seal.maker-untrusted`` …), or None."""
+        return next((s.code for s in self.steps if s.ok is False), None)
+
     def to_dict(self) -> dict[str, Any]:
         result: dict[str, Any] = {
             "ok": self.ok,
@@ -72,6 +122,7 @@ class SealVerification:
             "steps": [{"name": s.name, "ok": s.ok, "detail": s.detail} for s in self.steps],
         }
         if self.seal is not None:
+            unit = seal_unit(self.seal)
             result["seal"] = {
                 "es_id": self.seal.es_id,
                 "name": self.seal.name,
@@ -79,6 +130,10 @@ class SealVerification:
                 "valid_start": self.seal.valid_start.isoformat(),
                 "valid_end": self.seal.valid_end.isoformat(),
             }
+            result["unit"], result["unit_code"] = unit.name, unit.uscc
+        if self.reason_code:
+            result["reason"] = self.reason_code
+            result["indication"], result["sub_indication"] = verdict_of(self.reason_code)
         result.update(self.extra)
         return result
 
@@ -94,56 +149,84 @@ class _Runner:
     def failed(self) -> bool:
         return any(s.ok is False for s in self.steps)
 
-    def run(self, name: str, check: Any) -> None:
+    def run(self, name: str, check: Callable[[], Problem | str | None]) -> None:
         if self.failed:
             return
         try:
             problem = check()
         except (SealkitError, ValueError, TypeError) as exc:
             problem = str(exc) or type(exc).__name__
-        self.steps.append(Step(name, problem is None, problem or "ok"))
+        if isinstance(problem, str):
+            problem = Problem(f"seal.{name}", problem)
+        if problem is None:
+            self.steps.append(Step(name, True, "ok"))
+        else:
+            self.steps.append(Step(name, False, problem.detail, problem.code))
 
     def finish(self) -> list[Step]:
         done = {s.name for s in self.steps}
         return self.steps + [Step(n, None, "not run") for n in self.names if n not in done]
 
 
-def _maker_signature(seal: ParsedSeal) -> str | None:
+def _maker_signature(seal: ParsedSeal) -> Problem | None:
     cert = load_certificate(seal.maker_cert, "the maker certificate")
-    try:
-        verify_signature(cert, seal.sign_alg, seal.signed_bytes, seal.signed_value)
-    except InvalidSignature:
-        return "the maker's signature over the seal does not verify"
+    problem = signature_problem(cert, seal.sign_alg, seal.signed_bytes, seal.signed_value)
+    if problem:
+        return Problem("seal.maker-signature-invalid", f"the maker's signature over the seal {problem}")
     return None
 
 
 def _maker_certificate(
-    seal: ParsedSeal, trust: Sequence[asn1_x509.Certificate], at: dt.datetime
-) -> str | None:
-    return check_trusted(load_certificate(seal.maker_cert, "the maker certificate"), trust, at)
+    seal: ParsedSeal,
+    trust: Sequence[TrustAnchor],
+    proven: dt.datetime | None,
+    intermediates: Sequence[asn1_x509.Certificate] = (),
+) -> Problem | None:
+    cert = load_certificate(seal.maker_cert, "the maker certificate")
+    if not trust:
+        return Problem("seal.maker-untrusted", "no seal-maker trust anchors were given")
+    result = check_path(cert, trust, Purpose.SEAL_MAKING, at=proven, intermediates=intermediates)
+    if result.ok:
+        return None
+    code = _PATH_CODES.get(result.sub_indication or "", "seal.maker-untrusted")
+    return Problem(code, f"the seal maker is not trusted: {result.message}")
 
 
-def _seal_validity(seal: ParsedSeal, at: dt.datetime) -> str | None:
+def _seal_validity(seal: ParsedSeal, proven: dt.datetime | None, now: dt.datetime) -> Problem | None:
+    at = proven or now
+    when = "the proven time" if proven else "now (no timestamp proves an earlier use)"
     if at < seal.valid_start:
-        return f"the seal is not yet valid at {at.isoformat()} (valid from {seal.valid_start.isoformat()})"
+        return Problem(
+            "seal.not-yet-valid", f"the seal is not valid before {seal.valid_start.isoformat()} ({when})"
+        )
     if at > seal.valid_end:
-        return f"the seal expired on {seal.valid_end.isoformat()}, before {at.isoformat()}"
+        code = "seal.expired" if proven else "seal.expired-no-poe"
+        return Problem(
+            code, f"the seal expired on {seal.valid_end.isoformat()}, before {when} {at.isoformat()}"
+        )
     return None
 
 
-def _aware(moment: dt.datetime | None) -> dt.datetime:
-    moment = moment or dt.datetime.now(dt.UTC)
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+def aware(moment: dt.datetime | None) -> dt.datetime | None:
+    """``moment`` with a zone (UTC+8 when it has none: times without a zone are Beijing time)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 
 def verify_seal(
     seseal: bytes | ParsedSeal,
     *,
-    trust: Sequence[asn1_x509.Certificate] = (),
+    trust: Sequence[TrustAnchor] = (),
     at_time: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+    intermediates: Sequence[asn1_x509.Certificate] = (),
 ) -> SealVerification:
-    """Verify a seal on its own: format, maker's signature, maker's certificate, validity at ``at_time``."""
-    at = _aware(at_time)
+    """Verify a seal on its own: format, maker's signature, maker's certificate against ``trust`` (the
+    seal-maker anchors, with ``intermediates`` to build the path), validity. ``at_time`` is a proven time;
+    None judges at ``now`` (default: now)."""
+    proven = aware(at_time)
+    current = aware(now) or dt.datetime.now(dt.UTC)
     runner = _Runner(SEAL_STEPS)
     holder: dict[str, ParsedSeal] = {}
 
@@ -154,8 +237,8 @@ def verify_seal(
     seal = holder.get("seal")
     if seal is not None:
         runner.run("maker-signature", lambda: _maker_signature(seal))
-        runner.run("maker-certificate", lambda: _maker_certificate(seal, trust, at))
-        runner.run("seal-validity", lambda: _seal_validity(seal, at))
+        runner.run("maker-certificate", lambda: _maker_certificate(seal, trust, proven, intermediates))
+        runner.run("seal-validity", lambda: _seal_validity(seal, proven, current))
     return SealVerification(runner.finish(), seal=seal)
 
 
@@ -175,15 +258,35 @@ def cert_in_list(seal: ParsedSeal, cert_der: bytes) -> bool:
     return False
 
 
+def signer_matches_unit(seal: ParsedSeal, signer: asn1_x509.Certificate) -> bool | None:
+    """Whether ``signer`` belongs to the seal's unit; None when the seal names no unit (a personal seal)."""
+    unit = seal_unit(seal)
+    return None if unit.source == "none" else membership_problem(signer, unit) is None
+
+
+def signer_unit_problem(seal: ParsedSeal, signer: asn1_x509.Certificate) -> Problem | None:
+    """None if ``signer`` belongs to the seal's unit, the seal's maker allowed this holder by an override, or
+    the seal is personal and names no unit."""
+    unit = seal_unit(seal)
+    if unit.source == "none" or hashlib.sha256(signer.dump()).hexdigest() in unit.allowed_holders:
+        return None
+    problem = membership_problem(signer, unit)
+    return Problem("seal.signer-not-of-unit", problem) if problem else None
+
+
 def verify_ses_signature(
     ses_signature: bytes,
     data: bytes | None = None,
     *,
-    trust: Sequence[asn1_x509.Certificate] = (),
+    trust: Sequence[TrustAnchor] = (),
     at_time: dt.datetime | None = None,
+    now: dt.datetime | None = None,
 ) -> SealVerification:
     """Verify an SES_Signature in the standard's order; ``data`` is the signed document (step 7 is skipped
-    with ``None``). The time of signing is ``at_time`` or else the signature's timeInfo."""
+    with ``None``), ``trust`` the seal-maker anchors. ``at_time`` is a proven time; the signature's own
+    timeInfo is only a claim, so without ``at_time`` everything is judged ``now``."""
+    proven = aware(at_time)
+    current = aware(now) or dt.datetime.now(dt.UTC)
     runner = _Runner(SIGNATURE_STEPS)
     holder: dict[str, Any] = {}
 
@@ -196,50 +299,62 @@ def verify_ses_signature(
     if sig is None:
         return SealVerification(runner.finish())
     signer: asn1_x509.Certificate = holder["signer"]
-    at = _aware(at_time or sig.time_info)
+    at = proven or current
 
-    def signer_signature() -> str | None:
-        try:
-            verify_signature(signer, sig.sign_alg, sig.signed_bytes, sig.signature)
-        except InvalidSignature:
-            return "the signer's signature over TBS_Sign does not verify"
+    def signer_signature() -> Problem | None:
+        problem = signature_problem(signer, sig.sign_alg, sig.signed_bytes, sig.signature)
+        if problem:
+            return Problem("seal.signer-signature-invalid", f"the signer's signature over TBS_Sign {problem}")
         return None
 
-    def signer_validity() -> str | None:
-        validity = signer["tbs_certificate"]["validity"]
-        if not validity["not_before"].native <= at <= validity["not_after"].native:
-            return f"the signer certificate is not valid at {at.isoformat()}"
-        return None
-
-    def document_hash() -> str | None:
-        if data is None:
+    def signer_validity() -> Problem | None:
+        state = validity_at(signer, at)
+        if state == "valid":
             return None
-        if data_digest(sig.sign_alg, data) != sig.data_hash:
-            return "the document hash does not match dataHash"
-        return None
+        code = (
+            "seal.signer-expired-no-poe" if state == "expired" and not proven else "seal.signer-certificate"
+        )
+        return Problem(code, f"the signer certificate is {state.replace('-', ' ')} at {at.isoformat()}")
+
+    def document_hash() -> Problem | None:
+        if data is None or data_digest(sig.sign_alg, data) == sig.data_hash:
+            return None
+        return Problem("seal.document-hash", "the document hash does not match dataHash")
 
     runner.run("signer-signature", signer_signature)
     runner.run(
         "signer-in-certlist",
         lambda: (
-            None if cert_in_list(sig.seal, sig.signer_cert) else "the signer is not a holder of this seal"
+            None
+            if cert_in_list(sig.seal, sig.signer_cert)
+            else Problem("seal.not-holder", "the signer is not a holder of this seal")
         ),
     )
+    runner.run("signer-unit", lambda: signer_unit_problem(sig.seal, signer))
     runner.run("maker-signature", lambda: _maker_signature(sig.seal))
-    runner.run("maker-certificate", lambda: _maker_certificate(sig.seal, trust, at))
-    runner.run("seal-validity", lambda: _seal_validity(sig.seal, at))
+    runner.run("maker-certificate", lambda: _maker_certificate(sig.seal, trust, proven))
+    runner.run("seal-validity", lambda: _seal_validity(sig.seal, proven, current))
     runner.run("signer-certificate", signer_validity)
     runner.run("document-hash", document_hash)
-    extra = {"signer": signer.subject.human_friendly, "time": at.isoformat()}
+    extra = {
+        "signer": signer.subject.human_friendly,
+        "time": at.isoformat(),
+        "claimed_time": sig.time_info.isoformat() if sig.time_info else None,
+        "signer_matches_unit": signer_matches_unit(sig.seal, signer),
+    }
     return SealVerification(runner.finish(), seal=sig.seal, signature=sig, extra=extra)
 
 
 __all__ = [
+    "NO_POE",
     "SEAL_STEPS",
     "SIGNATURE_STEPS",
     "SealVerification",
     "Step",
     "cert_in_list",
+    "signer_matches_unit",
+    "signer_unit_problem",
+    "verdict_of",
     "verify_seal",
     "verify_ses_signature",
 ]

@@ -26,6 +26,7 @@ from pyhanko_certvalidator import ValidationContext
 from sealkit.validation.algorithms import is_sm2_algorithm, is_weak_digest, signature_algorithm_name
 from sealkit.validation.certificates import describe, validity_at
 from sealkit.validation.context import Evidence, TrustAnchor, build_validation_context
+from sealkit.validation.paths import Purpose, purpose_problem
 
 #: What a signing certificate of a document must allow (one of them suffices).
 DOCUMENT_SIGNING_USAGE = KeyUsageConstraints(key_usage={"digital_signature", "non_repudiation"})
@@ -172,6 +173,10 @@ def _judge_path(
     name = getattr(problem, "name", None) if problem is not None else None
     horizon = status.get("error_time_horizon")
     if name is None and path is not None:
+        problem = purpose_problem(cert, Purpose.DOCUMENT_SIGNING)
+        if problem:
+            result.fail("chain-constraints.extended-key-usage", f"{subject}: {problem}")
+            return
         result.trusted = True
         anchor = describe(result.path[0]) if result.path else "a trust anchor"
         result.chain_detail = f"{subject} chains to {anchor}, valid at {when}"

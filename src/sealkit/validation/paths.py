@@ -51,6 +51,20 @@ _KEY_USAGES: dict[Purpose, KeyUsageConstraints] = {
 }
 
 
+#: Extended key usages that allow signing documents (RFC 5280 §4.2.1.12: with an extKeyUsage the key serves
+#: only the purposes listed). Chinese CAs' signing certificates carry clientAuth and/or emailProtection.
+DOCUMENT_SIGNING_EKUS = frozenset(
+    {
+        "any_extended_key_usage",
+        "client_auth",
+        "email_protection",
+        "1.3.6.1.5.5.7.3.36",  # id-kp-documentSigning (RFC 9336)
+        "1.2.840.113583.1.1.5",  # Adobe Authentic Documents Trust
+        "1.3.6.1.4.1.311.10.3.12",  # Microsoft document signing
+    }
+)
+
+
 @dataclass
 class PathValidation:
     """The verdict on one certificate's path, in ETSI EN 319 102-1 terms."""
@@ -169,15 +183,15 @@ async def async_validate_certificate(
     except (cv_errors.PathValidationError, cv_errors.ValidationError) as exc:
         return _failure("INDETERMINATE", "CHAIN_CONSTRAINTS_FAILURE", f"{subject}: {_text(exc)}")
     chain = list(path)
-    problem = _key_usage_problem(cert, purpose)
+    problem = purpose_problem(cert, purpose)
     if problem:
         return _failure("INDETERMINATE", "CHAIN_CONSTRAINTS_FAILURE", f"{subject}: {problem}", path=chain)
     anchor = str(chain[0].subject.human_friendly) if chain else "a trust anchor"
     return PathValidation(True, "TOTAL-PASSED", None, f"{subject} chains to {anchor}", path=chain)
 
 
-def _key_usage_problem(cert: asn1_x509.Certificate, purpose: Purpose) -> str | None:
-    """Why ``cert`` may not be used for ``purpose`` (None if it may). No keyUsage extension: any usage."""
+def purpose_problem(cert: asn1_x509.Certificate, purpose: Purpose) -> str | None:
+    """Why ``cert`` may not be used for ``purpose`` (None if it may). No keyUsage extension: any key usage."""
     constraints = _KEY_USAGES[purpose]
     try:
         if cert.key_usage_value is not None:
@@ -185,6 +199,12 @@ def _key_usage_problem(cert: asn1_x509.Certificate, purpose: Purpose) -> str | N
         constraints._validate_extd_key_usage_extension(cert.extended_key_usage_value, extra=set())
     except cv_errors.InvalidCertificateError as exc:
         return f"not usable for {purpose.value}: {_text(exc)}"
+    eku = cert.extended_key_usage_value
+    if purpose is Purpose.DOCUMENT_SIGNING and eku is not None:
+        listed = {str(p.native) for p in eku} | {str(p.dotted) for p in eku}
+        if not listed & DOCUMENT_SIGNING_EKUS:
+            names = ", ".join(sorted(str(p.native) for p in eku))
+            return f"not usable for document signing: its extended key usage allows only {names}"
     return None
 
 

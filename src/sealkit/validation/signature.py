@@ -71,7 +71,7 @@ async def async_evaluate_cms_signature(
         revocation_mode=revocation_mode,
     )
     try:
-        stamp = await timestamp_info(signer_info, ts_context, compute_digest)
+        stamp = await timestamp_info(signer_info, ts_context, compute_digest, current)
     except Exception as exc:  # noqa: BLE001 - a hostile token is a verdict
         text = " ".join(str(exc).split())[:160] or type(exc).__name__
         timestamp_failures.append(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from asn1crypto import cms
+from asn1crypto import x509 as asn1_x509
 from pyhanko.sign.validation import generic_cms
 from pyhanko_certvalidator import ValidationContext
 
@@ -30,11 +31,14 @@ class TimestampInfo:
     trusted: bool
     #: "signature" for a signature's own token, "document" for a document (archive) timestamp.
     kind: str = "signature"
+    #: Why an intact token from a trusted TSA still proves nothing (its time is in the future, or outside
+    #: the TSA certificate's validity); None when it proves its time.
+    problem: str | None = None
 
     @property
     def proves(self) -> bool:
         """True if this timestamp is proof of existence at :attr:`time`."""
-        return self.intact and self.trusted
+        return self.intact and self.trusted and self.problem is None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -43,6 +47,7 @@ class TimestampInfo:
             "intact": self.intact,
             "trusted": self.trusted,
             "kind": self.kind,
+            "problem": self.problem,
         }
 
     to_json = to_dict
@@ -57,8 +62,27 @@ def iso(value: dt.datetime | None) -> str | None:
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
+#: How far a timestamp may lie ahead of the validator's clock (clock skew) and still prove anything.
+CLOCK_SKEW = dt.timedelta(minutes=5)
+
+
+def time_problem(moment: dt.datetime, tsa_cert: asn1_x509.Certificate | None, now: dt.datetime) -> str | None:
+    """Why a token dated ``moment`` by ``tsa_cert`` proves nothing, judged at ``now``: a time in the future
+    (a lying TSA or clock), or a time outside the TSA certificate's validity. None if neither."""
+    if moment > now + CLOCK_SKEW:
+        return f"the timestamp's time {iso(moment)} is after the validation time {iso(now)}"
+    if tsa_cert is not None:
+        validity = tsa_cert["tbs_certificate"]["validity"]
+        if not validity["not_before"].native <= moment <= validity["not_after"].native:
+            return f"the timestamp's time {iso(moment)} is outside its TSA certificate's validity"
+    return None
+
+
 async def timestamp_info(
-    signer_info: cms.SignerInfo, context: ValidationContext, raw_digest: Callable[[str], bytes]
+    signer_info: cms.SignerInfo,
+    context: ValidationContext,
+    raw_digest: Callable[[str], bytes],
+    now: dt.datetime | None = None,
 ) -> TimestampInfo | None:
     """The signature timestamp token of ``signer_info`` validated under ``context``; None without one.
 
@@ -73,6 +97,7 @@ async def timestamp_info(
         tsa=str(tst.signing_cert.subject.human_friendly) if tst.signing_cert is not None else "",
         intact=bool(tst.intact and tst.valid),
         trusted=bool(tst.intact and tst.valid and tst.trusted),
+        problem=time_problem(tst.timestamp, tst.signing_cert, now or dt.datetime.now(dt.UTC)),
     )
 
 
