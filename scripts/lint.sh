@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 # envelope/{ciphers,reader}, pdf/{appearance,fields,sign}, seal/{binding,make,revlist}, sm2/{encryption,keys},
 # trust/{ltv,timestamps}, ukey/{p11admin,selftest} and the CLI's command modules.
 .venv/bin/mypy --strict --follow-imports=silent \
-  cli/sealkit_cli/exit_codes.py \
+  src/sealkit/exit_codes.py \
   src/sealkit/__init__.py \
   src/sealkit/certs.py \
   src/sealkit/config.py \

@@ -17,9 +17,9 @@ import sys
 from typing import Any
 
 import click
-from sealkit_cli.exit_codes import INTERNAL, INTERRUPTED, exit_code_for
 
 from sealkit import SealkitError, __version__
+from sealkit.exit_codes import INTERNAL, INTERRUPTED, exit_code_for
 
 # name -> (module, attribute, short help). The short help is here so that --help imports nothing.
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -34,6 +34,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "token": ("sealkit_cli.token_commands", "token", "UKeys over PKCS#11: list, keys, keygen, selftest."),
     "keys": ("sealkit_cli.key_commands", "keys", "Software keys: generate, certificate requests, import."),
     "dev": ("sealkit_cli.dev_commands", "dev", "TEST PKI, TEST CA and local TSA for trying sealkit."),
+    "batch": ("sealkit_cli.batch_commands", "batch", "Sign or verify the documents of a manifest."),
+    "serve": ("sealkit_cli.serve_commands", "serve", "Serve the signing and bid API over HTTP."),
 }
 
 EXIT_INTERNAL = INTERNAL

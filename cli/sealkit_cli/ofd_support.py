@@ -44,8 +44,7 @@ def sign_ofd_command(
     seal_makers: list[Path] | None = None,
 ) -> None:
     """Sign the OFD ``input_path`` with the registry seal ``seal_id`` (SM2 only) and report it."""
-    from sealkit_cli.sign_commands import _registry_seal
-
+    from sealkit.flows import registry_seal
     from sealkit.ofd import require_sm2_key, sign_ofd
     from sealkit.ukey import CallbackPinSource, open_key
 
@@ -63,7 +62,9 @@ def sign_ofd_command(
     output = output or input_path.with_name(input_path.stem + ".signed.ofd")
     with open_key(keyref, config=config, pin_source=CallbackPinSource(prompt_secret)) as key:
         require_sm2_key(key)
-        seal = _registry_seal(key, cert, seal_id, registry_url or config.registry_url, seal_makers or [])
+        seal = registry_seal(
+            key, cert, seal_id, registry_url or config.registry_url, seal_makers or [], config=config
+        )
         result = sign_ofd(
             input_path,
             output,

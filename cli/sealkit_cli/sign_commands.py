@@ -29,7 +29,8 @@ from sealkit_cli.common import (
 )
 from sealkit_cli.ofd_support import is_ofd_file
 
-from sealkit.errors import ConfigError, InvalidInput, PdfPasswordRequired
+from sealkit.errors import InvalidInput, PdfPasswordRequired
+from sealkit.flows import trusted_time
 
 _CONFIGURED = "\0configured"  # the value of a bare --tsa: use the configured TSA
 
@@ -53,10 +54,6 @@ def _with_password(action: Any, ask: bool) -> Any:
         if password is not None or not sys.stdin.isatty() or os.environ.get("CI"):
             raise  # its message names SEALKIT_PDF_PASSWORD
         return action(prompt_secret("PDF password", PDF_PASSWORD_ENV))
-
-
-def _default_output(input_path: Path) -> Path:
-    return input_path.with_name(input_path.stem + ".signed.pdf")
 
 
 @click.command(name="sign")
@@ -176,21 +173,28 @@ def sign(
 ) -> None:
     """Sign IN.pdf with a visible seal (PAdES; SM2, RSA or ECDSA keys); timestamped with --tsa/--ltv.
     An OFD (chosen by content) gets a GB/T 38540 seal signature (SM2, --seal from the registry)."""
-    from sealkit.pdf import SealAppearance, sign_pdf
+    from sealkit.flows import SealPlacement, sign_contract
     from sealkit.ukey import CallbackPinSource, open_key
 
     config = get_config()
-    tsa, anchors = _trusted_time(config, tsa_url, ltv, trust_anchors)
+    tsa = "" if tsa_url == _CONFIGURED else tsa_url
+    # refuse a missing TSA or anchors before the key opens
+    timestamper, _ = trusted_time(config, tsa, ltv, trust_anchors)
+    where = SealPlacement(
+        page=page,
+        rect=_numbers(rect, 4, "--rect") if rect else None,  # type: ignore[arg-type]
+        at_text=at_text,
+        offset=_numbers(offset, 2, "--offset"),  # type: ignore[arg-type]
+        occurrence=occurrence,  # type: ignore[arg-type]
+        cross_page=_cross_pages(cross_page),
+        cross_page_group=cross_page_group,
+    )
     if is_ofd_file(input_path) is not None:
         from sealkit_cli.ofd_support import sign_ofd_command
 
         refused = {"--field": field, "--seal-image": seal_image, "--seal-text": seal_text, "--ltv": ltv}
         refused |= {"--certify": certify, "--subfilter pkcs7": subfilter == "pkcs7"}
-        placement = (
-            None
-            if invisible
-            else _placement(None, page, rect, at_text, offset, occurrence, cross_page, (40, 40))
-        )
+        placement = None if invisible else where.resolve(None, (40, 40))
         sign_ofd_command(
             config,
             input_path,
@@ -201,7 +205,7 @@ def sign(
             registry_url,
             placement,
             final,
-            tsa,
+            timestamper,
             refused=[name for name, value in refused.items() if value],
             as_json=as_json,
             seal_makers=[*map(Path, seal_maker_trust), *config.seal_maker_anchors],
@@ -210,75 +214,42 @@ def sign(
     keyref = keyref or config.default_key
     if not keyref:
         raise InvalidInput("no key: give --key or set [sign] key in the configuration")
-    cert = cert or config.default_cert
-    chain_paths = list(chain) or config.default_chain
-    output = output or _default_output(input_path)
-    seal_id = seal_id or (None if seal_image else config.default_seal)
-    if seal_id and seal_image:
-        raise InvalidInput("give either --seal (a registry seal) or --seal-image, not both")
     image = _read_image(seal_image) if seal_image is not None else None
     width, height = _numbers(seal_size, 2, "--seal-size")
     with open_key(keyref, config=config, pin_source=CallbackPinSource(prompt_secret)) as key:
-        extra_attributes = []
-        if seal_id:
-            from sealkit.seal import seal_signed_attribute
-
-            makers = [*map(Path, seal_maker_trust), *config.seal_maker_anchors]
-            seal = _registry_seal(key, cert, seal_id, registry_url or config.registry_url, makers)
-            extra_attributes.append(seal_signed_attribute(seal.seseal_der))
-            image, width, height = seal.image_png, seal.width_mm, seal.height_mm
-        appearance = placement = None
-        if field is None and not (at_text or rect or page is not None or cross_page):
-            field = _next_field(input_path)
-        if not invisible and image is not None:
-            appearance = SealAppearance(image, width, height, text=seal_text)
-            placement = _placement(
-                field, page, rect, at_text, offset, occurrence, cross_page, (width, height), cross_page_group
-            )
-        elif not invisible and (at_text or rect or cross_page):
-            raise InvalidInput("placing a seal needs --seal or --seal-image")
-        options: dict[str, Any] = {
-            "cert": cert,
-            "chain": chain_paths,
-            "field": field,
-            "appearance": appearance,
-            "placement": placement,
-            "reason": reason,
-            "location": location,
-            "subfilter": "ETSI.CAdES.detached" if subfilter == "pades" else "adbe.pkcs7.detached",
-            "certify": certify,
-            "extra_signed_attributes": extra_attributes,
-        }
-        outcome: Any
-        if tsa is None:
-            outcome = _with_password(
-                lambda password: sign_pdf(input_path, output, key, password=password, **options),
-                ask_password,
-            )
-            result, level = outcome, ""
-        else:
-            from sealkit import trust
-
-            outcome = _with_password(
-                lambda password: trust.sign_timestamped(
-                    input_path,
-                    output,
-                    key,
-                    tsa=tsa,
-                    ltv=ltv,
-                    trust_anchors=anchors,
-                    password=password,
-                    **options,
-                ),
-                ask_password,
-            )
-            result, level = outcome.signature, f"; {outcome.level}, TSA {outcome.tsa}"
-    data = outcome.as_dict()
-    if seal_id:
-        data["seal"] = seal_id
+        outcome = _with_password(
+            lambda password: sign_contract(
+                input_path,
+                output,
+                key=key,
+                config=config,
+                cert=cert,
+                chain=chain,
+                field_name=field,
+                seal_id=seal_id,
+                registry_url=registry_url,
+                seal_maker_trust=seal_maker_trust,
+                seal_image=image,
+                seal_size=(width, height),
+                seal_text=seal_text,
+                placement=where,
+                invisible=invisible,
+                reason=reason,
+                location=location,
+                certify=certify,
+                subfilter=subfilter,  # type: ignore[arg-type]
+                tsa=tsa,
+                ltv=ltv,
+                trust=trust_anchors,
+                password=password,
+            ),
+            ask_password,
+        )
+    result = outcome.signature
+    level = f"; {outcome.level}, TSA {outcome.tsa}" if outcome.tsa else ""
     stamps = ", ".join(f"page {s.page} {s.kind}" for s in result.stamps) or "invisible"
     emit(
-        data,
+        outcome.to_dict(),
         as_json,
         f"signed {result.output_path} (field {result.field}, {result.algorithm}; {stamps}{level})",
     )
@@ -286,43 +257,13 @@ def sign(
         click.echo(f"sealkit: warning: {warning}", err=True)
 
 
-def _trusted_time(
-    config: Any, tsa_url: str | None, ltv: bool, trust_anchors: tuple[str, ...]
-) -> tuple[Any, list[str]]:
-    """The TSA client (None: no timestamp) and, for --ltv, the trust anchors; checked before the key opens."""
-    if tsa_url is None and not ltv:
-        if trust_anchors:
-            raise InvalidInput("--trust is for --ltv: it names the anchors whose validation data is embedded")
-        return None, []
-    if tsa_url is None or tsa_url == _CONFIGURED:
-        tsa_url = config.tsa_url
-        if not tsa_url:
-            raise ConfigError(
-                "no TSA: give --tsa URL, set SEALKIT_TSA or [tsa] url in the configuration "
-                "(to try things: sealkit dev tsa DIR --background)"
-            )
-    anchors = [str(a) for a in trust_anchors] or [str(p) for p in config.trust_anchors]
-    if ltv:
-        import logging
-
-        # pyHanko logs validation details at WARNING; a failure is reported as one line instead.
-        logging.getLogger("pyhanko").setLevel(logging.ERROR)
-        logging.getLogger("pyhanko_certvalidator").setLevel(logging.ERROR)
-        if not anchors:
-            raise InvalidInput("--ltv needs trust anchors: pass --trust FILE or set [trust] anchors")
-    from sealkit import trust
-
-    return trust.make_timestamper(tsa_url), anchors
-
-
-def _next_field(input_path: Path) -> str | None:
-    """The prepared field whose turn it is, so that ``sealkit sign contract.pdf`` fills it."""
-    from sealkit.pdf import next_unsigned_field
-
-    try:
-        return next_unsigned_field(input_path, password=os.environ.get(PDF_PASSWORD_ENV))
-    except PdfPasswordRequired:
-        return None
+def _cross_pages(cross_page: str | None) -> bool | tuple[int, ...]:
+    """--cross-page: all pages (a bare flag) or the pages listed."""
+    if cross_page is None:
+        return False
+    if cross_page == "all":
+        return True
+    return tuple(int(v) for v in _numbers(cross_page, cross_page.count(",") + 1, "--cross-page"))
 
 
 def _read_image(path: Path) -> bytes:
@@ -335,63 +276,6 @@ def _read_image(path: Path) -> bytes:
     if not data.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")):
         raise InvalidInput(f"{path} is not a PNG or JPEG image: give the seal imprint with --seal-image")
     return data
-
-
-def _registry_seal(key: Any, cert: Path | None, seal_id: str, registry_url: str, makers: list[Path]) -> Any:
-    """The registry seal ``seal_id`` if this signer may use it now (refusals are one-line errors): the
-    registry is opened read-only and checked against its signed audit chain, and the seal's maker against
-    the seal-maker anchors (--seal-maker-trust, [trust] seal_makers) when there are any."""
-    from sealkit.pdf import load_certificate
-    from sealkit.seal import open_registry, usable_seal
-
-    signer_cert = load_certificate(cert) if cert is not None else key.certificate()
-    if signer_cert is None:
-        raise InvalidInput("a registry seal needs the signer's certificate: give --cert")
-    config = get_config()
-    with open_registry(registry_url, config=config, read_only=True) as registry:
-        return usable_seal(registry, seal_id, signer_cert, maker_trust=makers or None)
-
-
-def _placement(
-    field: str | None,
-    page: int | None,
-    rect: str | None,
-    at_text: str | None,
-    offset: str,
-    occurrence: str,
-    cross_page: str | None,
-    size: tuple[float, float],
-    group: int | None = None,
-) -> Any:
-    """Where the seal goes, from the placement options (None: into the prepared field)."""
-    from sealkit.pdf import Placement
-
-    pages: bool | tuple[int, ...] = False
-    if cross_page is not None:
-        pages = (
-            True
-            if cross_page == "all"
-            else tuple(int(v) for v in _numbers(cross_page, cross_page.count(",") + 1, "--cross-page"))
-        )
-    if group is not None and pages is False:
-        raise InvalidInput("--cross-page-group groups the pages of a cross-page seal: give --cross-page too")
-    if at_text:
-        return Placement.at_text(
-            at_text,
-            _numbers(offset, 2, "--offset"),  # type: ignore[arg-type]
-            occurrence,  # type: ignore[arg-type]
-            cross_page=pages,
-            cross_page_group=group,
-            page=page,
-        )
-    if rect or page is not None:
-        box = _numbers(rect, 4, "--rect") if rect else (20.0, 20.0, *size)
-        return Placement.at_rect(page or 1, box, cross_page=pages, cross_page_group=group)  # type: ignore[arg-type]
-    if pages is not False:
-        return Placement(cross_page=pages, cross_page_group=group)
-    if field is None:
-        raise InvalidInput("where does the seal go? give --at-text, --page/--rect, --field or --invisible")
-    return None
 
 
 @click.command(name="prepare")

@@ -8,7 +8,6 @@ pyHanko is imported only when a command runs.
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +20,8 @@ from sealkit_cli.common import (
     pdf_password_option,
     seal_maker_trust_option,
 )
-from sealkit_cli.ofd_support import is_ofd_file
 
 from sealkit.errors import InvalidInput, VerificationFailed, VerificationIndeterminate
-from sealkit.ofd import is_ofd
 
 trust_option = click.option(
     "--trust",
@@ -64,53 +61,6 @@ def with_seal_options(command: Any) -> Any:
     for option in reversed(seal_options):
         command = option(command)
     return command
-
-
-def _seal_checker(
-    stack: contextlib.ExitStack,
-    seal_maker_trust: tuple[str, ...],
-    registry_url: str | None,
-    revocation_files: tuple[str, ...],
-) -> Any:
-    """Seals carried in signatures are always checked: the seal maker must chain to the *seal-maker* anchors
-    (never the signer anchors), and revocations come from the registry (read-only, checked against its
-    audit chain) and the imported lists (both verified before use)."""
-    from sealkit.seal import make_seal_checker
-
-    trust, registry, lists = _seal_sources(stack, seal_maker_trust, registry_url, revocation_files)
-    return make_seal_checker(trust, registry=registry, revocation_lists=lists)
-
-
-def _seal_sources(
-    stack: contextlib.ExitStack,
-    seal_maker_trust: tuple[str, ...],
-    registry_url: str | None,
-    revocation_files: tuple[str, ...],
-) -> tuple[Any, Any, list[Any]]:
-    """The seal-maker anchors, the registry (read-only; None when there is none) and the verified revocation
-    lists."""
-    from sealkit.pdf import load_certificates
-    from sealkit.seal import load_revocation_list, open_registry
-
-    config = get_config()
-    trust = load_certificates([Path(p) for p in seal_maker_trust] + list(config.seal_maker_anchors))
-    lists = []
-    for name in revocation_files:
-        try:
-            data = Path(name).read_bytes()
-        except OSError as exc:
-            raise InvalidInput(f"cannot read the revocation list {name}: {exc.strerror}") from None
-        lists.append(load_revocation_list(data, trust))
-    url = registry_url or config.registry_url
-    registry = None
-    local = url.partition("?")[0].removeprefix("sqlite:///")
-    if registry_url or not url.startswith("sqlite:///") or Path(local).is_file():
-        registry = stack.enter_context(open_registry(url, config=config, read_only=True))
-    return trust, registry, lists
-
-
-def _anchors(trust: tuple[str, ...]) -> list[Path]:
-    return [Path(t) for t in trust] + list(get_config().trust_anchors)
 
 
 def _human(data: dict[str, Any]) -> None:
@@ -164,33 +114,21 @@ def _verify(
     ask_password: bool,
     name: str | None = None,
 ) -> Any:
-    """verify_pdf with the anchors, the seal checker and the password the options give."""
-    from sealkit.pdf import verify_pdf
+    """verify_contract (PDF or OFD, chosen by the content) with the anchors, the seal registry, the lists
+    and the password the options give."""
+    from sealkit.flows import verify_contract
 
-    anchors = _anchors(trust)
-    with contextlib.ExitStack() as stack:
-        data = is_ofd_file(source) if isinstance(source, str) else source
-        if data is not None and is_ofd(data):
-            from sealkit.ofd import verify_ofd
-            from sealkit.seal import revocation_lookup
-
-            seal_anchors, registry, lists = _seal_sources(
-                stack, seal_maker_trust, registry_url, revocation_files
-            )
-            name = name or (Path(source).name if isinstance(source, str) else None)
-            return verify_ofd(
-                data,
-                trust=anchors,
-                seal_trust=seal_anchors,
-                name=name,
-                online=online,
-                revocations=revocation_lookup(registry, lists),
-            )
-        checker = _seal_checker(stack, seal_maker_trust, registry_url, revocation_files)
-        password = pdf_password(ask_password)
-        return verify_pdf(
-            source, trust=anchors, password=password, seal_checker=checker, online=online, name=name
-        )
+    return verify_contract(
+        source,
+        config=get_config(),
+        trust=trust,
+        seal_maker_trust=seal_maker_trust,
+        online=online,
+        registry_url=registry_url,
+        revocation_lists=revocation_files,
+        password=pdf_password(ask_password),
+        name=name,
+    )
 
 
 def _raise_for(indication: str, sub: str | None, what: str) -> None:

@@ -73,6 +73,7 @@ SCHEMA: dict[str, set[str] | None] = {
     "seal": {"font"},
     "tokens": None,  # [tokens.NAME] with module, profile
     "profiles": None,  # [profiles.NAME], checked by sealkit.ukey.profiles
+    "service": None,  # [service] and its tables, checked by sealkit.service.settings
 }
 TOKEN_KEYS = {"module", "profile"}
 

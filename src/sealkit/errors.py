@@ -3,7 +3,7 @@
 Every error sealkit raises on purpose is a :class:`SealkitError` whose ``str()`` is a single line meant for
 a person (what was wrong, what to do, the file named): no PIN, password or key material ever appears in
 it. Callers that import sealkit catch ``SealkitError`` (or a narrower class). The exceptions carry no exit
-codes: the CLI maps classes to exit codes (``sealkit_cli.exit_codes``, documented in ``docs/errors.md``).
+codes: the CLI maps classes to exit codes (``sealkit.exit_codes``, documented in ``docs/errors.md``).
 """
 
 from __future__ import annotations

@@ -5,11 +5,11 @@ import subprocess
 import sys
 
 import pytest
-from sealkit_cli.exit_codes import exit_code_for
 from sealkit_cli.main import COMMANDS, run
 
 from sealkit import __version__
 from sealkit.errors import InvalidInput, SealkitError
+from sealkit.exit_codes import exit_code_for
 
 
 def sealkit(*args: str, **kwargs) -> subprocess.CompletedProcess:
@@ -84,7 +84,7 @@ def test_the_exit_code_table_in_the_docs_is_the_clis():
     import re
     from pathlib import Path
 
-    from sealkit_cli.exit_codes import EXIT_CODES
+    from sealkit.exit_codes import EXIT_CODES
 
     text = (Path(__file__).resolve().parents[2] / "docs" / "errors.md").read_text(encoding="utf-8")
     documented = {}

@@ -20,6 +20,9 @@ PUBLIC = {
     "sealkit.dev.sample_contract",
     "sealkit.dev.sample_ofd",
     "sealkit.dev.services",
+    "sealkit.flows",
+    "sealkit.batch",
+    "sealkit.service",
 }
 
 

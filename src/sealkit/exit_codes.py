@@ -1,4 +1,5 @@
-"""The exit code of every sealkit error, decided here in the CLI (library exceptions carry no exit codes).
+"""The exit code of every sealkit error — one table for the CLI, the batch runner and the HTTP service
+(library exceptions carry no exit codes).
 
 The table is documented in ``docs/errors.md``; a test checks that both agree. An error class not listed
 takes the code of its nearest listed base class.

@@ -1,0 +1,261 @@
+"""Batch work from a manifest: sign or verify many contracts over several processes, resumable.
+
+A manifest is CSV (a header row) or JSON lines (``.jsonl``), one document per row: ``input``, ``output`` and
+per-document options (sign: ``field``, ``seal``, ``at_text``, ``page``, ``rect``, ``invisible``, ``reason``,
+``location``, ``timestamp``; verify: ``output`` is where the JSON report goes). Relative paths are relative
+to the manifest. :func:`run_batch` yields one :class:`BatchOutcome` per document as it finishes; finished
+documents are written to a journal (``MANIFEST.journal.jsonl``) with their output's SHA-256, so a rerun after
+a crash skips them (an output that changed since is done again). Outputs appear only complete (the library
+writes them atomically). Keys on PKCS#11 tokens are used by one process at a time (a lock file per token key).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import contextlib
+import csv
+import fcntl
+import hashlib
+import json
+import multiprocessing
+import os
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from sealkit.config import Config
+from sealkit.errors import InvalidInput, SealkitError
+from sealkit.exit_codes import exit_code_for
+
+Operation = Literal["sign", "verify"]
+SIGN_OPTIONS = ("field", "seal", "at_text", "page", "rect", "invisible", "reason", "location", "timestamp")
+TRUE = ("1", "true", "yes", "y")
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """One manifest row: where it is (``line``), the input, the output, and its own options."""
+
+    line: int
+    input: Path
+    output: Path
+    options: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    """What happened to one document: ``done``, ``skipped`` (done in an earlier run) or ``failed``."""
+
+    item: BatchItem
+    status: Literal["done", "skipped", "failed"]
+    detail: str = ""
+    sha256: str | None = None
+    seconds: float = 0.0
+    exit_code: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "line": self.item.line,
+            "input": str(self.item.input),
+            "output": str(self.item.output),
+            "status": self.status,
+            "detail": self.detail,
+            "sha256": self.sha256,
+            "seconds": round(self.seconds, 3),
+            "exit_code": self.exit_code,
+        }
+
+
+def read_manifest(path: str | os.PathLike[str], operation: Operation) -> list[BatchItem]:
+    """The rows of the manifest at ``path`` (CSV with a header, or JSON lines)."""
+    manifest = Path(path)
+    try:
+        text = manifest.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InvalidInput(f"cannot read the manifest {manifest}: {exc.strerror}") from None
+    rows: list[tuple[int, dict[str, Any]]] = []
+    if manifest.suffix in (".jsonl", ".ndjson"):
+        for number, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    value = json.loads(line)
+                except json.JSONDecodeError:
+                    raise InvalidInput(f"{manifest} line {number} is not JSON") from None
+                if not isinstance(value, dict):
+                    raise InvalidInput(f"{manifest} line {number} is not a JSON object")
+                rows.append((number, value))
+    else:
+        reader = csv.DictReader(text.splitlines())
+        rows = [(number, row) for number, row in enumerate(reader, 2)]
+    items = []
+    for number, row in rows:
+        if not row.get("input"):
+            raise InvalidInput(f"{manifest} line {number} has no input")
+        source = _relative(manifest, str(row["input"]))
+        default = ".signed.pdf" if operation == "sign" else ".report.json"
+        output = _relative(manifest, str(row["output"])) if row.get("output") else _beside(source, default)
+        options = {k: str(v) for k, v in row.items() if k not in ("input", "output") and v not in (None, "")}
+        unknown = set(options) - set(SIGN_OPTIONS if operation == "sign" else ())
+        if unknown:
+            raise InvalidInput(f"{manifest} line {number}: unknown column {', '.join(sorted(unknown))}")
+        items.append(BatchItem(number, source, output, options))
+    outputs = [item.output.resolve() for item in items]
+    if len(set(outputs)) != len(outputs):
+        raise InvalidInput(f"{manifest}: two rows write the same output")
+    return items
+
+
+def _relative(manifest: Path, value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else manifest.parent / path
+
+
+def _beside(source: Path, suffix: str) -> Path:
+    return source.with_name(source.stem + suffix)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def run_batch(
+    operation: Operation,
+    items: Sequence[BatchItem],
+    *,
+    config: Config,
+    key: str | None = None,
+    jobs: int = 1,
+    journal: str | os.PathLike[str] | None = None,
+) -> Iterator[BatchOutcome]:
+    """Run ``operation`` on every item over ``jobs`` processes; yields each outcome as it finishes.
+
+    ``key`` is the signing key reference (default ``[sign] key``). Items whose output the ``journal``
+    records with the output's current SHA-256 are skipped.
+    """
+    if operation not in ("sign", "verify"):
+        raise InvalidInput(f"unknown batch operation {operation!r}: use sign or verify")
+    key = key or config.default_key
+    if operation == "sign" and not key:
+        raise InvalidInput("no key: give --key or set [sign] key in the configuration")
+    done = _journal_entries(Path(journal)) if journal else {}
+    todo = []
+    for item in items:
+        recorded = done.get(str(item.output.resolve()))
+        if recorded and item.output.is_file() and file_sha256(item.output) == recorded:
+            yield BatchOutcome(item, "skipped", "done in an earlier run", recorded)
+        else:
+            todo.append(item)
+    with contextlib.ExitStack() as stack:
+        log = stack.enter_context(open(journal, "a", encoding="utf-8")) if journal else None  # noqa: SIM115
+        for outcome in _outcomes(operation, todo, config, key, jobs):
+            if log is not None and outcome.status == "done":
+                entry = {"output": str(outcome.item.output.resolve()), "sha256": outcome.sha256}
+                log.write(json.dumps(entry, ensure_ascii=False) + "\n")
+                log.flush()
+                os.fsync(log.fileno())
+            yield outcome
+
+
+def _outcomes(
+    operation: Operation, items: list[BatchItem], config: Config, key: str | None, jobs: int
+) -> Iterator[BatchOutcome]:
+    if jobs <= 1 or len(items) <= 1:
+        for item in items:
+            yield run_item(operation, item, config, key)
+        return
+    # A fork server: workers start from a clean process (no inherited token sessions or threads) that has
+    # already imported the signing code, so each starts in milliseconds instead of seconds.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(
+        ["sealkit.flows", "sealkit.pdf.sign", "sealkit.pdf.stamping", "sealkit.ukey"]
+    )
+    with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=context) as pool:
+        futures = [pool.submit(run_item, operation, item, config, key) for item in items]
+        for future in concurrent.futures.as_completed(futures):
+            yield future.result()
+
+
+def _journal_entries(path: Path) -> dict[str, str]:
+    entries: dict[str, str] = {}
+    if not path.is_file():
+        return entries
+    for line in path.read_text(encoding="utf-8").splitlines():
+        with contextlib.suppress(json.JSONDecodeError, KeyError, TypeError):
+            entry = json.loads(line)
+            entries[str(entry["output"])] = str(entry["sha256"])
+    return entries  # a torn last line (a crash while writing) is ignored: that item is done again
+
+
+def run_item(operation: Operation, item: BatchItem, config: Config, key: str | None) -> BatchOutcome:
+    """One document, in this process; every sealkit error becomes a ``failed`` outcome."""
+    started = time.perf_counter()
+    try:
+        detail = _sign(item, config, key or "") if operation == "sign" else _verify(item, config)
+    except SealkitError as exc:
+        return BatchOutcome(
+            item, "failed", exc.message, seconds=time.perf_counter() - started, exit_code=exit_code_for(exc)
+        )
+    digest = file_sha256(item.output)
+    return BatchOutcome(item, "done", detail, digest, time.perf_counter() - started)
+
+
+def _sign(item: BatchItem, config: Config, key: str) -> str:
+    from sealkit.flows import SealPlacement, sign_contract
+
+    o = item.options
+    rect = tuple(float(v) for v in o["rect"].split(",")) if o.get("rect") else None
+    if rect is not None and len(rect) != 4:
+        raise InvalidInput(f"line {item.line}: rect takes X,Y,W,H")
+    where = SealPlacement(
+        page=int(o["page"]) if o.get("page") else None,
+        rect=rect,  # type: ignore[arg-type]
+        at_text=o.get("at_text"),
+    )
+    with _token_lock(key, config):
+        result = sign_contract(
+            item.input,
+            item.output,
+            key=key,
+            config=config,
+            field_name=o.get("field"),
+            seal_id=o.get("seal"),
+            placement=where,
+            invisible=o.get("invisible", "").lower() in TRUE,
+            reason=o.get("reason"),
+            location=o.get("location"),
+            tsa="" if o.get("timestamp", "").lower() in TRUE else None,
+        )
+    return f"signed field {result.signature.field} ({result.level})"
+
+
+def _verify(item: BatchItem, config: Config) -> str:
+    from sealkit.atomic import write_atomic
+    from sealkit.flows import verify_contract
+
+    report = verify_contract(item.input, config=config)
+    text = json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str) + "\n"
+    write_atomic(item.output, text.encode("utf-8"), protect=(item.input,))
+    return str(report.indication)
+
+
+@contextlib.contextmanager
+def _token_lock(key: str, config: Config) -> Iterator[None]:
+    """Hold a lock file per token key, so that processes use a token one at a time (file keys: no lock)."""
+    if not key.startswith("pkcs11:"):
+        yield
+        return
+    folder = config.home / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (hashlib.sha256(key.split("?")[0].encode()).hexdigest()[:32] + ".lock")
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -1,0 +1,188 @@
+"""``/v1/contracts``: sign (PDF in, signed PDF out), verify (JSON report), file (the filing record)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, JSONResponse
+from starlette.background import BackgroundTask
+
+from sealkit.errors import InvalidInput
+from sealkit.service.app import context, discard, error_body, safe_name
+from sealkit.service.auth import Refused, allowed
+from sealkit.service.runtime import body_to_file, in_thread
+
+router = APIRouter(prefix="/v1/contracts", tags=["contracts"])
+
+PDF_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "The PDF, as the raw request body.",
+        "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+    }
+}
+
+
+def _numbers(value: str | None, count: int, what: str) -> tuple[float, ...] | None:
+    if value is None:
+        return None
+    try:
+        numbers = tuple(float(v) for v in value.split(","))
+    except ValueError:
+        numbers = ()
+    if len(numbers) != count:
+        raise InvalidInput(f"{what} takes {count} comma-separated numbers, not {value!r}")
+    return numbers
+
+
+async def _body(request: Request, scratch: Path, name: str | None) -> Path:
+    target = scratch / safe_name(name, "contract.pdf")
+    return await body_to_file(request, target, context(request).settings.max_body)
+
+
+@router.post(
+    "/sign",
+    openapi_extra=PDF_BODY,
+    response_class=FileResponse,
+    responses={200: {"content": {"application/pdf": {}}, "description": "The signed PDF."}},
+)
+async def sign(
+    request: Request,
+    key: str | None = Query(None, description="Key alias (default: the client's only key)."),
+    seal: str | None = Query(None, description="Seal alias: imprint and SESeal from the registry."),
+    field: str | None = Query(None, description="Prepared field to fill (default: whose turn it is)."),
+    page: int | None = Query(None, description="Page for rect (from 1; -1 is the last)."),
+    rect: str | None = Query(None, description="X,Y,W,H in mm from the page's lower-left."),
+    at_text: str | None = Query(None, description="Centre the seal on this text."),
+    offset: str = Query("0,0", description="Move the seal DX,DY mm from the text."),
+    occurrence: Literal["first", "last", "all"] = "first",
+    cross_page: str | None = Query(None, description="'all' or pages like 1,2,3 for a cross-page seal."),
+    invisible: bool = False,
+    reason: str | None = None,
+    location: str | None = None,
+    certify: bool = False,
+    timestamp: bool = Query(False, description="Add a signature timestamp from the configured TSA (B-T)."),
+    ltv: bool = Query(False, description="Also embed validation data and a document timestamp (B-LTA)."),
+    name: str | None = Query(None, description="The file's name, for the reports."),
+) -> FileResponse:
+    """Sign the PDF in the body with the client's key (and seal); the answer is the signed PDF."""
+    from sealkit.flows import SealPlacement, sign_contract
+
+    ctx = context(request)
+    client = ctx.authorise(request, "sign")
+    if key is None:
+        if len(client.keys) != 1:
+            raise Refused(400, "InvalidInput", "give key=ALIAS: this client has several keys")
+        key = next(iter(client.keys))
+    allowed(client, "key", key, client.keys)
+    if seal is not None:
+        allowed(client, "seal", seal, client.seals)
+    spec = ctx.settings.keys[key]
+    pages: bool | tuple[int, ...] = False
+    if cross_page:
+        numbers = _numbers(cross_page, cross_page.count(",") + 1, "cross_page")
+        pages = True if cross_page == "all" else tuple(int(v) for v in numbers or ())
+    where = SealPlacement(
+        page=page,
+        rect=_numbers(rect, 4, "rect"),  # type: ignore[arg-type]
+        at_text=at_text,
+        offset=_numbers(offset, 2, "offset"),  # type: ignore[arg-type]
+        occurrence=occurrence,
+        cross_page=pages,
+    )
+    timeout = ctx.settings.timeout_s
+    with ctx.in_flight.enter(client.name):
+        scratch = ctx.scratch()
+        try:
+            source = await _body(request, scratch, name)
+            output = scratch / "signed.pdf"
+
+            def work() -> Any:
+                with ctx.keys.use(key, timeout) as handle:
+                    return sign_contract(
+                        source,
+                        output,
+                        key=handle,
+                        config=ctx.flow_config,
+                        cert=spec.cert,
+                        chain=spec.chain,
+                        field_name=field,
+                        seal_id=ctx.settings.seals[seal] if seal else None,
+                        placement=where,
+                        invisible=invisible,
+                        reason=reason,
+                        location=location,
+                        certify=certify,
+                        tsa="" if timestamp or ltv else None,
+                        ltv=ltv,
+                    )
+
+            result = await in_thread(work, timeout)
+        except BaseException:
+            discard(scratch)
+            raise
+    ctx.metrics.events["sign"] += 1
+    headers = {
+        "X-Sealkit-Sha256": result.sha256,
+        "X-Sealkit-Field": quote(result.signature.field),
+        "X-Sealkit-Level": result.level,
+    }
+    if result.seal_id:
+        headers["X-Sealkit-Seal"] = result.seal_id
+    return FileResponse(
+        output,
+        media_type="application/pdf",
+        headers=headers,
+        background=BackgroundTask(discard, scratch),
+    )
+
+
+async def _verified(request: Request, operation: str, name: str | None, online: bool) -> tuple[Path, Any]:
+    """The body on disk and its verification report (the scratch directory is the file's parent)."""
+    from sealkit.flows import verify_contract
+
+    ctx = context(request)
+    client = ctx.authorise(request, operation)
+    with ctx.in_flight.enter(client.name):
+        scratch = ctx.scratch()
+        try:
+            source = await _body(request, scratch, name)
+            report = await in_thread(
+                lambda: verify_contract(source, config=ctx.flow_config, online=online), ctx.settings.timeout_s
+            )
+        except BaseException:
+            discard(scratch)
+            raise
+    ctx.metrics.events[operation] += 1
+    return source, report
+
+
+@router.post("/verify", openapi_extra=PDF_BODY)
+async def verify(request: Request, name: str | None = None, online: bool = False) -> dict[str, Any]:
+    """Verify every signature and seal of the PDF in the body; the answer is the report (200 whatever the
+    verdict: read ``indication``, TOTAL-PASSED only when everything passed)."""
+    source, report = await _verified(request, "verify", name, online)
+    discard(source.parent)
+    data: dict[str, Any] = report.to_dict()
+    return data
+
+
+@router.post("/file", openapi_extra=PDF_BODY)
+async def file(request: Request, name: str | None = None, online: bool = False) -> JSONResponse:
+    """Verify the contract, then answer its filing record; 422 with the report unless TOTAL-PASSED."""
+    from sealkit.pdf import filing_record
+
+    source, report = await _verified(request, "file", name, online)
+    try:
+        if not report.passed:
+            code = 3 if report.indication == "TOTAL-FAILED" else 4
+            kind = "VerificationFailed" if code == 3 else "VerificationIndeterminate"
+            message = f"{source.name} is not filed: verification is {report.indication}"
+            return JSONResponse(error_body(kind, message, code, report=report.to_dict()), status_code=422)
+        record = filing_record(source.read_bytes(), source.name, report)
+    finally:
+        discard(source.parent)
+    return JSONResponse(dict(record))

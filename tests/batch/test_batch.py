@@ -1,0 +1,120 @@
+"""``sealkit batch``: a manifest of contracts signed over processes, verified, and resumed after a stop by the
+outputs' hashes (an output changed since is done again); one bad row fails alone."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from sealkit.batch import read_manifest, run_batch
+from sealkit.config import load_config
+from sealkit.dev.pki import make_test_pki
+from sealkit.errors import InvalidInput
+from sealkit.pdf import write_sample_contract
+
+COUNT = 6
+
+
+def sealkit(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "sealkit_cli.main", *args], capture_output=True, text=True, cwd=cwd
+    )
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    base = tmp_path_factory.mktemp("batch")
+    pki = make_test_pki(base / "pki", "sm2")
+    signer = pki.issue("signer")
+    contract = write_sample_contract(base / "template.pdf", pages=1)
+    config = base / "sealkit.toml"
+    config.write_text(
+        f'home = "{base / "home"}"\n[trust]\nanchors = ["{pki.root.cert_path}"]\n'
+        f'[sign]\nkey = "file:{signer.key_path}?cert={signer.cert_path}"\n',
+        encoding="utf-8",
+    )
+    return {"base": base, "contract": contract, "config": config}
+
+
+def make_batch(setup, name: str):
+    folder = setup["base"] / name
+    (folder / "in").mkdir(parents=True)
+    (folder / "out").mkdir()
+    lines = ["input,output,invisible,reason"]
+    for i in range(COUNT):
+        (folder / "in" / f"c{i}.pdf").write_bytes(setup["contract"].read_bytes())
+        lines.append(f"in/c{i}.pdf,out/c{i}.pdf,true,合同{i}")
+    manifest = folder / "sign.csv"
+    manifest.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder, manifest
+
+
+def test_batch_sign_then_verify_and_a_rerun_skips_everything(setup):
+    folder, manifest = make_batch(setup, "all")
+    config = str(setup["config"])
+    result = sealkit("--config", config, "batch", "sign", str(manifest), "--jobs", "2", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert (summary["done"], summary["skipped"], summary["failed"]) == (COUNT, 0, 0)
+    verify = folder / "verify.jsonl"
+    verify.write_text(
+        "".join(
+            json.dumps({"input": f"out/c{i}.pdf", "output": f"out/c{i}.json"}) + "\n" for i in range(COUNT)
+        ),
+        encoding="utf-8",
+    )
+    result = sealkit("--config", config, "batch", "verify", str(verify), "--jobs", "2", "--json")
+    assert result.returncode == 0, result.stderr
+    assert [item["detail"] for item in json.loads(result.stdout)["items"]] == ["TOTAL-PASSED"] * COUNT
+    report = json.loads((folder / "out" / "c0.json").read_text(encoding="utf-8"))
+    assert report["indication"] == "TOTAL-PASSED"
+
+    before = {p.name: p.stat().st_mtime_ns for p in (folder / "out").glob("*.pdf")}
+    again = json.loads(sealkit("--config", config, "batch", "sign", str(manifest), "--json").stdout)
+    assert (again["done"], again["skipped"]) == (0, COUNT)
+    assert {p.name: p.stat().st_mtime_ns for p in (folder / "out").glob("*.pdf")} == before
+
+
+def test_a_stopped_batch_finishes_the_rest_only_and_redoes_a_changed_output(setup):
+    folder, manifest = make_batch(setup, "resume")
+    config = load_config(setup["config"])
+    items = read_manifest(manifest, "sign")
+    journal = folder / "journal.jsonl"
+    outcomes = run_batch("sign", items, config=config, journal=journal)
+    first = [next(outcomes) for _ in range(3)]
+    outcomes.close()  # stopped half-way, as a killed run would be
+    assert [o.status for o in first] == ["done"] * 3
+    assert len(journal.read_text().splitlines()) == 3
+
+    # an output changed since it was done is not trusted: it is done again
+    tampered = items[0].output
+    tampered.write_bytes(tampered.read_bytes() + b"\n% changed\n")
+    rest = list(run_batch("sign", items, config=config, jobs=2, journal=journal))
+    status = {o.item.line: o.status for o in rest}
+    assert sorted(status.values()) == ["done"] * 4 + ["skipped"] * 2
+    assert status[items[0].line] == "done"
+    assert all(o.item.output.is_file() for o in rest)
+
+
+def test_a_bad_row_fails_alone(setup):
+    folder, manifest = make_batch(setup, "bad")
+    (folder / "in" / "c2.pdf").unlink()
+    result = sealkit("--config", str(setup["config"]), "batch", "sign", str(manifest), "--json")
+    assert result.returncode == 1
+    summary = json.loads(result.stdout)
+    assert (summary["done"], summary["failed"]) == (COUNT - 1, 1)
+    (failed,) = [item for item in summary["items"] if item["status"] == "failed"]
+    assert failed["exit_code"] == 2 and "c2.pdf" in failed["detail"]
+    assert not (folder / "out" / "c2.pdf").exists()
+
+
+def test_a_manifest_with_an_unknown_column_is_refused(setup, tmp_path):
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("input,output,kye\na.pdf,b.pdf,x\n", encoding="utf-8")
+    with pytest.raises(InvalidInput, match="unknown column kye"):
+        read_manifest(manifest, "sign")
+    result = sealkit("batch", "sign", str(manifest))
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
