@@ -324,7 +324,9 @@ def verify_contract(
         from sealkit.pdf import verify_pdf
 
         checker = seal_checker(stack, seal_maker_trust, config, registry_url, revocation_lists)
-        return verify_pdf(source, trust=anchors, password=password, seal_checker=checker, online=online)
+        return verify_pdf(
+            source, trust=anchors, password=password, seal_checker=checker, online=online, name=name
+        )
 
 
 def _is_ofd(data: bytes) -> bool:

@@ -12,8 +12,8 @@ import pytest
 from sealkit.batch import read_manifest, run_batch
 from sealkit.config import load_config
 from sealkit.dev.pki import make_test_pki
+from sealkit.dev.sample_contract import write_sample_contract
 from sealkit.errors import InvalidInput
-from sealkit.pdf import write_sample_contract
 
 COUNT = 6
 

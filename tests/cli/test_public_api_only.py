@@ -21,6 +21,7 @@ PUBLIC = {
     "sealkit.dev.sample_ofd",
     "sealkit.dev.services",
     "sealkit.flows",
+    "sealkit.exit_codes",
     "sealkit.batch",
     "sealkit.service",
 }

@@ -16,8 +16,8 @@ import pytest
 
 from sealkit.dev.demo import PURCHASER_FORM
 from sealkit.dev.pki import Role, make_test_pki
+from sealkit.dev.sample_contract import write_sample_contract
 from sealkit.dev.services import PkiServices
-from sealkit.pdf import write_sample_contract
 from sealkit.seal import SealRegistry, form_from_dict
 from sealkit.service import hash_api_key
 from sealkit.ukey import open_key
