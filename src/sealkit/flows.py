@@ -373,7 +373,7 @@ def seal_sources(
     """The seal-maker anchors (``seal_maker_trust`` plus ``[trust] seal_makers``), the registry (read-only;
     None when there is none) and the revocation lists, each verified against those anchors before use."""
     from sealkit.pdf import load_certificates
-    from sealkit.seal import load_revocation_list, open_registry
+    from sealkit.seal import load_revocation_list
 
     trust = load_certificates([Path(p) for p in seal_maker_trust] + list(config.seal_maker_anchors))
     lists = []
@@ -390,5 +390,7 @@ def seal_sources(
     registry = None
     local = url.partition("?")[0].removeprefix("sqlite:///")
     if registry_url or not url.startswith("sqlite:///") or Path(local).is_file():
+        from sealkit.seal import open_registry  # the database layer only when there is a registry
+
         registry = stack.enter_context(open_registry(url, config=config, read_only=True))
     return trust, registry, lists
