@@ -81,11 +81,9 @@ def _open_input(path: str | os.PathLike[str]) -> BinaryIO:
 
 
 def _sha256_of(handle: BinaryIO) -> str:
-    digest = hashlib.sha256()
     handle.seek(0)
-    while chunk := handle.read(1 << 20):
-        digest.update(chunk)
-    return digest.hexdigest()
+    # typeshed's BinaryIO lacks readinto; every stream here is a buffered file or a BytesIO
+    return hashlib.file_digest(handle, "sha256").hexdigest()  # type: ignore[arg-type]
 
 
 def sign_pdf(

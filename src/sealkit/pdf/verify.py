@@ -77,11 +77,9 @@ def _open_source(source: str | os.PathLike[str] | bytes) -> Iterator[tuple[bytes
 
 
 def _sha256(stream: BinaryIO) -> str:
-    digest = hashlib.sha256()
     stream.seek(0)
-    while chunk := stream.read(1 << 20):
-        digest.update(chunk)
-    return digest.hexdigest()
+    # typeshed's BinaryIO lacks readinto; every stream here is a buffered file or a BytesIO
+    return hashlib.file_digest(stream, "sha256").hexdigest()  # type: ignore[arg-type]
 
 
 def verify_pdf(

@@ -51,11 +51,8 @@ def _bids(request: Request) -> Path:
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 @router.post("/encrypt", openapi_extra=BINARY_BODY, status_code=201)
