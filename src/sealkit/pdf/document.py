@@ -103,12 +103,7 @@ class _PageLocatingWriter(IncrementalPdfFileWriter):
             start = cursor
             kids = node["/Kids"]
             for kid_index in range(len(kids)):
-                kid_ref = kids.raw_get(kid_index)
-                if not isinstance(kid_ref, generic.IndirectObject):
-                    raise PdfReadError("Page tree node children must be indirect objects")
-                if kid_ref.reference in seen:
-                    raise PdfReadError("Circular reference in page tree")
-                kid = kid_ref.get_object()
+                kid_ref, kid = _page_tree_kid(kids, kid_index, seen)
                 if kid["/Type"] == "/Pages":
                     walk(kid_ref, resources, seen | {kid_ref.reference})
                 elif kid["/Type"] == "/Page":
@@ -152,12 +147,7 @@ class _PageLocatingWriter(IncrementalPdfFileWriter):
             order = range(len(kids) - 1, -1, -1) if backwards else range(len(kids))
             cursor = first + count - 1 if backwards else first
             for kid_index in order:
-                kid_ref = kids.raw_get(kid_index)
-                if not isinstance(kid_ref, generic.IndirectObject):
-                    raise PdfReadError("Page tree node children must be indirect objects")
-                if kid_ref.reference in seen:
-                    raise PdfReadError("Circular reference in page tree")
-                kid = kid_ref.get_object()
+                kid_ref, kid = _page_tree_kid(kids, kid_index, seen)
                 if kid["/Type"] == "/Pages":
                     span = int(kid["/Count"])
                     low = cursor - span + 1 if backwards else cursor
@@ -174,6 +164,20 @@ class _PageLocatingWriter(IncrementalPdfFileWriter):
             else:
                 raise PyHankoPdfError("Page not found")
         raise PdfReadError("the page tree is too deep")
+
+
+def _page_tree_kid(kids: Any, index: int, seen: Any) -> tuple[Any, Any]:
+    """The reference and object of a page-tree node's ``index``-th kid; indirect and not seen on this path,
+    or :class:`PdfReadError` (a hostile tree)."""
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.misc import PdfReadError
+
+    kid_ref = kids.raw_get(index)
+    if not isinstance(kid_ref, generic.IndirectObject):
+        raise PdfReadError("Page tree node children must be indirect objects")
+    if kid_ref.reference in seen:
+        raise PdfReadError("Circular reference in page tree")
+    return kid_ref, kid_ref.get_object()
 
 
 def open_for_update(data: bytes | BinaryIO, password: str | None) -> IncrementalPdfFileWriter:
