@@ -74,7 +74,7 @@ def _annotation_pages(reader: Any) -> dict[tuple[int, int], int]:
         if not isinstance(ref, generic.IndirectObject) or (ref.idnum, ref.generation) in seen:
             continue
         seen.add((ref.idnum, ref.generation))
-        node = ref.get_object()
+        node: Any = ref.get_object()  # type: ignore[no-untyped-call]
         if node.get("/Type") == "/Pages" or "/Kids" in node:
             stack.extend(reversed(list(node.raw_get("/Kids"))))
             continue
@@ -102,7 +102,7 @@ def _widgets(field_obj: Any, field_ref: Any, pages: dict[tuple[int, int], int]) 
 
 
 def _chain(signed_data: cms.SignedData, anchors: list[asn1_x509.Certificate]) -> list[asn1_x509.Certificate]:
-    """The signer's certificate, then its issuers as far as names link (carried certificates, then anchors)."""
+    """The signer's certificate, then its issuers as far as names link (carried ones, then anchors)."""
     carried = [c.chosen for c in signed_data["certificates"] or [] if c.name == "certificate"]
     sid = signed_data["signer_infos"][0]["sid"]
     signer = None
@@ -116,12 +116,14 @@ def _chain(signed_data: cms.SignedData, anchors: list[asn1_x509.Certificate]) ->
     if signer is None:
         return []
     chain = [signer]
+    seen = {signer.dump()}
     pool = carried + anchors
-    while len(chain) < 8 and not chain[-1].self_signed:
-        parent = next((c for c in pool if c.subject == chain[-1].issuer and c not in chain), None)
+    while len(chain) < 8 and chain[-1].self_signed == "no":  # asn1crypto says "yes", "maybe" or "no"
+        parent = next((c for c in pool if c.subject == chain[-1].issuer and c.dump() not in seen), None)
         if parent is None:
             break
         chain.append(parent)
+        seen.add(parent.dump())
     return chain
 
 

@@ -38,7 +38,7 @@ def render_html(document: ReportDocument) -> bytes:
     parts = [
         "<!DOCTYPE html>",
         '<html lang="zh-CN"><head><meta charset="utf-8">',
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; img-src data:; "
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; img-src data:; '
         "style-src 'unsafe-inline'\">",
         f"<title>{_t(d.title.zh)} — {_t(d.file_name)}</title>",
         f"<style>{_STYLE}</style></head><body>",
@@ -109,7 +109,9 @@ def _signature(number: int, s: SignatureSection) -> str:
         for t in s.thumbnails
     )
     if s.thumbnails_left_out:
-        thumbs += f"<p>另有 {s.thumbnails_left_out} 页未显示 / {s.thumbnails_left_out} more pages not shown</p>"
+        thumbs += (
+            f"<p>另有 {s.thumbnails_left_out} 页未显示 / {s.thumbnails_left_out} more pages not shown</p>"
+        )
     places = _list(s.seal_places) if s.seal_places else "<p>不可见签名 / invisible signature</p>"
     return "\n".join(
         [

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from typing import Any
 
 from asn1crypto import x509 as asn1_x509
@@ -72,7 +73,7 @@ class SignatureSection:
     checks: list[tuple[str, Words, str]]  # (mark, check name, detail)
     reasons: list[str]
     seal_places: list[str]  # "page 3, x 122–242 y 205–324 pt"
-    thumbnails: list[Thumbnail] = field(default_factory=list)
+    thumbnails: list[Thumbnail] = dc_field(default_factory=list)
     thumbnails_left_out: int = 0
 
 
@@ -156,14 +157,11 @@ def _section(verdict: SignatureVerdict, fact: SignatureFacts) -> SignatureSectio
     seal_info = seal.get("seal") or {}
     proof, tsa = _time_proof(verdict)
     when = verdict.proven_time or verdict.claimed_time
-    checks = [
-        (words.MARKS.get(c.level, "✗"), words.check_name(c.name), c.detail) for c in verdict.checks
-    ]
-    changes = [
-        c.detail for c in verdict.checks if c.name in words.MODIFICATION_CHECKS and c.detail
-    ]
+    checks = [(words.MARKS.get(c.level, "✗"), words.check_name(c.name), c.detail) for c in verdict.checks]
+    changes = [c.detail for c in verdict.checks if c.name in words.MODIFICATION_CHECKS and c.detail]
     places = [
-        f"{_page_words(page)}  x {r[0]:.0f}–{r[2]:.0f}, y {r[1]:.0f}–{r[3]:.0f} pt" for page, r in fact.widgets
+        f"{_page_words(page)}  x {r[0]:.0f}–{r[2]:.0f}, y {r[1]:.0f}–{r[3]:.0f} pt"
+        for page, r in fact.widgets
     ]
     return SignatureSection(
         field=verdict.field,

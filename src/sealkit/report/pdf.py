@@ -1,6 +1,7 @@
 """The report as an A4 PDF a clerk prints and files (unsigned here; :mod:`sealkit.report.output` signs it).
 
-Built with fpdf2, already sealkit's PDF *writer* for the sample contracts: it lays out wrapped text and tables,
+Built with fpdf2, already sealkit's PDF *writer* for the sample contracts: it lays out wrapped text and
+tables,
 places PNG images, and embeds a TrueType font as a proper subset (a CIDFontType2 with a ToUnicode map), so
 pdftoppm, PDFium, Acrobat and pdftotext all show and extract the Chinese. reportlab is not a dependency;
 pyHanko writes PDF objects but has no text layout. The font is sealkit's CJK font
@@ -36,7 +37,7 @@ def render_pdf(document: ReportDocument) -> bytes:
 
     d = document
 
-    class _Report(FPDF):  # type: ignore[misc]
+    class _Report(FPDF):
         def footer(self) -> None:
             self.set_y(-13)
             self.set_font(FONT, size=7)
@@ -114,7 +115,9 @@ def _signature(pdf: Any, number: int, s: SignatureSection) -> None:
         pdf.image(io.BytesIO(s.seal_image), x=x, y=top + 1, w=seal_w)
         pdf.set_y(max(pdf.get_y(), top + seal_w + 3))
     if s.changes:
-        _sub_title(pdf, Words("签名后的修改（允许清单的结论）", "Changes after signing (the allow-list's findings)"))
+        _sub_title(
+            pdf, Words("签名后的修改（允许清单的结论）", "Changes after signing (the allow-list's findings)")
+        )
         for change in s.changes:
             _para(pdf, f"• {change}", size=8)
     _sub_title(pdf, Words("证书链", "Certificate chain"))
@@ -182,10 +185,14 @@ def _verdict(pdf: Any, v: Verdict, *, big: bool = False) -> None:
     code = v.indication + (f" / {v.sub_indication}" if v.sub_indication else "")
     pdf.set_font(FONT, size=15 if big else 11)
     text = f"{v.words.zh} / {v.words.en}  ({code})"
-    pdf.multi_cell(0, 8 if big else 6, text, border="LTR", fill=True, new_x="LMARGIN", new_y="NEXT", padding=(1, 2))
+    pdf.multi_cell(
+        0, 8 if big else 6, text, border="LTR", fill=True, new_x="LMARGIN", new_y="NEXT", padding=(1, 2)
+    )
     pdf.set_font(FONT, size=9)
     explain = f"{v.explanation.zh}\n{v.explanation.en}"
-    pdf.multi_cell(0, 4.5, explain, border="LBR", fill=True, new_x="LMARGIN", new_y="NEXT", padding=(0, 2, 1, 2))
+    pdf.multi_cell(
+        0, 4.5, explain, border="LBR", fill=True, new_x="LMARGIN", new_y="NEXT", padding=(0, 2, 1, 2)
+    )
     pdf.set_line_width(0.2)
     pdf.set_draw_color(0, 0, 0)
     pdf.ln(2)
@@ -217,7 +224,11 @@ def _rows(pdf: Any, rows: list[tuple[str, str]], *, size: float = 9, right_gap: 
         y = pdf.get_y()
         needed = max(
             len(pdf.multi_cell(_LABEL_W, line, label, dry_run=True, output="LINES")),
-            len(pdf.multi_cell(width - _LABEL_W, line, value, dry_run=True, output="LINES", wrapmode=WrapMode.CHAR)),
+            len(
+                pdf.multi_cell(
+                    width - _LABEL_W, line, value, dry_run=True, output="LINES", wrapmode=WrapMode.CHAR
+                )
+            ),
         )
         if y + needed * line > pdf.h - pdf.b_margin:
             pdf.add_page()

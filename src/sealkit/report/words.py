@@ -46,7 +46,8 @@ SUB_INDICATIONS: dict[str, Words] = {
         "签名者证书在签名时已过期。", "The signer's certificate had expired when the document was signed."
     ),
     "NOT_YET_VALID": Words(
-        "签名者证书在签名时尚未生效。", "The signer's certificate was not yet valid when the document was signed."
+        "签名者证书在签名时尚未生效。",
+        "The signer's certificate was not yet valid when the document was signed.",
     ),
     "REVOKED": Words(
         "签名者证书在签名前已被吊销。", "The signer's certificate was revoked before the document was signed."
@@ -105,7 +106,8 @@ COVERAGE: dict[str, Words] = {
 MODIFICATIONS: dict[str, Words] = {
     "none": Words("签名后未作任何修改", "no change after signing"),
     "lta-updates": Words(
-        "签名后仅添加了长期验证数据或文档时间戳", "only long-term validation data or document timestamps added"
+        "签名后仅添加了长期验证数据或文档时间戳",
+        "only long-term validation data or document timestamps added",
     ),
     "form-filling": Words("签名后仅填写表单或添加后续签名", "only form filling or later signatures"),
     "annotations": Words("签名后添加了批注", "annotations added after signing"),
@@ -137,7 +139,9 @@ MARKS = {"pass": "✓", "fail": "✗", "warning": "!"}
 TIME_PROVEN = Words("由时间戳证明", "proven by a timestamp")
 TIME_CLAIMED = Words("仅为签名者声称的时间，未经证明", "claimed time only, not proven")
 TIME_UNKNOWN = Words("无签名时间", "no signing time")
-TIMESTAMP_UNTRUSTED = Words("时间戳存在但未通过验证，不能证明时间", "a timestamp is present but does not verify")
+TIMESTAMP_UNTRUSTED = Words(
+    "时间戳存在但未通过验证，不能证明时间", "a timestamp is present but does not verify"
+)
 INVISIBLE = Words("不可见签名（无印章图像）", "invisible signature (no seal on any page)")
 
 
