@@ -17,6 +17,7 @@ from sealkit.report.output import (
     check_report,
     make_report,
     report_format,
+    require_verifier_key,
     write_report,
 )
 from sealkit.report.pdf import render_pdf
@@ -32,5 +33,6 @@ __all__ = [
     "render_html",
     "render_pdf",
     "report_format",
+    "require_verifier_key",
     "write_report",
 ]

@@ -96,12 +96,12 @@ class ReportDocument:
     title: Words = TITLE
 
 
-def verdict_of(indication: str, sub_indication: str | None) -> Verdict:
+def verdict_of(indication: str, sub_indication: str | None, *, document: bool = True) -> Verdict:
     return Verdict(
         indication,
         sub_indication,
         words.indication_words(indication),
-        words.explanation(indication, sub_indication),
+        words.explanation(indication, sub_indication, document=document),
     )
 
 
@@ -165,7 +165,7 @@ def _section(verdict: SignatureVerdict, fact: SignatureFacts) -> SignatureSectio
     ]
     return SignatureSection(
         field=verdict.field,
-        verdict=verdict_of(verdict.indication, verdict.sub_indication),
+        verdict=verdict_of(verdict.indication, verdict.sub_indication, document=False),
         signer=subject,
         unit=unit,
         uscc=uscc,

@@ -30,8 +30,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 FORMATS = {".pdf": "pdf", ".html": "html", ".htm": "html"}
 NO_KEY = (
-    "a report PDF is signed by a verifier key: set [report] key and cert in the configuration or give "
-    "--report-key/--report-cert (or --unsigned-report for an unsigned copy, not evidence)"
+    "a report PDF is signed by a verifier key: set [report] key and cert in the configuration "
+    "(sealkit verify: or give --report-key/--report-cert, or --unsigned-report for a copy that is not "
+    "evidence)"
 )
 #: Reason categories that mean the report's own signature is broken (trust is the reader's business).
 _BROKEN = {"format", "integrity", "crypto", "coverage", "modification"}
@@ -100,12 +101,17 @@ def check_report(
     an input as destination, or a PDF without a verifier key (unless ``unsigned``). Returns the format."""
     fmt = report_format(destination)
     check_destination(destination, protect=tuple(protect))
-    config = config if config is not None else Config()
-    if fmt == "pdf" and not unsigned and key is None and not config.report_key:
-        raise ConfigError(NO_KEY)
+    if fmt == "pdf" and not unsigned:
+        require_verifier_key(config, key)
     if fmt == "html" and unsigned:
         raise InvalidInput("--unsigned-report is for PDF reports: an HTML report is never signed")
     return fmt
+
+
+def require_verifier_key(config: Config | None, key: str | PrivateKeyHandle | None = None) -> None:
+    """:class:`ConfigError` (saying how to configure one) unless a verifier key is given or configured."""
+    if key is None and not (config if config is not None else Config()).report_key:
+        raise ConfigError(NO_KEY)
 
 
 def make_report(

@@ -191,7 +191,15 @@ def _verdict(pdf: Any, v: Verdict, *, big: bool = False) -> None:
     pdf.set_font(FONT, size=9)
     explain = f"{v.explanation.zh}\n{v.explanation.en}"
     pdf.multi_cell(
-        0, 4.5, explain, border="LBR", fill=True, new_x="LMARGIN", new_y="NEXT", padding=(0, 2, 1, 2)
+        0,
+        4.5,
+        explain,
+        border="LBR",
+        fill=True,
+        align="L",
+        new_x="LMARGIN",
+        new_y="NEXT",
+        padding=(0, 2, 1, 2),
     )
     pdf.set_line_width(0.2)
     pdf.set_draw_color(0, 0, 0)
@@ -234,9 +242,11 @@ def _rows(pdf: Any, rows: list[tuple[str, str]], *, size: float = 9, right_gap: 
             pdf.add_page()
             y = pdf.get_y()
         pdf.set_text_color(80, 80, 80)
-        pdf.multi_cell(_LABEL_W, line, label, new_x="RIGHT", new_y="TOP")
+        pdf.multi_cell(_LABEL_W, line, label, align="L", new_x="RIGHT", new_y="TOP")
         pdf.set_text_color(0, 0, 0)
-        pdf.multi_cell(width - _LABEL_W, line, value, new_x="LMARGIN", new_y="NEXT", wrapmode=WrapMode.CHAR)
+        pdf.multi_cell(
+            width - _LABEL_W, line, value, align="L", new_x="LMARGIN", new_y="NEXT", wrapmode=WrapMode.CHAR
+        )
         pdf.set_y(max(pdf.get_y(), y + needed * line) + 0.8)
 
 
@@ -244,5 +254,5 @@ def _para(pdf: Any, text: str, *, size: float = 9) -> None:
     from fpdf.enums import WrapMode
 
     pdf.set_font(FONT, size=size)
-    pdf.multi_cell(0, size * 0.45, text, new_x="LMARGIN", new_y="NEXT", wrapmode=WrapMode.CHAR)
+    pdf.multi_cell(0, size * 0.45, text, align="L", new_x="LMARGIN", new_y="NEXT", wrapmode=WrapMode.CHAR)
     pdf.ln(0.6)

@@ -70,7 +70,7 @@ def _render(document: object, index: int, rects: list[Rect]) -> Thumbnail:
     try:
         rotation = page.get_rotation()
         page.set_rotation(0)
-        left, bottom, right, top = page.get_cropbox()
+        left, bottom, right, top = page.get_bbox()  # the crop box, inherited ones included
         scale = WIDTH_PX / max(right - left, 1.0)
         if (top - bottom) * scale > 4 * WIDTH_PX:  # an absurdly tall page: keep the picture bounded
             scale = 4 * WIDTH_PX / (top - bottom)

@@ -78,6 +78,11 @@ SUB_INDICATIONS: dict[str, Words] = {
     ),
 }
 
+SIGNATURE_PASSED = Words(
+    "该签名完整、有效，签名者证书链接到受信任的根证书，签名后的修改均在允许范围内。",
+    "This signature is intact and valid, its signer chains to a trusted root, and every change after it "
+    "is one that is allowed.",
+)
 NO_SUB_INDICATION = Words("未能得出确定结论。", "No definite conclusion could be reached.")
 PASSED_EXPLAINED = Words(
     "所有签名均完整、有效，签名者证书链接到受信任的根证书，签名后的修改均在允许范围内。",
@@ -149,10 +154,10 @@ def indication_words(indication: str) -> Words:
     return INDICATIONS.get(indication, Words(indication, indication))
 
 
-def explanation(indication: str, sub_indication: str | None) -> Words:
-    """Why the indication is what it is, in a sentence."""
+def explanation(indication: str, sub_indication: str | None, *, document: bool = True) -> Words:
+    """Why the indication is what it is, in a sentence (about the document, or one signature)."""
     if indication == "TOTAL-PASSED":
-        return PASSED_EXPLAINED
+        return PASSED_EXPLAINED if document else SIGNATURE_PASSED
     if sub_indication is None:
         return NO_SUB_INDICATION
     return SUB_INDICATIONS.get(sub_indication, Words(sub_indication, sub_indication))
