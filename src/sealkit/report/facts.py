@@ -61,6 +61,37 @@ def read_facts(data: bytes, anchors: Sequence[asn1_x509.Certificate] = ()) -> di
     return facts
 
 
+def read_ofd_facts(data: bytes, anchors: Sequence[asn1_x509.Certificate] = ()) -> dict[str, SignatureFacts]:
+    """Facts about every seal signature of the OFD ``data``, by signature ID: the signer's certificate (and
+    its issuers among ``anchors``) and the seal from the SES_Signature. OFD pages are not rendered."""
+    from sealkit.ofd.model import load_document
+    from sealkit.ofd.package import read_package
+    from sealkit.ofd.signatures import list_signatures, parse_signature_xml
+    from sealkit.ofd.xmlparse import parse_xml
+    from sealkit.seal.parse import parse_signature
+
+    facts: dict[str, SignatureFacts] = {}
+    try:
+        package = read_package(data)
+        path = load_document(package).signatures_path
+        records = list_signatures(parse_xml(package.read(path), path), path) if path else []
+    except Exception:  # noqa: BLE001 - an unreadable package has no facts; the verdict says why
+        logging.getLogger(__name__).debug("no facts from this OFD", exc_info=True)
+        return facts
+    for record in records:
+        entry = facts.setdefault(record.id, SignatureFacts())
+        with contextlib.suppress(Exception):
+            xml = parse_signature_xml(package.read(record.base_loc), record.base_loc)
+            ses = parse_signature(package.read(xml.signed_value_path))
+            seal = ses.seal
+            entry.seal_name, entry.seal_id = seal.name, seal.es_id
+            entry.seal_picture, entry.seal_picture_type = seal.picture, seal.picture_type.lower()
+            entry.certificates = _issuers(
+                asn1_x509.Certificate.load(bytes(ses.signer_cert)), [], list(anchors)
+            )
+    return facts
+
+
 def _annotation_pages(reader: Any) -> dict[tuple[int, int], int]:
     """Page index of every annotation reference, walking the page tree (cycles and depth bounded)."""
     from pyhanko.pdf_utils import generic
@@ -115,6 +146,12 @@ def _chain(signed_data: cms.SignedData, anchors: list[asn1_x509.Certificate]) ->
             signer = cert
     if signer is None:
         return []
+    return _issuers(signer, carried, anchors)
+
+
+def _issuers(
+    signer: asn1_x509.Certificate, carried: list[asn1_x509.Certificate], anchors: list[asn1_x509.Certificate]
+) -> list[asn1_x509.Certificate]:
     chain = [signer]
     seen = {signer.dump()}
     pool = carried + anchors

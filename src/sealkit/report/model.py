@@ -20,7 +20,7 @@ from asn1crypto import x509 as asn1_x509
 
 from sealkit.pdf.report import SignatureVerdict, VerificationReport
 from sealkit.report import words
-from sealkit.report.facts import SignatureFacts, read_facts
+from sealkit.report.facts import SignatureFacts, read_facts, read_ofd_facts
 from sealkit.report.thumbs import Thumbnail, render_thumbnails
 from sealkit.report.words import Words
 from sealkit.timefmt import format_time
@@ -122,7 +122,7 @@ def build_document(
 
     file_info = report.file
     is_ofd = file_info.get("format") == "ofd"
-    facts = {} if is_ofd else read_facts(data, anchors or [])
+    facts = read_ofd_facts(data, anchors or []) if is_ofd else read_facts(data, anchors or [])
     sections = []
     for verdict in report.signatures:
         fact = facts.get(verdict.field, SignatureFacts())
