@@ -92,6 +92,8 @@ def _signature(number: int, s: SignatureSection) -> str:
         rows.append(("印章检查 / Seal check", _t(s.seal_detail)))
     rows.append(("覆盖范围 / Coverage", _both(s.coverage)))
     rows.append(("签名后修改 / Changes", _both(s.modification) + _list(s.changes)))
+    if s.failures:
+        rows.append(("未通过的检查 / Failed checks", "<br>".join(_t(f) for f in s.failures)))
     if s.reasons:
         rows.append(("原因代码 / Reasons", _t(", ".join(s.reasons))))
     chain = "".join(

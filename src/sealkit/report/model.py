@@ -76,6 +76,7 @@ class SignatureSection:
     changes: list[str]  # the allow-list's findings: what changed after signing, and where
     checks: list[tuple[str, Words, str]]  # (mark, check name, detail)
     reasons: list[str]
+    failures: list[str]  # "integrity / 完整性: messageDigest does not match …": why it did not pass
     seal_places: list[str]  # "page 3, x 122–242 y 205–324 pt"
     thumbnails: list[Thumbnail] = dc_field(default_factory=list)
     thumbnails_left_out: int = 0
@@ -194,6 +195,7 @@ def _section(verdict: SignatureVerdict, fact: SignatureFacts) -> SignatureSectio
         changes=changes,
         checks=checks,
         reasons=list(verdict.reasons),
+        failures=[f"{name.zh} / {name.en}: {detail}" for mark, name, detail in checks if mark == "✗"],
         seal_places=places,
     )
 

@@ -107,6 +107,8 @@ def _signature(pdf: Any, number: int, s: SignatureSection) -> None:
         rows.append(("印章检查 / Seal check", s.seal_detail))
     rows.append(("覆盖范围 / Coverage", f"{s.coverage.zh} / {s.coverage.en}"))
     rows.append(("签名后修改 / Changes", f"{s.modification.zh} / {s.modification.en}"))
+    if s.failures:
+        rows.append(("未通过的检查 / Failed checks", "\n".join(s.failures)))
     if s.reasons:
         rows.append(("原因代码 / Reasons", ", ".join(s.reasons)))
     _rows(pdf, rows, right_gap=seal_w + 2 if seal_w else 0.0)
