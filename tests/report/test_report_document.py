@@ -142,7 +142,9 @@ def test_html_escapes_hostile_signer_names(world, tmp_path):
     from sealkit.flows import sign_contract
 
     pki = make_test_pki(tmp_path / "pki", "rsa")
-    hostile = pki.issue("<script>alert(1)</script>", organization='"><img src=x onerror=alert(2)>')
+    hostile = pki.issue(
+        "<script>alert(1)</script>\u202egpj.exe", organization='"><img src=x onerror=alert(2)>'
+    )
     signed = tmp_path / "hostile.pdf"
     from sealkit.dev.sample_contract import write_sample_contract
 
@@ -160,6 +162,10 @@ def test_html_escapes_hostile_signer_names(world, tmp_path):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "onerror=alert(2)&gt;" in html
     assert "default-src 'none'" in html  # and no script could run anyway
+    assert "\u202e" not in html and "\\u202egpj.exe" in html  # a bidi override is shown, not obeyed
+    pdf = make_report(_verify(world, data), data, "pdf", unsigned=True).data
+    text = pdf_text(_write(tmp_path / "hostile-report.pdf", pdf))
+    assert "\u202e" not in text and "\\u202egpj.exe" in re.sub(r"\s+", "", text)
 
 
 def _verify(world, data: bytes):

@@ -12,7 +12,7 @@ import base64
 from html import escape
 
 from sealkit.report.model import ReportDocument, SignatureSection, Verdict
-from sealkit.report.words import Words
+from sealkit.report.words import Words, visible
 
 _STYLE = """
 body{font-family:"Noto Serif CJK SC","AR PL UMing CN","SimSun",serif;max-width:960px;margin:2em auto;
@@ -161,4 +161,4 @@ def _img(png: bytes | None, alt: str) -> str:
 
 
 def _t(text: str) -> str:
-    return escape(str(text), quote=True)
+    return escape(visible(text), quote=True)

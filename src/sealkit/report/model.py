@@ -29,6 +29,10 @@ from sealkit.timefmt import format_time
 #: A UTC time as the verifier's check details write it ("2026-12-03 14:30:16Z"), shown in the display zone.
 _UTC_IN_TEXT = re.compile(r"\b(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d)(?:\.\d+)?(?:Z|\+00:00)")
 
+_MAX_SEAL_PIXELS = 4_000_000  # a seal picture is a few hundred pixels wide; more is not a seal to show
+#: Page thumbnails in one report at most (a hostile file may carry thousands of signatures).
+MAX_THUMBNAILS = 24
+
 TITLE = Words("电子签章验证报告", "Electronic Signature Verification Report")
 
 
@@ -129,11 +133,14 @@ def build_document(
     is_ofd = file_info.get("format") == "ofd"
     facts = read_ofd_facts(data, anchors or []) if is_ofd else read_facts(data, anchors or [])
     sections = []
+    budget = MAX_THUMBNAILS if thumbnails else 0
     for verdict in report.signatures:
         fact = facts.get(verdict.field, SignatureFacts())
         section = _section(verdict, fact)
-        if thumbnails and fact.widgets:
-            section.thumbnails, section.thumbnails_left_out = render_thumbnails(data, fact.widgets)
+        if fact.widgets:
+            pictures, left_out = render_thumbnails(data, fact.widgets, limit=min(6, budget))
+            budget -= len(pictures)
+            section.thumbnails, section.thumbnails_left_out = pictures, left_out
         sections.append(section)
     notes = [words.DOCUMENT_REASONS.get(r, Words(r, r)) for r in file_info.get("reasons", [])]
     if file_info.get("error"):
@@ -266,6 +273,8 @@ def _displayable(picture: bytes | None, kind: str | None) -> bytes | None:
 
     try:
         with Image.open(io.BytesIO(picture)) as image:
+            if image.width * image.height > _MAX_SEAL_PIXELS:  # read lazily: refused before decoding
+                return None
             image.thumbnail((600, 600))
             out = io.BytesIO()
             image.convert("RGBA").save(out, "PNG")

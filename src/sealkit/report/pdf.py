@@ -14,10 +14,11 @@ report on another file.
 from __future__ import annotations
 
 import io
+import logging
 from typing import Any
 
 from sealkit.report.model import ReportDocument, SignatureSection, Verdict
-from sealkit.report.words import Words
+from sealkit.report.words import Words, visible
 
 FONT = "cjk"
 COLOURS = {
@@ -36,13 +37,14 @@ def render_pdf(document: ReportDocument) -> bytes:
     from sealkit.fonts import cjk_font_path
 
     d = document
+    logging.getLogger("fpdf").setLevel(logging.ERROR)  # a glyph the font lacks is not the reader's business
 
     class _Report(FPDF):
         def footer(self) -> None:
             self.set_y(-13)
             self.set_font(FONT, size=7)
             self.set_text_color(90, 90, 90)
-            text = f"{d.file_name}  SHA-256 {d.sha256}   第 {self.page_no()} / {{nb}} 页"
+            text = f"{visible(d.file_name)}  SHA-256 {d.sha256}   第 {self.page_no()} / {{nb}} 页"
             self.multi_cell(0, 3.5, text, align="C")
             self.set_text_color(0, 0, 0)
 
@@ -50,7 +52,7 @@ def render_pdf(document: ReportDocument) -> bytes:
     pdf.set_margins(16, 16, 16)
     pdf.set_auto_page_break(True, margin=18)
     pdf.add_font(FONT, fname=str(cjk_font_path()))
-    pdf.set_title(f"{d.title.zh} — {d.file_name}")
+    pdf.set_title(visible(f"{d.title.zh} — {d.file_name}"))
     pdf.set_creator(d.generator)
     pdf.set_lang("zh-CN")
     pdf.alias_nb_pages()
@@ -211,7 +213,7 @@ def _verdict(pdf: Any, v: Verdict, *, big: bool = False) -> None:
 def _section_title(pdf: Any, title: Words) -> None:
     pdf.ln(2)
     pdf.set_font(FONT, size=12)
-    pdf.multi_cell(0, 6, f"{title.zh}  {title.en}", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 6, visible(f"{title.zh}  {title.en}"), new_x="LMARGIN", new_y="NEXT")
     y = pdf.get_y()
     pdf.line(pdf.l_margin, y, pdf.w - pdf.r_margin, y)
     pdf.ln(1.5)
@@ -228,6 +230,7 @@ def _rows(pdf: Any, rows: list[tuple[str, str]], *, size: float = 9, right_gap: 
     from fpdf.enums import WrapMode
 
     width = pdf.epw - right_gap
+    rows = [(label, visible(value, newlines=True)) for label, value in rows]
     pdf.set_font(FONT, size=size)
     line = size * 0.45
     for label, value in rows:
@@ -256,5 +259,6 @@ def _para(pdf: Any, text: str, *, size: float = 9) -> None:
     from fpdf.enums import WrapMode
 
     pdf.set_font(FONT, size=size)
+    text = visible(text, newlines=True)
     pdf.multi_cell(0, size * 0.45, text, align="L", new_x="LMARGIN", new_y="NEXT", wrapmode=WrapMode.CHAR)
     pdf.ln(0.6)

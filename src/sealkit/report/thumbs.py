@@ -44,7 +44,9 @@ def render_thumbnails(
         by_page.setdefault(page, []).append(rect)
     pages = sorted(by_page)
     shown, left_out = pages[:limit], max(len(pages) - limit, 0)
-    thumbnails = []
+    thumbnails: list[Thumbnail] = []
+    if not shown:
+        return thumbnails, left_out
     try:
         document = pdfium.PdfDocument(data, password=password)
         document.init_forms()  # signature appearances are form widgets: draw them

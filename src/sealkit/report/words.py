@@ -7,6 +7,7 @@ of the checks. Everything is a :class:`Words` pair so that the HTML and the PDF 
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 
@@ -165,3 +166,17 @@ def explanation(indication: str, sub_indication: str | None, *, document: bool =
 
 def check_name(name: str) -> Words:
     return CHECKS.get(name, Words(name, name))
+
+
+def visible(text: str, *, newlines: bool = False) -> str:
+    """``text`` with control and format characters (NUL, bidi overrides such as U+202E, zero-width marks)
+    written as ``\\uXXXX``: names from a file must not reorder or hide what the report says around them."""
+    out = []
+    for char in str(text):
+        if char == "\n" and newlines:
+            out.append(char)
+        elif unicodedata.category(char) in ("Cc", "Cf", "Co", "Cs"):
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return "".join(out)
