@@ -11,6 +11,7 @@ verdict table that it is not signed). HTML reports are never signed: they are fo
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -137,20 +138,18 @@ def make_report(
     from sealkit.report.pdf import render_pdf
 
     config = config if config is not None else Config()
+    if fmt not in ("pdf", "html"):
+        raise InvalidInput(f"unknown report format {fmt!r}: use pdf or html")
+    keyref = key if key is not None else config.report_key
+    if fmt == "pdf" and not unsigned and keyref is None:
+        raise ConfigError(NO_KEY)  # before any work
     document = build_document(report, data, verified_at=verified_at, anchors=_anchors(config))
     if fmt == "html":
         return ReportFile(render_html(document), "html", signed=False)
-    if fmt != "pdf":
-        raise InvalidInput(f"unknown report format {fmt!r}: use pdf or html")
-    if unsigned:
+    if unsigned or keyref is None:
         return ReportFile(render_pdf(document), "pdf", signed=False)
-    keyref = key if key is not None else config.report_key
-    if keyref is None:
-        raise ConfigError(NO_KEY)
     cert = cert if cert is not None else config.report_cert
     chain = list(chain) or config.report_chain
-    import contextlib
-
     with contextlib.ExitStack() as stack:
         if isinstance(keyref, str):
             from sealkit.ukey import open_key
