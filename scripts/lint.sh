@@ -24,6 +24,7 @@ cd "$(dirname "$0")/.."
   src/sealkit/pdf/placement.py \
   src/sealkit/pdf/report.py \
   src/sealkit/pdf/verify.py \
+  src/sealkit/report/*.py \
   src/sealkit/seal/__init__.py \
   src/sealkit/seal/audit.py \
   src/sealkit/seal/form.py \

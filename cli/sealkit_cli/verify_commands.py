@@ -90,6 +90,10 @@ def _human(data: dict[str, Any]) -> None:
     if file.get("reasons"):
         click.echo(f"Document: {'; '.join(DOCUMENT_REASONS.get(r, r) for r in file['reasons'])}")
     click.echo(f"\nOverall: {data['indication']}{_sub(data['sub_indication'])}")
+    if data.get("report"):
+        written = data["report"]
+        how = f"signed by {written['signer']}" if written["signed"] else "not signed"
+        click.echo(f"Report: {written['path']} ({how}; SHA-256 {written['sha256']})")
 
 
 DOCUMENT_REASONS = {
@@ -131,6 +135,15 @@ def _verify(
     )
 
 
+def _read(pdf: str) -> bytes:
+    try:
+        return Path(pdf).read_bytes()
+    except FileNotFoundError:
+        raise InvalidInput(f"{pdf} does not exist: check the PDF's path") from None
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {pdf}: {exc.strerror}") from None
+
+
 def _raise_for(indication: str, sub: str | None, what: str) -> None:
     """Fail with the verification's exit code; the report itself was already printed."""
     if indication == "TOTAL-PASSED":
@@ -141,12 +154,67 @@ def _raise_for(indication: str, sub: str | None, what: str) -> None:
     raise error
 
 
+report_options = [
+    click.option(
+        "--report",
+        "report_path",
+        type=click.Path(dir_okay=False),
+        help="Also write the verification report as a document: REPORT.pdf (signed by the verifier key) or "
+        "REPORT.html (chosen by the suffix).",
+    ),
+    click.option(
+        "--report-key",
+        help="Key reference of the verifier key that signs the report PDF (default: [report] key).",
+    ),
+    click.option(
+        "--report-cert",
+        type=click.Path(dir_okay=False),
+        help="The verifier's certificate (default: [report] cert, else the key's own).",
+    ),
+    click.option(
+        "--unsigned-report",
+        is_flag=True,
+        help="Write the report PDF unsigned when no verifier key is configured "
+        "(a copy to read, not evidence).",
+    ),
+]
+
+
+def with_report_options(command: Any) -> Any:
+    for option in reversed(report_options):
+        command = option(command)
+    return command
+
+
+def _write_report(
+    report: Any, data: bytes, path: str, source: str, key: str | None, cert: str | None, unsigned: bool
+) -> dict[str, Any]:
+    from sealkit_cli.common import prompt_secret
+
+    from sealkit.report import write_report
+    from sealkit.ukey import CallbackPinSource
+
+    written = write_report(
+        report,
+        data,
+        path,
+        protect=(source,),
+        config=get_config(),
+        key=key,
+        cert=cert,
+        unsigned=unsigned,
+        pin_source=CallbackPinSource(prompt_secret),
+    )
+    return written.to_dict()
+
+
 @click.command(name="verify")
 @click.argument("pdf", type=click.Path(dir_okay=False))
 @trust_option
 @online_option
 @with_seal_options
 @pdf_password_option
+@with_report_options
 @json_option
 def verify(
     pdf: str,
@@ -156,11 +224,35 @@ def verify(
     registry_url: str | None,
     revocation_files: tuple[str, ...],
     ask_password: bool,
+    report_path: str | None,
+    report_key: str | None,
+    report_cert: str | None,
+    unsigned_report: bool,
     as_json: bool,
 ) -> None:
-    """Verify every signature of a PDF or OFD (and the seals they carry); exit 0 only if all pass."""
-    report = _verify(pdf, trust, online, seal_maker_trust, registry_url, revocation_files, ask_password)
+    """Verify every signature of a PDF or OFD (and the seals they carry); exit 0 only if all pass.
+
+    With --report, the result is also written as a document to print and file (whatever the verdict)."""
+    source: str | bytes = pdf
+    if report_path is not None:
+        from sealkit.report import check_report
+
+        check_report(
+            report_path, config=get_config(), key=report_key, unsigned=unsigned_report, protect=(pdf,)
+        )
+        source = _read(pdf)  # the bytes verified are the bytes the report describes
+    elif report_key or report_cert or unsigned_report:
+        raise InvalidInput("--report-key, --report-cert and --unsigned-report go with --report FILE")
+    name = Path(pdf).name if report_path is not None else None
+    report = _verify(
+        source, trust, online, seal_maker_trust, registry_url, revocation_files, ask_password, name
+    )
     data = report.to_dict()
+    if report_path is not None:
+        assert isinstance(source, bytes)
+        data["report"] = _write_report(
+            report, source, report_path, pdf, report_key, report_cert, unsigned_report
+        )
     emit(data, as_json, lambda: _human(data))
     if not report.signatures and report.indication == "INDETERMINATE":
         error = VerificationIndeterminate(
@@ -193,12 +285,7 @@ def file_(
     """Verify a contract (PDF or OFD), then write its filing record (refused unless TOTAL-PASSED)."""
     from sealkit.pdf import write_filing_record
 
-    try:
-        data = Path(pdf).read_bytes()  # the bytes verified are the bytes filed
-    except FileNotFoundError:
-        raise InvalidInput(f"{pdf} does not exist: check the PDF's path") from None
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {pdf}: {exc.strerror}") from None
+    data = _read(pdf)  # the bytes verified are the bytes filed
     report = _verify(
         data, trust, online, seal_maker_trust, registry_url, revocation_files, ask_password, Path(pdf).name
     )

@@ -31,6 +31,11 @@ environment variables, the file, built-in defaults. Example::
     [seal]
     font = "/usr/share/fonts/truetype/arphic/uming.ttc"   # the font seal images are drawn with
 
+    [report]                                # the verifier key signing report PDFs (verify --report)
+    key = "pkcs11:token=Verifier;object=report"
+    cert = "verifier.pem"
+    chain = ["ca.pem"]
+
     [tokens.budget]                         # named PKCS#11 modules
     module = "/usr/lib/vendor/libukey.so"
     profile = "sansec"
@@ -71,6 +76,7 @@ SCHEMA: dict[str, set[str] | None] = {
     "registry": {"url", "signing_key", "signing_cert"},
     "time": {"zone"},
     "seal": {"font"},
+    "report": {"key", "cert", "chain"},
     "tokens": None,  # [tokens.NAME] with module, profile
     "profiles": None,  # [profiles.NAME], checked by sealkit.ukey.profiles
     "service": None,  # [service] and its tables, checked by sealkit.service.settings
@@ -169,6 +175,23 @@ class Config:
     def registry_signing_cert(self) -> Path | None:
         value = self.section("registry").get("signing_cert")
         return self.resolve_path(str(value)) if value else None
+
+    # --- verification reports -------------------------------------------------------------------------
+
+    @property
+    def report_key(self) -> str | None:
+        """Key reference of the verifier key that signs report PDFs (``[report] key``)."""
+        value = self.section("report").get("key")
+        return str(value) if value else None
+
+    @property
+    def report_cert(self) -> Path | None:
+        value = self.section("report").get("cert")
+        return self.resolve_path(str(value)) if value else None
+
+    @property
+    def report_chain(self) -> list[Path]:
+        return [self.resolve_path(str(p)) for p in self.section("report").get("chain", [])]
 
     # --- tokens -----------------------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ PUBLIC = {
     "sealkit.exit_codes",
     "sealkit.batch",
     "sealkit.service",
+    "sealkit.report",
 }
 
 

@@ -81,6 +81,10 @@ url = {q(world["tsa_url"])}
 [sign]
 seal = {q(world["seals"]["supplier"])}   # a default seal the service must not hand out
 
+[report]
+key = {q(world["verifier"].keyref)}
+cert = {q(world["verifier"].cert_path)}
+
 [service]
 work_dir = {q(base / "work")}
 max_body_mb = {MAX_BODY_MB}
@@ -140,6 +144,7 @@ def make_world(base: Path) -> dict:
         "supplier": sm2.issue("supplier", organization=PURCHASER_FORM["unit"]["name"]),
         "other": sm2.issue("other", organization=PURCHASER_FORM["unit"]["name"]),
         "opener": sm2.issue("opener", Role.ENCRYPT),
+        "verifier": rsa.issue("verifier", organization="sealkit 测试验证服务"),  # signs report PDFs
         "url": f"sqlite:///{base / 'registry.sqlite3'}",
     }
     authority = sm2.issue("authority", Role.SEAL_MAKER)

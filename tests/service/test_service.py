@@ -8,6 +8,7 @@ import hashlib
 import http.client
 import json
 import signal
+import subprocess
 import time
 import urllib.parse
 
@@ -56,6 +57,41 @@ def test_a_timestamped_signature_proves_its_time(server):
     (signature,) = report["signatures"]
     assert signature["proven_time"]
     assert signature["seal"]["time_source"] == "timestamp"
+
+
+def test_verify_answers_the_report_document_when_asked(server, tmp_path):
+    signed = server.request(
+        "POST",
+        sign_path(key="supplier", seal="supplier-seal", at_text=PURCHASER_BLOCK),
+        server.contract.read_bytes(),
+    )
+    assert signed.status == 200, signed.body[:300]
+    report = server.request("POST", "/v1/contracts/verify?name=contract.pdf&format=pdf", signed.body)
+    assert report.status == 200, report.body[:300]
+    assert report.headers["content-type"] == "application/pdf"
+    assert report.headers["x-sealkit-indication"] == "TOTAL-PASSED"
+    assert report.headers["x-sealkit-report-sha256"] == hashlib.sha256(report.body).hexdigest()
+    (tmp_path / "report.pdf").write_bytes(report.body)
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "report.pdf"), "-"], capture_output=True, text=True
+    ).stdout
+    assert "验证通过" in text and hashlib.sha256(signed.body).hexdigest() in text.replace("\n", "")
+    # The report is itself signed by the configured verifier key (B-T: the configured TSA).
+    again = server.request("POST", "/v1/contracts/verify?name=report.pdf", report.body).json()
+    (signature,) = again["signatures"]
+    assert again["indication"] == "TOTAL-PASSED", again
+    assert "verifier" in signature["signer"] and signature["coverage"] == "entire-file"
+    assert signature["proven_time"]
+
+    html = server.request("POST", "/v1/contracts/verify", signed.body, headers={"Accept": "text/html"})
+    assert html.status == 200 and html.headers["content-type"].startswith("text/html")
+    page = html.body.decode("utf-8")
+    assert "验证通过" in page and "Verification passed" in page
+    assert hashlib.sha256(signed.body).hexdigest() in page
+    plain = server.request(
+        "POST", "/v1/contracts/verify", signed.body, headers={"Accept": "application/json"}
+    )
+    assert plain.json()["indication"] == "TOTAL-PASSED"
 
 
 def test_an_unsigned_contract_is_not_filed(server):

@@ -1,4 +1,5 @@
-"""``/v1/contracts``: sign (PDF in, signed PDF out), verify (JSON report), file (the filing record)."""
+"""``/v1/contracts``: sign (PDF in, signed PDF out), verify (JSON, or the report document: a PDF signed by
+the configured verifier key, or HTML), file (the filing record)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.background import BackgroundTask
 
 from sealkit.errors import InvalidInput
@@ -160,14 +161,67 @@ async def _verified(request: Request, operation: str, name: str | None, online: 
     return source, report
 
 
-@router.post("/verify", openapi_extra=PDF_BODY)
-async def verify(request: Request, name: str | None = None, online: bool = False) -> dict[str, Any]:
+REPORT_TYPES = {"application/pdf": "pdf", "text/html": "html", "application/json": "json"}
+
+
+def _wanted(format_: str | None, accept: str) -> str:
+    """``json``, ``pdf`` or ``html``: the ``format`` parameter, else the first type in Accept we make."""
+    if format_ is not None:
+        return format_
+    for item in accept.split(","):
+        kind = REPORT_TYPES.get(item.split(";")[0].strip().lower())
+        if kind:
+            return kind
+    return "json"
+
+
+@router.post(
+    "/verify",
+    openapi_extra=PDF_BODY,
+    responses={
+        200: {
+            "description": "The verification report: JSON, or the report document (PDF signed by the "
+            "verifier key, or HTML) with ?format= or Accept.",
+            "content": {"application/json": {}, "application/pdf": {}, "text/html": {}},
+        }
+    },
+)
+async def verify(
+    request: Request,
+    name: str | None = None,
+    online: bool = False,
+    format: Literal["json", "pdf", "html"] | None = Query(  # noqa: A002 - the parameter's public name
+        None, description="json (default), or the report document: pdf (signed) or html; or use Accept."
+    ),
+) -> Any:
     """Verify every signature and seal of the PDF in the body; the answer is the report (200 whatever the
-    verdict: read ``indication``, TOTAL-PASSED only when everything passed)."""
+    verdict: read ``indication``, TOTAL-PASSED only when everything passed). As a document, the verdict is
+    in the ``X-Sealkit-Indication`` header and the document's SHA-256 in ``X-Sealkit-Report-Sha256``."""
+    from sealkit.report import make_report
+
+    wanted = _wanted(format, request.headers.get("accept", ""))
+    if wanted == "pdf":
+        from sealkit.report import require_verifier_key
+
+        require_verifier_key(context(request).flow_config)  # refused before the body is read
     source, report = await _verified(request, "verify", name, online)
-    discard(source.parent)
-    data: dict[str, Any] = report.to_dict()
-    return data
+    try:
+        if wanted == "json":
+            data: dict[str, Any] = report.to_dict()
+            return data
+        ctx = context(request)
+        body = source.read_bytes()
+        made = await in_thread(
+            lambda: make_report(report, body, wanted, config=ctx.flow_config), ctx.settings.timeout_s
+        )
+    finally:
+        discard(source.parent)
+    headers = {
+        "X-Sealkit-Indication": report.indication,
+        "X-Sealkit-Report-Sha256": made.sha256,
+        "Content-Disposition": f"inline; filename*=UTF-8''{quote(Path(source.stem).name)}.report.{wanted}",
+    }
+    return Response(made.data, media_type=made.media_type, headers=headers)
 
 
 @router.post("/file", openapi_extra=PDF_BODY)
