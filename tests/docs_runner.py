@@ -21,7 +21,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-FENCE = re.compile(r"(<!-- docs-test: not run: (?P<reason>.*?) -->\n)?```(?P<lang>python|sh|console)\n(?P<code>.*?)```", re.S)
+FENCE = re.compile(
+    r"(<!-- docs-test: not run: (?P<reason>.*?) -->\n)?```(?P<lang>python|sh|console)\n(?P<code>.*?)```", re.S
+)
 
 
 def blocks(text: str) -> list[dict[str, str | int]]:
@@ -53,10 +55,9 @@ def console_script(code: str) -> str:
             i += 1
         expected = re.search(r"#\s*exit (\d+)\s*$", command)
         if expected and expected[1] != "0":
-            commands.append(
-                f"set +e\n{command}\nrc=$?\nset -e\n"
-                f'[ "$rc" -eq {expected[1]} ] || {{ echo "expected exit {expected[1]}, got $rc" >&2; exit 1; }}'
-            )
+            code = expected[1]
+            check = f'[ "$rc" -eq {code} ] || {{ echo "expected exit {code}, got $rc" >&2; exit 1; }}'
+            commands.append(f"set +e\n{command}\nrc=$?\nset -e\n{check}")
         else:
             commands.append(command)
     return "\n".join(commands) + "\n"
@@ -68,8 +69,14 @@ def run_shell(script: str) -> None:
         env_file = dump.name
     try:
         done = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", f"{script}\n{sys.executable} -c "
-             f"'import json, os, sys; json.dump(dict(os.environ), open(sys.argv[1], \"w\"))' {env_file}\n"],
+            [
+                "bash",
+                "-euo",
+                "pipefail",
+                "-c",
+                f"{script}\n{sys.executable} -c "
+                f"'import json, os, sys; json.dump(dict(os.environ), open(sys.argv[1], \"w\"))' {env_file}\n",
+            ],
             check=False,
         )
         if done.returncode != 0:
