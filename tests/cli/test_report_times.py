@@ -36,7 +36,12 @@ def offsets(name: str, as_json: bool, text: str) -> set[str]:
 def reports(demo, capsys, *config: str):
     files, out = demo.files, {}
     anchors = ["--trust", str(files["sm2_root"]), "--trust", str(files["rsa_root"])]
-    seals = ["--seal-maker-trust", str(files["seal_authority_root"]), "--registry", f"sqlite:///{files['registry']}"]
+    seals = [
+        "--seal-maker-trust",
+        str(files["seal_authority_root"]),
+        "--registry",
+        f"sqlite:///{files['registry']}",
+    ]
     commands = {
         "pdf": ["verify", str(files["signed"]), *anchors, *seals],
         "ofd": ["verify", str(files["ofd_signed"]), *anchors, *seals],
@@ -66,7 +71,8 @@ def test_verification_reports_print_beijing_time_with_its_offset(demo, work, cap
     assert purchaser["seal"]["seal"]["valid_end"].endswith("T23:59:59+08:00")  # the seal's last Beijing day
     assert "signing time: " in out["pdf", False] and "+08:00 (claimed by the signer" in out["pdf", False]
     record = json.loads((work / "filings" / "contract.signed.filing.json").read_text(encoding="utf-8"))
-    assert record["filed_at"].endswith("+08:00") and record["signatures"][0]["signing_time"].endswith("+08:00")
+    assert record["filed_at"].endswith("+08:00")
+    assert record["signatures"][0]["signing_time"].endswith("+08:00")
     assert json.loads(out["bid", True])["signer"]["signing_time"].endswith("+08:00")
 
 

@@ -40,7 +40,7 @@ SEAL_ATTRIBUTE_OID = "2.25.109443087748674403689896080194582711289"
 SEAL_ATTRIBUTE_NAME = "sealkit_seseal"
 
 
-class SetOfSESealDer(core.SetOf):
+class SetOfSESealDer(core.SetOf):  # type: ignore[misc]
     _child_spec = core.OctetString
 
 
