@@ -208,7 +208,8 @@ def decrypt(
                 "chain trusted" if signer.trusted else "chain not checked (no --trust)",
                 *(["the expected signer (--signer)"] if signer.pinned else []),
             ]
-            click.echo(f"  signed by {signer.subject} at {signer.signing_time} ({', '.join(checks)})")
+            when = timefmt.format_time(signer.signing_time) if signer.signing_time else "an unstated time"
+            click.echo(f"  signed by {signer.subject} at {when} ({', '.join(checks)})")
         else:
             allowed = " (--allow-unsigned)" if result.unsigned_allowed else ""
             click.echo(f"  NOT SIGNED{allowed}: nothing shows who made this bid")

@@ -85,7 +85,7 @@ def test_file_writes_record_beside_input(files, capsys):
     assert record["file"]["sm3"] == digest.finalize().hex()
     assert record["file"]["size"] == len(before) and record["indication"] == "TOTAL-PASSED"
     assert record["signatures"][0]["field"] == "buyer" and record["signatures"][0]["signing_time"]
-    assert record["sealkit_version"] and record["filed_at"].endswith("Z")
+    assert record["sealkit_version"] and record["filed_at"].endswith("+08:00")
     assert good.read_bytes() == before
     assert json.loads(capsys.readouterr().out)["filing_record"] == str(record_path)
 

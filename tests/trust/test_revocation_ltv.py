@@ -54,7 +54,9 @@ def test_revoked_before_the_timestamp_fails(services, contract, tmp_path):
     [entry] = evaluation.to_json()["revocation"]
     assert entry["status"] == "revoked"
     assert entry["reason"] == "affiliation_changed"
-    assert entry["revoked_at"] < evaluation.timestamp.time.isoformat()
+    assert (
+        dt.datetime.fromisoformat(entry["revoked_at"]) < evaluation.timestamp.time
+    )  # printed with an offset
 
 
 def test_offline_without_embedded_data_reports_no_source(services, contract, tmp_path):

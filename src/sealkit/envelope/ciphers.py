@@ -26,7 +26,7 @@ CHUNK = 1 << 20
 _BLOCK = 16
 
 
-class GcmParams(core.Sequence):
+class GcmParams(core.Sequence):  # type: ignore[misc]
     """RFC 5084 ``GCMParameters ::= SEQUENCE { aes-nonce OCTET STRING, aes-ICVlen INTEGER DEFAULT 12 }``."""
 
     _fields = [("aes_nonce", core.OctetString), ("aes_icvlen", core.Integer, {"default": 12})]

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from sealkit.timefmt import format_time
+
 #: The envelope formats, by asn1crypto content-type name.
 FORMATS = {
     "enveloped_data": "cms-enveloped-data",
@@ -23,7 +25,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.hex()
     if isinstance(value, dt.datetime):
-        return value.isoformat()
+        return format_time(value)
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

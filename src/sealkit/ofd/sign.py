@@ -49,6 +49,7 @@ from sealkit.seal import asn1 as seal_asn1
 from sealkit.seal.make import make_ses_signature
 from sealkit.seal.parse import parse_seal
 from sealkit.seal.verify import cert_in_list
+from sealkit.timefmt import format_time
 from sealkit.ukey.base import KeyKind, PrivateKeyHandle
 from sealkit.validation import key_matches_certificate
 
@@ -152,7 +153,8 @@ def _check_seal(seal_der: bytes, cert: asn1_x509.Certificate, now: dt.datetime) 
         raise SealError(f"the signer {cert.subject.human_friendly} is not a holder of seal {seal.es_id}")
     if not seal.valid_start <= now <= seal.valid_end:
         raise SealExpired(
-            f"seal {seal.es_id} is valid {seal.valid_start:%Y-%m-%d} to {seal.valid_end:%Y-%m-%d}, not now"
+            f"seal {seal.es_id} is valid {format_time(seal.valid_start)} to {format_time(seal.valid_end)}, "
+            "not now"
         )
     return seal
 

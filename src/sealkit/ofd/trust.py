@@ -22,6 +22,7 @@ from asn1crypto import x509 as asn1_x509
 from pyhanko_certvalidator import ValidationContext
 
 from sealkit.errors import SealkitError
+from sealkit.timefmt import format_time
 from sealkit.validation import (
     PathValidation,
     Purpose,
@@ -42,7 +43,7 @@ class TimestampCheck:
     message: str
 
     def to_json(self) -> dict[str, Any]:
-        when = self.time.astimezone(dt.UTC).isoformat().replace("+00:00", "Z") if self.time else None
+        when = format_time(self.time) if self.time else None
         return {
             "time": when,
             "tsa": self.tsa,

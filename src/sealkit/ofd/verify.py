@@ -53,6 +53,7 @@ from sealkit.seal.parse import ParsedSignature, parse_signature
 from sealkit.seal.revocation import Revocation
 from sealkit.seal.verify import cert_in_list
 from sealkit.sm2.oids import SM2_SIGN
+from sealkit.timefmt import format_time
 from sealkit.validation import Purpose, verify_with_certificate
 
 #: Seal revocations: es_id -> the revocation, or None (a registry's ``revocation`` method fits).
@@ -60,7 +61,7 @@ RevocationLookup = Callable[[str], "Revocation | None"]
 
 
 def _iso(moment: dt.datetime | None) -> str | None:
-    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z") if moment else None
+    return format_time(moment) if moment else None
 
 
 @dataclass
@@ -405,8 +406,8 @@ def _seal_report(
         "es_id": seal.es_id,
         "name": seal.name,
         "version": seal.version,
-        "valid_start": seal.valid_start.isoformat(),
-        "valid_end": seal.valid_end.isoformat(),
+        "valid_start": _iso(seal.valid_start),
+        "valid_end": _iso(seal.valid_end),
         "time_source": "timestamp" if proven else "validation time (no trusted timestamp)",
         "judged_at": _iso(at),
         "claimed_time": _iso(ses.time_info),

@@ -166,9 +166,9 @@ def build_appearance(
             f"the signature box ({box_w / MM:.1f}×{box_h / MM:.1f} mm) is smaller than the seal "
             f"({img_w / MM:.1f}×{img_h / MM:.1f} mm)"
         )
-    resources = PdfResources()
+    resources = PdfResources()  # type: ignore[no-untyped-call]
     resources[ResourceType.XOBJECT][pdf_name("/Seal")] = pil_image(_open_png(image_png), writer)
-    resources[ResourceType.EXT_G_STATE][pdf_name("/Ink")] = generic.DictionaryObject(
+    resources[ResourceType.EXT_G_STATE][pdf_name("/Ink")] = generic.DictionaryObject(  # type: ignore[no-untyped-call]
         {pdf_name("/Type"): pdf_name("/ExtGState"), pdf_name("/BM"): pdf_name("/Multiply")}
     )
     left = box_w - img_w if align == "right" else (box_w - img_w) / 2
@@ -191,9 +191,10 @@ def build_appearance(
         {
             pdf_name("/Type"): pdf_name("/XObject"),
             pdf_name("/Subtype"): pdf_name("/Form"),
-            pdf_name("/BBox"): generic.ArrayObject(generic.FloatObject(v) for v in (0, 0, box_w, box_h)),
+            pdf_name("/BBox"): generic.ArrayObject(generic.FloatObject(v) for v in (0, 0, box_w, box_h)),  # type: ignore[no-untyped-call]
             pdf_name("/Matrix"): generic.ArrayObject(
-                generic.NumberObject(v) for v in (*_MATRICES[rotate % 360], 0, 0)
+                generic.NumberObject(v)  # type: ignore[no-untyped-call]
+                for v in (*_MATRICES[rotate % 360], 0, 0)
             ),
             pdf_name("/Resources"): resources.as_pdf_object(),
         },
@@ -223,4 +224,4 @@ def _text_block(writer: BasePdfFileWriter, text: str, box_w: float, band_h: floa
     )
     box = TextBox(style, writer, box=layout.BoxConstraints(box_w, band_h), font_name="SealText")
     box.content = text
-    return b"q " + box.render() + b" Q", box.resources
+    return b"q " + box.render() + b" Q", box.resources  # type: ignore[no-untyped-call]

@@ -180,7 +180,7 @@ def _prepare(
         _write_signing_order(writer, order)
     out = Path(output_path)
     with atomic_output(out, protect=(input_path,)) as handle:
-        writer.write(handle)
+        writer.write(handle)  # type: ignore[no-untyped-call]
     return PrepareResult(out, prepared, order)
 
 
@@ -206,12 +206,12 @@ def _reserve_strips(writer, name: str, spots: Sequence[Spot]) -> None:  # type: 
     kids = field_ref.get_object()["/Kids"]
     for number, spot in enumerate(spots, start=1):
         page_ref = writer.find_page_for_modification(spot.geometry.index)[0]
-        widget = generic.DictionaryObject(
+        widget = generic.DictionaryObject(  # type: ignore[no-untyped-call]
             {
                 pdf_name("/Type"): pdf_name("/Annot"),
                 pdf_name("/Subtype"): pdf_name("/Widget"),
-                pdf_name("/Rect"): generic.ArrayObject(generic.FloatObject(v) for v in spot.rect),
-                pdf_name("/F"): generic.NumberObject(WIDGET_FLAGS),
+                pdf_name("/Rect"): generic.ArrayObject(generic.FloatObject(v) for v in spot.rect),  # type: ignore[no-untyped-call]
+                pdf_name("/F"): generic.NumberObject(WIDGET_FLAGS),  # type: ignore[no-untyped-call]
                 pdf_name("/P"): page_ref,
                 pdf_name("/NM"): generic.TextStringObject(f"{CROSS_PAGE_NM} {number}/{len(spots)}"),
             }
@@ -275,13 +275,13 @@ def _write_signing_order(writer, order: Sequence[str]) -> None:  # type: ignore[
     root = writer.root
     piece_info = root.get("/PieceInfo")
     if piece_info is None:
-        piece_info = generic.DictionaryObject()
+        piece_info = generic.DictionaryObject()  # type: ignore[no-untyped-call]
         root[pdf_name("/PieceInfo")] = piece_info
     now = generic.pdf_date(dt.datetime.now(dt.UTC))
-    piece_info[pdf_name(PIECE_KEY)] = generic.DictionaryObject(
+    piece_info[pdf_name(PIECE_KEY)] = generic.DictionaryObject(  # type: ignore[no-untyped-call]
         {
             pdf_name("/LastModified"): now,
-            pdf_name("/Private"): generic.DictionaryObject(
+            pdf_name("/Private"): generic.DictionaryObject(  # type: ignore[no-untyped-call]
                 {pdf_name("/SigningOrder"): generic.ArrayObject(generic.TextStringObject(n) for n in order)}
             ),
         }

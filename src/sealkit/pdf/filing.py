@@ -23,6 +23,7 @@ from sealkit.errors import InvalidInput, VerificationFailed, VerificationIndeter
 from sealkit.pdf.report import Indication, VerificationReport
 from sealkit.pdf.verify import TrustAnchor, verify_pdf
 from sealkit.pdf.verify_signature import SealChecker
+from sealkit.timefmt import format_time
 
 FilingRecord = dict[str, Any]
 SCHEMA = "sealkit.filing/1"
@@ -62,7 +63,7 @@ def filing_record(
         ],
         "indication": report.indication,
         "sealkit_version": __version__,
-        "filed_at": moment.isoformat().replace("+00:00", "Z"),
+        "filed_at": format_time(moment),
     }
 
 

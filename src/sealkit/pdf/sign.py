@@ -142,7 +142,7 @@ def sign_pdf(
         for warning in warnings:
             logging.getLogger("sealkit.pdf").warning("%s", warning)
         with atomic_output(output, protect=(input_path,)) as handle:
-            _pyhanko_sign(
+            _pyhanko_sign(  # type: ignore[no-untyped-call]
                 writer,
                 signer,
                 handle,

@@ -21,6 +21,7 @@ from pyhanko.sign.signers import PdfSigner, Signer
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from sealkit.errors import CertificateError, InvalidInput, UnsupportedAlgorithm
+from sealkit.timefmt import format_time
 from sealkit.ukey.base import DEFAULT_SM2_UID, KeyKind, PrivateKeyHandle, SignOptions
 from sealkit.validation.certificates import key_matches_certificate, validity_at, validity_period
 
@@ -152,11 +153,9 @@ def check_certificate(
     subject = cert.subject.human_friendly
     state = validity_at(cert, at)
     if state == "not-yet-valid":
-        raise CertificateError(
-            f"certificate of {subject} is not valid before {not_before:%Y-%m-%d %H:%M} UTC"
-        )
+        raise CertificateError(f"certificate of {subject} is not valid before {format_time(not_before)}")
     if state == "expired":
-        raise CertificateError(f"certificate of {subject} expired on {not_after:%Y-%m-%d %H:%M} UTC")
+        raise CertificateError(f"certificate of {subject} expired on {format_time(not_after)}")
     if not key_matches_certificate(cert, key):
         raise CertificateError(
             f"certificate of {subject} does not match the key {key.label!r}: give the key's own certificate "

@@ -29,6 +29,7 @@ from sealkit.seal.verify import (
     verify_seal,
     verify_ses_signature,
 )
+from sealkit.timefmt import format_time
 from sealkit.validation import TrustAnchor
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ SEAL_ATTRIBUTE_OID = "2.25.109443087748674403689896080194582711289"
 SEAL_ATTRIBUTE_NAME = "sealkit_seseal"
 
 
-class SetOfSESealDer(core.SetOf):
+class SetOfSESealDer(core.SetOf):  # type: ignore[misc]
     _child_spec = core.OctetString
 
 
@@ -85,14 +86,14 @@ def usable_seal(
     record = registry.get(seal_id)
     if record.status == "revoked" or record.revocation is not None:
         revocation = record.revocation
-        why = f" on {revocation.revoked_at.isoformat()} ({revocation.reason})" if revocation else ""
+        why = f" on {format_time(revocation.revoked_at)} ({revocation.reason})" if revocation else ""
         raise SealRevoked(f"seal {seal_id} was revoked{why}")
     if record.status == "disabled":
         raise SealDisabled(f"seal {seal_id} is disabled")
     if at < record.valid_start:
-        raise SealExpired(f"seal {seal_id} is not valid before {record.valid_start.isoformat()}")
+        raise SealExpired(f"seal {seal_id} is not valid before {format_time(record.valid_start)}")
     if at > record.valid_end:
-        raise SealExpired(f"seal {seal_id} expired on {record.valid_end.isoformat()}")
+        raise SealExpired(f"seal {seal_id} expired on {format_time(record.valid_end)}")
     seal = parse_seal(record.seal_der)
     if not cert_in_list(seal, signer_cert.dump()):
         raise SealError(f"the signer {signer_cert.subject.human_friendly} is not a holder of seal {seal_id}")
@@ -182,7 +183,7 @@ def check_seal_in_signature(
     judged = proven or current
     report: dict[str, Any] = {
         "time_source": "timestamp" if proven else "none",
-        "signing_time": judged.isoformat(),
+        "signing_time": format_time(judged),
         "evidence": "timestamp" if proven else "no proof of time: judged now",
         "unit": None,
         "unit_code": None,
@@ -226,7 +227,7 @@ def check_seal_in_signature(
                 report,
                 "revocation",
                 code,
-                f"seal revoked {revocation.revoked_at.isoformat()} ({revocation.reason}), before {when}",
+                f"seal revoked {format_time(revocation.revoked_at)} ({revocation.reason}), before {when}",
             )
     report["ok"] = True
     return report

@@ -72,12 +72,12 @@ class SealRecord:
             "kind": self.kind,
             "name": self.name,
             "status": self.status,
-            "valid_start": self.valid_start.isoformat(),
-            "valid_end": self.valid_end.isoformat(),
+            "valid_start": timefmt.format_time(self.valid_start),
+            "valid_end": timefmt.format_time(self.valid_end),
             "version": self.version,
             "size_mm": [self.width_mm, self.height_mm],
             "holder_cert_sha256": self.holder_digests,
-            "created_at": self.created_at.isoformat(),
+            "created_at": timefmt.format_time(self.created_at),
             "revocation": self.revocation.to_dict() if self.revocation else None,
         }
 

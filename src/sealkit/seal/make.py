@@ -15,7 +15,8 @@ from asn1crypto import x509 as asn1_x509
 
 from sealkit.errors import CertificateError, InvalidInput
 from sealkit.seal import asn1
-from sealkit.seal.crypto import SM2_WITH_SM3, algorithm_for, sign_with
+from sealkit.seal.asn1 import SM2_WITH_SM3
+from sealkit.seal.crypto import algorithm_for, sign_with
 from sealkit.ukey.base import PrivateKeyHandle
 from sealkit.validation import key_matches_certificate
 

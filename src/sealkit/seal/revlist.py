@@ -40,11 +40,11 @@ from sealkit.validation import Purpose, TrustAnchor, key_matches_certificate
 LIST_VERSION = 1
 
 
-class RevocationReason(core.Enumerated):
+class RevocationReason(core.Enumerated):  # type: ignore[misc]
     _map = {0: "other", 1: "dissolved", 2: "merged", 3: "imprint-void"}
 
 
-class RevokedSeal(core.Sequence):
+class RevokedSeal(core.Sequence):  # type: ignore[misc]
     _fields = [
         ("esID", core.IA5String),
         ("revokedAt", core.GeneralizedTime),
@@ -54,15 +54,15 @@ class RevokedSeal(core.Sequence):
     ]
 
 
-class RevokedSeals(core.SequenceOf):
+class RevokedSeals(core.SequenceOf):  # type: ignore[misc]
     _child_spec = RevokedSeal
 
 
-class TBSSealRevocationList(core.Sequence):
+class TBSSealRevocationList(core.Sequence):  # type: ignore[misc]
     _fields = [("version", core.Integer), ("issuedAt", core.GeneralizedTime), ("entries", RevokedSeals)]
 
 
-class SealRevocationList(core.Sequence):
+class SealRevocationList(core.Sequence):  # type: ignore[misc]
     _fields = [
         ("tbsList", TBSSealRevocationList),
         ("cert", core.OctetString),

@@ -10,6 +10,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from sealkit.timefmt import format_time
+
 
 @dataclass
 class Revocation:
@@ -24,5 +26,5 @@ class Revocation:
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
-        data["revoked_at"] = self.revoked_at.isoformat()
+        data["revoked_at"] = format_time(self.revoked_at)
         return data

@@ -28,6 +28,7 @@ from sealkit.seal.crypto import check_path, load_certificate, signature_problem
 from sealkit.seal.make import data_digest
 from sealkit.seal.parse import ParsedSeal, ParsedSignature, parse_seal, parse_signature
 from sealkit.seal.units import membership_problem, seal_unit
+from sealkit.timefmt import format_time
 from sealkit.validation import Purpose, TrustAnchor, validity_at
 
 SEAL_STEPS = ("format", "maker-signature", "maker-certificate", "seal-validity")
@@ -127,8 +128,8 @@ class SealVerification:
                 "es_id": self.seal.es_id,
                 "name": self.seal.name,
                 "version": self.seal.version,
-                "valid_start": self.seal.valid_start.isoformat(),
-                "valid_end": self.seal.valid_end.isoformat(),
+                "valid_start": format_time(self.seal.valid_start),
+                "valid_end": format_time(self.seal.valid_end),
             }
             result["unit"], result["unit_code"] = unit.name, unit.uscc
         if self.reason_code:
@@ -197,12 +198,12 @@ def _seal_validity(seal: ParsedSeal, proven: dt.datetime | None, now: dt.datetim
     when = "the proven time" if proven else "now (no timestamp proves an earlier use)"
     if at < seal.valid_start:
         return Problem(
-            "seal.not-yet-valid", f"the seal is not valid before {seal.valid_start.isoformat()} ({when})"
+            "seal.not-yet-valid", f"the seal is not valid before {format_time(seal.valid_start)} ({when})"
         )
     if at > seal.valid_end:
         code = "seal.expired" if proven else "seal.expired-no-poe"
         return Problem(
-            code, f"the seal expired on {seal.valid_end.isoformat()}, before {when} {at.isoformat()}"
+            code, f"the seal expired on {format_time(seal.valid_end)}, before {when} {format_time(at)}"
         )
     return None
 
@@ -316,7 +317,7 @@ def verify_ses_signature(
         code = (
             "seal.signer-expired-no-poe" if state == "expired" and not proven else "seal.signer-certificate"
         )
-        return Problem(code, f"the signer certificate is {state.replace('-', ' ')} at {at.isoformat()}")
+        return Problem(code, f"the signer certificate is {state.replace('-', ' ')} at {format_time(at)}")
 
     def document_hash() -> Problem | None:
         if data is None or data_digest(sig.sign_alg, data) == sig.data_hash:
@@ -340,8 +341,8 @@ def verify_ses_signature(
     runner.run("document-hash", document_hash)
     extra = {
         "signer": signer.subject.human_friendly,
-        "time": at.isoformat(),
-        "claimed_time": sig.time_info.isoformat() if sig.time_info else None,
+        "time": format_time(at),
+        "claimed_time": format_time(sig.time_info) if sig.time_info else None,
         "signer_matches_unit": signer_matches_unit(sig.seal, signer),
     }
     return SealVerification(runner.finish(), seal=sig.seal, signature=sig, extra=extra)

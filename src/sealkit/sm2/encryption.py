@@ -46,7 +46,7 @@ class CiphertextFormat(enum.Enum):
     C1C2C3_NO_PREFIX = "c1c2c3-raw"
 
 
-class _SM2CipherDer(core.Sequence):
+class _SM2CipherDer(core.Sequence):  # type: ignore[misc]
     _fields = [
         ("x", core.Integer),
         ("y", core.Integer),
@@ -67,7 +67,8 @@ class SM2Ciphertext:
         """Serialise in ``format``."""
         x, y = self.c1
         if format is CiphertextFormat.DER:
-            return _SM2CipherDer({"x": x, "y": y, "hash": self.c3, "ciphertext": self.c2}).dump()
+            der: bytes = _SM2CipherDer({"x": x, "y": y, "hash": self.c3, "ciphertext": self.c2}).dump()
+            return der
         c1 = curve.scalar_to_bytes(x) + curve.scalar_to_bytes(y)
         if format in (CiphertextFormat.C1C3C2, CiphertextFormat.C1C2C3):
             c1 = b"\x04" + c1

@@ -114,7 +114,8 @@ class SM2PublicKey:
 
     def to_der(self) -> bytes:
         """DER ``SubjectPublicKeyInfo``."""
-        return self.public_key_info().dump()
+        der: bytes = self.public_key_info().dump()
+        return der
 
     def to_pem(self) -> bytes:
         """PEM ``PUBLIC KEY``."""

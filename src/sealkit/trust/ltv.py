@@ -16,9 +16,10 @@ from __future__ import annotations
 import asyncio
 import io
 import os
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfReadError
@@ -153,15 +154,15 @@ async def _document_timestamp(
 # --- plumbing ---
 
 
-def _run(coro, source: object, *contexts: ValidationContext) -> int:  # type: ignore[no-untyped-def]
+def _run(coro: Coroutine[Any, Any, Any], source: object, *contexts: ValidationContext) -> int:
     """Run ``coro``; map pyHanko's failures to sealkit's one-line errors."""
 
-    async def scoped():  # type: ignore[no-untyped-def]
+    async def scoped() -> Any:
         try:
             return await coro
         finally:
             for context in contexts:
-                await context.aclose()
+                await context.aclose()  # type: ignore[no-untyped-call]
 
     try:
         result = asyncio.run(scoped())

@@ -48,7 +48,7 @@ class TsaClient(HTTPTimeStamper):
             raise ServiceError(f"TSA {self.url} sent a malformed reply: {_describe(exc)}") from None
 
     async def async_timestamp(self, message_digest: bytes, md_algorithm: str) -> cms.ContentInfo:
-        nonce, req = self.request_cms(message_digest, md_algorithm)
+        nonce, req = self.request_cms(message_digest, md_algorithm)  # type: ignore[no-untyped-call]
         response = await self.async_request_tsa_response(req)
         return check_response(response, nonce=nonce, digest=message_digest, url=self.url)
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from pkcs11 import Attribute, KeyType, Mechanism, MechanismFlag, ObjectClass, TokenFlag
 
+from sealkit.certs import load_certificates
 from sealkit.config import Config
 from sealkit.errors import InvalidInput, KeyNotFound, MechanismNotSupported, TokenNotPresent
 from sealkit.ukey import _sm2, vendor_enums
@@ -30,7 +31,7 @@ from sealkit.ukey.pkcs11 import (
     resolve_module,
 )
 from sealkit.ukey.profiles import all_profiles, detect_profile
-from sealkit.ukey.software import check_certificate_matches, load_certificates
+from sealkit.ukey.software import check_certificate_matches
 
 _PRIVATE = {Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False, Attribute.PRIVATE: True}
 

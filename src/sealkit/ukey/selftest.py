@@ -98,7 +98,7 @@ def _diagnose(key: PrivateKeyHandle, sig: bytes, message: bytes, uid: bytes) -> 
 
 def _try(spki: object, sig: bytes, message: bytes, uid: bytes) -> bool:
     try:
-        return _sm2.verify(spki, sig, message, uid)  # type: ignore[arg-type]
+        return _sm2.verify(spki, sig, message, uid)
     except Exception:  # noqa: BLE001 - malformed candidate
         return False
 

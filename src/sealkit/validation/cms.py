@@ -23,6 +23,7 @@ from pyhanko.sign.validation import generic_cms
 from pyhanko.sign.validation.settings import KeyUsageConstraints
 from pyhanko_certvalidator import ValidationContext
 
+from sealkit.timefmt import format_time
 from sealkit.validation.algorithms import is_sm2_algorithm, is_weak_digest, signature_algorithm_name
 from sealkit.validation.certificates import describe, validity_at
 from sealkit.validation.context import Evidence, TrustAnchor, build_validation_context
@@ -217,4 +218,4 @@ def _judge_path(
 def _short(moment: dt.datetime | None) -> str:
     if moment is None:
         return "?"
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    return format_time(moment)

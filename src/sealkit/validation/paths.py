@@ -26,6 +26,7 @@ from pyhanko_certvalidator import CertificateValidator
 from pyhanko_certvalidator import errors as cv_errors
 
 from sealkit.errors import SealkitError
+from sealkit.timefmt import format_time
 from sealkit.validation.context import Evidence, TrustAnchor, build_validation_context
 
 
@@ -93,7 +94,7 @@ class PathValidation:
 
 
 def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    return format_time(moment)
 
 
 def _failure(indication: str, sub: str, message: str, **extra: Any) -> PathValidation:

@@ -20,6 +20,8 @@ from asn1crypto import x509 as asn1_x509
 from pyhanko.sign.validation import generic_cms
 from pyhanko_certvalidator import ValidationContext
 
+from sealkit.timefmt import format_time
+
 
 @dataclass
 class TimestampInfo:
@@ -54,12 +56,14 @@ class TimestampInfo:
 
 
 def iso(value: dt.datetime | None) -> str | None:
-    """An ISO 8601 UTC time ending in Z (None stays None; a naive time is taken as UTC)."""
+    """An ISO 8601 time in the display zone with its offset, ``2026-12-01T09:30:00+08:00`` (Beijing time
+    unless ``[time] zone`` says otherwise; :func:`sealkit.timefmt.format_time`). None stays None; a naive
+    time here comes from a standard's UTC field and is taken as UTC."""
     if value is None:
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    return format_time(value)
 
 
 #: How far a timestamp may lie ahead of the validator's clock (clock skew) and still prove anything.
