@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
@@ -25,9 +24,6 @@ from sealkit.report.facts import SignatureFacts, read_facts, read_ofd_facts
 from sealkit.report.thumbs import Thumbnail, render_thumbnails
 from sealkit.report.words import Words
 from sealkit.timefmt import format_time
-
-#: A UTC time as the verifier's check details write it ("2026-12-03 14:30:16Z"), shown in the display zone.
-_UTC_IN_TEXT = re.compile(r"\b(\d{4}-\d\d-\d\d)[ T](\d\d:\d\d:\d\d)(?:\.\d+)?(?:Z|\+00:00)")
 
 _MAX_SEAL_PIXELS = 4_000_000  # a seal picture is a few hundred pixels wide; more is not a seal to show
 #: Page thumbnails in one report at most (a hostile file may carry thousands of signatures).
@@ -169,13 +165,8 @@ def _section(verdict: SignatureVerdict, fact: SignatureFacts) -> SignatureSectio
     seal_info = seal.get("seal") or {}
     proof, tsa = _time_proof(verdict)
     when = verdict.proven_time or verdict.claimed_time
-    checks = [
-        (words.MARKS.get(c.level, "✗"), words.check_name(c.name), _local_times(c.detail))
-        for c in verdict.checks
-    ]
-    changes = [
-        _local_times(c.detail) for c in verdict.checks if c.name in words.MODIFICATION_CHECKS and c.detail
-    ]
+    checks = [(words.MARKS.get(c.level, "✗"), words.check_name(c.name), c.detail) for c in verdict.checks]
+    changes = [c.detail for c in verdict.checks if c.name in words.MODIFICATION_CHECKS and c.detail]
     places = [
         f"{_page_words(page)}  x {r[0]:.0f}–{r[2]:.0f}, y {r[1]:.0f}–{r[3]:.0f} pt"
         for page, r in fact.widgets
@@ -231,16 +222,6 @@ def _local(value: str | None) -> str | None:
         return format_time(dt.datetime.fromisoformat(value.replace(" ", "T")))
     except ValueError:
         return value
-
-
-def _local_times(text: str) -> str:
-    """``text`` with every UTC time in it given in the display zone with its offset."""
-
-    def local(match: re.Match[str]) -> str:
-        moment = dt.datetime.fromisoformat(f"{match.group(1)}T{match.group(2)}+00:00")
-        return format_time(moment)
-
-    return _UTC_IN_TEXT.sub(local, text)
 
 
 def _name_part(cert: asn1_x509.Certificate | None, part: str) -> str | None:
