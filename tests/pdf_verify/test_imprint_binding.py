@@ -17,11 +17,12 @@ from pyhanko.pdf_utils.generic import pdf_name
 from sealkit.dev.pki import make_test_pki
 from sealkit.pdf import FieldSpec, Placement, SealAppearance, prepare_fields, sign_pdf, verify_pdf
 from sealkit.pdf.appearance import build_appearance, slice_strips
+from sealkit.pdf.document import resolve_spots
 from sealkit.pdf.fields import field_widgets
 from sealkit.pdf.imprint_pixels import picture_image, same_picture
 from sealkit.pdf.sign import _pyhanko_sign
 from sealkit.pdf.signer import HandleSigner
-from sealkit.pdf.stamping import prepare_signature_field
+from sealkit.pdf.stamping import _add_stamp, prepare_signature_field
 from sealkit.pdf.verify_imprint import IMAGE_ONLY, MISMATCH, NOT_COMPARED
 from sealkit.seal import SealSpec, make_seal, render_seal, seal_signed_attribute
 from sealkit.ukey import open_key
@@ -169,7 +170,7 @@ def test_honest_first_signature_strips_are_stamps_and_pass(world):
     report, verdict = _verify(world, "rsa", data)
     assert report.indication == "TOTAL-PASSED", verdict.reasons
     detail = _seal_image(verdict).detail
-    assert _seal_image(verdict).level == "pass" and detail.count("a stamp annotation on page") == 3
+    assert _seal_image(verdict).level == "pass" and detail.count("a Stamp annotation on page") == 3
 
 
 def test_sealkit_caption_under_the_seal_is_clipped_and_passes(world):
@@ -248,6 +249,21 @@ def test_a_second_image_beside_the_seal_fails(world):
     )
     _, verdict = _verify(world, "rsa", data)
     assert verdict.reasons == [MISMATCH] and "paints 2 images" in _seal_image(verdict).detail
+
+
+def test_another_seal_stamped_elsewhere_while_sealing_fails(world):
+    """The widget shows the right seal; a stamp annotation added in the same revision shows another."""
+
+    def extra_stamp(writer, name):
+        spot = resolve_spots(writer, None, Placement(page=1, rect_mm=RECT), (113.4, 113.4))[0]
+        _add_stamp(writer, spot, world["other"].png, (113.4, 113.4), None)
+
+    placement = Placement(page=3, rect_mm=RECT)
+    data = _seal_sign(world, "sm2", world["contract"], placement=placement, tamper=extra_stamp)
+    report, verdict = _verify(world, "sm2", data)
+    assert report.indication == "TOTAL-FAILED" and verdict.reasons == [MISMATCH]
+    detail = _seal_image(verdict).detail
+    assert "a Stamp annotation on page 1: shows another picture" in detail and "widget" not in detail
 
 
 # --- foreign encodings of the same picture: compared on paper, or said to be not comparable ----------------
@@ -329,7 +345,7 @@ def test_pixel_comparison_limits(world):
     assert not same_picture(own, picture_image(world["other"].png))[0]
 
 
-# --- no seal: an image proves nothing; a text stamp naming someone else ----------------------------------------
+# --- no seal: an image proves nothing; a text stamp naming someone else ---------------------------------
 
 
 def test_image_only_signature_gets_no_pass_mark(world):
