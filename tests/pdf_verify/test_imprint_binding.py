@@ -63,7 +63,9 @@ def world(tmp_path_factory):
     contract.write_bytes(contract_pdf())
     prepared = base / "prepared.pdf"
     placement = Placement(page=3, rect_mm=RECT)
-    prepare_fields(contract, prepared, [FieldSpec("采购人", placement, size_mm=(45, 45), cross_page=True)])
+    supplier = FieldSpec("供应商", Placement(page=3, rect_mm=(120, 40, 45, 45)), size_mm=(45, 45))
+    purchaser = FieldSpec("采购人", placement, size_mm=(45, 45), cross_page=True)
+    prepare_fields(contract, prepared, [supplier, purchaser])
     return {
         "own": own,
         "other": other,
@@ -192,6 +194,19 @@ def test_a14_another_units_seal_shown_fails(world, kind):
     detail = _seal_image(verdict).detail
     assert "the field's widget on page 3: shows another picture" in detail
     assert "cross-page strip 1/3 on page 1: shows another picture" in detail
+
+
+def test_a14_after_an_earlier_signature_names_the_imprint_as_the_cause(world):
+    """As in the demo: the supplier signs first (an image-only seal), then the purchaser shows another
+    unit's seal. The supplier's signature fails as a consequence; the document says why."""
+    first = world["dir"] / "supplier-first.pdf"
+    first.write_bytes(_seal_sign(world, "rsa", world["prepared"], field="供应商", seal=False))
+    data = _seal_sign(world, "sm2", first, field="采购人", image=world["other"].png)
+    trust = [world["signers"][k]["pki"].root.cert_path for k in ("sm2", "rsa")]
+    report = verify_pdf(data, trust=trust)
+    supplier, purchaser = report.signatures  # the supplier's comes first, as in the demo
+    assert supplier.reasons == ["modification.unverified-signature"] and purchaser.reasons == [MISMATCH]
+    assert (report.indication, report.sub_indication) == ("TOTAL-FAILED", "SIG_CONSTRAINTS_FAILURE")
 
 
 def test_one_cross_page_strip_swapped_fails(world):
