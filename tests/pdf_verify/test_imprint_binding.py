@@ -327,6 +327,47 @@ def test_the_same_picture_as_jpeg_matches_on_paper(world):
     )
 
 
+@pytest.mark.parametrize("picture", ["own", "other"])
+def test_an_indexed_colour_embedding_is_compared_too(world, picture):
+    """A 16-colour indexed image on white: the seal's own picture matches, another unit's seal fails
+    (not merely "could not be compared")."""
+    image = Image.open(io.BytesIO(world[picture].png)).convert("RGBA")
+    paper = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image).convert("RGB")
+    indexed = paper.quantize(16)
+    palette = bytes(indexed.getpalette()[: 16 * 3])
+
+    def as_indexed(writer, name):
+        space = generic.ArrayObject(
+            [
+                pdf_name("/Indexed"),
+                pdf_name("/DeviceRGB"),
+                generic.NumberObject(15),
+                generic.ByteStringObject(palette),
+            ]
+        )
+        entries = {
+            pdf_name("/Type"): pdf_name("/XObject"),
+            pdf_name("/Subtype"): pdf_name("/Image"),
+            pdf_name("/Width"): generic.NumberObject(indexed.width),
+            pdf_name("/Height"): generic.NumberObject(indexed.height),
+            pdf_name("/ColorSpace"): space,
+            pdf_name("/BitsPerComponent"): generic.NumberObject(8),
+        }
+        stream = generic.StreamObject(entries, stream_data=indexed.tobytes())
+        stream.compress()
+        _replace_seal_image(writer, name, stream)
+
+    data = _seal_sign(
+        world, "rsa", world["contract"], placement=Placement(page=3, rect_mm=RECT), tamper=as_indexed
+    )
+    _, verdict = _verify(world, "rsa", data)
+    check = _seal_image(verdict)
+    if picture == "own":
+        assert check.level == "pass" and "same picture on paper" in check.detail, check.detail
+    else:
+        assert check.level == "fail" and verdict.reasons == [MISMATCH] and "another picture" in check.detail
+
+
 def test_an_encoding_sealkit_cannot_decode_is_a_warning_never_a_pass(world):
     def as_jbig2(writer, name):
         entries = {

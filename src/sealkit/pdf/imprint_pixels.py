@@ -1,10 +1,11 @@
 """Pixels of an imprint: a PDF image XObject and a GB/T 38540 picture decoded to RGBA, and whether the two
 show the same seal.
 
-:func:`xobject_image` decodes what seal appearances use: 8-bit DeviceRGB, DeviceGray, CalRGB/CalGray,
-ICCBased (1 or 3 components) and Indexed-over-RGB images behind Flate/ASCII filters, JPEG and JPEG 2000
-(decoded by Pillow), with an 8-bit soft mask (/SMask) as the alpha channel. Anything else — other bit
-depths, CMYK, /Decode arrays, /Mask, a soft mask with /Matte — gives a sentence instead of an image, and the
+:func:`xobject_image` decodes what seal appearances use: DeviceGray/CalGray (1, 2, 4, 8, 16 bits),
+DeviceRGB/CalRGB (8, 16), DeviceCMYK (8, converted naively), ICCBased (1, 3 or 4 components) and
+Indexed-over-RGB (1, 2, 4, 8) images behind Flate/ASCII filters, and JPEG and JPEG 2000 (decoded by
+Pillow), with a soft mask (/SMask) as the alpha channel. Anything else — JBIG2, CCITT, Lab, Separation,
+DeviceN, /Decode arrays, /Mask, a soft mask with /Matte — gives a sentence instead of an image, and the
 caller says that the imprint could not be compared (it never counts as a match).
 
 :func:`same_picture` decides. Identical RGBA pixels at the same size is a match: that is what sealkit writes
@@ -38,6 +39,13 @@ BLOCK = 16
 BLOCK_SHARE = 0.05
 _PLAIN_FILTERS = {"/FlateDecode", "/Fl", "/ASCIIHexDecode", "/AHx", "/ASCII85Decode", "/A85"}
 _PILLOW_FILTERS = {"/DCTDecode", "/DCT", "/JPXDecode"}
+#: (mode, bits per component) -> Pillow's raw mode for that PDF sample layout (rows padded to bytes).
+_RAW_MODES = {
+    ("L", 1): "1", ("L", 2): "L;2", ("L", 4): "L;4", ("L", 8): "L", ("L", 16): "L;16B",
+    ("RGB", 8): "RGB", ("RGB", 16): "RGB;16B", ("CMYK", 8): "CMYK",
+    ("P", 1): "P;1", ("P", 2): "P;2", ("P", 4): "P;4", ("P", 8): "P",
+}  # fmt: skip
+_COMPONENTS = {"L": 1, "RGB": 3, "CMYK": 4, "P": 1}
 
 
 def picture_image(data: bytes) -> Image.Image | str:
@@ -113,24 +121,27 @@ def _pixels(xobject: Any, width: int, height: int) -> Image.Image | str:
             return "a JPEG image sealkit cannot decode"
     if any(f not in _PLAIN_FILTERS for f in filters):
         return f"an image with the filter {', '.join(filters)}"
-    if int(xobject.get("/BitsPerComponent", 8)) != 8:
-        return f"an image of {xobject.get('/BitsPerComponent')} bits per component"
     space = _colour_space(xobject.get("/ColorSpace"))
     if isinstance(space, str):
         return space
     mode, palette = space
+    bits = int(xobject.get("/BitsPerComponent", 8))
+    raw_mode = _RAW_MODES.get((mode, bits))
+    if raw_mode is None:
+        return f"an image of {bits} bits per component in {mode}"
     try:
         data = xobject.data
     except Exception:  # noqa: BLE001 - a stream its filters cannot decode
         return "an image whose data cannot be decoded"
-    need = width * height * (3 if mode == "RGB" else 1)
+    need = (width * bits * _COMPONENTS[mode] + 7) // 8 * height
     if len(data) < need:
         return "an image with less data than its size needs"
-    image = Image.frombytes(mode, (width, height), bytes(data[:need]))
+    image = Image.frombytes(
+        "1" if raw_mode == "1" else mode, (width, height), bytes(data[:need]), "raw", raw_mode
+    )
     if mode == "P":
         image.putpalette(palette.ljust(768, b"\0")[:768])
-        image = image.convert("RGB")
-    return image
+    return image.convert("L" if mode == "L" else "RGB")
 
 
 def _colour_space(value: Any) -> tuple[str, bytes] | str:
@@ -141,10 +152,12 @@ def _colour_space(value: Any) -> tuple[str, bytes] | str:
         return "RGB", b""
     if family in ("/DeviceGray", "/CalGray", "/G"):
         return "L", b""
+    if family in ("/DeviceCMYK", "/CMYK"):
+        return "CMYK", b""
     if family == "/ICCBased" and isinstance(value, list) and len(value) > 1:
         components = int(value[1].get_object().get("/N", 0))
-        if components in (1, 3):
-            return ("RGB" if components == 3 else "L"), b""
+        if components in (1, 3, 4):
+            return {1: "L", 3: "RGB", 4: "CMYK"}[components], b""
         return f"an image in an ICC colour space of {components} components"
     if family in ("/Indexed", "/I") and isinstance(value, list) and len(value) == 4:
         base = _colour_space(value[1])
