@@ -77,13 +77,23 @@ def world(tmp_path_factory):
 
 
 def _seal_sign(
-    world, kind, source, *, image=None, field=None, placement=None, tamper=None, seal=True, text=None
+    world,
+    kind,
+    source,
+    *,
+    image=None,
+    field=None,
+    placement=None,
+    tamper=None,
+    seal=True,
+    text=None,
+    size=(40, 40),
 ):
     """Sign ``source`` as sealkit does, showing ``image`` (default: the seal's own picture); ``tamper`` may
     change the signing revision (writer, field name) before pyHanko signs it."""
     signer = world["signers"][kind]
     holder = signer["holder"]
-    appearance = SealAppearance(image or world["own"].png, 40, 40, text=text)
+    appearance = SealAppearance(image or world["own"].png, *size, text=text)
     attributes = [seal_signed_attribute(signer["seal"])] if seal else []
     out = io.BytesIO()
     with open_key(holder.keyref) as key:
@@ -180,6 +190,16 @@ def test_sealkit_caption_under_the_seal_is_clipped_and_passes(world):
     data = _seal_sign(world, "sm2", world["contract"], placement=placement, text="采购人 张三\n2026-12-03")
     report, verdict = _verify(world, "sm2", data)
     assert report.indication == "TOTAL-PASSED" and _seal_image(verdict).level == "pass", verdict.checks
+
+
+def test_the_seal_shown_smaller_than_its_size_is_said(world):
+    data = _seal_sign(
+        world, "sm2", world["contract"], placement=Placement(page=3, rect_mm=RECT), size=(20, 20)
+    )
+    _, verdict = _verify(world, "sm2", data)
+    size = next(c for c in verdict.checks if c.name == "seal-size")
+    assert _seal_image(verdict).level == "pass" and size.level == "warning"
+    assert "shows it at 20.0×20.0 mm, the seal's size is 40.0×40.0 mm" in size.detail
 
 
 # --- forgeries fail ---------------------------------------------------------------------------------------
