@@ -133,12 +133,17 @@ def slice_strips(png: bytes, count: int) -> list[bytes]:
     if width < count:
         raise InvalidInput(f"the seal image ({width} px wide) is too narrow for {count} strips")
     strips = []
-    for index in range(count):
-        left, right = width * index // count, width * (index + 1) // count
+    for left, right in strip_bounds(width, count):
         out = io.BytesIO()
         image.crop((left, 0, right, height)).save(out, format="PNG")
         strips.append(out.getvalue())
     return strips
+
+
+def strip_bounds(width: int, count: int) -> list[tuple[int, int]]:
+    """The pixel columns (left, right) of each of ``count`` strips of an imprint ``width`` pixels wide: the
+    one slicing that :func:`slice_strips` cuts and the verifier compares strips against."""
+    return [(width * index // count, width * (index + 1) // count) for index in range(count)]
 
 
 def build_appearance(
@@ -204,7 +209,8 @@ def build_appearance(
 
 
 def _text_block(writer: BasePdfFileWriter, text: str, box_w: float, band_h: float):  # type: ignore[no-untyped-def]
-    """The appearance text (signer, time...) in the CJK font, black, centred in the band under the seal."""
+    """The appearance text (signer, time...) in the CJK font, black, centred in the band under the seal and
+    clipped to that band, so that a verifier can see that the text never covers the seal."""
     from pyhanko.pdf_utils import layout
     from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
     from pyhanko.pdf_utils.text import TextBox, TextBoxStyle
@@ -224,4 +230,5 @@ def _text_block(writer: BasePdfFileWriter, text: str, box_w: float, band_h: floa
     )
     box = TextBox(style, writer, box=layout.BoxConstraints(box_w, band_h), font_name="SealText")
     box.content = text
-    return b"q " + box.render() + b" Q", box.resources  # type: ignore[no-untyped-call]
+    clip = b"0 0 %.4f %.4f re W n " % (box_w, band_h)
+    return b"q " + clip + box.render() + b" Q", box.resources  # type: ignore[no-untyped-call]

@@ -231,20 +231,25 @@ def field_widgets(handler: PdfHandler, name: str):  # type: ignore[no-untyped-de
 
     for _, _, field_ref in enumerate_sig_fields(handler, with_name=name):
         field_obj = field_ref.get_object()
-        if "/Kids" not in field_obj:
-            return field_obj, [(field_obj, field_ref)], []
-        main, strips = [], []
-        for kid_ref in field_obj["/Kids"]:
-            kid = kid_ref.get_object()
-            label = str(kid.get("/NM", ""))
-            if label.startswith(CROSS_PAGE_NM + " "):
-                number = label[len(CROSS_PAGE_NM) + 1 :].partition("/")[0]
-                strips.append((int(number) if number.isdigit() else 0, kid, kid_ref))
-            else:
-                main.append((kid, kid_ref))
-        strips.sort(key=lambda item: item[0])
-        return field_obj, main, [(kid, ref) for _, kid, ref in strips]
+        return (field_obj, *split_widgets(field_obj, field_ref))
     raise PdfError(f"no signature field {name!r}")
+
+
+def split_widgets(field_obj, field_ref):  # type: ignore[no-untyped-def]
+    """A signature field's (main widgets, cross-page strips in page order): see :func:`field_widgets`."""
+    if "/Kids" not in field_obj:
+        return [(field_obj, field_ref)], []
+    main, strips = [], []
+    for kid_ref in field_obj["/Kids"]:
+        kid = kid_ref.get_object()
+        label = str(kid.get("/NM", ""))
+        if label.startswith(CROSS_PAGE_NM + " "):
+            number = label[len(CROSS_PAGE_NM) + 1 :].partition("/")[0]
+            strips.append((int(number) if number.isdigit() else 0, kid, kid_ref))
+        else:
+            main.append((kid, kid_ref))
+    strips.sort(key=lambda item: item[0])
+    return main, [(kid, ref) for _, kid, ref in strips]
 
 
 def _open(path: str | os.PathLike[str]) -> BinaryIO:

@@ -125,13 +125,19 @@ class VerificationReport:
         }
 
 
+_CONSEQUENCE = "modification.unverified-signature"
+
+
 def overall(signatures: list[SignatureVerdict], document_reasons: list[str]) -> tuple[str, str | None]:
     """The document's indication: the worst of its signatures and its own reasons.
 
     No signature at all is INDETERMINATE (reason ``document.no-signatures``): nothing was tampered with, but
-    nothing is signed either.
+    nothing is signed either. A signature that failed only because a later one failed
+    (``modification.unverified-signature``) names the document's sub-indication last: the later signature's
+    own failure is the cause.
     """
-    verdicts = [judge(document_reasons)] + [judge(s.reasons) for s in signatures]
+    ordered = sorted(signatures, key=lambda s: set(s.reasons) == {_CONSEQUENCE})
+    verdicts = [judge(document_reasons)] + [judge(s.reasons) for s in ordered]
     for wanted in (Indication.TOTAL_FAILED, Indication.INDETERMINATE):
         for indication, sub in verdicts:
             if indication == wanted:

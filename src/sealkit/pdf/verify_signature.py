@@ -5,7 +5,8 @@ Every check is made and recorded even after one failed, so the report says every
 bytes), the signature value (SM2 included), the signature timestamp, the signer's path and revocation
 status — one evaluation by :mod:`sealkit.validation`, recorded by :mod:`sealkit.pdf.verify_crypto` —
 modifications after signing (the contract policy of :mod:`sealkit.pdf.verify_policy`), bytes or objects no
-revision accounts for, the seal image, and the optional seal checker.
+revision accounts for, the seal image against the seal the signature carries
+(:mod:`sealkit.pdf.verify_imprint`), and the optional seal checker.
 
 Time (ETSI EN 319 102-1): a signature is judged at its earliest *proven* time — its own trusted timestamp,
 or a trusted document timestamp added after it — and otherwise at the validation time (the caller's
@@ -31,6 +32,7 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 from sealkit.pdf.report import SignatureVerdict
 from sealkit.pdf.rule_context import LaterSignature
 from sealkit.pdf.verify_crypto import document_timestamp_checks, signature_checks
+from sealkit.pdf.verify_imprint import imprint_checks
 from sealkit.pdf.verify_policy import contents_checks
 from sealkit.pdf.verify_structure import (
     RevisionLayout,
@@ -116,17 +118,6 @@ def _evidence(ctx: DocumentContext, embedded: EmbeddedPdfSignature) -> Evidence:
 def _object_offset(reader: Any, ref: generic.Reference) -> int | None:
     location = reader.xrefs[ref]
     return location if isinstance(location, int) else None
-
-
-def _has_appearance(field: generic.DictionaryObject) -> tuple[bool, str]:
-    widgets = [k.get_object() for k in field["/Kids"]] if "/Kids" in field else [field]
-    for widget in widgets:
-        rect = [float(x) for x in widget["/Rect"]] if "/Rect" in widget else []
-        visible = len(rect) == 4 and abs(rect[2] - rect[0]) > 0 and abs(rect[3] - rect[1]) > 0
-        if visible and "/AP" in widget and "/N" in widget["/AP"]:
-            size = f"{abs(rect[2] - rect[0]) * 25.4 / 72:.1f}×{abs(rect[3] - rect[1]) * 25.4 / 72:.1f} mm"
-            return True, f"visible widget with an appearance ({size})"
-    return False, "invisible signature (no widget appearance)"
 
 
 async def verify_signature(
@@ -221,9 +212,8 @@ async def verify_signature(
     _modification_checks(ctx, verdict, embedded, well_formed)
     _document_checks(ctx, verdict, embedded.signed_revision)
 
-    # 5. Seal image, and the seal carried in the CMS.
-    shown, detail = _has_appearance(field)
-    verdict.check("seal-image", shown, detail)
+    # 5. Seal image (what a person sees, against the seal carried in the CMS), and the seal itself.
+    imprint_checks(verdict, ctx.reader, embedded, field, field_ref)
     if ctx.seal_checker is not None and sig_type == "/Sig" and well_formed:
         _seal_check(ctx.seal_checker, verdict, embedded.signed_data, proven)
     verdict.conclude()

@@ -17,7 +17,7 @@ from asn1crypto import cms, core
 from asn1crypto import x509 as asn1_x509
 
 from sealkit.errors import AuditChainBroken, DecodingError, SealDisabled, SealError, SealExpired, SealRevoked
-from sealkit.seal.parse import parse_seal
+from sealkit.seal.parse import ParsedSeal, parse_seal
 from sealkit.seal.revlist import RevocationList
 from sealkit.seal.revocation import Revocation
 from sealkit.seal.verify import (
@@ -154,6 +154,24 @@ def _signer_certificate(
     return None
 
 
+def _seal_values(signer_info: cms.SignerInfo) -> list[Any]:
+    attrs = signer_info["signed_attrs"]
+    return [a["values"] for a in attrs if a["type"].dotted == SEAL_ATTRIBUTE_OID] if attrs else []
+
+
+def carried_seal(signed_data: cms.SignedData) -> ParsedSeal | None:
+    """The SESeal the (first) signer's signed attributes carry, parsed; None when there is none.
+    Raises :class:`~sealkit.errors.DecodingError` for an attribute that is not a readable seal."""
+    values = _seal_values(signed_data["signer_infos"][0])
+    if not values:
+        return None
+    try:
+        seal_der = bytes(values[0][0].native)
+    except (ValueError, TypeError, IndexError) as exc:
+        raise DecodingError(f"seal attribute unreadable: {exc}") from None
+    return parse_seal(seal_der)
+
+
 def check_seal_in_signature(
     signed_data: cms.SignedData,
     proven_time: dt.datetime | None,
@@ -174,8 +192,7 @@ def check_seal_in_signature(
     ``sub_indication`` and a sentence in ``message``; every report has ``unit``, ``unit_code`` and
     ``signer_matches_unit``."""
     signer_info = signed_data["signer_infos"][0]
-    attrs = signer_info["signed_attrs"]
-    values = [a["values"] for a in attrs if a["type"].dotted == SEAL_ATTRIBUTE_OID] if attrs else []
+    values = _seal_values(signer_info)
     if not values:
         return None
     proven = aware(proven_time) if time_source != "claimed" else None

@@ -31,6 +31,7 @@ class SubIndication(enum.StrEnum):
     REVOKED_NO_POE = "REVOKED_NO_POE"
     OUT_OF_BOUNDS_NO_POE = "OUT_OF_BOUNDS_NO_POE"
     CRYPTO_CONSTRAINTS_FAILURE = "CRYPTO_CONSTRAINTS_FAILURE"
+    SIG_CONSTRAINTS_FAILURE = "SIG_CONSTRAINTS_FAILURE"
     CHAIN_CONSTRAINTS_FAILURE = "CHAIN_CONSTRAINTS_FAILURE"
     TRY_LATER = "TRY_LATER"
 
@@ -47,6 +48,10 @@ CATEGORY_VERDICT: dict[str, tuple[Indication, SubIndication | None]] = {
     "expired": (Indication.TOTAL_FAILED, SubIndication.EXPIRED),
     "not-yet-valid": (Indication.TOTAL_FAILED, SubIndication.NOT_YET_VALID),
     "seal": (Indication.TOTAL_FAILED, SubIndication.SIG_CRYPTO_FAILURE),
+    # The signature's own properties against sealkit's constraints (the imprint shown is not the seal's
+    # picture): a failure here, although EN 319 102-1 lists SIG_CONSTRAINTS_FAILURE under INDETERMINATE — a
+    # contract whose visible seal is another's must never be filed.
+    "sig-constraints": (Indication.TOTAL_FAILED, SubIndication.SIG_CONSTRAINTS_FAILURE),
     "crypto-constraints": (Indication.INDETERMINATE, SubIndication.CRYPTO_CONSTRAINTS_FAILURE),
     "revoked-no-poe": (Indication.INDETERMINATE, SubIndication.REVOKED_NO_POE),
     "out-of-bounds-no-poe": (Indication.INDETERMINATE, SubIndication.OUT_OF_BOUNDS_NO_POE),
