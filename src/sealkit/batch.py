@@ -227,12 +227,10 @@ def run_item(operation: Operation, item: BatchItem, config: Config, key: str | N
 
 
 def _sign(item: BatchItem, config: Config, key: str) -> str:
-    from sealkit.flows import SealPlacement, sign_contract
+    from sealkit.flows import SealPlacement, parse_numbers, sign_contract
 
     o = item.options
-    rect = tuple(float(v) for v in o["rect"].split(",")) if o.get("rect") else None
-    if rect is not None and len(rect) != 4:
-        raise InvalidInput(f"line {item.line}: rect takes X,Y,W,H")
+    rect = parse_numbers(o["rect"], 4, f"line {item.line}: rect") if o.get("rect") else None
     where = SealPlacement(
         page=int(o["page"]) if o.get("page") else None,
         rect=rect,  # type: ignore[arg-type]
