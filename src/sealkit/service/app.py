@@ -54,9 +54,11 @@ class ServiceContext:
     in_flight: runtime.InFlight
     access: Any
     flow_config: Config  # the configuration without [sign] defaults: a client names its key and seal
+    certificates: Any = None  # tls.CertificateClients when clients may come with TLS certificates
 
     def authorise(self, request: Request, operation: str) -> ClientSpec:
-        client = authenticate(dict(request.headers), self.settings.clients)
+        certificate = getattr(request.state, "certificate", None)
+        client = authenticate(dict(request.headers), self.settings.clients, certificate)
         request.state.client = client.name
         require(client, operation)
         return client
@@ -99,6 +101,10 @@ def create_app(config: Config) -> FastAPI:
         access=runtime.access_logger(settings.access_log),
         flow_config=Config(path=config.path, raw=raw, env=env),
     )
+    if settings.client_ca is not None:
+        from sealkit.service.tls import CertificateClients
+
+        ctx.certificates = CertificateClients(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -144,6 +150,12 @@ def create_app(config: Config) -> FastAPI:
         ctx.metrics.in_flight += 1
         status = 500
         try:
+            if ctx.certificates is not None:
+                from sealkit.service.tls import client_certificate, fingerprint
+
+                der = client_certificate(request.scope)
+                if der is not None:
+                    request.state.certificate = (fingerprint(der), await ctx.certificates.identify(der))
             response = await call_next(request)
             status = response.status_code
             response.headers["X-Request-Id"] = request_id
