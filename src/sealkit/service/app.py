@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import shutil
 import uuid
@@ -70,6 +71,21 @@ class ServiceContext:
         return path
 
 
+async def _sweep_forever(ctx: ServiceContext) -> None:
+    """Retention (:mod:`sealkit.service.retention`): at start, then every hour; deletions are logged."""
+    from sealkit.service.retention import SWEEP_EVERY_S, sweep
+
+    while True:
+        try:
+            deleted = await asyncio.to_thread(sweep, ctx.settings)
+        except OSError as exc:
+            deleted = []
+            runtime.log_access(ctx.access, event="retention", error=str(exc))
+        if deleted:
+            runtime.log_access(ctx.access, event="retention", deleted_bids=deleted)
+        await asyncio.sleep(SWEEP_EVERY_S)
+
+
 def discard(path: Path) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
@@ -108,7 +124,9 @@ def create_app(config: Config) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        sweeper = asyncio.create_task(_sweep_forever(ctx))
         yield
+        sweeper.cancel()
         ctx.keys.close()  # after uvicorn let the requests in flight finish
 
     app = FastAPI(
