@@ -100,6 +100,10 @@ def test_a_batch_killed_half_way_finishes_only_the_rest_and_every_output_verifie
         COUNT - len(recorded),
         0,
     )
+    print(
+        f"killed with {len(recorded)} of {COUNT} in the journal; "
+        f"the rerun skipped {summary['skipped']}, did {summary['done']}"
+    )
     skipped = {os.path.basename(item["output"]) for item in summary["items"] if item["status"] == "skipped"}
     assert skipped == {os.path.basename(output) for output in recorded}
     for output in recorded:  # not signed again: the same file, untouched
