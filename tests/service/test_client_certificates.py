@@ -198,3 +198,37 @@ def test_the_validation_core_refuses_a_registered_certificate_not_meant_for_clie
     assert isinstance(refused, Refused) and refused.status == 403
     assert "client-authentication" in refused.message
     assert asyncio.run(clients.identify(client_der)) == settings.clients[0]
+
+
+def test_client_id_prints_the_lines_that_name_a_client_and_client_ca_needs_tls(tmp_path):
+    import subprocess
+    import sys
+
+    pki = make_test_pki(tmp_path / "pki", "rsa")
+    client = pki.issue("client", Role.TLS_CLIENT)
+    der = ssl.PEM_cert_to_DER_cert(client.cert_path.read_text())
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO / "cli")])}
+    shown = subprocess.run(
+        [sys.executable, "-m", "sealkit_cli.main", "serve", "--client-id", str(client.cert_path)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines() == [
+        f'cert_sha256 = ["{fingerprint(der)}"]',
+        'cert_subject = "CN=client,O=sealkit 测试单位,C=CN"',
+    ]
+    config = tmp_path / "sealkit.toml"
+    config.write_text(
+        f"[service]\nwork_dir = {_q(tmp_path / 'work')}\nclient_ca = {_q(pki.root.cert_path)}\n"
+    )
+    refused = subprocess.run(
+        [sys.executable, "-m", "sealkit_cli.main", "--config", str(config), "serve", "--port", "0"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert refused.returncode == 11
+    assert refused.stderr.count("\n") == 1 and "client_ca needs TLS" in refused.stderr
