@@ -8,6 +8,13 @@ the documents per second, the CPU time the documents took (summed over the worke
 can only be as fast as the cores left free. The issue asks for ≥ 1.7× with 2 processes. Run::
 
     PYTHONPATH=src:cli .venv/bin/python benchmarks/bench_batch.py [N] [ROUNDS]
+
+With Linux's autogroup scheduling (``/proc/sys/kernel/sched_autogroup_enabled``) the CPU is shared between
+*sessions*: while other sessions keep the cores busy, this one gets its share whatever the number of its
+processes, and 2 processes cannot beat 1. To measure the design on a shared machine, give the benchmark's
+session the weight of the others together for the minute it runs (as root)::
+
+    setsid sh -c 'echo -10 > /proc/self/autogroup && exec .venv/bin/python benchmarks/bench_batch.py'
 """
 
 from __future__ import annotations
@@ -50,6 +57,14 @@ def _busy_jiffies() -> tuple[int, int]:
     return sum(fields) - idle, sum(fields)
 
 
+def _autogroup() -> str:
+    """This session's scheduling group (Linux autogroup shares the CPU between sessions)."""
+    try:
+        return "autogroup " + Path("/proc/self/autogroup").read_text().split("/", 1)[1].strip()
+    except (OSError, IndexError):
+        return "no autogroup"
+
+
 def one_run(folder: Path, contract: Path, key: str, config: Config, jobs: int, count: int) -> Run:
     folder.mkdir()
     rows = ["input,output,invisible"] + [f"{contract},out{i}.pdf,true" for i in range(count)]
@@ -83,7 +98,9 @@ def main(count: int = 200, rounds: int = 2) -> None:
         contract = write_sample_contract(base / "contract.pdf", pages=3)
         key = f"file:{signer.key_path}?cert={signer.cert_path}"
         config = Config(raw={"home": str(base / "home")})
-        print(f"{count} contracts, {cores} cores, load average before: {os.getloadavg()[0]:.2f}")
+        print(
+            f"{count} contracts, {cores} cores, load average before: {os.getloadavg()[0]:.2f}, {_autogroup()}"
+        )
         print("round jobs  wall s  docs/s  CPU s/doc  cores used  others' cores  first doc s  speed-up")
         for number in range(1, rounds + 1):
             runs = {j: one_run(base / f"r{number}j{j}", contract, key, config, j, count) for j in (1, 2)}
