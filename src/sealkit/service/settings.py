@@ -110,6 +110,11 @@ class ServiceSettings:
         client_cert = str(section.get("client_cert", "required"))
         if client_cert not in CLIENT_CERT_MODES:
             raise ConfigError(f'[service] client_cert = "{client_cert}": use "required" or "optional"')
+        by_cert = [c.name for c in clients if c.cert_sha256 or c.cert_subject]
+        if by_cert and "client_ca" not in tls:
+            raise ConfigError(
+                f"client {by_cert[0]!r} is known by its certificate: set [service] client_ca (and TLS)"
+            )
         retention = section.get("bid_retention_days")
         names = [c.name for c in clients]
         if len(set(names)) != len(names):
