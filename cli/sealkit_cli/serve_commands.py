@@ -58,9 +58,8 @@ def serve(
     try:
         import uvicorn
 
-        from sealkit.service import create_app, hash_api_key
+        from sealkit.service import client_id_lines, create_app, hash_api_key, uvicorn_tls_options
         from sealkit.service import new_api_key as make_key
-        from sealkit.service.tls import client_id_lines, uvicorn_tls_options
     except ModuleNotFoundError as exc:
         raise ConfigError(
             f"'sealkit serve' needs {exc.name}: install sealkit with the service extra (sealkit[service])"
