@@ -1,4 +1,4 @@
-"""``sealkit batch sign|verify MANIFEST``: many documents over processes, resumable (sealkit.batch)."""
+"""``sealkit batch sign|verify|encrypt MANIFEST``: many documents over processes, resumable."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ jobs_option = click.option(
 
 @click.group()
 def batch() -> None:
-    """Sign or verify the documents of a manifest (CSV with a header, or JSON lines)."""
+    """Sign, verify or encrypt the documents of a manifest (CSV with a header, or JSON lines)."""
 
 
 @batch.command(name="sign")
@@ -46,13 +46,36 @@ def verify(manifest: Path, jobs: int, as_json: bool) -> None:
     _run("verify", manifest, None, jobs, as_json)
 
 
-def _run(operation: Any, manifest: Path, keyref: str | None, jobs: int, as_json: bool) -> None:
+@batch.command(name="encrypt")
+@click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--to",
+    "to",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True),
+    metavar="CERT.pem",
+    help="A recipient certificate for every row (besides a row's 'to').",
+)
+@click.option("--key", "keyref", help="Sign every bid first with this key (UKey or file).")
+@jobs_option
+@json_option
+def encrypt(manifest: Path, to: tuple[str, ...], keyref: str | None, jobs: int, as_json: bool) -> None:
+    """Encrypt every row's input into its output envelope (default IN.p7m; columns: input, output, to,
+    cipher, sign_cert, profile, ski, rsa_padding, allow_unsigned); rows done in an earlier run are skipped."""
+    _run("encrypt", manifest, keyref, jobs, as_json, to)
+
+
+def _run(
+    operation: Any, manifest: Path, keyref: str | None, jobs: int, as_json: bool, to: tuple[str, ...] = ()
+) -> None:
     from sealkit.batch import read_manifest, run_batch
 
     items = read_manifest(manifest, operation)
     journal = manifest.with_name(manifest.name + ".journal.jsonl")
     outcomes = []
-    stream = run_batch(operation, items, config=get_config(), key=keyref, jobs=jobs, journal=journal)
+    stream = run_batch(
+        operation, items, config=get_config(), key=keyref, jobs=jobs, journal=journal, recipients=to
+    )
     if not as_json and sys.stderr.isatty():
         with click.progressbar(stream, length=len(items), label=operation, file=sys.stderr) as bar:
             outcomes = list(bar)

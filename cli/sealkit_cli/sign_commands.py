@@ -30,19 +30,9 @@ from sealkit_cli.common import (
 from sealkit_cli.ofd_support import is_ofd_file
 
 from sealkit.errors import InvalidInput, PdfPasswordRequired
-from sealkit.flows import trusted_time
+from sealkit.flows import parse_numbers, parse_pages, trusted_time
 
 _CONFIGURED = "\0configured"  # the value of a bare --tsa: use the configured TSA
-
-
-def _numbers(value: str, count: int, what: str) -> tuple[float, ...]:
-    try:
-        numbers = tuple(float(v) for v in value.split(","))
-    except ValueError:
-        numbers = ()
-    if len(numbers) != count:
-        raise InvalidInput(f"{what} takes {count} comma-separated numbers, not {value!r}")
-    return numbers
 
 
 def _with_password(action: Any, ask: bool) -> Any:
@@ -182,11 +172,11 @@ def sign(
     timestamper, _ = trusted_time(config, tsa, ltv, trust_anchors)
     where = SealPlacement(
         page=page,
-        rect=_numbers(rect, 4, "--rect") if rect else None,  # type: ignore[arg-type]
+        rect=parse_numbers(rect, 4, "--rect") if rect else None,  # type: ignore[arg-type]
         at_text=at_text,
-        offset=_numbers(offset, 2, "--offset"),  # type: ignore[arg-type]
+        offset=parse_numbers(offset, 2, "--offset"),  # type: ignore[arg-type]
         occurrence=occurrence,  # type: ignore[arg-type]
-        cross_page=_cross_pages(cross_page),
+        cross_page=parse_pages(cross_page, "--cross-page"),
         cross_page_group=cross_page_group,
     )
     if is_ofd_file(input_path) is not None:
@@ -215,7 +205,7 @@ def sign(
     if not keyref:
         raise InvalidInput("no key: give --key or set [sign] key in the configuration")
     image = _read_image(seal_image) if seal_image is not None else None
-    width, height = _numbers(seal_size, 2, "--seal-size")
+    width, height = parse_numbers(seal_size, 2, "--seal-size")
     with open_key(keyref, config=config, pin_source=CallbackPinSource(prompt_secret)) as key:
         outcome = _with_password(
             lambda password: sign_contract(
@@ -255,15 +245,6 @@ def sign(
     )
     for warning in result.warnings:
         click.echo(f"sealkit: warning: {warning}", err=True)
-
-
-def _cross_pages(cross_page: str | None) -> bool | tuple[int, ...]:
-    """--cross-page: all pages (a bare flag) or the pages listed."""
-    if cross_page is None:
-        return False
-    if cross_page == "all":
-        return True
-    return tuple(int(v) for v in _numbers(cross_page, cross_page.count(",") + 1, "--cross-page"))
 
 
 def _read_image(path: Path) -> bytes:
@@ -313,13 +294,11 @@ def prepare(
     """Create every party's empty signature field before the first signature."""
     from sealkit.pdf import FieldSpec, Placement, prepare_fields
 
-    width, height = _numbers(size, 2, "--size")
+    width, height = parse_numbers(size, 2, "--size")
     reserved: dict[str, bool | tuple[int, ...]] = {}
     for item in cross_pages:
         name, _, pages = item.partition("@")
-        reserved[name] = (
-            tuple(int(v) for v in _numbers(pages, pages.count(",") + 1, "--cross-page")) if pages else True
-        )
+        reserved[name] = parse_pages(pages, "--cross-page") if pages else True
     unknown = set(reserved) - {item.partition("@")[0] for item in fields}
     if unknown:
         raise InvalidInput(f"--cross-page names no --field: {', '.join(sorted(unknown))}")
@@ -330,7 +309,7 @@ def prepare(
             raise InvalidInput(f"--field {item!r}: use NAME@TEXT or NAME@PAGE:X,Y,W,H")
         page_part, colon, box = where.partition(":")
         if colon and page_part.lstrip("-").isdigit():
-            placement = Placement.at_rect(int(page_part), _numbers(box, 4, "--field box"))  # type: ignore[arg-type]
+            placement = Placement.at_rect(int(page_part), parse_numbers(box, 4, "--field box"))  # type: ignore[arg-type]
         else:
             placement = Placement.at_text(where)
         specs.append(FieldSpec(name, placement, (width, height), cross_page=reserved.get(name, False)))

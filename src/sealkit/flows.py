@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,6 +32,30 @@ if TYPE_CHECKING:  # pragma: no cover
 
 PathOrBytes = str | os.PathLike[str] | bytes
 Occurrence = Literal["first", "last", "all"]
+
+
+def parse_numbers(value: str, count: int, what: str) -> tuple[float, ...]:
+    """``count`` comma-separated numbers (``"10,20,50,50"``), as the CLI, the service and batch manifests
+    take a rectangle, an offset or a size; :class:`InvalidInput` names ``what`` otherwise."""
+    try:
+        numbers = tuple(float(v) for v in value.split(","))
+    except ValueError:
+        numbers = ()
+    if len(numbers) != count or not all(math.isfinite(n) for n in numbers):
+        raise InvalidInput(f"{what} takes {count} comma-separated numbers, not {value!r}")
+    return numbers
+
+
+def parse_pages(value: str | None, what: str) -> bool | tuple[int, ...]:
+    """A cross-page choice: None (no cross-page seal), ``all``, or the page numbers (``"1,2,3"``)."""
+    if value is None:
+        return False
+    if value == "all":
+        return True
+    try:
+        return tuple(int(v) for v in value.split(","))
+    except ValueError:
+        raise InvalidInput(f"{what} takes all or comma-separated page numbers, not {value!r}") from None
 
 
 @dataclass(frozen=True)

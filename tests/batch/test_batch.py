@@ -118,3 +118,41 @@ def test_a_manifest_with_an_unknown_column_is_refused(setup, tmp_path):
         read_manifest(manifest, "sign")
     result = sealkit("batch", "sign", str(manifest))
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_batch_encrypt_signs_and_envelopes_every_bid_and_a_rerun_skips_them(setup, tmp_path):
+    from sealkit.certs import load_certificate
+    from sealkit.envelope import decrypt_file
+    from sealkit.ukey import open_key
+
+    pki = make_test_pki(setup["base"] / "pki", "sm2")  # the same TEST root as the signer's
+    bidder, centre, platform = (
+        pki.issue("bidder"),
+        pki.issue("centre", "encrypt"),
+        pki.issue("platform", "encrypt"),
+    )
+    (tmp_path / "bids").mkdir()
+    rows = []
+    for i in range(COUNT):
+        (tmp_path / "bids" / f"b{i}.tar").write_bytes(f"bid {i} ".encode() * (1000 + i))
+        row = {"input": f"bids/b{i}.tar", "to": [str(centre.cert_path)], "sign_cert": str(bidder.cert_path)}
+        rows.append(json.dumps(row) + "\n")
+    rows.append(json.dumps({"input": "bids/missing.tar", "to": str(centre.cert_path)}) + "\n")
+    manifest = tmp_path / "encrypt.jsonl"
+    manifest.write_text("".join(rows), encoding="utf-8")
+    args = ["--config", str(setup["config"]), "batch", "encrypt", str(manifest), "--json", "--jobs", "2"]
+    args += ["--key", bidder.keyref, "--to", str(platform.cert_path)]
+    result = sealkit(*args)
+    assert result.returncode == 1, result.stderr  # the missing bid fails alone
+    summary = json.loads(result.stdout)
+    assert (summary["done"], summary["failed"]) == (COUNT, 1)
+    anchors = [load_certificate(pki.root.cert_path)]
+    for recipient in (centre, platform):  # every envelope opens for the row's 'to' and for --to
+        with open_key(recipient.keyref) as key:
+            for i in range(COUNT):
+                opened = tmp_path / f"opened-{recipient.name}-{i}.tar"
+                decrypted = decrypt_file(tmp_path / "bids" / f"b{i}.tar.p7m", opened, key, trust=anchors)
+                assert opened.read_bytes() == (tmp_path / "bids" / f"b{i}.tar").read_bytes()
+                assert decrypted.signer is not None and decrypted.signer.trusted
+    again = json.loads(sealkit(*args).stdout)
+    assert (again["done"], again["skipped"], again["failed"]) == (0, COUNT, 1)

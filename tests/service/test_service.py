@@ -221,9 +221,35 @@ def test_a_bid_is_not_opened_before_its_opening_time(server):
     assert "supplier" in urllib.parse.unquote(opened.headers["x-sealkit-signer"])
 
 
+def test_a_kept_bid_is_deleted_only_after_its_opening_time(server):
+    def keep(opens_at: str) -> str:
+        query = urllib.parse.urlencode({"opens_at": opens_at, "to": "centre", "sign_key": "supplier"})
+        reply = server.request("POST", "/v1/bids/encrypt?" + query, b"bid " * 100)
+        assert reply.status == 201, reply.body
+        return reply.json()["id"]
+
+    store = server.base / "work" / "bids"
+    future = keep((dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).isoformat())
+    early = server.request("DELETE", f"/v1/bids/{future}")
+    assert early.status == 403 and early.json()["error"]["type"] == "NotYetOpen"
+    assert (store / f"{future}.p7m").is_file()
+    assert (
+        server.request("DELETE", f"/v1/bids/{future}", api_key=OTHER_KEY).status == 403
+    )  # not its operation
+
+    past = keep((dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)).isoformat())
+    assert server.request("POST", f"/v1/bids/{past}/open?key=opener").status == 200
+    deleted = server.request("DELETE", f"/v1/bids/{past}")
+    assert deleted.status == 200 and deleted.json()["deleted"] is True
+    assert not list(store.glob(f"{past}.*"))
+    assert server.request("GET", f"/v1/bids/{past}").status == 404
+    assert server.request("POST", f"/v1/bids/{past}/open?key=opener").status == 404
+
+
 def test_bid_ids_are_not_paths(server):
     for bid_id in ("..%2F..%2Fsealkit", "0" * 31, "../access"):
         assert server.request("POST", f"/v1/bids/{bid_id}/open?key=opener").status in (404, 400)
+        assert server.request("DELETE", f"/v1/bids/{bid_id}").status in (404, 400, 405)
 
 
 def test_seals_list_shows_only_the_clients_seals(server):

@@ -35,6 +35,8 @@ class Role(enum.StrEnum):
     SEAL_MAKER = "seal-maker"  # the seal authority (制章者) that signs SESeal structures
     TSA = "tsa"  # RFC 3161 timestamping, critical EKU timeStamping
     OCSP = "ocsp"  # OCSP responder, EKU OCSPSigning
+    TLS_SERVER = "tls-server"  # EKU serverAuth, for localhost and 127.0.0.1 (sealkit serve in tests)
+    TLS_CLIENT = "tls-client"  # EKU clientAuth (a service client's certificate)
 
 
 KINDS = ("sm2", "rsa", "p256")
@@ -174,6 +176,12 @@ def _issue(
     extra = []
     if eku is not None:  # RFC 3161 wants the TSA's extKeyUsage critical; build it here for both roles
         extra.append({"extn_id": "extended_key_usage", "critical": role is Role.TSA, "extn_value": [eku]})
+    if role is Role.TLS_SERVER:
+        names = [
+            asn1_x509.GeneralName(name=k, value=v)
+            for k, v in (("dns_name", "localhost"), ("ip_address", "127.0.0.1"))
+        ]
+        extra.append({"extn_id": "subject_alt_name", "critical": False, "extn_value": names})
     cert = sm2_x509.build_certificate(
         {
             "country_name": "CN",
@@ -227,4 +235,8 @@ def _usages(role: Role | None, kind: str) -> tuple[set[str], str | None]:
         return {"digital_signature"}, "time_stamping"
     if role is Role.OCSP:
         return {"digital_signature"}, "ocsp_signing"
+    if role is Role.TLS_SERVER:
+        return {"digital_signature", "key_encipherment"}, "server_auth"
+    if role is Role.TLS_CLIENT:
+        return {"digital_signature"}, "client_auth"
     return {"digital_signature", "non_repudiation"}, None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import shutil
 import uuid
@@ -54,9 +55,11 @@ class ServiceContext:
     in_flight: runtime.InFlight
     access: Any
     flow_config: Config  # the configuration without [sign] defaults: a client names its key and seal
+    certificates: Any = None  # tls.CertificateClients when clients may come with TLS certificates
 
     def authorise(self, request: Request, operation: str) -> ClientSpec:
-        client = authenticate(dict(request.headers), self.settings.clients)
+        certificate = getattr(request.state, "certificate", None)
+        client = authenticate(dict(request.headers), self.settings.clients, certificate)
         request.state.client = client.name
         require(client, operation)
         return client
@@ -66,6 +69,21 @@ class ServiceContext:
         path = self.settings.work_dir / "tmp" / uuid.uuid4().hex
         path.mkdir(parents=True)
         return path
+
+
+async def _sweep_forever(ctx: ServiceContext) -> None:
+    """Retention (:mod:`sealkit.service.retention`): at start, then every hour; deletions are logged."""
+    from sealkit.service.retention import SWEEP_EVERY_S, sweep
+
+    while True:
+        try:
+            deleted = await asyncio.to_thread(sweep, ctx.settings)
+        except OSError as exc:
+            deleted = []
+            runtime.log_access(ctx.access, event="retention", error=str(exc))
+        if deleted:
+            runtime.log_access(ctx.access, event="retention", deleted_bids=deleted)
+        await asyncio.sleep(SWEEP_EVERY_S)
 
 
 def discard(path: Path) -> None:
@@ -99,10 +117,16 @@ def create_app(config: Config) -> FastAPI:
         access=runtime.access_logger(settings.access_log),
         flow_config=Config(path=config.path, raw=raw, env=env),
     )
+    if settings.client_ca is not None:
+        from sealkit.service.tls import CertificateClients
+
+        ctx.certificates = CertificateClients(settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        sweeper = asyncio.create_task(_sweep_forever(ctx))
         yield
+        sweeper.cancel()
         ctx.keys.close()  # after uvicorn let the requests in flight finish
 
     app = FastAPI(
@@ -144,6 +168,12 @@ def create_app(config: Config) -> FastAPI:
         ctx.metrics.in_flight += 1
         status = 500
         try:
+            if ctx.certificates is not None:
+                from sealkit.service.tls import client_certificate, fingerprint
+
+                der = client_certificate(request.scope)
+                if der is not None:
+                    request.state.certificate = (fingerprint(der), await ctx.certificates.identify(der))
             response = await call_next(request)
             status = response.status_code
             response.headers["X-Request-Id"] = request_id

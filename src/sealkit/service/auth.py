@@ -1,4 +1,5 @@
-"""API keys: random tokens given to clients once, stored only as their SHA-256, checked in constant time.
+"""API keys: random tokens given to clients once, stored only as their SHA-256, checked in constant time;
+and which client a request comes from, by its API key or its TLS client certificate (:mod:`.tls`).
 
 A client sends ``Authorization: Bearer KEY`` (or ``X-API-Key: KEY``). The key never reaches a log: the access
 log names the client, not the key.
@@ -37,20 +38,45 @@ def hash_api_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def authenticate(headers: dict[str, str], clients: Iterable[ClientSpec]) -> ClientSpec:
-    """The client whose key the request carries; :class:`Refused` (401) otherwise."""
+def authenticate(
+    headers: dict[str, str],
+    clients: Iterable[ClientSpec],
+    certificate: tuple[str, ClientSpec | Refused | None] | None = None,
+) -> ClientSpec:
+    """The client the request's TLS certificate or API key names; :class:`Refused` (401) otherwise.
+
+    ``certificate`` is the client certificate's SHA-256 and what
+    :class:`~sealkit.service.tls.CertificateClients` found for it. A certificate that belongs to a client
+    names it (an API key sent as well must be that client's); one that belongs to none leaves the API key
+    to decide.
+    """
     value = headers.get("authorization", "")
     scheme, _, token = value.partition(" ")
     key = token.strip() if scheme.lower() == "bearer" else headers.get("x-api-key", "")
+    by_cert = certificate[1] if certificate is not None else None
+    if isinstance(by_cert, Refused):
+        raise by_cert
     if not key:
+        if by_cert is not None:
+            return by_cert
+        if certificate is not None:
+            raise Refused(
+                401,
+                "Unauthenticated",
+                f"the client certificate (SHA-256 {certificate[0]}) is no client's; no API key was sent",
+            )
         raise Refused(401, "Unauthenticated", "no API key: send Authorization: Bearer KEY")
     digest = hash_api_key(key)
     found = None
     for client in clients:  # compare with every client so that timing says nothing about which matched
-        if hmac.compare_digest(digest, client.api_key_sha256):
+        if hmac.compare_digest(digest, client.api_key_sha256 or "-"):
             found = client
     if found is None:
         raise Refused(401, "Unauthenticated", "the API key is not valid")
+    if by_cert is not None and found is not by_cert:
+        raise Refused(
+            401, "Unauthenticated", "the API key and the client certificate belong to different clients"
+        )
     return found
 
 

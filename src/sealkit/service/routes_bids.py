@@ -1,5 +1,6 @@
 """``/v1/bids``: encrypt a bid to the configured recipients and keep it; open it only at or after its opening
-time by the server's clock (a time without a zone is Beijing time). Bids stream through files on disk, so a
+time by the server's clock (a time without a zone is Beijing time); delete it after (or let ``[service]
+bid_retention_days`` do it: :mod:`sealkit.service.retention`). Bids stream through files on disk, so a
 large bid never sits in memory."""
 
 from __future__ import annotations
@@ -170,6 +171,25 @@ async def open_bid(
         headers=headers,
         background=BackgroundTask(discard, scratch),
     )
+
+
+@router.delete("/{bid_id}")
+async def delete_bid(request: Request, bid_id: str) -> dict[str, Any]:
+    """Delete a kept bid (its envelope and record) once its opening time has passed; refused (403) before:
+    a bid cannot disappear before it is opened. Keep the opened bid in the platform's own archive first."""
+    from sealkit.service.retention import delete_bid as remove
+
+    ctx = context(request)
+    client = ctx.authorise(request, "bids.open")
+    meta = _meta(request, bid_id)
+    opening = dt.datetime.fromisoformat(meta["opens_at"])
+    if dt.datetime.now(dt.UTC) < opening:
+        raise NotYetOpen(
+            f"bid {bid_id} opens at {opening.isoformat(timespec='seconds')}: it is kept until then"
+        )
+    remove(_bids(request), bid_id)
+    ctx.metrics.events["bids.delete"] += 1
+    return {"id": bid_id, "deleted": True, "by": client.name}
 
 
 @router.get("/{bid_id}")

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.background import BackgroundTask
 
-from sealkit.errors import InvalidInput
 from sealkit.service.app import context, discard, error_body, safe_name
 from sealkit.service.auth import Refused, allowed
 from sealkit.service.runtime import body_to_file, in_thread
@@ -25,18 +24,6 @@ PDF_BODY: dict[str, Any] = {
         "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
     }
 }
-
-
-def _numbers(value: str | None, count: int, what: str) -> tuple[float, ...] | None:
-    if value is None:
-        return None
-    try:
-        numbers = tuple(float(v) for v in value.split(","))
-    except ValueError:
-        numbers = ()
-    if len(numbers) != count:
-        raise InvalidInput(f"{what} takes {count} comma-separated numbers, not {value!r}")
-    return numbers
 
 
 async def _body(request: Request, scratch: Path, name: str | None) -> Path:
@@ -70,7 +57,7 @@ async def sign(
     name: str | None = Query(None, description="The file's name, for the reports."),
 ) -> FileResponse:
     """Sign the PDF in the body with the client's key (and seal); the answer is the signed PDF."""
-    from sealkit.flows import SealPlacement, sign_contract
+    from sealkit.flows import SealPlacement, parse_numbers, parse_pages, sign_contract
 
     ctx = context(request)
     client = ctx.authorise(request, "sign")
@@ -82,15 +69,12 @@ async def sign(
     if seal is not None:
         allowed(client, "seal", seal, client.seals)
     spec = ctx.settings.keys[key]
-    pages: bool | tuple[int, ...] = False
-    if cross_page:
-        numbers = _numbers(cross_page, cross_page.count(",") + 1, "cross_page")
-        pages = True if cross_page == "all" else tuple(int(v) for v in numbers or ())
+    pages = parse_pages(cross_page or None, "cross_page")
     where = SealPlacement(
         page=page,
-        rect=_numbers(rect, 4, "rect"),  # type: ignore[arg-type]
+        rect=parse_numbers(rect, 4, "rect") if rect is not None else None,  # type: ignore[arg-type]
         at_text=at_text,
-        offset=_numbers(offset, 2, "offset"),  # type: ignore[arg-type]
+        offset=parse_numbers(offset, 2, "offset"),  # type: ignore[arg-type]
         occurrence=occurrence,
         cross_page=pages,
     )

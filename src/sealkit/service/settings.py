@@ -8,6 +8,11 @@
     timeout_s = 120                         # a request still working after this gets 504
     max_inflight_per_client = 4             # more parallel requests from one client get 429
     access_log = "/var/log/sealkit/access.log"   # default: WORK_DIR/access.log
+    bid_retention_days = 30                 # kept bids are deleted this long after their opening time
+    tls_cert = "server.pem"                 # TLS (or sealkit serve --tls-cert/--tls-key)
+    tls_key = "server.key"
+    client_ca = "clients-ca.pem"            # ask clients for certificates issued by these CAs
+    client_cert = "required"                # or "optional": clients without a certificate use API keys
 
     [service.keys.supplier]                 # a key alias: reference, certificate, chain
     key = "pkcs11:token=Supplier;object=sign?module-path=/usr/lib/x.so&pin-source=file:/etc/sealkit/pin"
@@ -22,6 +27,8 @@
     [[service.clients]]
     name = "procurement-platform"
     api_key_sha256 = "…"                    # sealkit serve --new-api-key prints a key and this line
+    cert_sha256 = ["…"]                     # and/or client certificates (sealkit serve --client-id CERT)
+    cert_subject = "CN=…,O=…,C=CN"          # any certificate with this subject from client_ca
     keys = ["supplier"]
     seals = ["supplier-contract"]
     recipients = ["centre"]
@@ -38,6 +45,7 @@ from sealkit.config import Config
 from sealkit.errors import ConfigError
 
 OPERATIONS = ("sign", "verify", "file", "seals", "bids.encrypt", "bids.open")
+CLIENT_CERT_MODES = ("required", "optional")
 
 
 @dataclass(frozen=True)
@@ -52,14 +60,17 @@ class KeySpec:
 
 @dataclass(frozen=True)
 class ClientSpec:
-    """An API client: the SHA-256 of its key (hex), and what it may use and do."""
+    """A client: the SHA-256 of its API key (hex) and/or its TLS certificates (SHA-256 of the DER, or the
+    subject in RFC 4514 form), and what it may use and do."""
 
     name: str
-    api_key_sha256: str
+    api_key_sha256: str = ""
     keys: frozenset[str] = frozenset()
     seals: frozenset[str] = frozenset()
     recipients: frozenset[str] = frozenset()
     operations: frozenset[str] = frozenset()
+    cert_sha256: frozenset[str] = frozenset()
+    cert_subject: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +87,11 @@ class ServiceSettings:
     seals: dict[str, str] = field(default_factory=dict)
     recipients: dict[str, Path] = field(default_factory=dict)
     clients: tuple[ClientSpec, ...] = ()
+    bid_retention_days: float | None = None  # None: kept bids stay until deleted (DELETE /v1/bids/{id})
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    client_ca: Path | None = None
+    client_cert: str = "required"
 
     @classmethod
     def from_config(cls, config: Config) -> ServiceSettings:
@@ -86,6 +102,20 @@ class ServiceSettings:
         seals = {str(k): str(v) for k, v in _table(section, "seals").items()}
         recipients = {str(k): config.resolve_path(str(v)) for k, v in _table(section, "recipients").items()}
         clients = tuple(_client(item, keys, seals, recipients) for item in section.get("clients", []))
+        tls = {
+            k: config.resolve_path(str(section[k]))
+            for k in ("tls_cert", "tls_key", "client_ca")
+            if section.get(k)
+        }
+        client_cert = str(section.get("client_cert", "required"))
+        if client_cert not in CLIENT_CERT_MODES:
+            raise ConfigError(f'[service] client_cert = "{client_cert}": use "required" or "optional"')
+        by_cert = [c.name for c in clients if c.cert_sha256 or c.cert_subject]
+        if by_cert and "client_ca" not in tls:
+            raise ConfigError(
+                f"client {by_cert[0]!r} is known by its certificate: set [service] client_ca (and TLS)"
+            )
+        retention = section.get("bid_retention_days")
         names = [c.name for c in clients]
         if len(set(names)) != len(names):
             raise ConfigError("[[service.clients]]: client names must be unique")
@@ -101,6 +131,9 @@ class ServiceSettings:
                 seals=seals,
                 recipients=recipients,
                 clients=clients,
+                bid_retention_days=float(retention) if retention is not None else None,
+                client_cert=client_cert,
+                **tls,
             )
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"[service] has a value of the wrong type: {exc}") from None
@@ -130,13 +163,25 @@ def _client(
         raise ConfigError("[[service.clients]] entries need a name")
     name = str(item["name"])
     digest = str(item.get("api_key_sha256", "")).lower()
-    if len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+    if digest and not _is_sha256(digest):
         raise ConfigError(
             f"client {name!r}: api_key_sha256 must be 64 hex digits (sealkit serve --new-api-key makes one)"
         )
+    prints = item.get("cert_sha256", [])
+    prints = [prints] if isinstance(prints, str) else prints
+    fingerprints = frozenset(str(p).lower().replace(":", "") for p in prints)
+    if not all(_is_sha256(p) for p in fingerprints):
+        raise ConfigError(
+            f"client {name!r}: cert_sha256 takes SHA-256 fingerprints (sealkit serve --client-id CERT)"
+        )
+    subject = _subject(name, str(item["cert_subject"])) if item.get("cert_subject") else None
+    if not (digest or fingerprints or subject):
+        raise ConfigError(f"client {name!r}: give api_key_sha256, cert_sha256 or cert_subject")
     spec = ClientSpec(
         name=name,
         api_key_sha256=digest,
+        cert_sha256=fingerprints,
+        cert_subject=subject,
         keys=frozenset(item.get("keys", [])),
         seals=frozenset(item.get("seals", [])),
         recipients=frozenset(item.get("recipients", [])),
@@ -152,3 +197,20 @@ def _client(
         if unknown:
             raise ConfigError(f"client {name!r}: unknown {what} {', '.join(unknown)}")
     return spec
+
+
+def _is_sha256(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
+
+
+def _subject(name: str, text: str) -> str:
+    """The RFC 4514 subject as the service compares it (the certificate's own rendering of it)."""
+    from cryptography import x509
+
+    try:
+        return x509.Name.from_rfc4514_string(text).rfc4514_string()
+    except ValueError:
+        raise ConfigError(
+            f"client {name!r}: cert_subject {text!r} is not an RFC 4514 name (CN=…,O=…,C=CN, no spaces "
+            "after commas; sealkit serve --client-id CERT prints it)"
+        ) from None

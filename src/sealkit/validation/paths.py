@@ -39,6 +39,7 @@ class Purpose(enum.Enum):
     ENVELOPE_SIGNING = "envelope-signing"
     REVOCATION_LIST_SIGNING = "revocation-list-signing"
     REGISTRY_SIGNING = "registry-signing"
+    CLIENT_AUTHENTICATION = "client-authentication"  # TLS client certificates of the service's clients
 
 
 _SIGNING_USAGES = frozenset({"digital_signature", "non_repudiation"})
@@ -49,6 +50,12 @@ _KEY_USAGES: dict[Purpose, KeyUsageConstraints] = {
     Purpose.ENVELOPE_SIGNING: KeyUsageConstraints(key_usage=_SIGNING_USAGES),
     Purpose.REVOCATION_LIST_SIGNING: KeyUsageConstraints(key_usage=_SIGNING_USAGES),
     Purpose.REGISTRY_SIGNING: KeyUsageConstraints(key_usage=_SIGNING_USAGES),
+    # RFC 5280: no extKeyUsage means any purpose; with one, it must list clientAuth (as OpenSSL's sslclient)
+    Purpose.CLIENT_AUTHENTICATION: KeyUsageConstraints(
+        key_usage={"digital_signature", "key_agreement"},
+        extd_key_usage={"client_auth"},
+        explicit_extd_key_usage_required=False,
+    ),
 }
 
 
