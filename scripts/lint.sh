@@ -63,4 +63,8 @@ cd "$(dirname "$0")/.."
   src/sealkit/trust/timestamps.py \
   src/sealkit/ukey/p11admin.py \
   src/sealkit/ukey/selftest.py \
-  src/sealkit/validation/*.py
+  src/sealkit/validation/*.py \
+  src/sealkit/batch.py \
+  src/sealkit/flows.py \
+  src/sealkit/service/tls.py \
+  src/sealkit/service/retention.py

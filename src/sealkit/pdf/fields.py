@@ -26,7 +26,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
@@ -235,11 +235,14 @@ def field_widgets(handler: PdfHandler, name: str):  # type: ignore[no-untyped-de
     raise PdfError(f"no signature field {name!r}")
 
 
-def split_widgets(field_obj, field_ref):  # type: ignore[no-untyped-def]
+def split_widgets(
+    field_obj: generic.DictionaryObject, field_ref: generic.IndirectObject
+) -> tuple[list[tuple[Any, Any]], list[tuple[Any, Any]]]:
     """A signature field's (main widgets, cross-page strips in page order): see :func:`field_widgets`."""
     if "/Kids" not in field_obj:
         return [(field_obj, field_ref)], []
-    main, strips = [], []
+    main: list[tuple[Any, Any]] = []
+    strips: list[tuple[int, Any, Any]] = []
     for kid_ref in field_obj["/Kids"]:
         kid = kid_ref.get_object()
         label = str(kid.get("/NM", ""))
