@@ -388,7 +388,7 @@ def test_an_indexed_colour_embedding_is_compared_too(world, picture):
         assert check.level == "fail" and verdict.reasons == [MISMATCH] and "another picture" in check.detail
 
 
-def test_an_encoding_sealkit_cannot_decode_is_a_warning_never_a_pass(world):
+def test_an_encoding_sealkit_cannot_decode_is_indeterminate_never_a_pass(world):
     def as_jbig2(writer, name):
         entries = {
             pdf_name("/Type"): pdf_name("/XObject"),
@@ -406,7 +406,10 @@ def test_an_encoding_sealkit_cannot_decode_is_a_warning_never_a_pass(world):
     )
     _, verdict = _verify(world, "sm2", data)
     check = _seal_image(verdict)
-    assert check.level == "warning" and check.detail.startswith(NOT_COMPARED) and verdict.reasons == []
+    # never a pass: an electronic seal whose imprint nobody could check is INDETERMINATE
+    assert check.level == "fail" and check.detail.startswith(NOT_COMPARED)
+    assert verdict.reasons == ["imprint-not-compared.seal-image"]
+    assert (verdict.indication, verdict.sub_indication) == ("INDETERMINATE", "SIG_CONSTRAINTS_FAILURE")
 
 
 def test_pixel_comparison_limits(world):

@@ -44,6 +44,8 @@ from sealkit.pdf.report import SignatureVerdict
 
 MISMATCH = "sig-constraints.seal-image-mismatch"
 NOT_COMPARED = "the visible imprint could not be compared with the seal's picture"
+#: The reason for it: an electronic seal whose imprint nobody could check is not a pass.
+NOT_COMPARED_REASON = "imprint-not-compared.seal-image"
 IMAGE_ONLY = "visible image only; not an electronic seal — the image proves nothing about the signer"
 #: At most this many objects of the signing revision are searched for stamp annotations.
 _MAX_REVISION_OBJECTS = 50_000
@@ -76,7 +78,12 @@ def imprint_checks(verdict: SignatureVerdict, reader: Any, embedded: Any, field:
         _imprint_checks(verdict, reader, embedded, field, field_ref)
     except Exception:  # noqa: BLE001 - a structure no check foresaw: said, never a pass
         logging.getLogger(__name__).debug("imprint check failed", exc_info=True)
-        verdict.check("seal-image", False, f"{NOT_COMPARED}: the appearances cannot be read (see --verbose)")
+        verdict.check(
+            "seal-image",
+            False,
+            f"{NOT_COMPARED}: the appearances cannot be read (see --verbose)",
+            NOT_COMPARED_REASON,
+        )
 
 
 def _imprint_checks(
@@ -98,7 +105,12 @@ def _imprint_checks(
     try:
         seal = carried_seal(signed_data)
     except (SealkitError, ValueError, TypeError, KeyError, IndexError):
-        verdict.check("seal-image", False, f"{NOT_COMPARED}: the seal in the signature cannot be read")
+        verdict.check(
+            "seal-image",
+            False,
+            f"{NOT_COMPARED}: the seal in the signature cannot be read",
+            NOT_COMPARED_REASON,
+        )
         return
     if seal is None:
         if shown:
@@ -124,7 +136,7 @@ def _imprint_checks(
         return
     picture = picture_image(seal.picture)
     if isinstance(picture, str):
-        verdict.check("seal-image", False, f"{NOT_COMPARED}: {picture}")
+        verdict.check("seal-image", False, f"{NOT_COMPARED}: {picture}", NOT_COMPARED_REASON)
         return
     seal_mm = (float(seal.width_mm), float(seal.height_mm))
     outcomes = [(t, _judge(t, picture, seal_mm)) for t in targets]
@@ -142,7 +154,7 @@ def _record(verdict: SignatureVerdict, outcomes: list[tuple[_Target, _Outcome]])
             MISMATCH,
         )
     elif unknown:
-        verdict.check("seal-image", False, f"{NOT_COMPARED}: " + "; ".join(unknown[:4]))
+        verdict.check("seal-image", False, f"{NOT_COMPARED}: " + "; ".join(unknown[:4]), NOT_COMPARED_REASON)
     else:
         how = {o.detail for _, o in outcomes}
         places = ", ".join(t.label + _size(o.size_mm) for t, o in outcomes)

@@ -52,6 +52,9 @@ CATEGORY_VERDICT: dict[str, tuple[Indication, SubIndication | None]] = {
     # picture): a failure here, although EN 319 102-1 lists SIG_CONSTRAINTS_FAILURE under INDETERMINATE — a
     # contract whose visible seal is another's must never be filed.
     "sig-constraints": (Indication.TOTAL_FAILED, SubIndication.SIG_CONSTRAINTS_FAILURE),
+    # An electronic seal whose visible imprint could not be compared with its picture (an encoding or a
+    # structure sealkit cannot decode): not proven either way, so never TOTAL-PASSED.
+    "imprint-not-compared": (Indication.INDETERMINATE, SubIndication.SIG_CONSTRAINTS_FAILURE),
     "crypto-constraints": (Indication.INDETERMINATE, SubIndication.CRYPTO_CONSTRAINTS_FAILURE),
     "revoked-no-poe": (Indication.INDETERMINATE, SubIndication.REVOKED_NO_POE),
     "out-of-bounds-no-poe": (Indication.INDETERMINATE, SubIndication.OUT_OF_BOUNDS_NO_POE),
