@@ -1,0 +1,651 @@
+"""An independent, lexical audit of a PDF's cross-reference layer: :func:`audit_xref`.
+
+Why it is hand-written instead of asking pyHanko: viewers read the xref layer differently (poppler keeps
+the first of two entries for one object, pyHanko the last; poppler takes an object stream's member by
+index, pyHanko by number; poppler obeys a /Linearized dictionary and rebuilds the xref by scanning the file
+when a startxref or an entry does not suit it, which finds object definitions no xref registers). A
+verifier that compares revisions as one parser reads them is blind to what another one shows. This module
+therefore reads every revision itself, with a strict lexer (:mod:`sealkit.pdf.pdf_lexer`), and reports
+every place where two honest readers could disagree — in the signed revisions too. Each finding fails every
+signature (``structure.*`` → TOTAL-FAILED / FORMAT_FAILURE, ``docs/pdf-verification.md``), and
+:func:`sealkit.pdf.document.open_for_update` refuses to sign such a file.
+
+It is linear in the file: regular-expression scans over the bytes (a memory map for large files), Python
+work only per xref entry, object header and section.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sealkit.pdf.pdf_lexer import SEP, WHITESPACE, Keyword, Lexer, LexError, Ref
+
+#: ``N G obj``, with PDF whitespace or comments between the tokens (as every reader accepts it).
+OBJ_HEADER = re.compile(rb"(?<![0-9])(\d{1,10})" + SEP + rb"+(\d{1,5})" + SEP + rb"+obj(?![A-Za-z0-9])")
+_SUBSECTION = re.compile(rb"(\d{1,10})[ \t]+(\d{1,10})[ \t]*(?:\r\n|\r|\n)")
+_ENTRY = re.compile(rb"(\d{10}) (\d{5}) ([nf])(?: \r\n| \r| \n|\r\n|\r|\n)")
+_WS = re.compile(rb"[\x00\t\n\x0c\r ]*")
+_TABLE_KEYWORD = re.compile(rb"(?<=[\r\n])xref[ \t]*(?:\r\n|\r|\n)[\x00\t\n\x0c\r ]*\d+[ \t]+\d+")
+_XREF_TYPE = re.compile(rb"/Type" + SEP + rb"*/XRef(?![^\x00\t\n\x0c\r ()<>\[\]{}/%])")
+_EOLS = (b"", b"\n", b"\r\n", b"\r")
+_MAX_SECTIONS = 100_000
+_MAX_PER_REASON = 20
+
+#: The reasons a finding can give (each fails every signature: TOTAL-FAILED / FORMAT_FAILURE).
+REASONS = {
+    "structure.startxref": "the last startxref is not plain digits pointing at an xref section",
+    "structure.xref-syntax": "an xref section cannot be read strictly",
+    "structure.duplicate-xref-entry": "an object is listed twice in one revision's xref",
+    "structure.xref-entry-type": "an xref stream entry of a type other than 0, 1 or 2",
+    "structure.xref-mismatch": "an xref entry points at another object's definition",
+    "structure.object-stream": "an object stream's header disagrees with the xref",
+    "structure.unregistered-object": "an object definition that its revision's xref does not register",
+    "structure.duplicate-object": "an object defined twice in one revision",
+    "structure.unreached-xref": "an xref section that the startxref chain does not reach",
+    "structure.linearization": "a /Linearized dictionary that disagrees with the file",
+    "structure.after-eof": "bytes after the final %%EOF",
+    "structure.duplicate-key": "a trailer or xref dictionary with a key written twice",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One place where readers may disagree: ``reason`` (``structure.*``) and a detail naming revision,
+    object and offset."""
+
+    reason: str
+    detail: str
+
+
+@dataclass
+class Section:
+    """One xref section of the chain (a table, or an xref stream)."""
+
+    offset: int
+    kind: str  # "table" | "stream"
+    end: int
+    trailer: dict[str, Any]
+    #: number -> (type, field 2, field 3): (1, offset, generation), (2, object stream, index), (0, …) free.
+    entries: dict[int, tuple[int, int, int]] = field(default_factory=dict)
+    number: int | None = None  # an xref stream's own object number
+    hybrid: Section | None = None  # the /XRefStm stream of a hybrid-reference table
+
+
+@dataclass
+class XrefAudit:
+    """The findings, and where each revision of the chain ends (just after its %%EOF), oldest first."""
+
+    findings: list[Finding]
+    revision_ends: list[int]
+    encrypted: bool = False
+
+    @property
+    def reasons(self) -> list[str]:
+        return list(dict.fromkeys(f.reason for f in self.findings))
+
+    def summary(self, limit: int = 4) -> str:
+        shown = "; ".join(f.detail for f in self.findings[:limit])
+        more = len(self.findings) - limit
+        return shown + (f"; and {more} more" if more > 0 else "")
+
+
+#: Decoded data of object stream (number, generation), for encrypted files (None: not available).
+ObjectStreamData = Callable[[int, int], bytes | None]
+
+
+def audit_xref(data: bytes, object_stream_data: ObjectStreamData | None = None) -> XrefAudit:
+    """Audit the cross-reference layer of the PDF ``data`` (bytes or a read-only memory map).
+
+    ``object_stream_data`` decodes an object stream where the audit cannot (an encrypted file); without it
+    the headers of encrypted object streams are not checked.
+    """
+    auditor = _Auditor(data, object_stream_data)
+    auditor.run()
+    return XrefAudit(auditor.findings, auditor.ends, auditor.encrypted)
+
+
+class _Auditor:
+    def __init__(self, data: bytes, object_stream_data: ObjectStreamData | None) -> None:
+        self.data = data
+        self.lexer = Lexer(data)
+        self.findings: list[Finding] = []
+        self._counts: Counter[str] = Counter()
+        self.sections: list[Section] = []
+        self.revisions: list[list[Section]] = []  # oldest first
+        self.ends: list[int] = []
+        self.encrypted = False
+        self._object_stream_data = object_stream_data
+        self._object_streams: dict[tuple[int, int], list[int] | str] = {}
+
+    def add(self, reason: str, detail: str) -> None:
+        self._counts[reason] += 1
+        if self._counts[reason] <= _MAX_PER_REASON:
+            self.findings.append(Finding(reason, detail))
+
+    # -- the chain -------------------------------------------------------------------------------
+    def run(self) -> None:
+        start = self._final_startxref()
+        if start is not None:
+            self._walk(start)
+        self._group_revisions()
+        for revision, sections in enumerate(self.revisions):
+            self._check_entries(revision, sections)
+        if not self.revisions:
+            return  # no chain to hold the objects against: the startxref finding says why
+        headers = self._scan_headers()
+        self._check_unreached(headers)
+        self._check_linearization(headers)
+        self._check_object_streams()
+        for offset, key in self.lexer.duplicates:
+            self.add("structure.duplicate-key", f"the dictionary at offset {offset} repeats {key}")
+
+    def _final_startxref(self) -> int | None:
+        data = self.data
+        eof = data.rfind(b"%%EOF")
+        if eof < 0:
+            self.add("structure.startxref", "the file has no %%EOF")
+            return None
+        tail = data[eof + 5 :]
+        if tail not in _EOLS:
+            self.add(
+                "structure.after-eof",
+                f"{len(tail)} bytes follow the final %%EOF (offset {eof}): only an end-of-line may",
+            )
+        keyword = data.rfind(b"startxref", 0, eof)
+        if keyword < 0:
+            self.add("structure.startxref", "the file has no startxref before its final %%EOF")
+            return None
+        token = bytes(data[keyword + 9 : eof]).strip(WHITESPACE)
+        gap = bytes(data[keyword + 9 : eof])
+        if not token.isdigit() or not token.isascii() or gap[:1] not in (b"\r", b"\n", b" "):
+            self.add(
+                "structure.startxref",
+                f"the startxref at offset {keyword} is followed by {token[:20]!r}, not plain digits",
+            )
+            return None
+        return int(token)
+
+    def _walk(self, offset: int) -> None:
+        seen: set[int] = set()
+        pointer = "the final startxref"
+        while offset is not None and len(self.sections) < _MAX_SECTIONS:
+            if offset in seen:
+                self.add("structure.xref-syntax", f"{pointer} points back at the section at {offset}")
+                return
+            seen.add(offset)
+            section = self._section(offset, pointer)
+            if section is None:
+                return
+            self.sections.append(section)
+            hybrid = section.trailer.get("/XRefStm")
+            if section.kind == "table" and hybrid is not None:
+                if not isinstance(hybrid, int) or isinstance(hybrid, bool):
+                    self.add(
+                        "structure.xref-syntax", f"the /XRefStm of the trailer at {offset} is not a number"
+                    )
+                else:
+                    section.hybrid = self._section(
+                        hybrid, f"the /XRefStm of the trailer at {offset}", "stream"
+                    )
+            prev = section.trailer.get("/Prev")
+            if prev is None:
+                return
+            if not isinstance(prev, int) or isinstance(prev, bool) or prev < 0:
+                self.add("structure.xref-syntax", f"the /Prev of the section at {offset} is not an offset")
+                return
+            pointer = f"the /Prev of the section at {offset}"
+            offset = prev
+
+    def _section(self, offset: int, pointer: str, only: str | None = None) -> Section | None:
+        data = self.data
+        try:
+            if (
+                only != "stream"
+                and data[offset : offset + 4] == b"xref"
+                and (data[offset + 4 : offset + 5] in (b"\r", b"\n", b" ", b"\t"))
+            ):
+                return self._table(offset)
+            header = OBJ_HEADER.match(data, offset)
+            if header is not None:
+                return self._stream_section(offset, header)
+        except LexError as exc:
+            self.add("structure.xref-syntax", f"the xref section at {offset} ({pointer}): {exc}")
+            return None
+        reason = "structure.startxref" if pointer == "the final startxref" else "structure.xref-syntax"
+        what = "an xref stream object" if only == "stream" else "'xref' or an xref stream object"
+        self.add(reason, f"{pointer} ({offset}) does not point exactly at {what}")
+        return None
+
+    def _table(self, offset: int) -> Section | None:
+        data, size = self.data, len(self.data)
+        section = Section(offset, "table", offset, {})
+        pos = offset + 4
+        while True:
+            pos = _WS.match(data, pos).end()  # type: ignore[union-attr]
+            if data[pos : pos + 7] == b"trailer":
+                trailer, pos = self.lexer.read(pos + 7)
+                if not isinstance(trailer, dict):
+                    raise LexError("the trailer is not a dictionary")
+                section.trailer, section.end = trailer, pos
+                return section
+            sub = _SUBSECTION.match(data, pos)
+            if sub is None:
+                raise LexError(f"no subsection header or trailer at offset {pos}")
+            first, count = int(sub.group(1)), int(sub.group(2))
+            pos = sub.end()
+            if count * 19 > size - pos:
+                raise LexError(f"the subsection at {sub.start()} claims {count} entries")
+            for number in range(first, first + count):
+                entry = _ENTRY.match(data, pos)
+                if entry is None:
+                    raise LexError(f"the entry of object {number} at offset {pos} is malformed")
+                pos = entry.end()
+                value = (1 if entry.group(3) == b"n" else 0, int(entry.group(1)), int(entry.group(2)))
+                self._enter(section, number, value)
+
+    def _enter(self, section: Section, number: int, value: tuple[int, int, int]) -> None:
+        if number in section.entries:
+            self.add(
+                "structure.duplicate-xref-entry",
+                f"the xref section at {section.offset} lists object {number} twice"
+                f" ({_describe(section.entries[number])}, then {_describe(value)})",
+            )
+            return  # the first entry is what poppler keeps; the finding fails the file anyway
+        section.entries[number] = value
+
+    def _stream_section(self, offset: int, header: re.Match[bytes]) -> Section:
+        lexer = self.lexer
+        stream_dict, pos = lexer.read(header.end())
+        if not isinstance(stream_dict, dict) or stream_dict.get("/Type") != "/XRef":
+            raise LexError("the object there is not an xref stream (/Type /XRef)")
+        raw, end = self._stream_bytes(stream_dict, pos, f"xref stream {int(header.group(1))}")
+        section = Section(offset, "stream", end, stream_dict, number=int(header.group(1)))
+        decoded = _decode(raw, stream_dict)
+        widths = stream_dict.get("/W")
+        size = stream_dict.get("/Size")
+        if (
+            not isinstance(widths, list)
+            or len(widths) != 3
+            or not all(isinstance(w, int) and 0 <= w <= 8 for w in widths)
+            or not isinstance(size, int)
+        ):
+            raise LexError("/W is not three small integers or /Size is missing")
+        index = stream_dict.get("/Index", [0, size])
+        if (
+            not isinstance(index, list)
+            or len(index) % 2
+            or not all(isinstance(i, int) and i >= 0 for i in index)
+        ):
+            raise LexError("/Index is not pairs of integers")
+        w0, w1, w2 = widths
+        row = w0 + w1 + w2
+        rows = sum(index[1::2])
+        if row == 0 or len(decoded) < rows * row:
+            raise LexError(f"the stream holds {len(decoded)} bytes, not {rows} entries of {row} bytes")
+        at = 0
+        for start, count in zip(index[::2], index[1::2], strict=True):
+            for number in range(start, start + count):
+                kind = int.from_bytes(decoded[at : at + w0], "big") if w0 else 1
+                second = int.from_bytes(decoded[at + w0 : at + w0 + w1], "big")
+                third = int.from_bytes(decoded[at + w0 + w1 : at + row], "big")
+                at += row
+                if kind not in (0, 1, 2):
+                    self.add(
+                        "structure.xref-entry-type",
+                        f"the xref stream at {offset} gives object {number} an entry of type {kind}",
+                    )
+                    continue
+                self._enter(section, number, (kind, second, third))
+        return section
+
+    def _stream_bytes(self, stream_dict: dict[str, Any], pos: int, what: str) -> tuple[bytes, int]:
+        """The raw data of a stream whose dictionary ended at ``pos``, and the offset after ``endobj``."""
+        data, lexer = self.data, self.lexer
+        after = lexer.keyword_at(pos, b"stream")
+        if after is None:
+            raise LexError(f"{what} has no stream keyword")
+        if data[after : after + 2] == b"\r\n":
+            after += 2
+        elif data[after : after + 1] == b"\n":
+            after += 1
+        else:
+            raise LexError(f"{what}: no end-of-line after 'stream'")
+        length = stream_dict.get("/Length")
+        if not isinstance(length, int) or isinstance(length, bool) or length < 0:
+            raise LexError(f"{what}: /Length is not a direct integer")
+        end = lexer.keyword_at(after + length, b"endstream")
+        if end is None:
+            raise LexError(f"{what}: /Length does not end at 'endstream'")
+        closed = lexer.keyword_at(end, b"endobj")
+        return bytes(data[after : after + length]), closed if closed is not None else end
+
+    # -- revisions ---------------------------------------------------------------------------------
+    def _group_revisions(self) -> None:
+        """Sections into revisions (oldest first): a hybrid table's stream and a linearized file's
+        first-page section (whose /Prev points forward, at the main section) join the section they go with."""
+        groups: list[list[Section]] = []
+        for index, section in enumerate(self.sections):
+            previous = self.sections[index - 1] if index else None
+            if previous is not None and previous.offset < section.offset:
+                if index != len(self.sections) - 1 or "/Prev" in section.trailer:
+                    self.add(
+                        "structure.xref-syntax",
+                        f"the /Prev of the section at {previous.offset} points forward to {section.offset}"
+                        " other than from a linearized file's first-page section",
+                    )
+                groups[-1].append(section)
+                continue
+            groups.append([section])
+        self.revisions = groups[::-1]
+        data = self.data
+        last_end = -1
+        for sections in self.revisions:
+            parts = list(sections) + [s.hybrid for s in sections if s.hybrid is not None]
+            start = max(s.end for s in parts)
+            eof = data.find(b"%%EOF", start)
+            end = eof + 5 if eof >= 0 else len(data)
+            if min(s.offset for s in parts) < last_end:
+                self.add(
+                    "structure.xref-syntax",
+                    f"revision {len(self.ends)}'s xref (offset {min(s.offset for s in parts)}) lies inside an"
+                    " earlier revision",
+                )
+            self.ends.append(end)
+            last_end = end
+        if self.sections and "/Encrypt" in self.sections[0].trailer:
+            self.encrypted = True
+
+    def _check_entries(self, revision: int, sections: list[Section]) -> None:
+        """Objects listed twice in one revision across its sections (a hybrid table and its stream only
+        when both say the object is in use, at different places)."""
+        seen: dict[int, tuple[int, int, int]] = {}
+        for section in sections:
+            for number, value in section.entries.items():
+                if number in seen and number != 0:
+                    self.add(
+                        "structure.duplicate-xref-entry",
+                        f"revision {revision} lists object {number} in two sections"
+                        f" ({_describe(seen[number])}, {_describe(value)})",
+                    )
+                seen.setdefault(number, value)
+            if section.hybrid is not None:
+                for number, value in section.hybrid.entries.items():
+                    old = seen.get(number)
+                    if old is not None and old[0] != 0 and value[0] != 0 and old != value:
+                        self.add(
+                            "structure.duplicate-xref-entry",
+                            f"revision {revision}: the table and its /XRefStm place object {number}"
+                            f" differently ({_describe(old)}, {_describe(value)})",
+                        )
+
+    def _all_sections(self, revision: int) -> list[Section]:
+        out = []
+        for section in self.revisions[revision]:
+            out.append(section)
+            if section.hybrid is not None:
+                out.append(section.hybrid)
+        return out
+
+    # -- object headers ----------------------------------------------------------------------------
+    def _scan_headers(self) -> list[tuple[int, int, int]]:
+        """Every ``N G obj`` in the file, checked against the xref of the revision it is written in."""
+        data, ends = self.data, self.ends
+        headers = [(m.start(), int(m.group(1)), int(m.group(2))) for m in OBJ_HEADER.finditer(data)]
+        at_offset = {offset: (number, generation) for offset, number, generation in headers}
+        registered: dict[int, list[tuple[int, int, int]]] = {}
+        for revision in range(len(self.revisions)):
+            for section in self._all_sections(revision):
+                if section.kind == "stream" and section.number is not None:
+                    header = at_offset.get(section.offset)
+                    if header is not None:
+                        registered.setdefault(section.offset, []).append((revision, *header))
+                for number, (kind, offset, generation) in section.entries.items():
+                    if kind != 1:
+                        continue
+                    found = self._header_near(offset, at_offset)
+                    if found is None or at_offset[found] != (number, generation):
+                        what = "no object header"
+                        if found is not None:
+                            what = "'{} {} obj'".format(*at_offset[found])
+                        self.add(
+                            "structure.xref-mismatch",
+                            f"revision {revision}: the entry of object {number} {generation} points at"
+                            f" {what} (offset {offset})",
+                        )
+                        continue
+                    registered.setdefault(found, []).append((revision, number, generation))
+        per_revision: Counter[tuple[int, int]] = Counter()
+        for offset, number, generation in headers:
+            revision = bisect.bisect_right(ends, offset)
+            per_revision[(revision, number)] += 1
+            owners = registered.get(offset, [])
+            where = f"revision {revision}" if revision < len(ends) else "the bytes after the last revision"
+            if not any(owner[0] == revision for owner in owners):
+                later = f" (only revision {owners[0][0]} points at it)" if owners else ""
+                self.add(
+                    "structure.unregistered-object",
+                    f"object {number} {generation} at offset {offset}, in {where}, is not registered"
+                    f" by that revision's xref{later}",
+                )
+            if per_revision[(revision, number)] == 2:
+                self.add(
+                    "structure.duplicate-object",
+                    f"object {number} is defined twice in {where} (again at offset {offset})",
+                )
+        return headers
+
+    def _header_near(self, offset: int, at_offset: dict[int, tuple[int, int]]) -> int | None:
+        """The header an entry at ``offset`` means: there, or after up to two bytes of end-of-line."""
+        for skip in (0, 1, 2):
+            if offset + skip in at_offset and not bytes(self.data[offset : offset + skip]).strip(b"\r\n"):
+                return offset + skip
+        return None
+
+    def _check_unreached(self, headers: list[tuple[int, int, int]]) -> None:
+        """xref tables and xref streams in the file that the chain does not reach."""
+        tables = {s.offset for s in self.sections if s.kind == "table"}
+        streams = {s.offset for s in self.sections if s.kind == "stream"}
+        streams |= {s.hybrid.offset for s in self.sections if s.hybrid is not None}
+        for match in _TABLE_KEYWORD.finditer(self.data):
+            if match.start() not in tables:
+                self.add(
+                    "structure.unreached-xref", f"an xref table at offset {match.start()} is not in the chain"
+                )
+        starts = [offset for offset, _, _ in headers]
+        for match in _XREF_TYPE.finditer(self.data):
+            index = bisect.bisect_right(starts, match.start()) - 1
+            if index < 0 or starts[index] not in streams:
+                where = f"object {headers[index][1]}" if index >= 0 else "no object"
+                self.add(
+                    "structure.unreached-xref",
+                    f"an xref stream ({where}, /Type /XRef at offset {match.start()}) is not in the chain",
+                )
+
+    def _check_linearization(self, headers: list[tuple[int, int, int]]) -> None:
+        """A /Linearized first object: /L is the end of the first revision, and the section right after
+        it (poppler's first-page xref) is one of that revision's sections."""
+        if not headers or headers[0][0] > 1024 or not self.revisions:
+            return
+        offset, number, _ = headers[0]
+        match = OBJ_HEADER.match(self.data, offset)
+        assert match is not None
+        try:
+            value, pos = self.lexer.read(match.end())
+        except LexError:
+            return
+        if not isinstance(value, dict) or "/Linearized" not in value:
+            return
+        length = value.get("/L")
+        end = self.ends[0]
+        eol = next((e for e in _EOLS[:0:-1] if self.data[end : end + len(e)] == e), b"")
+        if length not in (end, end + len(eol)):
+            self.add(
+                "structure.linearization",
+                f"the /Linearized dictionary (object {number}) gives /L {length}, but the first revision"
+                f" ends at {end}",
+            )
+        after = self.lexer.keyword_at(pos, b"endobj")
+        first_page = self.lexer.skip(after) if after is not None else None
+        if first_page not in {s.offset for s in self._all_sections(0)}:
+            self.add(
+                "structure.linearization",
+                f"the first-page xref after the /Linearized dictionary (offset {first_page}) is not one of"
+                " the first revision's sections",
+            )
+
+    # -- object streams ----------------------------------------------------------------------------
+    def _check_object_streams(self) -> None:
+        """Each type-2 entry: its object stream, as that revision finds it, names the object at that index."""
+        effective: list[dict[int, tuple[int, int, int]]] = []
+        for revision in range(len(self.revisions)):
+            merged: dict[int, tuple[int, int, int]] = {}
+            for section in self._all_sections(revision):
+                for number, value in section.entries.items():
+                    merged.setdefault(number, value)
+            effective.append(merged)
+        for revision, merged in enumerate(effective):
+            for number, (kind, stream, index) in merged.items():
+                if kind != 2:
+                    continue
+                location = self._locate(effective, revision, stream)
+                if location is None or location[0] != 1:
+                    self.add(
+                        "structure.object-stream",
+                        f"revision {revision}: object {number} is in object stream {stream}, which is not"
+                        " an object in the file",
+                    )
+                    continue
+                members = self._members(stream, location[2], location[1], effective, revision)
+                if isinstance(members, str):
+                    continue
+                if index >= len(members) or members[index] != number:
+                    named = members[index] if index < len(members) else "nothing"
+                    self.add(
+                        "structure.object-stream",
+                        f"revision {revision}: object {number} is at index {index} of object stream"
+                        f" {stream}, whose header names {named} there",
+                    )
+
+    @staticmethod
+    def _locate(
+        effective: list[dict[int, tuple[int, int, int]]], revision: int, number: int
+    ) -> tuple[int, int, int] | None:
+        for older in range(revision, -1, -1):
+            if number in effective[older]:
+                return effective[older][number]
+        return None
+
+    def _members(
+        self,
+        stream: int,
+        generation: int,
+        offset: int,
+        effective: list[dict[int, tuple[int, int, int]]],
+        revision: int,
+    ) -> list[int] | str:
+        """The object numbers an object stream's header lists, in order (a str: why it was not read)."""
+        key = (offset, stream)
+        if key in self._object_streams:
+            return self._object_streams[key]
+        result: list[int] | str = "unread"
+        try:
+            header = OBJ_HEADER.match(self.data, offset)
+            skip = 0
+            while header is None and skip < 2:
+                skip += 1
+                header = OBJ_HEADER.match(self.data, offset + skip)
+            if header is None:
+                raise LexError("no object header")
+            stream_dict, pos = self.lexer.read(header.end())
+            if not isinstance(stream_dict, dict):
+                raise LexError("not a stream dictionary")
+            length = stream_dict.get("/Length")
+            if isinstance(length, Ref):
+                stream_dict = {**stream_dict, "/Length": self._indirect_int(length, effective, revision)}
+            count, first = stream_dict.get("/N"), stream_dict.get("/First")
+            if not isinstance(count, int) or not isinstance(first, int) or count < 0 or first < 0:
+                raise LexError("/N or /First is not a non-negative integer")
+            if self.encrypted:
+                reader = self._object_stream_data
+                decoded = reader(stream, generation) if reader is not None else None
+                if decoded is None:
+                    self._object_streams[key] = "encrypted"
+                    return "encrypted"
+            else:
+                raw, _ = self._stream_bytes(stream_dict, pos, f"object stream {stream}")
+                decoded = _decode(raw, stream_dict)
+            result = self._object_stream_header(stream, decoded, count, first)
+        except LexError as exc:
+            self.add("structure.object-stream", f"object stream {stream} (offset {offset}): {exc}")
+        self._object_streams[key] = result
+        return result
+
+    def _object_stream_header(self, stream: int, decoded: bytes, count: int, first: int) -> list[int]:
+        tokens = decoded[:first].split()
+        if len(tokens) != 2 * count or not all(t.isdigit() for t in tokens):
+            raise LexError(f"/N {count} and /First {first} do not frame {2 * count} integers")
+        numbers = [int(t) for t in tokens[::2]]
+        offsets = [int(t) for t in tokens[1::2]]
+        if offsets != sorted(offsets) or (offsets and first + offsets[-1] > len(decoded)):
+            raise LexError("the member offsets are not increasing inside the stream")
+        for number, times in Counter(numbers).items():
+            if times > 1:
+                self.add(
+                    "structure.object-stream",
+                    f"object stream {stream} lists object {number} {times} times in its header",
+                )
+        return numbers
+
+    def _indirect_int(self, ref: Ref, effective: list[dict[int, tuple[int, int, int]]], revision: int) -> int:
+        location = self._locate(effective, revision, ref.number)
+        if location is None or location[0] != 1:
+            raise LexError(f"its /Length {ref.number} {ref.generation} R is not an object in the file")
+        header = OBJ_HEADER.match(self.data, location[1])
+        if header is None:
+            raise LexError("its /Length object has no header")
+        value, pos = self.lexer.read(header.end())
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise LexError("its /Length object is not an integer")
+        return value
+
+
+def _describe(value: tuple[int, int, int]) -> str:
+    kind, second, third = value
+    if kind == 0:
+        return "free"
+    if kind == 1:
+        return f"at offset {second}"
+    return f"in object stream {second} at index {third}"
+
+
+def _decode(raw: bytes, stream_dict: dict[str, Any]) -> bytes:
+    """The data of a stream with no filter or /FlateDecode (with its predictor), through pyHanko's decoder."""
+    filters = stream_dict.get("/Filter")
+    params = stream_dict.get("/DecodeParms")
+    if isinstance(filters, list) and len(filters) == 1:
+        filters = filters[0]
+        params = params[0] if isinstance(params, list) and params else params
+    if filters is None:
+        return raw
+    if filters != "/FlateDecode":
+        raise LexError(f"unsupported filter {filters}")
+    from pyhanko.pdf_utils import filters as pyhanko_filters
+    from pyhanko.pdf_utils import generic
+
+    decode_params = generic.DictionaryObject()
+    if isinstance(params, dict):
+        for key, value in params.items():
+            if isinstance(value, int) and not isinstance(value, bool):
+                decode_params[generic.NameObject(key)] = generic.NumberObject(value)
+    try:
+        return bytes(pyhanko_filters.FlateDecode().decode(raw, decode_params))
+    except Exception as exc:  # noqa: BLE001 - a corrupt stream is a finding, whatever zlib says
+        raise LexError(f"the stream cannot be decoded ({type(exc).__name__})") from None
+
+
+__all__ = ["OBJ_HEADER", "REASONS", "Finding", "Keyword", "XrefAudit", "audit_xref"]
