@@ -30,8 +30,17 @@ OBJ_HEADER = re.compile(rb"(?<![0-9])(\d{1,10})" + SEP + rb"+(\d{1,5})" + SEP + 
 _SUBSECTION = re.compile(rb"(\d{1,10})[ \t]+(\d{1,10})[ \t]*(?:\r\n|\r|\n)")
 _ENTRY = re.compile(rb"(\d{10}) (\d{5}) ([nf])(?: \r\n| \r| \n|\r\n|\r|\n)")
 _WS = re.compile(rb"[\x00\t\n\x0c\r ]*")
-_TABLE_KEYWORD = re.compile(rb"(?<=[\r\n])xref[ \t]*(?:\r\n|\r|\n)[\x00\t\n\x0c\r ]*\d+[ \t]+\d+")
-_XREF_TYPE = re.compile(rb"/Type" + SEP + rb"*/XRef(?![^\x00\t\n\x0c\r ()<>\[\]{}/%])")
+# Scans start from a literal (which the regular-expression engine finds fast) and look around it.
+_OBJ_WORD = re.compile(rb"obj")
+_HEADER_BEFORE = re.compile(rb"(?<![0-9])(\d{1,10})" + SEP + rb"+(\d{1,5})" + SEP + rb"+\Z")
+_XREF_WORD = re.compile(rb"xref")
+_TABLE_AFTER = re.compile(rb"xref[ \t]*(?:\r\n|\r|\n)[\x00\t\n\x0c\r ]*\d+[ \t]+\d+")
+#: How far into an object its /Type /XRef is looked for, and the size of a stream whose data is skipped
+#: when searching for stray xref tables.
+_XREF_DICT_WINDOW = 1024
+_LARGE = 1 << 16
+_WINDOW = 64
+_COMMENT_WINDOW = 4096
 _EOLS = (b"", b"\n", b"\r\n", b"\r")
 _MAX_SECTIONS = 100_000
 _MAX_PER_REASON = 20
@@ -305,6 +314,12 @@ class _Auditor:
 
     def _stream_bytes(self, stream_dict: dict[str, Any], pos: int, what: str) -> tuple[bytes, int]:
         """The raw data of a stream whose dictionary ended at ``pos``, and the offset after ``endobj``."""
+        start, end, after = self._stream_span(stream_dict, pos, what)
+        return bytes(self.data[start:end]), after
+
+    def _stream_span(self, stream_dict: dict[str, Any], pos: int, what: str) -> tuple[int, int, int]:
+        """Where the data of a stream whose dictionary ended at ``pos`` starts and ends (by its direct
+        /Length, which must end at ``endstream``), and the offset after ``endobj``."""
         data, lexer = self.data, self.lexer
         after = lexer.keyword_at(pos, b"stream")
         if after is None:
@@ -322,7 +337,7 @@ class _Auditor:
         if end is None:
             raise LexError(f"{what}: /Length does not end at 'endstream'")
         closed = lexer.keyword_at(end, b"endobj")
-        return bytes(data[after : after + length]), closed if closed is not None else end
+        return after, after + length, closed if closed is not None else end
 
     # -- revisions ---------------------------------------------------------------------------------
     def _group_revisions(self) -> None:
@@ -395,7 +410,7 @@ class _Auditor:
     def _scan_headers(self) -> list[tuple[int, int, int]]:
         """Every ``N G obj`` in the file, checked against the xref of the revision it is written in."""
         data, ends = self.data, self.ends
-        headers = [(m.start(), int(m.group(1)), int(m.group(2))) for m in OBJ_HEADER.finditer(data)]
+        headers = find_headers(data)
         at_offset = {offset: (number, generation) for offset, number, generation in headers}
         registered: dict[int, list[tuple[int, int, int]]] = {}
         for revision in range(len(self.revisions)):
@@ -447,24 +462,53 @@ class _Auditor:
         return None
 
     def _check_unreached(self, headers: list[tuple[int, int, int]]) -> None:
-        """xref tables and xref streams in the file that the chain does not reach."""
+        """xref tables and xref streams in the file that the chain does not reach. Tables are searched
+        for outside the data of large streams (a table there is no table to any reader); an xref stream is
+        an object, so each object's dictionary is looked at."""
         tables = {s.offset for s in self.sections if s.kind == "table"}
         streams = {s.offset for s in self.sections if s.kind == "stream"}
         streams |= {s.hybrid.offset for s in self.sections if s.hybrid is not None}
-        for match in _TABLE_KEYWORD.finditer(self.data):
-            if match.start() not in tables:
-                self.add(
-                    "structure.unreached-xref", f"an xref table at offset {match.start()} is not in the chain"
-                )
-        starts = [offset for offset, _, _ in headers]
-        for match in _XREF_TYPE.finditer(self.data):
-            index = bisect.bisect_right(starts, match.start()) - 1
-            if index < 0 or starts[index] not in streams:
-                where = f"object {headers[index][1]}" if index >= 0 else "no object"
+        data = self.data
+        position = 0
+        for start, end in [*self._large_stream_data(headers), (len(data), len(data))]:
+            for match in _XREF_WORD.finditer(data, position, start):
+                at = match.start()
+                if at not in tables and data[at - 1 : at] in (b"\r", b"\n") and _TABLE_AFTER.match(data, at):
+                    self.add("structure.unreached-xref", f"an xref table at offset {at} is not in the chain")
+            position = max(position, end)
+        for offset, number, _ in headers:
+            if offset in streams or b"/XRef" not in data[offset : offset + _XREF_DICT_WINDOW]:
+                continue
+            header = OBJ_HEADER.match(data, offset)
+            try:
+                value = self.lexer.read(header.end())[0] if header is not None else None
+            except LexError:
+                value = None
+            if isinstance(value, dict) and value.get("/Type") == "/XRef":
                 self.add(
                     "structure.unreached-xref",
-                    f"an xref stream ({where}, /Type /XRef at offset {match.start()}) is not in the chain",
+                    f"an xref stream (object {number} at offset {offset}) is not in the chain",
                 )
+
+    def _large_stream_data(self, headers: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
+        """(start, end) of the data of every stream of more than :data:`_LARGE` bytes whose direct /Length
+        ends at ``endstream``, in file order."""
+        spans = []
+        for index, (offset, _, _) in enumerate(headers):
+            following = headers[index + 1][0] if index + 1 < len(headers) else len(self.data)
+            if following - offset < _LARGE:
+                continue
+            header = OBJ_HEADER.match(self.data, offset)
+            try:
+                if header is None:
+                    continue
+                value, pos = self.lexer.read(header.end())
+                if isinstance(value, dict):
+                    start, end, _ = self._stream_span(value, pos, "a stream")
+                    spans.append((start, end))
+            except LexError:
+                continue
+        return spans
 
     def _check_linearization(self, headers: list[tuple[int, int, int]]) -> None:
         """A /Linearized first object: /L is the end of the first revision, and the section right after
@@ -614,6 +658,25 @@ class _Auditor:
         return value
 
 
+def find_headers(data: bytes) -> list[tuple[int, int, int]]:
+    """(offset, number, generation) of every ``N G obj`` in ``data``, in file order: each ``obj`` found by
+    a fast literal search, the numbers before it matched backwards in a small window (a larger one when a
+    comment may sit between the tokens)."""
+    found = []
+    for match in _OBJ_WORD.finditer(data):
+        at = match.start()
+        if data[at - 3 : at] == b"end" or data[at + 3 : at + 4].isalnum():
+            continue
+        window = bytes(data[max(0, at - _WINDOW) : at])
+        if b"%" in window:
+            window = bytes(data[max(0, at - _COMMENT_WINDOW) : at])
+        header = _HEADER_BEFORE.search(window)
+        if header is not None:
+            start = at - len(window) + header.start()
+            found.append((start, int(header.group(1)), int(header.group(2))))
+    return found
+
+
 def _describe(value: tuple[int, int, int]) -> str:
     kind, second, third = value
     if kind == 0:
@@ -648,4 +711,4 @@ def _decode(raw: bytes, stream_dict: dict[str, Any]) -> bytes:
         raise LexError(f"the stream cannot be decoded ({type(exc).__name__})") from None
 
 
-__all__ = ["OBJ_HEADER", "REASONS", "Finding", "Keyword", "XrefAudit", "audit_xref"]
+__all__ = ["OBJ_HEADER", "REASONS", "Finding", "Keyword", "XrefAudit", "audit_xref", "find_headers"]
