@@ -40,6 +40,7 @@ _TABLE_AFTER = re.compile(rb"xref[ \t]*(?:\r\n|\r|\n)[\x00\t\n\x0c\r ]*\d+[ \t]+
 _XREF_DICT_WINDOW = 1024
 _LARGE = 1 << 16
 _WINDOW = 64
+_HEADER_CHARS = re.compile(rb"[0-9\x00\t\n\x0c\r ]*")
 _COMMENT_WINDOW = 4096
 _EOLS = (b"", b"\n", b"\r\n", b"\r")
 _MAX_SECTIONS = 100_000
@@ -660,21 +661,30 @@ class _Auditor:
 
 def find_headers(data: bytes) -> list[tuple[int, int, int]]:
     """(offset, number, generation) of every ``N G obj`` in ``data``, in file order: each ``obj`` found by
-    a fast literal search, the numbers before it matched backwards in a small window (a larger one when a
-    comment may sit between the tokens)."""
+    a fast literal search, the numbers before it matched backwards in a small window, or in a larger one
+    (:data:`_COMMENT_WINDOW`, beyond poppler's 256-byte lines when it rebuilds an xref) when a comment or a
+    run of whitespace may reach further back."""
     found = []
     for match in _OBJ_WORD.finditer(data):
         at = match.start()
         if data[at - 3 : at] == b"end" or data[at + 3 : at + 4].isalnum():
             continue
         window = bytes(data[max(0, at - _WINDOW) : at])
-        if b"%" in window:
-            window = bytes(data[max(0, at - _COMMENT_WINDOW) : at])
         header = _HEADER_BEFORE.search(window)
+        if (header is None or header.start() == 0) and _may_reach_further(window):
+            window = bytes(data[max(0, at - _COMMENT_WINDOW) : at])
+            header = _HEADER_BEFORE.search(window)
         if header is not None:
             start = at - len(window) + header.start()
             found.append((start, int(header.group(1)), int(header.group(2))))
     return found
+
+
+def _may_reach_further(window: bytes) -> bool:
+    """Whether a header ending with ``window`` could start before it: the window is all digits and
+    whitespace, holds a comment, or its last line (a comment, perhaps) starts before it."""
+    text = window.rstrip(WHITESPACE)
+    return b"%" in window or b"\n" not in text and b"\r" not in text or bool(_HEADER_CHARS.fullmatch(window))
 
 
 def _describe(value: tuple[int, int, int]) -> str:
