@@ -246,9 +246,10 @@ def test_sealkit_refuses_to_sign_an_ambiguous_signed_input(buyer, buyer_key, tmp
     assert not (tmp_path / "out.pdf").exists()
 
 
-@pytest.mark.parametrize(
-    "header", [b"10 0 obj", b"10 0 %x\nobj", b"10" + b" " * 300 + b"0 obj", b"10 0 %" + b"a" * 1000 + b"\nobj"]
-)
+HEADERS = [b"10 0 obj", b"10 0 %x\nobj", b"10" + b" " * 300 + b"0 obj", b"10 0 %" + b"a" * 1000 + b"\nobj"]
+
+
+@pytest.mark.parametrize("header", HEADERS)
 def test_headers_with_spaces_or_comments_between_tokens_are_found(header):
     """The backward match around each 'obj' sees what a forward tokenizer sees (within 4 KiB)."""
     from sealkit.pdf.xref_audit import find_headers

@@ -133,16 +133,16 @@ def dup_subsection(signed: bytes, comment_header: bool = True) -> bytes:
     return bytes(data)
 
 
+def table_update(signed: bytes, lines: bytes, startxref: bytes = b"%d") -> bytes:
+    """An update of nothing but an xref table (``lines``: subsections and entries) and the last trailer."""
+    tail = b"\nstartxref\n" + startxref + b"\n%%%%EOF\n"
+    return signed + b"xref\n" + lines + b"trailer\n" + _trailer(signed) + tail % len(signed)
+
+
 def dup_subsection_free_first(signed: bytes) -> bytes:
     """a07: the amount field (object 5) listed free, then at its old offset: poppler drops it."""
     orig5 = signed.find(b"\n5 0 obj") + 1
-    xref = len(signed)
-    return (
-        signed
-        + b"xref\n5 1\n0000000000 00001 f \n5 1\n%010d 00000 n \ntrailer\n" % orig5
-        + _trailer(signed)
-        + b"\nstartxref\n%d\n%%%%EOF\n" % xref
-    )
+    return table_update(signed, b"5 1\n0000000000 00001 f \n5 1\n%010d 00000 n \n" % orig5)
 
 
 def objstm_duplicate_number(signed: bytes) -> bytes:
@@ -159,25 +159,13 @@ def objstm_index_mismatch(signed: bytes) -> bytes:
 
 def startxref_plus(signed: bytes) -> bytes:
     """a04: an empty update whose startxref is ``+N`` (poppler reads 0 and rebuilds the xref)."""
-    at = len(signed)
-    return (
-        signed
-        + b"xref\n0 1\n0000000000 65535 f \ntrailer\n"
-        + _trailer(signed)
-        + b"\nstartxref\n+%d\n%%%%EOF\n" % at
-    )
+    return table_update(signed, b"0 1\n0000000000 65535 f \n", startxref=b"+%d")
 
 
 def free_then_used(signed: bytes) -> bytes:
     """a04b: an update lists the page tree (object 2) free, then used: poppler rebuilds the xref."""
-    at = len(signed)
     orig2 = signed.find(b"\n2 0 obj") + 1
-    return (
-        signed
-        + b"xref\n2 1\n0000000000 00001 f \n2 1\n%010d 00000 n \ntrailer\n" % orig2
-        + _trailer(signed)
-        + b"\nstartxref\n%d\n%%%%EOF\n" % at
-    )
+    return table_update(signed, b"2 1\n0000000000 00001 f \n2 1\n%010d 00000 n \n" % orig2)
 
 
 def type3_entry(signed: bytes) -> bytes:
@@ -190,13 +178,7 @@ def type3_entry(signed: bytes) -> bytes:
 def reregister_evil_copy(signed: bytes) -> bytes:
     """a08 (after signing): one xref line pointing object 10 at the evil copy the signed revision holds."""
     evil = [m.start() for m in re.finditer(rb"(?m)^10 0 obj", signed)][1]
-    at = len(signed)
-    return (
-        signed
-        + b"xref\n10 1\n%010d 00000 n \ntrailer\n" % evil
-        + _trailer(signed)
-        + b"\nstartxref\n%d\n%%%%EOF\n" % at
-    )
+    return table_update(signed, b"10 1\n%010d 00000 n \n" % evil)
 
 
 def pad_to_linearized_length(signed: bytes) -> bytes:

@@ -41,6 +41,7 @@ _XREF_DICT_WINDOW = 1024
 _LARGE = 1 << 16
 _WINDOW = 64
 _HEADER_CHARS = re.compile(rb"[0-9\x00\t\n\x0c\r ]*")
+_DIGITS_AND_SPACE = b"0123456789" + WHITESPACE
 _COMMENT_WINDOW = 4096
 _EOLS = (b"", b"\n", b"\r\n", b"\r")
 _MAX_SECTIONS = 100_000
@@ -250,13 +251,18 @@ class _Auditor:
             pos = sub.end()
             if count * 19 > size - pos:
                 raise LexError(f"the subsection at {sub.start()} claims {count} entries")
+            entries, match = section.entries, _ENTRY.match
             for number in range(first, first + count):
-                entry = _ENTRY.match(data, pos)
+                entry = match(data, pos)
                 if entry is None:
                     raise LexError(f"the entry of object {number} at offset {pos} is malformed")
                 pos = entry.end()
-                value = (1 if entry.group(3) == b"n" else 0, int(entry.group(1)), int(entry.group(2)))
-                self._enter(section, number, value)
+                where, generation, kind = entry.groups()
+                value = (1 if kind == b"n" else 0, int(where), int(generation))
+                if number in entries:
+                    self._enter(section, number, value)  # reports the duplicate
+                else:
+                    entries[number] = value
 
     def _enter(self, section: Section, number: int, value: tuple[int, int, int]) -> None:
         if number in section.entries:
@@ -413,17 +419,17 @@ class _Auditor:
         data, ends = self.data, self.ends
         headers = find_headers(data)
         at_offset = {offset: (number, generation) for offset, number, generation in headers}
-        registered: dict[int, list[tuple[int, int, int]]] = {}
+        registered: dict[int, set[int]] = {}  # header offset -> the revisions that register it
         for revision in range(len(self.revisions)):
             for section in self._all_sections(revision):
                 if section.kind == "stream" and section.number is not None:
                     header = at_offset.get(section.offset)
                     if header is not None:
-                        registered.setdefault(section.offset, []).append((revision, *header))
+                        registered.setdefault(section.offset, set()).add(revision)
                 for number, (kind, offset, generation) in section.entries.items():
                     if kind != 1:
                         continue
-                    found = self._header_near(offset, at_offset)
+                    found = offset if at_offset.get(offset) else self._header_near(offset, at_offset)
                     if found is None or at_offset[found] != (number, generation):
                         what = "no object header"
                         if found is not None:
@@ -434,15 +440,16 @@ class _Auditor:
                             f" {what} (offset {offset})",
                         )
                         continue
-                    registered.setdefault(found, []).append((revision, number, generation))
+                    registered.setdefault(found, set()).add(revision)
         per_revision: Counter[tuple[int, int]] = Counter()
+        no_owner: set[int] = set()
         for offset, number, generation in headers:
             revision = bisect.bisect_right(ends, offset)
             per_revision[(revision, number)] += 1
-            owners = registered.get(offset, [])
+            owners = registered.get(offset, no_owner)
             where = f"revision {revision}" if revision < len(ends) else "the bytes after the last revision"
-            if not any(owner[0] == revision for owner in owners):
-                later = f" (only revision {owners[0][0]} points at it)" if owners else ""
+            if revision not in owners:
+                later = f" (only revision {min(owners)} points at it)" if owners else ""
                 self.add(
                     "structure.unregistered-object",
                     f"object {number} {generation} at offset {offset}, in {where}, is not registered"
@@ -670,7 +677,9 @@ def find_headers(data: bytes) -> list[tuple[int, int, int]]:
         if data[at - 3 : at] == b"end" or data[at + 3 : at + 4].isalnum():
             continue
         window = bytes(data[max(0, at - _WINDOW) : at])
-        header = _HEADER_BEFORE.search(window)
+        # the numbers are in the run of digits and whitespace that ends the window
+        tail = len(window.rstrip(_DIGITS_AND_SPACE))
+        header = _HEADER_BEFORE.search(window, tail) if tail and b"%" not in window else None
         if (header is None or header.start() == 0) and _may_reach_further(window):
             window = bytes(data[max(0, at - _COMMENT_WINDOW) : at])
             header = _HEADER_BEFORE.search(window)
