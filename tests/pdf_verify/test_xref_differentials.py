@@ -84,6 +84,15 @@ def test_linearized_trap_fails(buyer, trust):
     _failed(verify_pdf(forged, trust=trust), "structure.unreached-xref")
 
 
+@pytest.mark.parametrize("type_name", [b"/XRef", b"/X#52ef"])
+def test_xref_stream_outside_the_chain_fails(signed, trust, type_name):
+    """An xref stream object that no startxref, /Prev or /XRefStm reaches (a reader rebuilding the xref
+    may use it), its /Type written plainly or with a name escape."""
+    stray = b"<< /Type %s /Size 1 /W [1 4 2] /Length 0 >>\nstream\n\nendstream" % type_name
+    forged = x.xref_stream_update(signed, {60: stray}, {}, 61)
+    _failed(verify_pdf(forged, trust=trust), "structure.unreached-xref")
+
+
 def test_trailing_spaces_after_eof_fail(signed, trust):
     _failed(verify_pdf(signed + b"   \n", trust=trust), "structure.after-eof")
 
