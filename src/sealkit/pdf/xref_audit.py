@@ -284,12 +284,15 @@ class _Auditor:
                         )
                         continue
                     registered.setdefault(found, set()).add(revision)
-        per_revision: Counter[tuple[int, int]] = Counter()
+        seen: set[tuple[int, int]] = set()
         no_owner: set[int] = set()
         for offset, number, generation in headers:
             revision = bisect.bisect_right(ends, offset)
-            per_revision[(revision, number)] += 1
             owners = registered.get(offset, no_owner)
+            twice = (revision, number) in seen
+            seen.add((revision, number))
+            if revision in owners and not twice:
+                continue
             where = f"revision {revision}" if revision < len(ends) else "the bytes after the last revision"
             if revision not in owners:
                 later = f" (only revision {min(owners)} points at it)" if owners else ""
@@ -298,10 +301,10 @@ class _Auditor:
                     f"object {number} {generation} at offset {offset}, in {where}, is not registered"
                     f" by that revision's xref{later}",
                 )
-            if per_revision[(revision, number)] == 2:
+            if twice:
                 self.add(
                     "structure.duplicate-object",
-                    f"object {number} is defined twice in {where} (again at offset {offset})",
+                    f"object {number} is defined again in {where} (at offset {offset})",
                 )
         return headers
 
