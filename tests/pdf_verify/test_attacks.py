@@ -39,8 +39,10 @@ def test_honest_signature_passes(signed, trust):
     assert report.file["unsigned_fields"] == ["supplier"]
 
 
-def test_trailing_whitespace_is_tolerated(signed, trust):
-    assert verify_pdf(signed + b"\r\n \x00\x00\n", trust=trust).passed
+def test_only_an_end_of_line_may_follow_the_last_eof(signed, trust):
+    """Padding after %%EOF is how a /Linearized length is met after signing (issue 10, a02)."""
+    assert signed.endswith(b"%%EOF\n") and verify_pdf(signed, trust=trust).passed
+    assert_rejected(verify_pdf(signed + b"\r\n \x00\x00\n", trust=trust), "structure.after-eof")
 
 
 CHANGES = {
@@ -85,7 +87,7 @@ def test_hidden_update_after_eof(signed, trust):
 
 def test_hidden_update_behind_empty_xref(signed, trust):
     report = verify_pdf(t.hidden_update_behind_empty_xref(signed), trust=trust)
-    assert_rejected(report, "modification.unregistered-objects")
+    assert_rejected(report, "structure.unregistered-object")
 
 
 @pytest.mark.parametrize("tail", [b"X", b"%comment\n", b"\n1 0 obj\n<<>>\nendobj\n"])

@@ -14,7 +14,7 @@ from tests.pdf_verify.contracts import sign
 ATTACKS = sorted((CORPUS / "attacks").rglob("*.pdf"))
 SAMPLES = sorted(p for p in (CORPUS / "sample-files").glob("*.pdf") if "password" not in p.name)
 ENCRYPTED = CORPUS / "sample-files" / "libreoffice-writer-password.pdf"
-SERIOUS = {"format", "integrity", "crypto", "coverage", "modification"}
+SERIOUS = {"format", "structure", "integrity", "crypto", "coverage", "modification"}
 
 pytestmark = pytest.mark.skipif(not ATTACKS, reason="shared corpus not present")
 

@@ -51,7 +51,7 @@ def test_duplicate_key_is_named(signed_contract, trust):
     report = verify_pdf(
         f.raw_update(signed_contract, {99: f.content_stream(EVIL_TEXT), 10: page1}), trust=trust
     )
-    assert "modification.duplicate-key" in report.signatures[0].reasons
+    assert "structure.duplicate-key" in report.signatures[0].reasons
 
 
 def test_rewritten_page_without_duplicate_key_is_no_duplicate(signed_contract, trust):
@@ -66,7 +66,7 @@ def test_new_generation_and_mismatched_header_are_named(signed_contract, trust):
     forged = _update(
         signed_contract, [b"11 0 obj\n" + f.content_stream(EVIL_TEXT) + b"\nendobj"], [(11, 1, 0)]
     )
-    assert "modification.xref-mismatch" in verify_pdf(forged, trust=trust).signatures[0].reasons
+    assert "structure.xref-mismatch" in verify_pdf(forged, trust=trust).signatures[0].reasons
 
 
 def test_visible_document_timestamp_is_named(signed_contract, trust, tsa):
@@ -161,13 +161,18 @@ def _warnings(report, name: str) -> list[str]:
     return [c.detail for s in report.signatures for c in s.checks if c.name == name and c.level == "warning"]
 
 
-def test_duplicate_key_in_the_signed_revision_is_a_warning(contract, rsa_pki, trust):
-    """Duplicate keys signed by the signer: the signature holds (these are the signed bytes), but the report
-    says that viewers may show the content differently."""
+def test_duplicate_key_in_the_signed_revision_fails(contract, rsa_pki, trust):
+    """Duplicate keys signed by the signer: viewers show the signed content differently, so the signature
+    cannot say what was signed (issue 10: ambiguity anywhere is a failure)."""
     page1 = _body(contract, 10).replace(b"/Contents 11 0 R", b"/Contents 11 0 R /Contents 99 0 R")
     ambiguous = f.raw_update(contract, {99: f.content_stream(EVIL_TEXT), 10: page1})
     report = verify_pdf(f.sign_as(ambiguous, rsa_pki.signer("Buyer Ltd"), "buyer"), trust=trust)
-    assert any("/Contents" in w for w in _warnings(report, "ambiguous-syntax")), report.signatures[0].checks
+    assert (report.indication, report.sub_indication) == ("TOTAL-FAILED", "FORMAT_FAILURE")
+    assert "structure.duplicate-key" in report.signatures[0].reasons
+    failed = [
+        c.detail for c in report.signatures[0].checks if c.name == "ambiguous-syntax" and c.level == "fail"
+    ]
+    assert any("/Contents" in d for d in failed), report.signatures[0].checks
 
 
 def test_plain_signed_contract_reads_one_way(signed_contract, trust):

@@ -124,13 +124,15 @@ def sign_pdf(
     chain_certs = [c for item in chain for c in _chain_item(item)] if chain else list(key.chain())
     signer = HandleSigner(key, certificate, chain_certs, extra_signed_attributes=extra_signed_attributes)
 
+    from sealkit.pdf.sign_input import unambiguous_input
     from sealkit.pdf.stamping import prepare_signature_field
 
     output = Path(output_path)
     # One parse: the writer opened on the input file serves fields, order, placement, stamps and the
     # signature; pyHanko writes the signed file straight into the temporary output file.
     warnings: list[str] = []
-    with _open_input(input_path) as source:
+    # An input whose xref layer reads in more than one way is rewritten cleanly first (unsigned) or refused.
+    with _open_input(input_path) as original, unambiguous_input(original, warnings) as source:
         writer, field_name, stamps = prepare_signature_field(
             source,
             field=field,

@@ -35,19 +35,20 @@ from sealkit.pdf.verify_crypto import document_timestamp_checks, signature_check
 from sealkit.pdf.verify_imprint import imprint_checks
 from sealkit.pdf.verify_policy import contents_checks
 from sealkit.pdf.verify_structure import (
+    MAX_REREAD_OBJECTS,
     RevisionLayout,
     check_byte_range,
-    unregistered_objects,
     update_syntax_problems,
 )
+from sealkit.pdf.xref_audit import XrefAudit
 from sealkit.sm2 import oids
 from sealkit.validation.context import Evidence, embedded_evidence
 from sealkit.validation.time import TimestampInfo
 
 SealChecker = Callable[[cms.SignedData, dt.datetime | None], "dict[str, Any] | None"]
 
-#: Above this many objects, the signed revisions are not read a second time for ambiguous syntax.
-_MAX_SIGNED_OBJECTS = 20_000
+#: At most this many xref-audit or syntax findings are listed per signature (all fail it).
+_MAX_FINDINGS_SHOWN = 8
 SIGNATURE_SUBFILTERS = {"/adbe.pkcs7.detached", "/ETSI.CAdES.detached"}
 TIMESTAMP_SUBFILTERS = {"/ETSI.RFC3161"}
 GM_DATA = oids.GM_DATA
@@ -64,6 +65,8 @@ class DocumentContext:
     validation_time: dt.datetime | None
     seal_checker: SealChecker | None
     online: bool = False
+    #: The lexical audit of the whole file's cross-reference layer (:mod:`sealkit.pdf.xref_audit`).
+    audit: XrefAudit | None = None
     #: Trusted document timestamps seen so far: (the revision each covers, the timestamp).
     document_timestamps: list[tuple[int, TimestampInfo]] = dc_field(default_factory=list)
     #: (signed revision, verdict, the later signatures its modification review accepted), for
@@ -78,7 +81,7 @@ class DocumentContext:
         """Ambiguous syntax in the revisions 0..``revision`` (None: too many objects to read them again)."""
         xrefs = self.reader.xrefs
         size = sum(len(xrefs.get_xref_data(r).standard_xrefs) for r in range(revision + 1))
-        if size > _MAX_SIGNED_OBJECTS:
+        if size > MAX_REREAD_OBJECTS:
             return None
         for r in range(revision + 1):
             if r not in self.signed_syntax:
@@ -258,7 +261,8 @@ def _modification_checks(
 
 
 def _document_checks(ctx: DocumentContext, verdict: SignatureVerdict, signed_revision: int | None) -> None:
-    """Bytes after the last revision, and objects after this signature's revision that no xref registers."""
+    """Bytes after the last revision, the xref audit of the whole file, and the signed revisions' syntax:
+    anything that viewers may read differently fails every signature, in the signed revisions too."""
     extra = ctx.layout.unaccounted(ctx.data)
     if extra:
         verdict.check(
@@ -267,31 +271,30 @@ def _document_checks(ctx: DocumentContext, verdict: SignatureVerdict, signed_rev
             f"{len(extra)} bytes after the last %%EOF are not part of any revision",
             "modification.unaccounted-bytes",
         )
+    if ctx.audit is not None:
+        for finding in ctx.audit.findings[:_MAX_FINDINGS_SHOWN]:
+            verdict.check("xref-audit", False, finding.detail, finding.reason)
+        if not ctx.audit.findings:
+            verdict.check("xref-audit", True, "every revision's cross-reference data reads one way only")
     if signed_revision is not None and signed_revision < len(ctx.layout.ends):
         _signed_syntax_checks(ctx, verdict, signed_revision)
-        hidden = unregistered_objects(ctx.data, ctx.reader, ctx.layout.ends[signed_revision])
-        if hidden:
-            verdict.check(
-                "hidden-objects",
-                False,
-                f"objects defined after signing but in no xref: {', '.join(hidden[:6])}",
-                "modification.unregistered-objects",
-            )
 
 
 def _signed_syntax_checks(ctx: DocumentContext, verdict: SignatureVerdict, signed_revision: int) -> None:
-    """The signed revisions themselves read one way only (no key twice in a dictionary, xref entries that
-    match their objects): else viewers may show the signer and the reader different content. A warning —
-    the signer signed these bytes, whatever a viewer made of them."""
+    """The signed revisions themselves read one way only (no key twice in a dictionary): else viewers
+    show the signer and the reader different content, and a later update can switch between the readings.
+    A failure (``structure.duplicate-key``): the signature cannot say what was signed."""
     try:
         problems = ctx.syntax_up_to(signed_revision)
     except Exception:  # noqa: BLE001 - unreadable signed revisions are judged by the signature's own checks
         logging.getLogger(__name__).debug("signed revisions unreadable", exc_info=True)
         return
-    if problems:
-        shown = "; ".join(detail for _, detail in problems[:3])
+    for reason, detail in (problems or [])[:_MAX_FINDINGS_SHOWN]:
         verdict.check(
-            "ambiguous-syntax", False, f"the signed content reads differently in some viewers: {shown}"
+            "ambiguous-syntax",
+            False,
+            f"the signed content reads differently in some viewers: {detail}",
+            reason,
         )
 
 

@@ -5,9 +5,10 @@
 - :func:`check_byte_range`: a signature's /ByteRange is exactly two ranges starting at 0, the gap is exactly
   the ``<…>`` hex string of *this* signature dictionary's /Contents, nothing overlaps or leaves the file, and
   the signed bytes end at the end of a revision;
-- :func:`unregistered_objects`: object definitions (``N G obj``) written after a given offset that no
-  cross-reference section registers — the trick behind incremental-saving and shadow attacks that feed
-  different objects to viewers that rebuild the xref table.
+- :func:`update_syntax_problems`: dictionaries of an update that repeat a key.
+
+The cross-reference layer itself (every revision, signed ones included) is audited by
+:mod:`sealkit.pdf.xref_audit`.
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sealkit.pdf.report import SignatureVerdict
+from sealkit.pdf.xref_audit import OBJ_HEADER as _OBJ_HEADER
 
 #: What may follow the last ``%%EOF`` without counting as content: PDF whitespace and NULs.
 TOLERATED_TRAILER = b" \t\r\n\x00\x0c"
 _EOF = b"%%EOF"
-_OBJ_HEADER = re.compile(rb"(?<![0-9])(\d{1,10})[ \t\r\n\x00\x0c]+(\d{1,5})[ \t\r\n\x00\x0c]+obj(?![A-Za-z])")
 _HEX = re.compile(rb"[0-9A-Fa-f]*")
+#: Above this many objects, the signed revisions are not read a second time for repeated keys.
+MAX_REREAD_OBJECTS = 20_000
 
 
 @dataclass
@@ -167,23 +170,6 @@ def _gap_problem(
     return ""
 
 
-def unregistered_objects(data: bytes, reader: Any, since: int) -> list[str]:
-    """Objects defined at offsets ≥ ``since`` that no xref section of the chain points to (``"N G"``)."""
-    xrefs = reader.xrefs
-    registered: set[int] = set()
-    for revision in range(xrefs.total_revisions):
-        section = xrefs.get_xref_data(revision)
-        registered.update(offset for _, offset in section.standard_xrefs.values())
-        if section.hybrid is not None:
-            registered.update(offset for _, offset in section.hybrid.xref_data.standard_xrefs.values())
-    found = []
-    for match in _OBJ_HEADER.finditer(data, since):
-        # Some writers point the xref entry at the end-of-line just before the header.
-        if not registered.intersection(range(match.start() - 2, match.start() + 1)):
-            found.append(f"{int(match.group(1))} {int(match.group(2))}")
-    return found
-
-
 class _StrictHandler:
     """The reader, read strictly, for :func:`update_syntax_problems`.
 
@@ -205,32 +191,26 @@ class _StrictHandler:
 
 
 def update_syntax_problems(reader: Any, revision: int) -> list[tuple[str, str]]:
-    """(reason, detail) for what makes the objects written by the update ``revision`` ambiguous.
-
-    - ``modification.xref-mismatch``: an xref entry ``N G`` points at a definition whose ``N G obj`` header
-      names another object or generation (a viewer that rebuilds the xref reads that definition as what it
-      says it is);
-    - ``modification.duplicate-key``: a dictionary of an object the update wrote (directly, in one of its
-      object streams, or its trailer) holds a key twice (readers disagree on which value counts).
+    """(reason, detail) for what makes the objects written by the update ``revision`` ambiguous:
+    ``structure.duplicate-key``, a dictionary of an object the update wrote (directly, or in one of its
+    object streams) that holds a key twice (readers disagree on which value counts). Where xref entries
+    point, and the trailers, are audited by :mod:`sealkit.pdf.xref_audit`.
     """
     from pyhanko.pdf_utils import generic, misc
 
     xrefs = reader.xrefs
     section = xrefs.get_xref_data(revision)
-    meta = xrefs.get_xref_container_info(revision)
     handler = _StrictHandler(reader)
     stream = reader.stream
     problems: list[tuple[str, str]] = []
     sections = [section] + ([section.hybrid.xref_data] if section.hybrid is not None else [])
     entries = [(n, g, offset) for part in sections for n, (g, offset) in part.standard_xrefs.items()]
-    if meta.stream_ref is not None:
-        entries.append((meta.stream_ref.idnum, meta.stream_ref.generation, meta.start_location))
 
     def strict_read(where: str, read: Any) -> Any:
         try:
             return read()
         except misc.PdfStrictReadError as exc:
-            problems.append(("modification.duplicate-key", f"{where}: {' '.join(str(exc).split())[:120]}"))
+            problems.append(("structure.duplicate-key", f"{where}: {' '.join(str(exc).split())[:120]}"))
         except Exception:  # noqa: BLE001 - an unreadable object is judged where a rule reads it
             return None
         return None
@@ -240,16 +220,8 @@ def update_syntax_problems(reader: Any, revision: int) -> list[tuple[str, str]]:
         head = stream.read(64)
         # some writers point the entry at the end-of-line before the header
         header = _OBJ_HEADER.match(head, len(head) - len(head.lstrip(TOLERATED_TRAILER)))
-        found = (int(header.group(1)), int(header.group(2))) if header else None
-        if header is None or found != (number, generation):
-            what = f"'{found[0]} {found[1]} obj'" if found else "no object header"
-            problems.append(
-                (
-                    "modification.xref-mismatch",
-                    f"the xref entry of object {number} {generation} points at {what} (offset {offset})",
-                )
-            )
-            continue
+        if header is None or (int(header.group(1)), int(header.group(2))) != (number, generation):
+            continue  # structure.xref-mismatch (sealkit.pdf.xref_audit)
         ref = generic.Reference(number, generation, handler)
 
         def read_at(position: int = offset + header.end(), ref: Any = ref) -> Any:
@@ -262,14 +234,6 @@ def update_syntax_problems(reader: Any, revision: int) -> list[tuple[str, str]]:
             _object_stream_problems(
                 reader, handler, generic.Reference(number, generation, reader), strict_read
             )
-    if meta.stream_ref is None:
-
-        def read_trailer() -> Any:
-            stream.seek(meta.end_location)
-            generic.read_non_whitespace(stream, seek_back=True)
-            return generic.DictionaryObject.read_from_stream(stream, generic.TrailerReference(handler))
-
-        strict_read(f"the trailer of revision {revision + 1}", read_trailer)
     return problems
 
 

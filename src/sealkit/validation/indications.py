@@ -40,6 +40,8 @@ class SubIndication(enum.StrEnum):
 # category -> (indication, sub-indication)
 CATEGORY_VERDICT: dict[str, tuple[Indication, SubIndication | None]] = {
     "format": (Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE),
+    # readers may disagree on the file's structure (sealkit.pdf.xref_audit): no reading can be trusted
+    "structure": (Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE),
     "integrity": (Indication.TOTAL_FAILED, SubIndication.HASH_FAILURE),
     "crypto": (Indication.TOTAL_FAILED, SubIndication.SIG_CRYPTO_FAILURE),
     "coverage": (Indication.TOTAL_FAILED, SubIndication.FORMAT_FAILURE),

@@ -1,0 +1,154 @@
+"""A strict PDF lexer for :mod:`sealkit.pdf.xref_audit`: objects read from raw bytes at an offset.
+
+It reads only what the audit needs — the dictionaries of trailers, cross-reference streams, object streams
+and the linearization dictionary, and the numbers of an object stream's header — and reports what viewers
+read in different ways (a key written twice in one dictionary) instead of settling it. Values come back as
+plain Python: ``dict`` (names as ``str`` with ``#xx`` escapes decoded), ``list``, ``int``, ``float``,
+``bytes`` (strings), :class:`Ref` and :class:`Keyword`. Nesting is bounded, so a hostile file cannot
+exhaust the stack.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+WHITESPACE = b"\x00\t\n\x0c\r "
+#: PDF whitespace or a comment: what may separate two tokens (ISO 32000-1 §7.2.2, §7.2.3).
+SEP = rb"(?:[\x00\t\n\x0c\r ]|%[^\r\n]*+)"
+_SKIP = re.compile(SEP + rb"*")
+_DELIMS = b"()<>[]{}/%"
+_REGULAR = re.compile(rb"[^\x00\t\n\x0c\r ()<>\[\]{}/%]*")
+_NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+_NUMBER = re.compile(rb"[+-]?(?:\d+\.?\d*|\.\d+)\Z")
+_INT = re.compile(rb"\d+\Z")
+_REF_TAIL = re.compile(SEP + rb"+(\d{1,5})" + SEP + rb"+R(?![^\x00\t\n\x0c\r ()<>\[\]{}/%])")
+_MAX_DEPTH = 64
+_STRING_STOP = re.compile(rb"[()\\]")
+_MAX_TOKENS = 200_000
+
+
+class LexError(ValueError):
+    """The bytes are not the PDF object expected there."""
+
+
+@dataclass(frozen=True)
+class Ref:
+    """An indirect reference ``N G R``."""
+
+    number: int
+    generation: int
+
+
+@dataclass(frozen=True)
+class Keyword:
+    """A bare keyword (``true``, ``null``, ``stream`` …)."""
+
+    word: bytes
+
+
+class Lexer:
+    """Reads objects from ``data``; ``duplicates`` collects ``(offset, key)`` of keys written twice."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.duplicates: list[tuple[int, str]] = []
+        self._tokens = 0
+
+    def skip(self, pos: int) -> int:
+        """The position of the next token after whitespace and comments."""
+        match = _SKIP.match(self.data, pos)
+        return match.end() if match else pos
+
+    def read(self, pos: int, depth: int = 0) -> tuple[object, int]:
+        """The object starting at the next token from ``pos``, and the position after it."""
+        self._tokens += 1
+        if depth > _MAX_DEPTH or self._tokens > _MAX_TOKENS:
+            raise LexError("objects nested too deeply or too large")
+        data = self.data
+        pos = self.skip(pos)
+        head = data[pos : pos + 2]
+        if head == b"<<":
+            return self._dictionary(pos + 2, depth)
+        if head[:1] == b"[":
+            items: list[object] = []
+            pos += 1
+            while True:
+                pos = self.skip(pos)
+                if data[pos : pos + 1] == b"]":
+                    return items, pos + 1
+                if pos >= len(data):
+                    raise LexError("an array is not closed")
+                item, pos = self.read(pos, depth + 1)
+                items.append(item)
+        if head[:1] == b"/":
+            end = _REGULAR.match(data, pos + 1).end()  # type: ignore[union-attr]
+            raw = bytes(data[pos + 1 : end])
+            name = _NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), raw)
+            return "/" + name.decode("latin-1"), end
+        if head[:1] == b"(":
+            return self._string(pos + 1)
+        if head[:1] == b"<":
+            end = data.find(b">", pos)
+            if end < 0:
+                raise LexError("a hex string is not closed")
+            digits = bytes(data[pos + 1 : end]).translate(None, WHITESPACE)
+            try:
+                return bytes.fromhex(digits.decode("ascii") + ("0" if len(digits) % 2 else "")), end + 1
+            except ValueError:
+                raise LexError("a hex string holds other characters") from None
+        if not head or head[:1] in b")>]{}":
+            raise LexError(f"unexpected {bytes(head[:1])!r} at offset {pos}")
+        end = _REGULAR.match(data, pos).end()  # type: ignore[union-attr]
+        word = bytes(data[pos:end])
+        if _INT.match(word):
+            ref = _REF_TAIL.match(data, end)
+            if ref:
+                return Ref(int(word), int(ref.group(1))), ref.end()
+            return int(word), end
+        if _NUMBER.match(word):
+            return (float(word) if b"." in word else int(word)), end
+        return Keyword(word), end
+
+    def _dictionary(self, pos: int, depth: int) -> tuple[dict[str, object], int]:
+        data = self.data
+        out: dict[str, object] = {}
+        while True:
+            pos = self.skip(pos)
+            if data[pos : pos + 2] == b">>":
+                return out, pos + 2
+            if data[pos : pos + 1] != b"/":
+                raise LexError(f"a dictionary key is not a name at offset {pos}")
+            key_at = pos
+            key, pos = self.read(pos, depth + 1)
+            value, pos = self.read(pos, depth + 1)
+            assert isinstance(key, str)
+            if key in out:
+                self.duplicates.append((key_at, key))
+            out[key] = value
+
+    def _string(self, pos: int) -> tuple[bytes, int]:
+        """A literal string from just after its ``(``: balanced parentheses, backslash escapes skipped."""
+        data = self.data
+        level, start = 1, pos
+        while level:
+            match = _STRING_STOP.search(data, pos)
+            if match is None:
+                raise LexError("a string is not closed")
+            char = match.group()
+            pos = match.end() + (1 if char == b"\\" else 0)
+            if char == b"(":
+                level += 1
+            elif char == b")":
+                level -= 1
+        return bytes(data[start : pos - 1]), pos
+
+    def keyword_at(self, pos: int, word: bytes) -> int | None:
+        """The position after ``word`` if it is the next token from ``pos``, else None."""
+        pos = self.skip(pos)
+        end = pos + len(word)
+        if self.data[pos:end] == word and (
+            end >= len(self.data) or self.data[end] in WHITESPACE or self.data[end] in _DELIMS
+        ):
+            return end
+        return None
