@@ -9,7 +9,7 @@ purpose="${1:-test}"
 
 demo_packages=(python3-venv fonts-arphic-uming fonts-noto-cjk)
 test_packages=("${demo_packages[@]}" gcc libc6-dev libssl-dev libp11-kit-dev softhsm2 opensc poppler-utils
-               libnss3-tools postgresql openssl)
+               libnss3-tools postgresql openssl qpdf)
 if [ "$purpose" = demo ]; then packages=("${demo_packages[@]}"); else packages=("${test_packages[@]}"); fi
 
 missing=()
