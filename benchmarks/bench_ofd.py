@@ -22,8 +22,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sealkit.dev.pki import make_test_pki  # noqa: E402
-from sealkit.dev.sample_ofd import sample_contract_ofd, sign_ofd, verify_ofd  # noqa: E402
-from sealkit.pdf import Placement, SealAppearance, sign_pdf, verify_pdf, write_sample_contract  # noqa: E402
+from sealkit.dev.sample_contract import write_sample_contract  # noqa: E402
+from sealkit.dev.sample_ofd import sample_contract_ofd  # noqa: E402
+from sealkit.ofd import sign_ofd, verify_ofd  # noqa: E402
+from sealkit.pdf import Placement, SealAppearance, sign_pdf, verify_pdf  # noqa: E402
 from sealkit.seal import SealSpec, make_seal, render_seal  # noqa: E402
 from sealkit.ukey import open_key  # noqa: E402
 

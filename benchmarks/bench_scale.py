@@ -28,7 +28,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from sealkit.dev.pki import make_test_pki
-from sealkit.pdf import SUPPLIER_BLOCK, write_sample_contract
+from sealkit.dev.sample_contract import SUPPLIER_BLOCK, write_sample_contract
 
 BIN = Path(sys.executable).parent
 KEYWORD_ALL = "合同编号"  # in the footer of every page of the sample contract (and twice on page 1)
