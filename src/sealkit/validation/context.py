@@ -29,7 +29,6 @@ from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 from pyhanko_certvalidator.fetchers.api import OwnedFetcherBackend
 from pyhanko_certvalidator.sig_validate import SignatureValidator
 
@@ -140,6 +139,9 @@ def build_validation_context(
             raise InvalidInput("the validation moment needs a time zone")
         options.update(moment=moment, retroactive_revinfo=True)
     if online:
+        # imported here: aiohttp builds SSL contexts at import time, which offline validation never uses
+        from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+
         backend = AIOHttpFetcherBackend(per_request_timeout=fetch_timeout)
         # Owned: the context closes its HTTP session when the operation ends (``ValidationContext.aclose``).
         options.update(allow_fetching=True, fetcher_backend=OwnedFetcherBackend(backend))
