@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from sealkit import SealkitError, __version__, _pyhanko_lazy
+from sealkit import SealkitError, __version__, defer_signing_imports
 from sealkit.exit_codes import INTERNAL, INTERRUPTED, exit_code_for
 
 # name -> (module, attribute, short help). The short help is here so that --help imports nothing.
@@ -124,7 +124,7 @@ def _logging(verbose: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns (and exits with) the exit code."""
-    _pyhanko_lazy.install()  # before any command imports pyHanko: verify skips its signing stack
+    defer_signing_imports()  # before any command imports pyHanko: verify skips its signing stack
     args = sys.argv[1:] if argv is None else argv
     code = run(args)
     if argv is None:

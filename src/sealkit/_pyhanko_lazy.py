@@ -16,13 +16,20 @@ import system only needs the package's ``__path__``. Whatever reads the package'
 (``from pyhanko.sign import signers``, ``pyhanko.sign.PdfSigner``, ``import *``, ``dir()``) runs
 ``__init__`` first and sees what it would always have seen; then the hooks are removed, and the module is
 indistinguishable from one imported normally. Only *when* pyHanko's signing modules are imported changes;
-no pyHanko code is replaced or skipped, so no verification result can depend on it (the library never
-installs it: the tests verify without it, the CLI tests with it).
+no pyHanko code is replaced or skipped (the library never installs it: the tests verify without it, the
+CLI tests with it, and compare the reports).
 
-Scope: only the console script installs it (:func:`sealkit_cli.main.main`), before any command imports
-pyHanko; if ``pyhanko.sign`` is already imported it does nothing. Concurrent first uses are serialised by a
-lock; a nested use from inside ``__init__`` itself (a circular import) gets the ``AttributeError`` of a
-partially initialised module; if ``__init__`` raises, the error propagates and the next use retries.
+One thing the signing modules did on import matters to verification: registering OIDs with asn1crypto (CMS
+attributes such as signature-policy-identifier, commitment-type and content-time-stamp, the ISO 32004 PDF
+MAC types, the qcStatements extension), which decides how a signature's attributes and a certificate's
+extensions are parsed. :data:`REGISTRATIONS` — the small pyHanko modules that do only that — are imported at
+once, so both ways register exactly the same OIDs (a test compares them).
+
+Scope: only the console script installs it (:func:`sealkit_cli.main.main`, through the public
+:func:`sealkit.defer_signing_imports`), before any command imports pyHanko; if ``pyhanko.sign`` is already
+imported it does nothing. Concurrent first uses are serialised by a lock; a nested use from inside
+``__init__`` itself (a circular import) gets the ``AttributeError`` of a partially initialised module; if
+``__init__`` raises, the error propagates and the next use retries.
 """
 
 from __future__ import annotations
@@ -34,6 +41,12 @@ from types import ModuleType
 from typing import Any
 
 PACKAGE = "pyhanko.sign"
+#: pyHanko modules that register OIDs with asn1crypto on import (and import nothing heavy).
+REGISTRATIONS = (
+    "pyhanko.sign.ades.cades_asn1",
+    "pyhanko.sign.ades.qualified_asn1",
+    "pyhanko.pdf_utils.crypt._iso32004_asn1",
+)
 
 
 def install() -> bool:
@@ -78,4 +91,6 @@ def install() -> bool:
     sys.modules[PACKAGE] = module
     parent: ModuleType = sys.modules["pyhanko"]
     parent.sign = module  # type: ignore[attr-defined]  # as the import system binds a submodule
+    for name in REGISTRATIONS:
+        importlib.import_module(name)
     return True

@@ -105,6 +105,33 @@ def test_deferred_pyhanko_sign_gives_every_name_it_exports(tmp_path):
     assert _python(code, tmp_path).split() == ["False", "True", "True", "False", "True", "False"]
 
 
+_REGISTRY = (
+    "import json, sys\n"
+    "import sealkit\n"
+    "if sys.argv[1] == 'lazy':\n    sealkit.defer_signing_imports()\n"
+    "from sealkit.pdf import verify_pdf\n"
+    "verify_pdf(sys.argv[2], trust=[sys.argv[3]])\n"
+    "from asn1crypto import algos, cms, crl, keys, ocsp, tsp, x509\n"
+    "print(json.dumps({f'{m.__name__}.{n}.{a}': sorted(map(str, getattr(m, n).__dict__[a]))\n"
+    "    for m in (algos, cms, crl, keys, ocsp, tsp, x509)\n"
+    "    for n in dir(m) if isinstance(getattr(m, n), type)\n"
+    "    for a in ('_map', '_oid_specs') if isinstance(getattr(m, n).__dict__.get(a), dict)}))\n"
+)
+
+
+def test_both_ways_register_the_same_oids_with_asn1crypto(two_party, trust, tmp_path):
+    """As the attacker: pyHanko's signing modules register CMS attributes and certificate extensions on
+    import; were they missing when verifying, a signature's attributes would parse differently."""
+    pdf = tmp_path / "contract.pdf"
+    pdf.write_bytes(two_party)
+    registries = {}
+    for mode in ("lazy", "full"):
+        code = _REGISTRY.replace("sys.argv[1]", repr(mode)).replace("sys.argv[2]", repr(str(pdf)))
+        registries[mode] = json.loads(_python(code.replace("sys.argv[3]", repr(str(trust[0]))), tmp_path))
+    assert "signature_policy_identifier" in registries["full"]["asn1crypto.cms.CMSAttribute._oid_specs"]
+    assert registries["lazy"] == registries["full"]
+
+
 def test_an_unknown_name_is_still_an_attribute_error(tmp_path):
     code = (
         "from sealkit import _pyhanko_lazy\n"
