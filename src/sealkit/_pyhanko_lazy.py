@@ -22,8 +22,9 @@ CLI tests with it, and compare the reports).
 One thing the signing modules did on import matters to verification: registering OIDs with asn1crypto (CMS
 attributes such as signature-policy-identifier, commitment-type and content-time-stamp, the ISO 32004 PDF
 MAC types, the qcStatements extension), which decides how a signature's attributes and a certificate's
-extensions are parsed. :data:`REGISTRATIONS` — the small pyHanko modules that do only that — are imported at
-once, so both ways register exactly the same OIDs (a test compares them).
+extensions are parsed. The validation core imports the small pyHanko modules that do that itself
+(:mod:`sealkit.validation.context`), so verification parses alike whether or not anything signed first
+(a test compares the registries both ways).
 
 Scope: only the console script installs it (:func:`sealkit_cli.main.main`, through the public
 :func:`sealkit.defer_signing_imports`), before any command imports pyHanko; if ``pyhanko.sign`` is already
@@ -41,12 +42,6 @@ from types import ModuleType
 from typing import Any
 
 PACKAGE = "pyhanko.sign"
-#: pyHanko modules that register OIDs with asn1crypto on import (and import nothing heavy).
-REGISTRATIONS = (
-    "pyhanko.sign.ades.cades_asn1",
-    "pyhanko.sign.ades.qualified_asn1",
-    "pyhanko.pdf_utils.crypt._iso32004_asn1",
-)
 
 
 def install() -> bool:
@@ -91,6 +86,4 @@ def install() -> bool:
     sys.modules[PACKAGE] = module
     parent: ModuleType = sys.modules["pyhanko"]
     parent.sign = module  # type: ignore[attr-defined]  # as the import system binds a submodule
-    for name in REGISTRATIONS:
-        importlib.import_module(name)
     return True

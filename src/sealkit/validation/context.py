@@ -23,6 +23,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
+# pyHanko registers these OIDs with asn1crypto (CMS signature-policy, commitment-type and content-time-stamp
+# attributes, ISO 32004 PDF MAC types, the qcStatements extension) in modules of its *signing* stack, whose
+# import is deferred or absent when a process only verifies: imported here, signatures parse alike either way.
+import pyhanko.pdf_utils.crypt._iso32004_asn1  # noqa: F401
+import pyhanko.sign.ades.cades_asn1  # noqa: F401
+import pyhanko.sign.ades.qualified_asn1  # noqa: F401
 from asn1crypto import cms, crl, ocsp, x509
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation.dss import DocumentSecurityStore
