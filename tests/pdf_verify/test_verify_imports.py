@@ -2,7 +2,8 @@
 
 The CLI defers ``pyhanko/sign/__init__.py`` (:mod:`sealkit._pyhanko_lazy`), which imports pyHanko's signing
 stack and aiohttp; the validation core imports aiohttp only to go online; the seal-overlap warning reads
-pages with PDFium, not pypdf; the database layer is imported only when a registry is opened. These tests
+pages with PDFium, not pypdf; the database layer is imported only when a registry is opened, seal
+verification only when a signature carries a seal. These tests
 run the real command in fresh interpreters (this process imported all of that long ago) and assert module
 sets, never timings. The twins: the deferred package still gives every name it exports, and the CLI's
 reports are the library's reports, for honest and forged contracts alike.
@@ -24,8 +25,17 @@ from tests.pdf_verify import forgeries as f
 from tests.pdf_verify.contracts import sign
 
 ROOT = Path(__file__).resolve().parents[2]
-#: Never needed to verify a PDF offline.
-HEAVY = ("aiohttp", "pypdf", "sqlalchemy", "pyhanko.sign.signers", "pyhanko.sign.timestamps", "fontTools")
+#: Never needed to verify a PDF offline (the last two: not without a seal in a signature).
+HEAVY = (
+    "aiohttp",
+    "pypdf",
+    "sqlalchemy",
+    "pyhanko.sign.signers",
+    "pyhanko.sign.timestamps",
+    "fontTools",
+    "sealkit.seal.verify",
+    "sealkit.ukey",
+)
 
 
 def _python(code: str, cwd: Path) -> str:

@@ -13,10 +13,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from asn1crypto import cms, core
+from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
 
 from sealkit.errors import AuditChainBroken, DecodingError, SealDisabled, SealError, SealExpired, SealRevoked
+from sealkit.seal.attribute import SEAL_ATTRIBUTE_OID, seal_values
 from sealkit.seal.parse import parse_seal
 from sealkit.seal.revlist import RevocationList
 from sealkit.seal.revocation import Revocation
@@ -33,27 +34,6 @@ from sealkit.validation import TrustAnchor
 
 if TYPE_CHECKING:
     from sealkit.seal.lifecycle import SealRegistry
-
-#: sealkit's CMS attribute "SESeal of this signature" (2.25 + a UUID generated once, fixed forever).
-SEAL_ATTRIBUTE_OID = "2.25.109443087748674403689896080194582711289"
-SEAL_ATTRIBUTE_NAME = "sealkit_seseal"
-
-
-class SetOfSESealDer(core.SetOf):
-    _child_spec = core.OctetString
-
-
-def _register() -> None:
-    """Teach asn1crypto the attribute, so signed attributes carrying it parse (idempotent)."""
-    type_map = cms.CMSAttributeType._map
-    assert type_map is not None
-    type_map[SEAL_ATTRIBUTE_OID] = SEAL_ATTRIBUTE_NAME
-    if cms.CMSAttributeType._reverse_map is not None:
-        cms.CMSAttributeType._reverse_map[SEAL_ATTRIBUTE_NAME] = SEAL_ATTRIBUTE_OID
-    cms.CMSAttribute._oid_specs[SEAL_ATTRIBUTE_NAME] = SetOfSESealDer
-
-
-_register()
 
 
 @dataclass
@@ -173,8 +153,7 @@ def check_seal_in_signature(
     ``sub_indication`` and a sentence in ``message``; every report has ``unit``, ``unit_code`` and
     ``signer_matches_unit``."""
     signer_info = signed_data["signer_infos"][0]
-    attrs = signer_info["signed_attrs"]
-    values = [a["values"] for a in attrs if a["type"].dotted == SEAL_ATTRIBUTE_OID] if attrs else []
+    values = seal_values(signed_data)
     if not values:
         return None
     proven = aware(proven_time) if time_source != "claimed" else None
