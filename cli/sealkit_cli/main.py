@@ -38,6 +38,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "serve": ("sealkit_cli.serve_commands", "serve", "Serve the signing and bid API over HTTP."),
 }
 
+#: Commands that only verify: pyHanko's signing stack (and aiohttp) is imported on first use, not up front.
+VERIFY_ONLY = frozenset({"verify", "file"})
+
 EXIT_INTERNAL = INTERNAL
 EXIT_INTERRUPTED = INTERRUPTED
 
@@ -53,6 +56,8 @@ class LazyGroup(click.Group):
         if entry is None:
             return None
         module_name, attribute, _ = entry
+        if cmd_name in VERIFY_ONLY:
+            defer_signing_imports()  # before the command imports pyHanko: verifying skips its signing stack
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
@@ -124,7 +129,6 @@ def _logging(verbose: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns (and exits with) the exit code."""
-    defer_signing_imports()  # before any command imports pyHanko: verify skips its signing stack
     args = sys.argv[1:] if argv is None else argv
     code = run(args)
     if argv is None:

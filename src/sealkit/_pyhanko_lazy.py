@@ -26,9 +26,16 @@ extensions are parsed. The validation core imports the small pyHanko modules tha
 (:mod:`sealkit.validation.context`), so verification parses alike whether or not anything signed first
 (a test compares the registries both ways).
 
-Scope: only the console script installs it (:func:`sealkit_cli.main.main`, through the public
-:func:`sealkit.defer_signing_imports`), before any command imports pyHanko; if ``pyhanko.sign`` is already
-imported it does nothing. Concurrent first uses are serialised by a lock; a nested use from inside
+Order: pyHanko's signing modules import each other in cycles that its ``__init__``'s order resolves. Until
+``__init__`` has run, the package answers a name that is one of its submodules (``from pyhanko.sign import
+general``) as a partly initialised package does — not yet bound — so the import system imports that
+submodule instead of running ``__init__`` in the middle of the caller's chain (which failed with a circular
+import when a timestamped signature imported ``pyhanko.sign.timestamps`` first); a test imports each signing
+entry point first.
+
+Scope: the console script installs it for the commands that only verify (``verify``, ``file``), through the
+public :func:`sealkit.defer_signing_imports`, before the command imports pyHanko; if ``pyhanko.sign`` is
+already imported it does nothing. Concurrent first uses are serialised by a lock; a nested use from inside
 ``__init__`` itself (a circular import) gets the ``AttributeError`` of a partially initialised module; if
 ``__init__`` raises, the error propagates and the next use retries.
 """
@@ -36,12 +43,21 @@ imported it does nothing. Concurrent first uses are serialised by a lock; a nest
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 import threading
 from types import ModuleType
 from typing import Any
 
 PACKAGE = "pyhanko.sign"
+
+
+def _is_submodule(locations: Any, name: str) -> bool:
+    """Whether ``name`` is a module or package inside the package directories ``locations``."""
+    return any(
+        os.path.isfile(os.path.join(folder, f"{name}.py")) or os.path.isdir(os.path.join(folder, name))
+        for folder in locations or ()
+    )
 
 
 def install() -> bool:
@@ -72,6 +88,10 @@ def install() -> bool:
                 state["running"] = False
 
     def __getattr__(name: str) -> Any:
+        if not state["done"] and _is_submodule(spec.submodule_search_locations, name):
+            # what a package whose __init__ has not bound the name yet answers: the import system then
+            # imports the submodule (``from pyhanko.sign import fields``), in the order the caller asked
+            raise AttributeError(f"module {PACKAGE!r} has no attribute {name!r}")
         load()
         try:
             return module.__dict__[name]

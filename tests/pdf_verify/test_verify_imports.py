@@ -142,6 +142,29 @@ def test_both_ways_register_the_same_oids_with_asn1crypto(two_party, trust, tmp_
     assert registries["lazy"] == registries["full"]
 
 
+@pytest.mark.parametrize(
+    "first",
+    [
+        "pyhanko.sign.timestamps",
+        "pyhanko.sign.signers.pdf_signer",
+        "sealkit.trust.timestamps",
+        "sealkit.trust.ltv",
+        "sealkit.pdf.sign",
+    ],
+)
+def test_the_signing_stack_imports_in_any_order_when_deferred(first, tmp_path):
+    """pyHanko's signing modules import each other in cycles that its __init__'s order resolves: imported
+    first, without that __init__ having run, each must still load (a timestamped signature once failed)."""
+    code = (
+        "import sealkit\n"
+        "assert sealkit.defer_signing_imports()\n"
+        f"import {first}\n"
+        "from pyhanko.sign import PdfSigner, signers\n"
+        "print(PdfSigner is signers.PdfSigner)\n"
+    )
+    assert _python(code, tmp_path).strip() == "True"
+
+
 def test_an_unknown_name_is_still_an_attribute_error(tmp_path):
     code = (
         "from sealkit import _pyhanko_lazy\n"
