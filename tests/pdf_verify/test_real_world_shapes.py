@@ -210,3 +210,18 @@ def test_pyhankos_warnings_appear_with_verbose(rsa_pki, tmp_path):
     result = _cli([*args, "--cert", str(ident.cert_path), "--invisible"], tmp_path)
     assert result.returncode == 9
     assert "WARNING pyhanko" in result.stderr and len(result.stderr.splitlines()) > 1
+
+
+def test_an_ltv_update_keeps_the_names_too(weird_signed, rsa_pki, trust, tmp_path):
+    """ltv-update rewrites the catalog (for the DSS): in a process of its own it too writes names back with
+    their bytes, or the verifier would see the signed catalog changed."""
+    from sealkit.dev.services import PkiServices
+
+    out = tmp_path / "lta.pdf"
+    with PkiServices.start(rsa_pki.pki) as services:
+        args = ["ltv-update", str(weird_signed[0]), "-o", str(out), "--tsa", services.tsa_url]
+        result = _cli([*args, "--trust", str(trust[0])], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert b"#C2#BA" not in out.read_bytes().upper()
+    report = verify_pdf(out, trust=trust)
+    assert report.indication == "TOTAL-PASSED", report.to_dict()
