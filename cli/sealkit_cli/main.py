@@ -18,7 +18,7 @@ from typing import Any
 
 import click
 
-from sealkit import SealkitError, __version__
+from sealkit import SealkitError, __version__, defer_signing_imports
 from sealkit.exit_codes import INTERNAL, INTERRUPTED, exit_code_for
 
 # name -> (module, attribute, short help). The short help is here so that --help imports nothing.
@@ -38,6 +38,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "serve": ("sealkit_cli.serve_commands", "serve", "Serve the signing and bid API over HTTP."),
 }
 
+#: Commands that only verify: pyHanko's signing stack (and aiohttp) is imported on first use, not up front.
+VERIFY_ONLY = frozenset({"verify", "file"})
+
 EXIT_INTERNAL = INTERNAL
 EXIT_INTERRUPTED = INTERRUPTED
 
@@ -53,6 +56,8 @@ class LazyGroup(click.Group):
         if entry is None:
             return None
         module_name, attribute, _ = entry
+        if cmd_name in VERIFY_ONLY:
+            defer_signing_imports()  # before the command imports pyHanko: verifying skips its signing stack
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:

@@ -36,6 +36,7 @@ __all__ = [
     "Config",
     "SealkitError",
     "__version__",
+    "defer_signing_imports",
     "errors",
     "load_certificate",
     "load_certificates",
@@ -46,6 +47,15 @@ _SUBPACKAGES = {"sm2", "ukey", "pdf", "seal", "envelope", "trust", "validation"}
 
 if TYPE_CHECKING:  # pragma: no cover
     from sealkit import envelope, pdf, seal, sm2, trust, ukey, validation  # noqa: F401
+
+
+def defer_signing_imports() -> bool:
+    """Import pyHanko's signing stack (and aiohttp) on first use rather than with its validation code, for
+    a process that may only verify; the ``sealkit`` command calls it first. Changes when modules load, never
+    what they do (:mod:`sealkit._pyhanko_lazy`). False if pyHanko's signing package is already imported."""
+    from sealkit import _pyhanko_lazy
+
+    return _pyhanko_lazy.install()
 
 
 def __getattr__(name: str) -> Any:

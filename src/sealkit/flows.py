@@ -382,10 +382,22 @@ def seal_checker(
     """The seal checker for :func:`sealkit.pdf.verify_pdf`: seal makers must chain to the seal-maker anchors
     (never the signers'); revocations come from the registry (read-only, checked against its audit chain,
     opened on ``stack``) and the lists, both verified before use."""
-    from sealkit.seal import make_seal_checker
+    from sealkit.seal.attribute import seal_values  # registers the attribute: signed attributes parse alike
 
     trust, registry, lists = seal_sources(stack, seal_maker_trust, config, registry_url, revocation_lists)
-    return make_seal_checker(trust, registry=registry, revocation_lists=lists)
+    checker = None
+
+    def check(signed_data: Any, proven_time: Any) -> Any:
+        nonlocal checker
+        if not seal_values(signed_data):
+            return None  # no seal (as the checker says): seal verification is not even imported
+        if checker is None:
+            from sealkit.seal import make_seal_checker
+
+            checker = make_seal_checker(trust, registry=registry, revocation_lists=lists)
+        return checker(signed_data, proven_time)
+
+    return check
 
 
 def seal_sources(
@@ -398,11 +410,12 @@ def seal_sources(
     """The seal-maker anchors (``seal_maker_trust`` plus ``[trust] seal_makers``), the registry (read-only;
     None when there is none) and the revocation lists, each verified against those anchors before use."""
     from sealkit.pdf import load_certificates
-    from sealkit.seal import load_revocation_list
 
     trust = load_certificates([Path(p) for p in seal_maker_trust] + list(config.seal_maker_anchors))
     lists = []
     for item in revocation_lists:
+        from sealkit.seal import load_revocation_list  # only with lists: it needs the key layer
+
         if isinstance(item, bytes):
             data = item
         else:

@@ -196,7 +196,10 @@ def open_for_update(data: bytes | BinaryIO, password: str | None) -> Incremental
         stream = io.BytesIO(data) if isinstance(data, bytes | bytearray | memoryview) else data
         writer = _PageLocatingWriter(stream, strict=False)
     except (PyHankoPdfError, ValueError, KeyError, TypeError) as exc:
-        raise PdfError(f"cannot read the PDF: {' '.join(str(exc).split()) or type(exc).__name__}") from exc
+        raise PdfError(
+            f"cannot read the PDF, it is damaged ({_damage(exc)}): save it again from the program that made "
+            "it, or repair a copy (qpdf IN.pdf OUT.pdf), check that copy and sign it"
+        ) from exc
     if writer.prev.encrypted:
         try:
             result = writer.encrypt(password or "")
@@ -213,6 +216,13 @@ def open_for_update(data: bytes | BinaryIO, password: str | None) -> Incremental
     return writer
 
 
+def _damage(exc: Exception) -> str:
+    """What pyHanko's reader could not read, in one line (a missing key is named as such)."""
+    if isinstance(exc, KeyError) and exc.args:
+        return f"a required entry {exc.args[0]} is missing"
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def _check_may_sign(flags: object) -> None:
     """:class:`PdfError` unless the permissions (/P) allow filling in forms or annotating (signing)."""
     from pyhanko.pdf_utils.crypt.permissions import StandardPermissions
@@ -223,6 +233,44 @@ def _check_may_sign(flags: object) -> None:
             "the PDF's permissions forbid filling in forms, so it cannot be signed: ask its author for a "
             "copy that allows form filling, or set SEALKIT_PDF_PASSWORD to its owner password"
         )
+
+
+def check_form_fields(writer: IncrementalPdfFileWriter) -> None:
+    """:class:`PdfError` unless the form's ``/Fields`` is an array of field dictionaries (by reference), the
+    shape pyHanko's field insertion walks. Viewers skip broken entries; a signature field added to such a
+    form by sealkit would crash, so the file is refused up front with what is wrong (qpdf's
+    ``form-errors.pdf`` and ``form-bad-fields-array.pdf`` have these shapes)."""
+    from pyhanko.pdf_utils import generic
+
+    form = writer.root.get("/AcroForm")
+    if not isinstance(form, generic.DictionaryObject) or "/Fields" not in form:
+        return
+    fields = form["/Fields"]
+    problem = None
+    if not isinstance(fields, generic.ArrayObject):
+        problem = f"its /Fields is a {_kind(fields)}, not an array"
+    else:
+        for index in range(len(fields)):
+            entry = fields.raw_get(index)
+            if not isinstance(entry, generic.IndirectObject):
+                problem = f"entry {index + 1} of its /Fields is a direct {_kind(entry)}, not a reference"
+            elif not isinstance(entry.get_object(), generic.DictionaryObject):
+                problem = f"entry {index + 1} of its /Fields is a {_kind(entry.get_object())}, not a field"
+            if problem is not None:
+                break
+    if problem is not None:
+        raise PdfError(
+            f"cannot add a signature field: the PDF's form is damaged ({problem}); save the PDF again from "
+            "the program that made it (or print it to a new PDF) and sign that copy"
+        )
+
+
+def _kind(value: object) -> str:
+    """A PDF object's type in words (``number``, ``name``, ``dictionary`` …)."""
+    name = type(value).__name__.removesuffix("Object")
+    return {"Number": "number", "Float": "number", "Name": "name", "Dictionary": "dictionary"}.get(
+        name, name.lower() or "value"
+    )
 
 
 def page_count(writer: IncrementalPdfFileWriter) -> int:

@@ -35,7 +35,7 @@ from pyhanko.pdf_utils.rw_common import PdfHandler
 
 from sealkit.atomic import atomic_output
 from sealkit.errors import InvalidInput, PdfError, SigningOrderError
-from sealkit.pdf.document import Spot, cross_page_spots, open_for_update, resolve_spots
+from sealkit.pdf.document import Spot, check_form_fields, cross_page_spots, open_for_update, resolve_spots
 from sealkit.pdf.placement import MM, Placement, check_cross_page, pages_arg
 
 PIECE_KEY = "/Sealkit"
@@ -160,6 +160,7 @@ def _prepare(
             raise InvalidInput(f"field {spec.name!r} needs a page rectangle or an anchor text")
         spot: Spot = spots[0]
         strips = _strip_spots(writer, spec, size)
+        check_form_fields(writer)
         try:
             append_signature_field(
                 writer,

@@ -25,7 +25,14 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from sealkit.errors import InvalidInput, PdfError
 from sealkit.pdf.appearance import MM, SealAppearance, build_appearance, slice_strips
-from sealkit.pdf.document import Spot, cross_page_spots, geometry_of, open_for_update, resolve_spots
+from sealkit.pdf.document import (
+    Spot,
+    check_form_fields,
+    cross_page_spots,
+    geometry_of,
+    open_for_update,
+    resolve_spots,
+)
 from sealkit.pdf.fields import check_turn, field_widgets, read_signing_order, signature_fields
 from sealkit.pdf.placement import PageGeometry, Placement, cross_page_groups, page_geometry
 
@@ -132,6 +139,7 @@ def _add_field(writer: IncrementalPdfFileWriter, name: str, spot: Spot | None) -
     from pyhanko.sign.fields import SigFieldSpec, append_signature_field
 
     spec = SigFieldSpec(name, on_page=spot.geometry.index if spot else 0, box=spot.rect if spot else None)  # type: ignore[arg-type]
+    check_form_fields(writer)
     try:
         append_signature_field(writer, spec)
     except PdfWriteError as exc:

@@ -91,7 +91,7 @@ def _imprint_checks(
 ) -> None:
     from sealkit.errors import SealkitError
     from sealkit.pdf.fields import split_widgets
-    from sealkit.seal.binding import carried_seal
+    from sealkit.seal.attribute import carried_seal
 
     signed_data: cms.SignedData = embedded.signed_data
     try:

@@ -13,11 +13,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from asn1crypto import cms, core
+from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
 
 from sealkit.errors import AuditChainBroken, DecodingError, SealDisabled, SealError, SealExpired, SealRevoked
-from sealkit.seal.parse import ParsedSeal, parse_seal
+from sealkit.seal.attribute import SEAL_ATTRIBUTE_OID, seal_values
+from sealkit.seal.parse import parse_seal
 from sealkit.seal.revlist import RevocationList
 from sealkit.seal.revocation import Revocation
 from sealkit.seal.verify import (
@@ -34,27 +35,6 @@ from sealkit.validation import TrustAnchor
 
 if TYPE_CHECKING:
     from sealkit.seal.lifecycle import SealRegistry
-
-#: sealkit's CMS attribute "SESeal of this signature" (2.25 + a UUID generated once, fixed forever).
-SEAL_ATTRIBUTE_OID = "2.25.109443087748674403689896080194582711289"
-SEAL_ATTRIBUTE_NAME = "sealkit_seseal"
-
-
-class SetOfSESealDer(core.SetOf):  # type: ignore[misc]
-    _child_spec = core.OctetString
-
-
-def _register() -> None:
-    """Teach asn1crypto the attribute, so signed attributes carrying it parse (idempotent)."""
-    type_map = cms.CMSAttributeType._map
-    assert type_map is not None
-    type_map[SEAL_ATTRIBUTE_OID] = SEAL_ATTRIBUTE_NAME
-    if cms.CMSAttributeType._reverse_map is not None:
-        cms.CMSAttributeType._reverse_map[SEAL_ATTRIBUTE_NAME] = SEAL_ATTRIBUTE_OID
-    cms.CMSAttribute._oid_specs[SEAL_ATTRIBUTE_NAME] = SetOfSESealDer
-
-
-_register()
 
 
 @dataclass
@@ -154,24 +134,6 @@ def _signer_certificate(
     return None
 
 
-def _seal_values(signer_info: cms.SignerInfo) -> list[Any]:
-    attrs = signer_info["signed_attrs"]
-    return [a["values"] for a in attrs if a["type"].dotted == SEAL_ATTRIBUTE_OID] if attrs else []
-
-
-def carried_seal(signed_data: cms.SignedData) -> ParsedSeal | None:
-    """The SESeal the (first) signer's signed attributes carry, parsed; None when there is none.
-    Raises :class:`~sealkit.errors.DecodingError` for an attribute that is not a readable seal."""
-    values = _seal_values(signed_data["signer_infos"][0])
-    if not values:
-        return None
-    try:
-        seal_der = bytes(values[0][0].native)
-    except (ValueError, TypeError, IndexError) as exc:
-        raise DecodingError(f"seal attribute unreadable: {exc}") from None
-    return parse_seal(seal_der)
-
-
 def check_seal_in_signature(
     signed_data: cms.SignedData,
     proven_time: dt.datetime | None,
@@ -192,7 +154,7 @@ def check_seal_in_signature(
     ``sub_indication`` and a sentence in ``message``; every report has ``unit``, ``unit_code`` and
     ``signer_matches_unit``."""
     signer_info = signed_data["signer_infos"][0]
-    values = _seal_values(signer_info)
+    values = seal_values(signed_data)
     if not values:
         return None
     proven = aware(proven_time) if time_source != "claimed" else None

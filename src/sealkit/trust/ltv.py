@@ -41,8 +41,11 @@ from pyhanko_certvalidator.errors import (
 
 from sealkit.atomic import atomic_output
 from sealkit.errors import CertificateError, InvalidInput, PdfError, ServiceError, VerificationFailed
+from sealkit.pdf import _pyhanko_speedups
 from sealkit.trust.timestamps import make_timestamper
 from sealkit.validation.context import TrustAnchor, build_validation_context, embedded_evidence
+
+_pyhanko_speedups.install()  # the catalog this update rewrites keeps its names' bytes and PDF reals
 
 
 @dataclass

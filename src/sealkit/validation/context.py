@@ -23,13 +23,18 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
+# pyHanko registers these OIDs with asn1crypto (CMS signature-policy, commitment-type and content-time-stamp
+# attributes, ISO 32004 PDF MAC types, the qcStatements extension) in modules of its *signing* stack, whose
+# import is deferred or absent when a process only verifies: imported here, signatures parse alike either way.
+import pyhanko.pdf_utils.crypt._iso32004_asn1  # noqa: F401
+import pyhanko.sign.ades.cades_asn1  # noqa: F401
+import pyhanko.sign.ades.qualified_asn1  # noqa: F401
 from asn1crypto import cms, crl, ocsp, x509
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation.dss import DocumentSecurityStore
 from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
 from pyhanko_certvalidator.fetchers.api import OwnedFetcherBackend
 from pyhanko_certvalidator.sig_validate import SignatureValidator
 
@@ -140,6 +145,9 @@ def build_validation_context(
             raise InvalidInput("the validation moment needs a time zone")
         options.update(moment=moment, retroactive_revinfo=True)
     if online:
+        # imported here: aiohttp builds SSL contexts at import time, which offline validation never uses
+        from pyhanko_certvalidator.fetchers.aiohttp_fetchers import AIOHttpFetcherBackend
+
         backend = AIOHttpFetcherBackend(per_request_timeout=fetch_timeout)
         # Owned: the context closes its HTTP session when the operation ends (``ValidationContext.aclose``).
         options.update(allow_fetching=True, fetcher_backend=OwnedFetcherBackend(backend))
