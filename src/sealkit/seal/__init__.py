@@ -51,8 +51,8 @@ if TYPE_CHECKING:  # the names the package exports, for type checkers and reader
         STATUSES,
         SealRecord,
         SealRegistry,
-        open_registry,
     )
+    from sealkit.seal.opening import open_registry
     from sealkit.seal.make import (
         SealSpec,
         make_seal,
@@ -85,7 +85,7 @@ _EXPORTS = {
     "Contact": "form",
     "HeadSigner": "registry",
     "SealUnit": "units",
-    "open_registry": "lifecycle",
+    "open_registry": "opening",
     "seal_unit": "units",
     "IMAGE_KINDS": "images:KINDS",
     "ParsedSeal": "parse",
