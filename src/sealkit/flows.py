@@ -202,7 +202,7 @@ def sign_contract(
 
             makers = [*map(Path, seal_maker_trust), *config.seal_maker_anchors]
             url = registry_url or config.registry_url
-            signer = _signer_certificate(handle, cert)
+            signer = signer_certificate(handle, cert)
             use = stack.enter_context(
                 seal_use(
                     seal_id,
@@ -271,7 +271,8 @@ def _register(use: Any, signed: SignedContract) -> None:
         signed.details["grant"] = entry.grant_id
 
 
-def _signer_certificate(key: PrivateKeyHandle, cert: str | os.PathLike[str] | None) -> Any:
+def signer_certificate(key: PrivateKeyHandle, cert: str | os.PathLike[str] | None) -> Any:
+    """The signer's certificate: the file ``cert``, else the one stored with the key."""
     from sealkit.pdf import load_certificate
 
     signer_cert = load_certificate(cert) if cert is not None else key.certificate()
@@ -318,7 +319,7 @@ def registry_seal(
     the seal-maker anchors ``makers`` when there are any."""
     from sealkit.seal import open_registry, usable_seal
 
-    signer_cert = _signer_certificate(key, cert)
+    signer_cert = signer_certificate(key, cert)
     config = config if config is not None else Config()
     with open_registry(url, config=config, read_only=True) as registry:
         return usable_seal(registry, seal_id, signer_cert, maker_trust=list(makers) or None)
@@ -373,7 +374,8 @@ def verify_contract(
         )
         checker = make_seal_checker(seal_anchors, registry=registry, revocation_lists=lists)
         if registry is not None and not isinstance(source, bytes) and Path(source).is_file():
-            source, name = Path(source).read_bytes(), name or Path(source).name
+            path = Path(source)
+            source, name = path.read_bytes(), name or path.name
         report = verify_pdf(
             source, trust=anchors, password=password, seal_checker=checker, online=online, name=name
         )

@@ -52,12 +52,12 @@ if TYPE_CHECKING:  # the names the package exports, for type checkers and reader
         SealRecord,
         SealRegistry,
     )
-    from sealkit.seal.opening import open_registry
     from sealkit.seal.make import (
         SealSpec,
         make_seal,
         make_ses_signature,
     )
+    from sealkit.seal.opening import open_registry
     from sealkit.seal.parse import (
         ParsedSeal,
         ParsedSignature,

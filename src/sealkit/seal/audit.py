@@ -78,7 +78,10 @@ def subject_states(conn: Connection, subject: str | None = None) -> dict[str, st
         ("unit", schema.units, schema.units.c.uscc),
     ]
     if kind in ("", "grant", "use") and schema.current_version(conn) >= 3:  # custody tables (migration 3)
-        tables += [("grant", schema.grants, schema.grants.c.grant_id), ("use", schema.uses, schema.uses.c.use_id)]
+        tables += [
+            ("grant", schema.grants, schema.grants.c.grant_id),
+            ("use", schema.uses, schema.uses.c.use_id),
+        ]
     for name, table, column in tables:
         if kind in ("", name):
             query = select(table) if not key else select(table).where(column == key)

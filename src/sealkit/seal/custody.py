@@ -100,12 +100,14 @@ def signed_document(
     path: str | Path, field: str | None = None, stamps: Sequence[Any] = (), name: str | None = None
 ) -> SignedDocument:
     """The register's record of the signed PDF at ``path``: its SM3 and SHA-256, the SHA-256 of the revision
-    ``field``'s signature covers, and the first stamp's page and rectangle (mm)."""
+    ``field``'s signature covers (PDF), and the first stamp's page and rectangle (mm; an OFD stamp's
+    boundary)."""
     from sealkit import sm2
 
     data = Path(path).read_bytes()
     revision = signed_revisions(data).get(field or "", {}).get("revision_sha256") if field else None
     first = stamps[0] if stamps else None
+    box = getattr(first, "rect_mm", None) or getattr(first, "boundary_mm", None)  # PDF: rect; OFD: boundary
     return SignedDocument(
         name=name or Path(path).name,
         sm3=bytes(sm2.sm3(data)).hex(),
@@ -113,7 +115,7 @@ def signed_document(
         revision_sha256=revision,
         field=field,
         page=getattr(first, "page", None),
-        rect=tuple(getattr(first, "rect_mm")) if first is not None else None,
+        rect=(float(box[0]), float(box[1]), float(box[2]), float(box[3])) if box else None,
     )
 
 

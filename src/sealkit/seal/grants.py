@@ -204,7 +204,11 @@ class GrantRegistry(RegistryStore):
             else:
                 if current.status == "suspended":
                     suspensions[-1][1] = tx.now
-                values = {"status": "withdrawn", "withdrawn_at": tx.now, "suspensions": json.dumps(suspensions)}
+                values = {
+                    "status": "withdrawn",
+                    "withdrawn_at": tx.now,
+                    "suspensions": json.dumps(suspensions),
+                }
             table = schema.grants
             tx.conn.execute(update(table).where(table.c.grant_id == grant_id).values(**values))
             tx.record(action, f"grant:{grant_id}", {"seal": current.es_id, "note": note})

@@ -146,7 +146,7 @@ uses = Table(
     Column("document", Text),  # the document's name
     Column("field", Text),
     Column("page", Integer),
-    Column("rect", Text),  # JSON [x1, y1, x2, y2] in mm
+    Column("rect", Text),  # JSON [x, y, width, height] in mm (PDF: from the lower-left)
     Column("sm3", String(64)),
     Column("sha256", String(64)),
     Column("revision_sha256", String(64), index=True),  # SHA-256 of the signed revision

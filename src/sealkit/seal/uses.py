@@ -175,9 +175,7 @@ class UseRegister(GrantRegistry):
             if current.status != "reserved":
                 raise SealError(f"use {use_id} is {current.status}, not reserved")
             table = schema.uses
-            tx.conn.execute(
-                update(table).where(table.c.use_id == use_id).values(done_at=tx.now, **values)
-            )
+            tx.conn.execute(update(table).where(table.c.use_id == use_id).values(done_at=tx.now, **values))
             details = {k: v for k, v in values.items() if v is not None}
             tx.record(action, f"use:{use_id}", {"seal": current.es_id, **details})
             return self._use(tx.conn, use_id)
