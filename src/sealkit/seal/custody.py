@@ -156,19 +156,23 @@ def custody_of(
         entry = None  # a register entry of another seal or signer is not this use's
     if entry is not None:
         result["register_entry"] = entry.to_dict()
-    if seal.get("time_source") == "timestamp":
-        moment, source = dt.datetime.fromisoformat(str(seal["signing_time"])), "timestamp"
-    elif entry is not None:
-        moment, source = entry.done_at or entry.reserved_at, "register (the registry's record; no timestamp)"
-    else:
-        moment, source = dt.datetime.now(dt.UTC), "now (no timestamp, no register entry)"
-    result["time"], result["time_source"] = timefmt.format_time(moment), source
     grants = [g for g in registry.grants(es_id) if g.holder_sha256 == signer]
     purpose = entry.purpose if entry is not None else None
-    held = next((g for g in grants if g.problem_at(moment, purpose) is None), None)
+    if seal.get("time_source") == "timestamp":
+        moment, source = dt.datetime.fromisoformat(str(seal["signing_time"])), "timestamp"
+        held = next((g for g in grants if g.problem_at(moment, purpose) is None), None)
+    elif entry is not None:  # the grant the registry checked when it reserved this use
+        moment, source = entry.reserved_at, "register (the registry's record; no timestamp)"
+        held = next((g for g in grants if g.grant_id == entry.grant_id), None)
+    else:
+        moment, source = dt.datetime.now(dt.UTC), "now (no timestamp, no register entry)"
+        held = next((g for g in grants if g.problem_at(moment, purpose) is None), None)
+    result["time"], result["time_source"] = timefmt.format_time(moment), source
     if held is not None:
         result["grant"] = held.to_dict()
         result["held_grant"] = True
+    elif source.startswith("register") and entry is not None and entry.grant_id is None:
+        result["held_grant"] = None  # used when the seal had no grants and none were required
     elif registry.grants(es_id) or registry.grants_required:
         result["held_grant"] = False
         result["grant_problem"] = (

@@ -54,15 +54,17 @@ class Grant:
     used: int = 0
 
     def problem_at(self, moment: dt.datetime, purpose: str | None = None) -> str | None:
-        """None if this grant covered ``moment`` (and ``purpose``, when given), else why not."""
+        """None if this grant covered ``moment`` (and ``purpose``, when given), else why not. The registry
+        keeps whole seconds: a withdrawal or suspension counts from the second after it was recorded."""
+        moment = moment.replace(microsecond=0)
         if moment < self.valid_from:
             return f"grant {self.grant_id} starts {timefmt.format_time(self.valid_from)}"
         if moment > self.valid_until:
             return f"grant {self.grant_id} expired {timefmt.format_time(self.valid_until)}"
-        if self.withdrawn_at is not None and moment >= self.withdrawn_at:
+        if self.withdrawn_at is not None and moment > self.withdrawn_at:
             return f"grant {self.grant_id} was withdrawn {timefmt.format_time(self.withdrawn_at)}"
         for start, end in self.suspensions:
-            if start <= moment and (end is None or moment < end):
+            if start < moment and (end is None or moment <= end):
                 return f"grant {self.grant_id} is suspended since {timefmt.format_time(start)}"
         if purpose is not None and self.purposes and purpose not in self.purposes:
             return f"grant {self.grant_id} is for {', '.join(self.purposes)}, not {purpose}"
