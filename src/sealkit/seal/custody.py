@@ -67,26 +67,43 @@ def seal_use(
     actor: str | None = None,
     maker_trust: Sequence[TrustAnchor] | None = None,
 ) -> Iterator[SealUse]:
-    """Reserve a use of ``seal_id`` by ``signer_cert`` for ``purpose`` (refusals are one-line errors, with
-    nothing written); the block signs and calls :meth:`SealUse.record`. A block that raises, or ends without
-    recording, marks the use ``failed``."""
+    """Reserve a use of ``seal_id`` by ``signer_cert`` for ``purpose`` in the registry ``url`` (default the
+    configured one; opened writable); see :func:`reserved_use`."""
     from sealkit.seal.opening import open_registry
 
-    with open_registry(url, config=config, actor=actor) as registry:
-        if registry.read_only:
-            raise RegistryError(
-                f"registry {registry.safe_url} is read-only, but each use of a seal is recorded in it: "
-                "sign with a writable registry"
-            )
-        seal = usable_seal(registry, seal_id, signer_cert, maker_trust=maker_trust)
-        use = SealUse(seal, registry.reserve_use(seal_id, signer_cert, purpose), registry)
-        try:
-            yield use
-        except BaseException as exc:
-            _fail(registry, use.reservation.use_id, f"signing failed: {type(exc).__name__}: {exc}")
-            raise
-        if use.entry is None:
-            _fail(registry, use.reservation.use_id, "the signing ended without a document")
+    with (
+        open_registry(url, config=config, actor=actor) as registry,
+        reserved_use(registry, seal_id, signer_cert, purpose, maker_trust=maker_trust) as use,
+    ):
+        yield use
+
+
+@contextmanager
+def reserved_use(
+    registry: SealRegistry,
+    seal_id: str,
+    signer_cert: asn1_x509.Certificate,
+    purpose: str = "contract",
+    *,
+    maker_trust: Sequence[TrustAnchor] | None = None,
+) -> Iterator[SealUse]:
+    """Reserve a use of ``seal_id`` by ``signer_cert`` for ``purpose`` in the open ``registry`` (refusals are
+    one-line errors, with nothing written); the block signs and calls :meth:`SealUse.record`. A block that
+    raises, or ends without recording, marks the use ``failed``."""
+    if registry.read_only:
+        raise RegistryError(
+            f"registry {registry.safe_url} is read-only, but each use of a seal is recorded in it: "
+            "sign with a writable registry"
+        )
+    seal = usable_seal(registry, seal_id, signer_cert, maker_trust=maker_trust)
+    use = SealUse(seal, registry.reserve_use(seal_id, signer_cert, purpose), registry)
+    try:
+        yield use
+    except BaseException as exc:
+        _fail(registry, use.reservation.use_id, f"signing failed: {type(exc).__name__}: {exc}")
+        raise
+    if use.entry is None:
+        _fail(registry, use.reservation.use_id, "the signing ended without a document")
 
 
 def _fail(registry: SealRegistry, use_id: str, why: str) -> None:
