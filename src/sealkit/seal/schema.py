@@ -141,6 +141,7 @@ uses = Table(
     Column("purpose", String(16), nullable=False),
     Column("signer_sha256", String(64), nullable=False),
     Column("signer_subject", Text, nullable=False),
+    Column("actor", Text, nullable=False),  # who had the seal used: a person, or a service's client alias
     Column("reserved_at", String(32), nullable=False),
     Column("done_at", String(32)),
     Column("document", Text),  # the document's name

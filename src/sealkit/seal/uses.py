@@ -38,6 +38,7 @@ CSV_FIELDS = (
     "purpose",
     "grant",
     "signer",
+    "actor",
     "document",
     "field",
     "page",
@@ -45,7 +46,7 @@ CSV_FIELDS = (
     "sm3",
     "sha256",
     "revision_sha256",
-    "actor_note",
+    "note",
 )
 
 
@@ -73,6 +74,7 @@ class Use:
     purpose: str
     signer_sha256: str
     signer_subject: str
+    actor: str
     reserved_at: dt.datetime
     done_at: dt.datetime | None
     document: SignedDocument | None
@@ -90,6 +92,7 @@ class Use:
             "grant": self.grant_id,
             "signer": self.signer_subject,
             "signer_cert_sha256": self.signer_sha256,
+            "actor": self.actor,
             "document": doc.name if doc else None,
             "field": doc.field if doc else None,
             "page": doc.page if doc else None,
@@ -102,7 +105,6 @@ class Use:
 
     def csv_row(self) -> list[str]:
         data = self.to_dict()
-        data["actor_note"] = data.pop("note")
         data["rect_mm"] = " ".join(f"{v:g}" for v in data["rect_mm"]) if data["rect_mm"] else None
         return ["" if data[name] is None else str(data[name]) for name in CSV_FIELDS]
 
@@ -143,6 +145,7 @@ class UseRegister(GrantRegistry):
                     purpose=purpose,
                     signer_sha256=holder,
                     signer_subject=str(signer.subject.human_friendly),
+                    actor=tx.actor,
                     reserved_at=tx.now,
                 )
             )
@@ -256,6 +259,7 @@ def _use(row: Any) -> Use:
         purpose=row["purpose"],
         signer_sha256=row["signer_sha256"],
         signer_subject=row["signer_subject"],
+        actor=row["actor"],
         reserved_at=parse_utc(row["reserved_at"]),
         done_at=parse_utc(row["done_at"]) if row["done_at"] else None,
         document=document,
