@@ -109,6 +109,12 @@ class GrantRequest:
     max_uses: int | None = None
 
 
+def next_id(conn: Connection, column: Any, prefix: str, digits: int) -> str:
+    """The next ID of a table whose IDs are ``prefix`` and ``digits`` zero-padded digits (G000001, …)."""
+    last = conn.execute(select(func.max(column))).scalar()
+    return f"{prefix}{int(last[len(prefix) :]) + 1 if last else 1:0{digits}d}"
+
+
 def _moment(value: dt.date | dt.datetime, end: bool) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return timefmt.aware(value)
@@ -144,8 +150,7 @@ class GrantRegistry(RegistryStore):
                     f"{request.holder.subject.human_friendly} is not a holder of seal {es_id}: a grant goes "
                     "to one of the seal's holder certificates"
                 )
-            last = tx.conn.execute(select(func.max(schema.grants.c.grant_id))).scalar()
-            grant_id = f"G{int(last[1:]) + 1 if last else 1:06d}"
+            grant_id = next_id(tx.conn, schema.grants.c.grant_id, "G", 6)
             tx.conn.execute(
                 schema.grants.insert().values(
                     grant_id=grant_id,

@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from asn1crypto import x509 as asn1_x509
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from sealkit import timefmt
 from sealkit.errors import GrantRefused, SealDisabled, SealError, SealRevoked
 from sealkit.seal import schema
 from sealkit.seal.crypto import cert_digest
-from sealkit.seal.grants import PURPOSES, Grant, GrantRegistry
+from sealkit.seal.grants import PURPOSES, Grant, GrantRegistry, next_id
 from sealkit.seal.registry import parse_utc
 
 USE_STATUSES = ("reserved", "done", "failed")
@@ -134,8 +134,7 @@ class UseRegister(GrantRegistry):
                 raise SealDisabled(f"seal {es_id} is disabled")
             grants = self._seal_grants(tx.conn, es_id)
             grant = _live_grant(es_id, grants, holder, purpose, parse_utc(tx.now), required)
-            last = tx.conn.execute(select(func.max(schema.uses.c.use_id))).scalar()
-            use_id = f"U{int(last[1:]) + 1 if last else 1:08d}"
+            use_id = next_id(tx.conn, schema.uses.c.use_id, "U", 8)
             tx.conn.execute(
                 schema.uses.insert().values(
                     use_id=use_id,
