@@ -26,8 +26,9 @@ from sealkit_cli.seal_commands import (
 from sealkit import timefmt
 from sealkit.errors import InvalidInput
 from sealkit.exit_codes import SEALS_EXPIRING
-from sealkit.seal.grants import PURPOSES, Grant, GrantRequest
-from sealkit.seal.uses import CSV_FIELDS
+from sealkit.seal import GRANT_PURPOSES as PURPOSES
+from sealkit.seal import USE_CSV_FIELDS as CSV_FIELDS
+from sealkit.seal import Grant, GrantRequest
 
 
 def _holder(value: str) -> Any:

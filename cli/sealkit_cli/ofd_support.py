@@ -48,7 +48,7 @@ def sign_ofd_command(
     """Sign the OFD ``input_path`` with the registry seal ``seal_id`` (SM2 only) and report it."""
     from sealkit.flows import signer_certificate
     from sealkit.ofd import require_sm2_key, sign_ofd
-    from sealkit.seal.custody import seal_use, signed_document
+    from sealkit.seal import seal_use, signed_document
     from sealkit.ukey import CallbackPinSource, open_key
 
     if refused:

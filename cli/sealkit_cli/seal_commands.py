@@ -20,6 +20,7 @@ from sealkit.seal import (
     IMAGE_KINDS,
     REASONS,
     STATUSES,
+    AdminKey,
     SealRecord,
     SealRegistry,
     load_form,
@@ -28,7 +29,6 @@ from sealkit.seal import (
     write_revocation_list,
 )
 from sealkit.seal import open_registry as _open_registry
-from sealkit.seal.roles import AdminKey
 from sealkit.ukey import load_certificates, open_key
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -145,3 +145,27 @@ def test_grants_go_to_holders_only_and_extending_keeps_grants_and_register(world
         assert registry.get_grant(grant_id).used == 2
         assert parse_seal(registry.get(world.seal_id).seal_der).valid_end == extended.valid_end
         assert registry.audit_verify().ok
+
+
+def test_an_existing_registry_gains_the_custody_tables(tmp_path, pki, form, maker):
+    """A registry made before grants (schema 2) is migrated when opened for writing; its chain stays
+    intact."""
+    import sqlite3
+
+    from sealkit.seal import SealRegistry
+    from sealkit.seal.schema import LATEST
+
+    path = tmp_path / "old.sqlite3"
+    world = make_world(f"sqlite:///{path}", tmp_path, pki, form, maker)
+    with sqlite3.connect(path) as db:  # roll the schema back to version 2, as an older sealkit left it
+        db.execute("DROP TABLE grants")
+        db.execute("DROP TABLE uses")
+        db.execute("DELETE FROM schema_version WHERE version = 3")
+    with SealRegistry(f"sqlite:///{path}?mode=ro") as registry:  # a reader does not migrate
+        assert registry.audit_verify().ok
+    world.grant(max_uses=1)
+    world.sign("after-migration.pdf")
+    with sqlite3.connect(path) as db:
+        assert max(v for (v,) in db.execute("SELECT version FROM schema_version")) == LATEST == 3
+    with world.registry() as registry:
+        assert registry.audit_verify().ok and [u.status for u in registry.uses()] == ["done"]

@@ -53,17 +53,20 @@ class Grant:
     granted_by: str
     used: int = 0
 
-    def problem_at(self, moment: dt.datetime, purpose: str | None = None) -> str | None:
+    def problem_at(
+        self, moment: dt.datetime, purpose: str | None = None, *, history: bool = True
+    ) -> str | None:
         """None if this grant covered ``moment`` (and ``purpose``, when given), else why not. The registry
-        keeps whole seconds: a withdrawal or suspension counts from the second after it was recorded."""
+        keeps whole seconds: a withdrawal or suspension counts from the second after it was recorded.
+        ``history=False`` leaves withdrawals and suspensions out (the grant's status says them for now)."""
         moment = moment.replace(microsecond=0)
         if moment < self.valid_from:
             return f"grant {self.grant_id} starts {timefmt.format_time(self.valid_from)}"
         if moment > self.valid_until:
             return f"grant {self.grant_id} expired {timefmt.format_time(self.valid_until)}"
-        if self.withdrawn_at is not None and moment > self.withdrawn_at:
+        if history and self.withdrawn_at is not None and moment > self.withdrawn_at:
             return f"grant {self.grant_id} was withdrawn {timefmt.format_time(self.withdrawn_at)}"
-        for start, end in self.suspensions:
+        for start, end in self.suspensions if history else []:
             if start < moment and (end is None or moment <= end):
                 return f"grant {self.grant_id} is suspended since {timefmt.format_time(start)}"
         if purpose is not None and self.purposes and purpose not in self.purposes:
@@ -72,7 +75,9 @@ class Grant:
 
     def live_problem(self, now: dt.datetime, purpose: str) -> str | None:
         """None if this grant lets its holder use the seal ``now`` for ``purpose`` once more."""
-        problem = self.problem_at(now, purpose)
+        if self.status != "active":
+            return f"grant {self.grant_id} is {self.status}"
+        problem = self.problem_at(now, purpose, history=False)
         if problem is None and self.max_uses is not None and self.used >= self.max_uses:
             problem = f"grant {self.grant_id} is used up ({self.used} of {self.max_uses} uses)"
         return problem
