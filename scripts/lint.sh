@@ -26,6 +26,11 @@ cd "$(dirname "$0")/.."
   src/sealkit/report/*.py \
   src/sealkit/seal/__init__.py \
   src/sealkit/seal/audit.py \
+  src/sealkit/seal/custody.py \
+  src/sealkit/seal/grants.py \
+  src/sealkit/seal/opening.py \
+  src/sealkit/seal/roles.py \
+  src/sealkit/seal/uses.py \
   src/sealkit/seal/form.py \
   src/sealkit/seal/images.py \
   src/sealkit/seal/lifecycle.py \

@@ -1,5 +1,6 @@
 """`sealkit demo` runs the whole flow on a fresh home and every artefact it names exists and verifies."""
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -25,6 +26,21 @@ def test_demo_runs_the_whole_flow(tmp_path):
     purchaser = report["signatures"][1]
     assert purchaser["seal"]["ok"] is True
     assert purchaser["seal"]["seal"]["es_id"] == report["seal_id"]
+    # The purchaser's seal was used under a grant, and each use is in the register (用印授权, 用印登记).
+    grant = report["grant"]
+    assert (grant["seal"], grant["purposes"], grant["status"]) == (report["seal_id"], ["contract"], "active")
+    assert grant["used"] == 2 and grant["max_uses"] == 10
+    pdf_use, ofd_use = report["register"]
+    signed = Path(report["files"]["signed"]).read_bytes()
+    assert (pdf_use["document"], pdf_use["field"], pdf_use["status"]) == (
+        "contract.signed.pdf",
+        "采购人",
+        "done",
+    )
+    assert pdf_use["sha256"] == hashlib.sha256(signed).hexdigest() and pdf_use["grant"] == grant["grant_id"]
+    assert ofd_use["document"] == "contract.signed.ofd" and ofd_use["grant"] == grant["grant_id"]
+    custody = purchaser["seal"]["custody"]
+    assert custody["register_entry"]["use_id"] == pdf_use["use_id"] and custody["held_grant"] is True
     for path in report["files"].values():
         assert Path(path).is_file(), path
     # An independent re-verification of the signed contract with the demo's roots.
@@ -47,3 +63,4 @@ def test_demo_human_output_says_where_everything_is(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "TOTAL-PASSED" in result.stdout
     assert str(out / "contract.signed.pdf") in result.stdout
+    assert "(用印授权)" in result.stdout and "register U00000001 (用印登记)" in result.stdout

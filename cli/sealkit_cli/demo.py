@@ -20,7 +20,8 @@ from sealkit_cli.common import emit, json_option
 @json_option
 def demo(directory: Path, as_json: bool) -> None:
     """Run the whole flow: test CAs, a contract seal issued into the registry, a contract prepared, signed
-    by the supplier and sealed by the purchaser, verified and filed, and a bid encrypted and opened."""
+    by the supplier and sealed by the purchaser under a grant of the seal's use (each use registered),
+    verified and filed, and a bid encrypted and opened."""
     from sealkit.dev.demo import run_demo
 
     log = (lambda _line: None) if as_json else (lambda line: click.echo(f"  {line}"))
@@ -42,6 +43,17 @@ def demo(directory: Path, as_json: bool) -> None:
             f"  verification: {result.indication}; OFD version: {result.ofd_indication}; "
             f"bid opened intact: {result.bid_roundtrip}"
         )
+        grant = result.grant
+        click.echo(
+            f"\n  grant {grant['grant_id']} (用印授权): seal {grant['seal']} to {grant['holder']}, "
+            f"{', '.join(grant['purposes'])}, until {grant['valid_until']}, "
+            f"{grant['used']}/{grant['max_uses']} uses"
+        )
+        for use in result.register:
+            click.echo(
+                f"  register {use['use_id']} (用印登记): {use['time']} {use['document']} "
+                f"field {use['field']} page {use['page']}, grant {use['grant']}, SM3 {use['sm3'][:16]}…"
+            )
         click.echo("")
         width = max(len(name) for name in result.files)
         for name, path in result.files.items():

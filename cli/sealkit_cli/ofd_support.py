@@ -42,10 +42,13 @@ def sign_ofd_command(
     refused: list[str],
     as_json: bool,
     seal_makers: list[Path] | None = None,
+    purpose: str = "contract",
+    actor: str | None = None,
 ) -> None:
     """Sign the OFD ``input_path`` with the registry seal ``seal_id`` (SM2 only) and report it."""
-    from sealkit.flows import registry_seal
+    from sealkit.flows import signer_certificate
     from sealkit.ofd import require_sm2_key, sign_ofd
+    from sealkit.seal import seal_use, signed_document
     from sealkit.ukey import CallbackPinSource, open_key
 
     if refused:
@@ -62,19 +65,27 @@ def sign_ofd_command(
     output = output or input_path.with_name(input_path.stem + ".signed.ofd")
     with open_key(keyref, config=config, pin_source=CallbackPinSource(prompt_secret)) as key:
         require_sm2_key(key)
-        seal = registry_seal(
-            key, cert, seal_id, registry_url or config.registry_url, seal_makers or [], config=config
-        )
-        result = sign_ofd(
-            input_path,
-            output,
-            key,
-            seal=seal.seseal_der,
-            cert=cert,
-            placement=placement,
-            final=final,
-            timestamper=tsa,
-        )
+        url = registry_url or config.registry_url
+        makers = seal_makers or None
+        signer = signer_certificate(key, cert)
+        with seal_use(
+            seal_id, signer, url, config=config, purpose=purpose, actor=actor, maker_trust=makers
+        ) as use:
+            result = sign_ofd(
+                input_path,
+                output,
+                key,
+                seal=use.seal.seseal_der,
+                cert=cert,
+                placement=placement,
+                final=final,
+                timestamper=tsa,
+            )
+            try:
+                use.record(signed_document(output, result.signature_id, result.stamps))
+            except BaseException:
+                output.unlink(missing_ok=True)
+                raise
     stamps = ", ".join(f"page {s.page} {s.kind}" for s in result.stamps) or "invisible"
     emit(
         result.as_dict(),

@@ -3,9 +3,11 @@ lists, the audit check, and rendering seal images."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,6 +20,7 @@ from sealkit.seal import (
     IMAGE_KINDS,
     REASONS,
     STATUSES,
+    AdminKey,
     SealRecord,
     SealRegistry,
     load_form,
@@ -41,11 +44,40 @@ def registry_options(func: F) -> F:
     return json_option(func)
 
 
+@contextmanager
 def open_registry(
-    registry_url: str | None, actor: str | None = None, read_only: bool = False
-) -> SealRegistry:
-    """The registry of the flag or the configuration, with its head-signing key and certificate."""
-    return _open_registry(registry_url, config=get_config(), actor=actor, read_only=read_only)
+    registry_url: str | None,
+    actor: str | None = None,
+    read_only: bool = False,
+    admin_key: str | None = None,
+    admin_cert: str | None = None,
+) -> Iterator[SealRegistry]:
+    """The registry of the flag or the configuration, with its head-signing key and certificate, and the
+    administrator's key (``--admin-key``) that signs the requests of administrators' changes."""
+    config = get_config()
+    with contextlib.ExitStack() as stack:
+        admin = None
+        if admin_key:
+            handle = stack.enter_context(open_key(admin_key, config=config))
+            cert = _one_cert(admin_cert) if admin_cert else handle.certificate()
+            if cert is None:
+                raise InvalidInput("--admin-key has no certificate with it: give --admin-cert FILE")
+            admin = AdminKey(handle, cert)
+        registry = stack.enter_context(
+            _open_registry(registry_url, config=config, actor=actor, read_only=read_only, admin=admin)
+        )
+        yield registry
+
+
+def admin_options(func: F) -> F:
+    """``--admin-key``/``--admin-cert``: a seal administrator's key ([registry] admin_certs)."""
+    func = click.option(
+        "--admin-cert", type=click.Path(dir_okay=False), help="The administrator key's certificate file."
+    )(func)
+    return click.option(
+        "--admin-key",
+        help="A seal administrator's key (file:…, pkcs11:…, keystore:…) to sign this change's request.",
+    )(func)
 
 
 def seal_maker_anchors(paths: tuple[str, ...]) -> list[Any]:
@@ -109,6 +141,7 @@ def seal() -> None:
     metavar="REASON",
     help="Accept holder certificates that do not belong to the unit, for this recorded reason.",
 )
+@admin_options
 @registry_options
 def issue(
     form_path: str,
@@ -121,6 +154,8 @@ def issue(
     valid_from: dt.datetime | None,
     image: str | None,
     allow_foreign_holder: str | None,
+    admin_key: str | None,
+    admin_cert: str | None,
     registry_url: str | None,
     actor: str | None,
     as_json: bool,
@@ -133,7 +168,10 @@ def issue(
     config = get_config()
     font = config.section("seal").get("font")
     anchors = seal_maker_anchors(seal_maker_trust)
-    with open_key(maker_ref, config=config) as maker, open_registry(registry_url, actor) as registry:
+    with (
+        open_key(maker_ref, config=config) as maker,
+        open_registry(registry_url, actor, admin_key=admin_key, admin_cert=admin_cert) as registry,
+    ):
         record = registry.issue(
             form,
             kind,
@@ -150,19 +188,22 @@ def issue(
     emit(record.to_dict(), as_json, record.es_id)
 
 
-def _parse_period(value: str | None) -> dt.timedelta | None:
+def _parse_period(value: str | None, option: str = "--expiring") -> dt.timedelta | None:
     if value is None:
         return None
     match = re.fullmatch(r"(\d+)([dw]?)", value.strip())
     if not match:
-        raise InvalidInput(f"--expiring {value!r}: use a number of days such as 30d or 4w")
+        raise InvalidInput(f"{option} {value!r}: use a number of days such as 30d or 4w")
     days = int(match.group(1)) * (7 if match.group(2) == "w" else 1)
     return dt.timedelta(days=days)
 
 
 @seal.command(name="list")
 @click.option("--unit", help="Only this unit's seals (USCC).")
-@click.option("--expiring", help="Only seals whose validity ends within this period (30d, 4w).")
+@click.option(
+    "--expiring",
+    help="Only enabled seals whose validity ends within this period (30d, 4w); see also `seal expiring`.",
+)
 @click.option("--status", type=click.Choice(STATUSES))
 @registry_options
 def list_(
@@ -203,6 +244,7 @@ def show(seal_id: str, registry_url: str | None, actor: str | None, as_json: boo
 @click.argument("seal_id")
 @click.option("--until", required=True, type=DATE, help="New last day of validity (YYYY-MM-DD).")
 @maker_options
+@admin_options
 @registry_options
 def extend(
     seal_id: str,
@@ -210,39 +252,46 @@ def extend(
     maker_ref: str,
     maker_cert: str,
     seal_maker_trust: tuple[str, ...],
+    admin_key: str | None,
+    admin_cert: str | None,
     registry_url: str | None,
     actor: str | None,
     as_json: bool,
 ) -> None:
     """Extend a seal's validity with a new SESeal version signed by the maker."""
     anchors = seal_maker_anchors(seal_maker_trust)
-    with open_key(maker_ref, config=get_config()) as maker, open_registry(registry_url, actor) as registry:
+    with (
+        open_key(maker_ref, config=get_config()) as maker,
+        open_registry(registry_url, actor, admin_key=admin_key, admin_cert=admin_cert) as registry,
+    ):
         record = registry.extend(seal_id, until.date(), maker, _one_cert(maker_cert), maker_trust=anchors)
     emit(record.to_dict(), as_json, _describe(record))
 
 
 def _set_enabled(
-    seal_id: str, enabled: bool, registry_url: str | None, actor: str | None, as_json: bool
+    seal_id: str, enabled: bool, registry_url: str | None, actor: str | None, as_json: bool, **admin: Any
 ) -> None:
-    with open_registry(registry_url, actor) as registry:
+    with open_registry(registry_url, actor, **admin) as registry:
         record = registry.set_enabled(seal_id, enabled)
     emit(record.to_dict(), as_json, _describe(record))
 
 
 @seal.command()
 @click.argument("seal_id")
+@admin_options
 @registry_options
-def disable(seal_id: str, registry_url: str | None, actor: str | None, as_json: bool) -> None:
+def disable(seal_id: str, registry_url: str | None, actor: str | None, as_json: bool, **admin: Any) -> None:
     """Disable a seal (it can be enabled again)."""
-    _set_enabled(seal_id, False, registry_url, actor, as_json)
+    _set_enabled(seal_id, False, registry_url, actor, as_json, **admin)
 
 
 @seal.command()
 @click.argument("seal_id")
+@admin_options
 @registry_options
-def enable(seal_id: str, registry_url: str | None, actor: str | None, as_json: bool) -> None:
+def enable(seal_id: str, registry_url: str | None, actor: str | None, as_json: bool, **admin: Any) -> None:
     """Enable a disabled seal."""
-    _set_enabled(seal_id, True, registry_url, actor, as_json)
+    _set_enabled(seal_id, True, registry_url, actor, as_json, **admin)
 
 
 @seal.command()
@@ -250,6 +299,7 @@ def enable(seal_id: str, registry_url: str | None, actor: str | None, as_json: b
 @click.option("--reason", required=True, type=click.Choice(REASONS))
 @click.option("--successor", help="USCC of the successor unit.")
 @click.option("--note", help="Free text for the record.")
+@admin_options
 @registry_options
 def revoke(
     seal_id: str,
@@ -259,9 +309,10 @@ def revoke(
     registry_url: str | None,
     actor: str | None,
     as_json: bool,
+    **admin: Any,
 ) -> None:
     """Revoke a seal for good."""
-    with open_registry(registry_url, actor) as registry:
+    with open_registry(registry_url, actor, **admin) as registry:
         record = registry.revoke(seal_id, reason, successor=successor, note=note)
     emit(record.to_dict(), as_json, _describe(record))
 
@@ -270,15 +321,22 @@ def revoke(
 @click.option("--units", required=True, help="Comma-separated USCCs of the merged units.")
 @click.option("--into", "into", required=True, help="USCC of the unit they merge into.")
 @click.option("--note", help="Free text for the record.")
+@admin_options
 @registry_options
 def merge(
-    units: str, into: str, note: str | None, registry_url: str | None, actor: str | None, as_json: bool
+    units: str,
+    into: str,
+    note: str | None,
+    registry_url: str | None,
+    actor: str | None,
+    as_json: bool,
+    **admin: Any,
 ) -> None:
     """Revoke every seal of the merged units (reason merged, successor INTO) in one transaction."""
     codes = [u.strip() for u in units.split(",") if u.strip()]
     if not codes:
         raise InvalidInput("--units names no unit")
-    with open_registry(registry_url, actor) as registry:
+    with open_registry(registry_url, actor, **admin) as registry:
         revoked = registry.merge(codes, into, note=note)
     emit(
         {"revoked": revoked, "successor": into},
@@ -422,3 +480,10 @@ def image(
     rendered.save(output)
     data = {"output": output, "width_mm": rendered.width_mm, "height_mm": rendered.height_mm}
     emit(data, as_json, f"wrote {output} ({rendered.width_mm:g} x {rendered.height_mm:g} mm)")
+
+
+# The custody commands (grants, the use register, expiry notice) live in their own module.
+from sealkit_cli.custody_commands import CUSTODY_COMMANDS  # noqa: E402
+
+for _command in CUSTODY_COMMANDS:
+    seal.add_command(_command)

@@ -127,6 +127,14 @@ def _with_password(action: Any, ask: bool) -> Any:
     help="Trust anchor for --ltv (PEM/DER); repeatable (default: [trust] anchors).",
 )
 @click.option("--final", is_flag=True, help="OFD: also protect the signature list; no signature can follow.")
+@click.option(
+    "--purpose",
+    type=click.Choice(["contract", "bid", "filing"]),
+    default="contract",
+    show_default=True,
+    help="What a registry seal is used for: its grant must cover it; recorded in the use register.",
+)
+@click.option("--actor", help="Who is signing, for the use register (default: the OS user).")
 @pdf_password_option
 @json_option
 def sign(
@@ -158,6 +166,8 @@ def sign(
     ltv: bool,
     trust_anchors: tuple[str, ...],
     final: bool,
+    purpose: str,
+    actor: str | None,
     ask_password: bool,
     as_json: bool,
 ) -> None:
@@ -199,6 +209,8 @@ def sign(
             refused=[name for name, value in refused.items() if value],
             as_json=as_json,
             seal_makers=[*map(Path, seal_maker_trust), *config.seal_maker_anchors],
+            purpose=purpose,
+            actor=actor,
         )
         return
     keyref = keyref or config.default_key
@@ -232,6 +244,8 @@ def sign(
                 ltv=ltv,
                 trust=trust_anchors,
                 password=password,
+                purpose=purpose,
+                actor=actor,
             ),
             ask_password,
         )

@@ -24,6 +24,8 @@ environment variables, the file, built-in defaults. Example::
     url = "sqlite:////var/lib/sealkit/seals.db"   # SEALKIT_REGISTRY; or postgresql://...
     signing_key = "pkcs11:token=Registry;object=head"   # signs the audit chain's head (token or keystore:)
     signing_cert = "registry.pem"                 # checks it; needed by everyone who reads the registry
+    grants_required = true                        # a seal without a grant (用印授权) cannot be used
+    admin_certs = ["seal-admin.pem"]              # only these may issue, extend, revoke, grant, withdraw
 
     [time]
     zone = "+08:00"                         # times written without a zone (default: Beijing time)
@@ -73,7 +75,7 @@ SCHEMA: dict[str, set[str] | None] = {
     "sign": {"key", "cert", "chain", "seal", "subfilter"},
     "trust": {"anchors", "seal_makers"},
     "tsa": {"url"},
-    "registry": {"url", "signing_key", "signing_cert"},
+    "registry": {"url", "signing_key", "signing_cert", "grants_required", "admin_certs"},
     "time": {"zone"},
     "seal": {"font"},
     "report": {"key", "cert", "chain"},
@@ -175,6 +177,25 @@ class Config:
     def registry_signing_cert(self) -> Path | None:
         value = self.section("registry").get("signing_cert")
         return self.resolve_path(str(value)) if value else None
+
+    @property
+    def registry_grants_required(self) -> bool:
+        """``[registry] grants_required``: refuse seals that have no grant (default: grants are enforced
+        only for seals that have some)."""
+        value = self.section("registry").get("grants_required", False)
+        if not isinstance(value, bool):
+            raise ConfigError(f"[registry] grants_required in {self.path} must be true or false")
+        return value
+
+    @property
+    def registry_admin_certs(self) -> list[Path]:
+        """``[registry] admin_certs``: the administrators' certificates (empty: no administrator needed)."""
+        value = self.section("registry").get("admin_certs", [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"[registry] admin_certs in {self.path} must be a list of certificate files")
+        return [self.resolve_path(v) for v in value]
 
     # --- verification reports -------------------------------------------------------------------------
 

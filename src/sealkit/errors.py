@@ -134,6 +134,10 @@ class SealDisabled(SealError):
     """The seal is disabled."""
 
 
+class GrantRefused(SealError):
+    """No live grant lets this signer use the seal now, for this purpose (用印授权)."""
+
+
 class FormError(InvalidInput):
     """The unit form (附件3) has an invalid or missing field."""
 
@@ -196,6 +200,10 @@ class RegistryError(SealkitError):
 
 class AuditChainBroken(RegistryError):
     """The registry's audit hash chain does not verify."""
+
+
+class NotAuthorised(RegistryError):
+    """A registry change needs an administrator's signed approval that was not given or does not verify."""
 
 
 # --- services ---

@@ -13,6 +13,8 @@ GENERAL = 1
 USAGE = 2
 INTERNAL = 70
 INTERRUPTED = 130
+#: ``sealkit seal expiring``: seals are due (they expire within the window); not an error.
+SEALS_EXPIRING = 14
 
 #: Base class -> exit code. Subclasses inherit their base's code.
 EXIT_CODES: dict[type[errors.SealkitError], int] = {
@@ -31,6 +33,8 @@ EXIT_CODES: dict[type[errors.SealkitError], int] = {
     errors.RegistryError: 10,
     errors.ConfigError: 11,
     errors.ServiceError: 12,
+    errors.GrantRefused: 13,
+    errors.NotAuthorised: 15,
 }
 
 

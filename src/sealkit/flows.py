@@ -5,7 +5,8 @@ placement is given, the registry seal (its imprint and its SESeal in the signatu
 expired or foreign seal is refused before anything is written), an RFC 3161 timestamp (PAdES B-T) and, with
 ``ltv=True``, validation data and a document timestamp (B-LTA). :func:`verify_contract` verifies every
 signature with the seal checker built from the trust anchors, the seal registry and imported revocation
-lists, as ``sealkit verify`` does.
+lists, as ``sealkit verify`` does; with a registry, each sealed signature also shows its use-register entry
+and the signer's grant at the signing time (:mod:`sealkit.seal.custody`).
 
 Configuration is passed in (a :class:`~sealkit.config.Config` from :func:`sealkit.load_config`); nothing
 here reads ``./sealkit.toml`` behind the caller's back. Errors are :class:`~sealkit.errors.SealkitError`
@@ -186,6 +187,8 @@ def sign_contract(
     ltv: bool = False,
     trust: Sequence[str | os.PathLike[str]] = (),
     password: str | None = None,
+    purpose: str = "contract",
+    actor: str | None = None,
 ) -> SignedContract:
     """Sign ``input_path`` into ``output_path`` (default ``IN.signed.pdf``) as ``sealkit sign`` does.
 
@@ -195,6 +198,9 @@ def sign_contract(
     The seal's maker must chain to ``seal_maker_trust`` plus ``[trust] seal_makers`` when there are any;
     ``seal_image`` is a PNG imprint instead. ``tsa`` is a TSA URL (``""``: the configured one) for B-T;
     ``ltv`` makes B-LTA with validation data for the chain to ``trust`` (default ``[trust] anchors``).
+    A registry seal's use is reserved before anything is written — under a live grant for this signer and
+    ``purpose`` (contract, bid, filing) when the seal has grants or the registry requires them — and the
+    signed document is filed in the use register with ``actor`` (:mod:`sealkit.seal.custody`).
     """
     from sealkit.pdf import SealAppearance
 
@@ -214,12 +220,26 @@ def sign_contract(
         handle = _open(stack, keyref, config, pin_source)
         extra_attributes = []
         image, size = seal_image, seal_size
+        use = None
         if seal_id:
             from sealkit.seal import seal_signed_attribute
+            from sealkit.seal.custody import seal_use
 
             makers = [*map(Path, seal_maker_trust), *config.seal_maker_anchors]
             url = registry_url or config.registry_url
-            seal = registry_seal(handle, cert, seal_id, url, makers, config=config)
+            signer = signer_certificate(handle, cert)
+            use = stack.enter_context(
+                seal_use(
+                    seal_id,
+                    signer,
+                    url,
+                    config=config,
+                    purpose=purpose,
+                    actor=actor,
+                    maker_trust=list(makers) or None,
+                )
+            )
+            seal = use.seal
             extra_attributes.append(seal_signed_attribute(seal.seseal_der))
             image, size = seal.image_png, (seal.width_mm, seal.height_mm)
         if field_name is None and where.empty:
@@ -246,16 +266,44 @@ def sign_contract(
         if timestamper is None:
             from sealkit.pdf import sign_pdf
 
-            result = sign_pdf(input_path, output, handle, **options)
-            return SignedContract(result, "B-B", None, seal_id)
-        from sealkit import trust as trust_module
+            signed = SignedContract(sign_pdf(input_path, output, handle, **options), "B-B", None, seal_id)
+        else:
+            from sealkit import trust as trust_module
 
-        outcome = trust_module.sign_timestamped(
-            input_path, output, handle, tsa=timestamper, ltv=ltv, trust_anchors=anchors, **options
-        )
-        details = outcome.as_dict()
-        details = {k: v for k, v in details.items() if k not in outcome.signature.as_dict()}
-        return SignedContract(outcome.signature, outcome.level, outcome.tsa, seal_id, details)
+            outcome = trust_module.sign_timestamped(
+                input_path, output, handle, tsa=timestamper, ltv=ltv, trust_anchors=anchors, **options
+            )
+            details = outcome.as_dict()
+            details = {k: v for k, v in details.items() if k not in outcome.signature.as_dict()}
+            signed = SignedContract(outcome.signature, outcome.level, outcome.tsa, seal_id, details)
+        if use is not None:
+            _register(use, signed)
+        return signed
+
+
+def _register(use: Any, signed: SignedContract) -> None:
+    """File the signed document in the use register; without its entry the document does not stay."""
+    from sealkit.seal.custody import signed_document
+
+    result = signed.signature
+    try:
+        entry = use.record(signed_document(result.output_path, result.field, result.stamps))
+    except BaseException:
+        result.output_path.unlink(missing_ok=True)
+        raise
+    signed.details["register_entry"] = entry.use_id
+    if entry.grant_id:
+        signed.details["grant"] = entry.grant_id
+
+
+def signer_certificate(key: PrivateKeyHandle, cert: str | os.PathLike[str] | None) -> Any:
+    """The signer's certificate: the file ``cert``, else the one stored with the key."""
+    from sealkit.pdf import load_certificate
+
+    signer_cert = load_certificate(cert) if cert is not None else key.certificate()
+    if signer_cert is None:
+        raise InvalidInput("a registry seal needs the signer's certificate: give --cert")
+    return signer_cert
 
 
 def _default_output(input_path: Path) -> Path:
@@ -294,12 +342,9 @@ def registry_seal(
     """The registry seal ``seal_id`` if this signer may use it now (refusals are one-line errors): the
     registry is opened read-only and checked against its signed audit chain, and the seal's maker against
     the seal-maker anchors ``makers`` when there are any."""
-    from sealkit.pdf import load_certificate
     from sealkit.seal import open_registry, usable_seal
 
-    signer_cert = load_certificate(cert) if cert is not None else key.certificate()
-    if signer_cert is None:
-        raise InvalidInput("a registry seal needs the signer's certificate: give --cert")
+    signer_cert = signer_certificate(key, cert)
     config = config if config is not None else Config()
     with open_registry(url, config=config, read_only=True) as registry:
         return usable_seal(registry, seal_id, signer_cert, maker_trust=list(makers) or None)
@@ -347,11 +392,23 @@ def verify_contract(
                 revocations=revocation_lookup(registry, lists),
             )
         from sealkit.pdf import verify_pdf
+        from sealkit.seal import make_seal_checker
 
-        checker = seal_checker(stack, seal_maker_trust, config, registry_url, revocation_lists)
-        return verify_pdf(
+        seal_anchors, registry, lists = seal_sources(
+            stack, seal_maker_trust, config, registry_url, revocation_lists
+        )
+        checker = make_seal_checker(seal_anchors, registry=registry, revocation_lists=lists)
+        if registry is not None and not isinstance(source, bytes) and Path(source).is_file():
+            path = Path(source)
+            source, name = path.read_bytes(), name or path.name
+        report = verify_pdf(
             source, trust=anchors, password=password, seal_checker=checker, online=online, name=name
         )
+        if registry is not None and isinstance(source, bytes):
+            from sealkit.seal.custody import custody_checks
+
+            custody_checks(report, source, registry)  # the use register and the grants: warnings
+        return report
 
 
 def _is_ofd(data: bytes) -> bool:

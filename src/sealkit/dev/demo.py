@@ -8,7 +8,8 @@ It plays every party with test identities it makes itself (never use them for re
    whose audit chain head is signed by the registry key;
 3. a three-page 政府采购合同 is generated and both parties' signature fields are prepared, in signing order;
 4. the supplier signs (RSA, its official seal image), then the purchaser seals (SM2, the registry's seal,
-   whose GB/T 38540 SESeal travels inside the signature, and its cross-page seal 骑缝章 reserved at step 3);
+   whose GB/T 38540 SESeal travels inside the signature, and its cross-page seal 骑缝章 reserved at step 3)
+   under the grant (用印授权) the unit gave its agent at step 2, each use entered in the use register;
 5. the contract is verified (signatures, coverage, modifications, chains, seal status at signing time) and
    filed (备案); its OFD version is sealed by the purchaser (GB/T 38540 in OFD) and verified as well;
 6. a bid is signed and encrypted to the bidder's SM2 encryption certificate and opened again (开标).
@@ -67,6 +68,8 @@ class DemoResult:
     signatures: list[dict[str, Any]] = field(default_factory=list)
     bid_roundtrip: bool = False
     ofd_indication: str = ""
+    grant: dict[str, Any] = field(default_factory=dict)
+    register: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -77,6 +80,8 @@ class DemoResult:
             "signatures": self.signatures,
             "bid_roundtrip": self.bid_roundtrip,
             "ofd_indication": self.ofd_indication,
+            "grant": self.grant,
+            "register": self.register,
         }
 
 
@@ -85,6 +90,7 @@ def run_demo(directory: str | Path, *, log: Callable[[str], None] = lambda _line
     from sealkit.dev.sample_contract import PURCHASER_BLOCK, SUPPLIER_BLOCK, write_sample_contract
     from sealkit.pdf import FieldSpec, Placement, prepare_fields
     from sealkit.seal import HeadSigner, SealRegistry, form_from_dict
+    from sealkit.seal.grants import GrantRequest
 
     out = Path(directory).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -125,6 +131,11 @@ def run_demo(directory: str | Path, *, log: Callable[[str], None] = lambda _line
             )
         result.seal_id = seal.es_id
         result.files["registry"] = registry_path
+        # The unit's seal administrator grants the purchaser's agent the seal's use (用印授权).
+        request = GrantRequest(
+            purchaser.certificate, dt.date.today() + dt.timedelta(days=90), purposes=["contract"], max_uses=10
+        )
+        result.grant = registry.grant(seal.es_id, request).to_dict()
 
         log("3/6 a three-page procurement contract, both parties' fields prepared in signing order")
         contract = write_sample_contract(
@@ -153,6 +164,8 @@ def run_demo(directory: str | Path, *, log: Callable[[str], None] = lambda _line
         log("5/6 verification and filing (备案); the OFD version, sealed by the purchaser, verified too")
         _verify_and_file(sealed, anchors, registry, seal_pki, result)
         _ofd_contract(out, form.name, purchaser, registry, seal.es_id, (sm2_pki, seal_pki), result)
+        result.register = [use.to_dict() for use in registry.uses(seal.es_id)]  # 用印登记
+        result.grant = registry.get_grant(result.grant["grant_id"]).to_dict()  # its uses counted
 
     log("6/6 a bid signed and encrypted to the bidder's SM2 certificate, then opened")
     _bid_roundtrip(out, bidder_enc, bidder_sign, sm2_pki, result)
@@ -170,12 +183,12 @@ def _open(keyref: str) -> Any:
 
 def _sign_field(
     src: Path, dest: Path, signer: Any, pki: TestPki, field: str, appearance: Any, **options: Any
-) -> None:
+) -> Any:
     """``signer`` (an Identity) fills the prepared ``field`` with ``appearance``."""
     from sealkit.pdf import sign_pdf
 
     with _open(signer.keyref) as key:
-        sign_pdf(
+        return sign_pdf(
             src,
             dest,
             key,
@@ -199,20 +212,24 @@ def _sign_supplier(src: Path, dest: Path, supplier: Any, pki: TestPki) -> None:
 
 def _seal_purchaser(src: Path, dest: Path, purchaser: Any, registry: Any, seal_id: str, pki: TestPki) -> None:
     from sealkit.pdf import SealAppearance
-    from sealkit.seal import seal_signed_attribute, usable_seal
+    from sealkit.seal import seal_signed_attribute
+    from sealkit.seal.custody import reserved_use, signed_document
 
-    seal = usable_seal(registry, seal_id, purchaser.certificate)  # refuses a revoked or expired seal
-    appearance = SealAppearance(seal.image_png, seal.width_mm, seal.height_mm)
-    _sign_field(
-        src,
-        dest,
-        purchaser,
-        pki,
-        "采购人",
-        appearance,
-        reason="采购人盖章",
-        extra_signed_attributes=[seal_signed_attribute(seal.seseal_der)],
-    )
+    # refuses a revoked or expired seal, or a use the purchaser's grant does not cover; registers the use
+    with reserved_use(registry, seal_id, purchaser.certificate, "contract") as use:
+        seal = use.seal
+        appearance = SealAppearance(seal.image_png, seal.width_mm, seal.height_mm)
+        signed = _sign_field(
+            src,
+            dest,
+            purchaser,
+            pki,
+            "采购人",
+            appearance,
+            reason="采购人盖章",
+            extra_signed_attributes=[seal_signed_attribute(seal.seseal_der)],
+        )
+        use.record(signed_document(dest, signed.field, signed.stamps))
 
 
 def _verify_and_file(
@@ -220,10 +237,12 @@ def _verify_and_file(
 ) -> None:
     from sealkit.pdf import verify_pdf, write_filing_record
     from sealkit.seal import make_seal_checker
+    from sealkit.seal.custody import custody_checks
 
     data = path.read_bytes()  # the bytes verified are the bytes filed
     checker = make_seal_checker([seal_pki.root.certificate], registry=registry)  # the seal-maker anchor
-    report = verify_pdf(data, trust=anchors, seal_checker=checker)
+    report = verify_pdf(data, trust=anchors, seal_checker=checker, name=path.name)
+    custody_checks(report, data, registry)  # the use-register entry and the grant of each sealed signature
     result.indication = str(report.indication)
     result.signatures = [
         {"field": s["field"], "signer": s["signer"], "indication": s["indication"], "seal": s["seal"]}
@@ -247,22 +266,26 @@ def _ofd_contract(
     from sealkit.dev.sample_ofd import write_sample_contract_ofd
     from sealkit.ofd import sign_ofd, verify_ofd
     from sealkit.pdf import Placement
-    from sealkit.seal import revocation_lookup, usable_seal
+    from sealkit.seal import revocation_lookup
+    from sealkit.seal.custody import reserved_use, signed_document
 
     contract = write_sample_contract_ofd(
         out / "contract.ofd", purchaser=purchaser_name, supplier=SUPPLIER_NAME
     )
     signed = out / "contract.signed.ofd"
-    seal = usable_seal(registry, seal_id, purchaser.certificate)
-    with _open(purchaser.keyref) as key:
-        sign_ofd(
+    with (
+        reserved_use(registry, seal_id, purchaser.certificate, "contract") as use,
+        _open(purchaser.keyref) as key,
+    ):
+        done = sign_ofd(
             contract,
             signed,
             key,
-            seal=seal.seseal_der,
+            seal=use.seal.seseal_der,
             cert=purchaser.cert_path,
             placement=Placement.at_text(PURCHASER_BLOCK, cross_page=True),
         )
+        use.record(signed_document(signed, done.signature_id, done.stamps))
     signer_pki, seal_pki = pkis
     report = verify_ofd(
         signed,

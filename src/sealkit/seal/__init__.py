@@ -7,7 +7,9 @@ Modules: :mod:`~sealkit.seal.asn1` (ASN.1 classes), :mod:`~sealkit.seal.parse` (
 :mod:`~sealkit.seal.lifecycle` and :mod:`~sealkit.seal.registry` (lifecycle, audit chain and its signed head),
 :mod:`~sealkit.seal.units` (which unit a seal and a certificate belong to),
 :mod:`~sealkit.seal.revlist` (signed revocation lists), :mod:`~sealkit.seal.binding` (signing and
-verification hooks).
+verification hooks), custody: :mod:`~sealkit.seal.grants` (用印授权), :mod:`~sealkit.seal.uses` (用印登记),
+:mod:`~sealkit.seal.roles` (administrators), :mod:`~sealkit.seal.custody` (a use from reservation to register,
+and what verification reports of it), :mod:`~sealkit.seal.opening` (opening the configured registry).
 """
 
 from __future__ import annotations
@@ -31,12 +33,15 @@ if TYPE_CHECKING:  # the names the package exports, for type checkers and reader
         seal_signed_attribute,
         usable_seal,
     )
+    from sealkit.seal.custody import SealUse, custody_checks, reserved_use, seal_use, signed_document
     from sealkit.seal.form import (
         Contact,
         UnitForm,
         form_from_dict,
         load_form,
     )
+    from sealkit.seal.grants import PURPOSES as GRANT_PURPOSES
+    from sealkit.seal.grants import Grant, GrantRequest
     from sealkit.seal.images import (
         KINDS as IMAGE_KINDS,
     )
@@ -51,13 +56,13 @@ if TYPE_CHECKING:  # the names the package exports, for type checkers and reader
         STATUSES,
         SealRecord,
         SealRegistry,
-        open_registry,
     )
     from sealkit.seal.make import (
         SealSpec,
         make_seal,
         make_ses_signature,
     )
+    from sealkit.seal.opening import open_registry
     from sealkit.seal.parse import (
         ParsedSeal,
         ParsedSignature,
@@ -72,7 +77,10 @@ if TYPE_CHECKING:  # the names the package exports, for type checkers and reader
         write_revocation_list,
     )
     from sealkit.seal.revocation import Revocation
+    from sealkit.seal.roles import AdminKey
     from sealkit.seal.units import SealUnit, seal_unit
+    from sealkit.seal.uses import CSV_FIELDS as USE_CSV_FIELDS
+    from sealkit.seal.uses import SignedDocument, Use
     from sealkit.seal.verify import (
         SealVerification,
         Step,
@@ -81,11 +89,23 @@ if TYPE_CHECKING:  # the names the package exports, for type checkers and reader
     )
 
 _EXPORTS = {
+    "AdminKey": "roles",
+    "GRANT_PURPOSES": "grants:PURPOSES",
+    "Grant": "grants",
+    "GrantRequest": "grants",
+    "SealUse": "custody",
+    "SignedDocument": "uses",
+    "USE_CSV_FIELDS": "uses:CSV_FIELDS",
+    "Use": "uses",
+    "custody_checks": "custody",
+    "reserved_use": "custody",
+    "seal_use": "custody",
+    "signed_document": "custody",
     "AuditReport": "audit",
     "Contact": "form",
     "HeadSigner": "registry",
     "SealUnit": "units",
-    "open_registry": "lifecycle",
+    "open_registry": "opening",
     "seal_unit": "units",
     "IMAGE_KINDS": "images:KINDS",
     "ParsedSeal": "parse",
@@ -129,6 +149,18 @@ _EXPORTS = {
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 __all__ = [
+    "AdminKey",
+    "GRANT_PURPOSES",
+    "Grant",
+    "GrantRequest",
+    "SealUse",
+    "SignedDocument",
+    "USE_CSV_FIELDS",
+    "Use",
+    "custody_checks",
+    "reserved_use",
+    "seal_use",
+    "signed_document",
     "HeadSigner",
     "SealUnit",
     "open_registry",

@@ -52,8 +52,8 @@ def _sha(data: bytes) -> str:
 
 
 def subject_states(conn: Connection, subject: str | None = None) -> dict[str, str]:
-    """The digest of every subject's current rows, keyed ``seal:…``, ``unit:…``, ``revocation:…`` (only
-    ``subject``'s when given)."""
+    """The digest of every subject's current rows, keyed ``seal:…``, ``unit:…``, ``revocation:…``,
+    ``grant:…``, ``use:…`` (only ``subject``'s when given)."""
     kind, _, key = (subject or "").partition(":")
     versions: dict[str, list[str]] = {}
     states: dict[str, str] = {}
@@ -73,10 +73,16 @@ def subject_states(conn: Connection, subject: str | None = None) -> dict[str, st
             states[f"seal:{row.es_id}"] = digest(mapping)
         for es_id, orphan in versions.items():  # versions of a seal that does not exist: always a mismatch
             states[f"seal:{es_id}"] = digest({"orphan_versions": orphan})
-    for name, table, column in (
+    tables = [
         ("revocation", schema.revocations, schema.revocations.c.es_id),
         ("unit", schema.units, schema.units.c.uscc),
-    ):
+    ]
+    if kind in ("", "grant", "use") and schema.current_version(conn) >= 3:  # custody tables (migration 3)
+        tables += [
+            ("grant", schema.grants, schema.grants.c.grant_id),
+            ("use", schema.uses, schema.uses.c.use_id),
+        ]
+    for name, table, column in tables:
         if kind in ("", name):
             query = select(table) if not key else select(table).where(column == key)
             for row in conn.execute(query):

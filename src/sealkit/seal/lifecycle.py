@@ -1,4 +1,5 @@
 """The seal lifecycle over the registry: issue, extend, disable, enable, revoke, merge, import revocations.
+(:func:`sealkit.seal.opening.open_registry` opens a registry as the configuration says.)
 
 Each operation is one transaction of :class:`~sealkit.seal.registry.RegistryStore` with its audit entries.
 Issuing and extending check the maker's certificate against the seal-maker anchors (purpose seal making);
@@ -23,8 +24,7 @@ from asn1crypto import x509 as asn1_x509
 from sqlalchemy import Connection, select, update
 
 from sealkit import timefmt
-from sealkit.config import Config
-from sealkit.errors import CertificateError, ConfigError, InvalidInput, SealError, SealNotFound, SealRevoked
+from sealkit.errors import CertificateError, InvalidInput, SealError, SealNotFound, SealRevoked
 from sealkit.seal import images, schema
 from sealkit.seal.asn1 import SEAL_TYPE_PERSONAL, SEAL_TYPE_UNIT
 from sealkit.seal.codes import require_uscc
@@ -32,9 +32,10 @@ from sealkit.seal.crypto import cert_digest, check_path
 from sealkit.seal.form import UnitForm
 from sealkit.seal.make import SealSpec, make_seal
 from sealkit.seal.parse import parse_seal
-from sealkit.seal.registry import HeadSigner, RegistryStore, Transaction, parse_utc, utc_text
+from sealkit.seal.registry import Transaction, parse_utc, utc_text
 from sealkit.seal.revocation import Revocation
 from sealkit.seal.units import SealUnit, membership_problem, unit_extension
+from sealkit.seal.uses import UseRegister
 from sealkit.ukey.base import PrivateKeyHandle
 from sealkit.validation import Purpose, TrustAnchor
 
@@ -94,8 +95,9 @@ def day_end(day: dt.date | dt.datetime) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(23, 59, 59), timefmt.display_zone())
 
 
-class SealRegistry(RegistryStore):
-    """The lifecycle registry of electronic seals (SQLite or PostgreSQL URL)."""
+class SealRegistry(UseRegister):
+    """The lifecycle registry of electronic seals (SQLite or PostgreSQL URL), with the grants of their use
+    (:mod:`sealkit.seal.grants`) and the use register (:mod:`sealkit.seal.uses`)."""
 
     # --- reading ---
 
@@ -154,7 +156,8 @@ class SealRegistry(RegistryStore):
         expiring_within: dt.timedelta | None = None,
     ) -> list[SealRecord]:
         """Seals, filtered by unit (USCC), status, or validity ending within ``expiring_within`` from now
-        (then only seals still in use: revoked and disabled seals do not expire, they are already out)."""
+        (then only enabled seals: revoked and disabled seals do not expire, they are already out; a seal
+        past its end and still enabled is listed, it is overdue)."""
         query = select(schema.seals).order_by(schema.seals.c.es_id)
         if unit:
             query = query.where(schema.seals.c.unit_uscc == unit)
@@ -164,9 +167,7 @@ class SealRegistry(RegistryStore):
             query = query.where(schema.seals.c.status == status)
         if expiring_within is not None:
             limit = utc_text(dt.datetime.now(dt.UTC) + expiring_within)
-            query = query.where(schema.seals.c.valid_end <= limit)
-            if not status:
-                query = query.where(schema.seals.c.status == "enabled")
+            query = query.where(schema.seals.c.valid_end <= limit, schema.seals.c.status == "enabled")
         with self.reading() as conn:
             return [_record(r._mapping, self._revocation(conn, r.es_id)) for r in conn.execute(query)]
 
@@ -424,37 +425,6 @@ class SealRegistry(RegistryStore):
         else:
             tx.conn.execute(update(schema.units).where(schema.units.c.uscc == form.uscc).values(**values))
         tx.record("unit", f"unit:{form.uscc}", {"name": form.name})
-
-
-def open_registry(
-    url: str | None = None,
-    *,
-    config: Config | None = None,
-    actor: str | None = None,
-    read_only: bool = False,
-) -> SealRegistry:
-    """The registry of ``config`` (or ``url``) with its head-signing set up: ``[registry] signing_cert``
-    checks the signed audit head; a writable registry also opens ``[registry] signing_key`` (a token or key
-    store reference, through :func:`sealkit.ukey.open_key`) to re-sign it. ``read_only`` is for readers:
-    signing and verifying with a seal."""
-    config = config or Config()
-    cert_path = config.registry_signing_cert
-    cert = None
-    if cert_path is not None:
-        from sealkit.certs import load_certificate
-
-        cert = load_certificate(cert_path, what="the registry signing certificate ([registry] signing_cert)")
-    signer = None
-    if not read_only and config.registry_signing_key:
-        if cert is None:
-            raise ConfigError("[registry] signing_key needs [registry] signing_cert, its certificate")
-        from sealkit.ukey import open_key
-
-        keyref = config.registry_signing_key
-        signer = HeadSigner(lambda: open_key(keyref, config=config), cert, owned=True)  # opened on a change
-    return SealRegistry(
-        url or config.registry_url, actor=actor, read_only=read_only, signer=signer, head_cert=cert
-    )
 
 
 def _check_maker(maker_cert: asn1_x509.Certificate, trust: Sequence[TrustAnchor] | None) -> None:

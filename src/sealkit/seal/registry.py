@@ -60,6 +60,11 @@ def default_actor() -> str:
         return f"uid:{os.getuid()}"
 
 
+#: Approves an audit entry before it is written: (action, subject, details, time, actor) -> the details to
+#: record (with the approval), or raises (:class:`sealkit.seal.roles.Roles.approve`).
+Approver = Callable[[str, str, dict[str, Any], str, str], dict[str, Any]]
+
+
 @dataclass
 class Transaction:
     """A locked lifecycle transaction: ``conn`` for SQL, :meth:`record` for audit entries."""
@@ -68,9 +73,13 @@ class Transaction:
     actor: str
     now: str
     recorded: int = 0
+    approve: Approver | None = None
 
     def record(self, action: str, subject: str, details: dict[str, Any]) -> None:
-        """Append an audit entry about ``subject``, committing to its state now, in this transaction."""
+        """Append an audit entry about ``subject``, committing to its state now, in this transaction; an
+        administrator's action is first approved (:mod:`sealkit.seal.roles`), which may refuse it."""
+        if self.approve is not None:
+            details = self.approve(action, subject, details, self.now, self.actor)
         last = self.conn.execute(
             select(schema.audit.c.seq, schema.audit.c.hash).order_by(schema.audit.c.seq.desc()).limit(1)
         ).first()
@@ -154,8 +163,10 @@ class RegistryStore:
         read_only: bool = False,
         signer: HeadSigner | None = None,
         head_cert: asn1_x509.Certificate | None = None,
+        approve: Approver | None = None,
     ) -> None:
         self.url = url
+        self.approve = approve
         self.actor = actor or default_actor()
         self.read_only = read_only or _url_read_only(url)
         self.signer = signer
@@ -191,7 +202,7 @@ class RegistryStore:
             with self.engine.begin() as conn:
                 if self.is_postgres:
                     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
-                tx = Transaction(conn, self.actor, utc_text())
+                tx = Transaction(conn, self.actor, utc_text(), approve=self.approve)
                 yield tx
                 if tx.recorded:
                     self._sign_head(tx)

@@ -88,7 +88,8 @@ audit = Table(
     Column("time", String(32), nullable=False),
     Column("actor", Text, nullable=False),
     Column("action", String(32), nullable=False),
-    Column("subject", String(96), nullable=False),  # "seal:<esID>", "unit:<USCC>", "revocation:<esID>"
+    Column("subject", String(96), nullable=False),  # "seal:<esID>", "unit:<USCC>", "revocation:<esID>",
+    # "grant:<ID>", "use:<ID>"
     Column("details", Text, nullable=False),  # canonical JSON
     Column("state_digest", String(64), nullable=False),  # SHA-256 of the subject's state after the action
     Column("prev_hash", String(64), nullable=False),
@@ -110,6 +111,50 @@ audit_head = Table(
 )
 
 
+#: Grants of a seal's use (用印授权): to a holder certificate, for a period, purposes and a number of uses.
+grants = Table(
+    "grants",
+    metadata,
+    Column("grant_id", String(32), primary_key=True),
+    Column("es_id", String(64), nullable=False, index=True),
+    Column("holder_sha256", String(64), nullable=False),
+    Column("holder_subject", Text, nullable=False),
+    Column("valid_from", String(32), nullable=False),
+    Column("valid_until", String(32), nullable=False),
+    Column("purposes", Text, nullable=False),  # JSON list; empty: any purpose
+    Column("max_uses", Integer),  # NULL: no limit
+    Column("status", String(16), nullable=False),  # active | suspended | withdrawn
+    Column("suspensions", Text, nullable=False),  # JSON list of [from, until-or-null]
+    Column("withdrawn_at", String(32)),
+    Column("created_at", String(32), nullable=False),
+    Column("granted_by", Text, nullable=False),
+)
+
+#: The use register (用印登记): one row per use of a registry seal, reserved before the signature is made.
+uses = Table(
+    "uses",
+    metadata,
+    Column("use_id", String(32), primary_key=True),
+    Column("es_id", String(64), nullable=False, index=True),
+    Column("grant_id", String(32)),  # NULL: a seal without grants (grants not required)
+    Column("status", String(16), nullable=False),  # reserved | done | failed
+    Column("purpose", String(16), nullable=False),
+    Column("signer_sha256", String(64), nullable=False),
+    Column("signer_subject", Text, nullable=False),
+    Column("actor", Text, nullable=False),  # who had the seal used: a person, or a service's client alias
+    Column("reserved_at", String(32), nullable=False),
+    Column("done_at", String(32)),
+    Column("document", Text),  # the document's name
+    Column("field", Text),
+    Column("page", Integer),
+    Column("rect", Text),  # JSON [x, y, width, height] in mm (PDF: from the lower-left)
+    Column("sm3", String(64)),
+    Column("sha256", String(64)),
+    Column("revision_sha256", String(64), index=True),  # SHA-256 of the signed revision
+    Column("note", Text),
+)
+
+
 def _v1(conn: Connection) -> None:
     metadata.create_all(conn, tables=[units, seals, seal_versions, revocations, audit])
 
@@ -118,8 +163,12 @@ def _v2(conn: Connection) -> None:
     metadata.create_all(conn, tables=[audit_head])
 
 
+def _v3(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[grants, uses])
+
+
 #: Numbered migrations, applied in order. Append; never edit one that has shipped.
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2)]
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3)]
 LATEST = MIGRATIONS[-1][0]
 
 

@@ -37,11 +37,13 @@ EXIT_NAMES = {
     10: "registry",
     11: "configuration",
     12: "network-service",
+    13: "grant-refused",
+    15: "not-authorised",
 }
 #: HTTP status for a library error, by exit code: the client's fault is 4xx, the service's 5xx.
 HTTP_STATUS = {
     **{1: 500, 2: 400, 3: 422, 4: 422, 5: 503, 6: 422},
-    **{7: 409, 8: 422, 9: 422, 10: 503, 11: 500, 12: 502},
+    **{7: 409, 8: 422, 9: 422, 10: 503, 11: 500, 12: 502, 13: 403, 15: 403},
 }
 
 

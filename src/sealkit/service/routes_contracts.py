@@ -103,6 +103,7 @@ async def sign(
                         certify=certify,
                         tsa="" if timestamp or ltv else None,
                         ltv=ltv,
+                        actor=client.name,  # the use register names the client that had the seal used
                     )
 
             result = await in_thread(work, timeout)
