@@ -21,10 +21,28 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sealkit.pdf.overlap import Box, _intersects, _multiply, _unit_box
+from sealkit.pdf.overlap import Box, _intersects
 
 Matrix = tuple[float, ...]  # (a, b, c, d, e, f)
 IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+
+def multiply(m: list[float], n: list[float]) -> list[float]:
+    """The product ``m × n`` of two PDF matrices ``[a b c d e f]`` (``m`` applied first)."""
+    a, b, c, d, e, f = m
+    g, h, i, j, k, l_ = n
+    return [a * g + b * i, a * h + b * j, c * g + d * i, c * h + d * j, e * g + f * i + k, e * h + f * j + l_]
+
+
+def unit_box(matrix: list[float]) -> Box:
+    """The bounding box of the unit square mapped by ``matrix`` (where an image drawn under it lands)."""
+    points = [
+        (x * matrix[0] + y * matrix[2] + matrix[4], x * matrix[1] + y * matrix[3] + matrix[5])
+        for x, y in ((0, 0), (1, 0), (0, 1), (1, 1))
+    ]
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    return min(xs), min(ys), max(xs), max(ys)
+
 
 #: Blend modes that draw an opaque picture as itself (Multiply: ink on paper, what sealkit writes).
 PLAIN_BLEND_MODES = {"/Normal", "/Compatible", "/Multiply"}
@@ -105,7 +123,7 @@ class _State:
 def transform_box(box: Box, matrix: Matrix) -> Box:
     """The bounds of ``box`` after ``matrix``."""
     x1, y1, x2, y2 = box
-    return _unit_box(list(_multiply([x2 - x1, 0, 0, y2 - y1, x1, y1], list(matrix))))
+    return unit_box(list(multiply([x2 - x1, 0, 0, y2 - y1, x1, y1], list(matrix))))
 
 
 def axis_aligned(matrix: Matrix) -> bool:
@@ -244,7 +262,7 @@ class _Walk:
             if self.stack:
                 self.state = self.stack.pop()
         elif op == b"cm":
-            state.ctm = tuple(_multiply([_number(v) for v in args[:6]], list(state.ctm)))
+            state.ctm = tuple(multiply([_number(v) for v in args[:6]], list(state.ctm)))
         elif op == b"w":
             state.line_width = abs(_number(args[0], 1.0))
         elif op == b"gs":
@@ -265,7 +283,7 @@ class _Walk:
         elif op == b"Do":
             self.xobject(args[0])
         elif op == b"INLINE IMAGE":
-            self.paint("inline-image", _unit_box(list(state.ctm)))
+            self.paint("inline-image", unit_box(list(state.ctm)))
         elif op in (b"BT", b"ET"):
             self.tm = self.tlm = IDENTITY
         elif op in _SHOW:
@@ -339,7 +357,7 @@ class _Walk:
             self.marked.append(True)
         if subtype == "/Image":
             kind = "image-mask" if xobject.get("/ImageMask", False) is True else "image"
-            self.paint(kind, _unit_box(list(state.ctm)), image=xobject)
+            self.paint(kind, unit_box(list(state.ctm)), image=xobject)
         elif self.depth >= MAX_DEPTH:
             self.painting.note("form XObjects nested too deep")
         else:
@@ -355,7 +373,7 @@ class _Walk:
         except Exception:  # noqa: BLE001 - a form without a usable /BBox or /Matrix
             self.painting.note("a form XObject without a usable /BBox")
             return
-        inner = replace(state, ctm=tuple(_multiply(matrix, list(state.ctm))))
+        inner = replace(state, ctm=tuple(multiply(matrix, list(state.ctm))))
         inner.clip = _meet(state.clip, transform_box(bbox, inner.ctm))
         inner.clip_exact = state.clip_exact and axis_aligned(inner.ctm)
         self.reader.run(xobject, inner, self.resources, self.depth + 1, self.marked)
@@ -384,7 +402,7 @@ class _Walk:
             self.next_line(tx, ty)
 
     def next_line(self, tx: float, ty: float) -> None:
-        self.tlm = self.tm = tuple(_multiply([1, 0, 0, 1, tx, ty], list(self.tlm)))
+        self.tlm = self.tm = tuple(multiply([1, 0, 0, 1, tx, ty], list(self.tlm)))
 
     def show(self, op: bytes, args: list[Any]) -> None:
         state = self.state
@@ -405,12 +423,12 @@ class _Walk:
         ems = max(ems - adjust, 0.0)
         size = state.font_size
         scale = [size * state.h_scale / 100, 0, 0, size, 0, state.rise]
-        rendering = _multiply(_multiply(scale, list(self.tm)), list(state.ctm))
+        rendering = multiply(multiply(scale, list(self.tm)), list(state.ctm))
         estimate = transform_box((0, -0.3, max(ems, 0.5), 1.1), tuple(rendering))
         if state.text_mode not in (3, 7):  # 3: invisible, 7: a clip only
             self.paint("text", FAR, estimate=FAR if type3 else estimate, text=text)
         advance = ems * size * state.h_scale / 100
-        self.tm = tuple(_multiply([1, 0, 0, 1, advance, 0], list(self.tm)))
+        self.tm = tuple(multiply([1, 0, 0, 1, advance, 0], list(self.tm)))
 
 
 def _raw(value: Any) -> bytes:

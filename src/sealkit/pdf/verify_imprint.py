@@ -37,9 +37,9 @@ from asn1crypto import x509 as asn1_x509
 from PIL import Image
 
 from sealkit.pdf.appearance import MM, strip_bounds
-from sealkit.pdf.appearance_paint import Paint, Painting, axis_aligned, read_painting, transform_box
+from sealkit.pdf.appearance_paint import Paint, Painting, axis_aligned, read_painting, transform_box, unit_box
 from sealkit.pdf.imprint_pixels import picture_image, same_picture, xobject_image
-from sealkit.pdf.overlap import Box, _intersects, _unit_box
+from sealkit.pdf.overlap import Box, _intersects
 from sealkit.pdf.report import SignatureVerdict
 
 MISMATCH = "sig-constraints.seal-image-mismatch"
@@ -321,7 +321,7 @@ def _painted_image(painting: Painting) -> tuple[Paint, Box] | _Outcome:
     matrix = image.matrix
     if not axis_aligned(matrix) or matrix[0] <= 0 or matrix[3] <= 0:
         return _Outcome("mismatch", "draws the picture rotated, skewed or mirrored")
-    box = _unit_box(list(matrix))
+    box = unit_box(list(matrix))
     clip = image.clip
     if clip is None or not image.clip_exact or not _contains(clip, box):
         return _Outcome("mismatch", "hides part of the picture (outside the appearance's box or a clip)")

@@ -165,13 +165,9 @@ def _issuers(
 
 
 def _seal(signed_data: cms.SignedData, entry: SignatureFacts) -> None:
-    from sealkit.seal.binding import SEAL_ATTRIBUTE_OID
-    from sealkit.seal.parse import parse_seal
+    from sealkit.seal.attribute import carried_seal
 
-    attrs = signed_data["signer_infos"][0]["signed_attrs"]
-    for attr in attrs or ():
-        if attr["type"].dotted == SEAL_ATTRIBUTE_OID:
-            seal = parse_seal(bytes(attr["values"][0].native))
-            entry.seal_name, entry.seal_id = seal.name, seal.es_id
-            entry.seal_picture, entry.seal_picture_type = seal.picture, seal.picture_type.lower()
-            return
+    seal = carried_seal(signed_data)
+    if seal is not None:
+        entry.seal_name, entry.seal_id = seal.name, seal.es_id
+        entry.seal_picture, entry.seal_picture_type = seal.picture, seal.picture_type.lower()

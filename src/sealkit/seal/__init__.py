@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING
 from sealkit.lazy import lazy_exports
 
 if TYPE_CHECKING:  # the names the package exports, for type checkers and readers
+    from sealkit.seal.attribute import SEAL_ATTRIBUTE_OID
     from sealkit.seal.audit import (
         AuditReport,
     )
     from sealkit.seal.binding import (
-        SEAL_ATTRIBUTE_OID,
         SealChecker,
         SealForSigning,
         check_seal_in_signature,
@@ -113,7 +113,7 @@ _EXPORTS = {
     "REASONS": "lifecycle",
     "Revocation": "revocation",
     "RevocationList": "revlist",
-    "SEAL_ATTRIBUTE_OID": "binding",
+    "SEAL_ATTRIBUTE_OID": "attribute",
     "STATUSES": "lifecycle",
     "SealChecker": "binding",
     "SealForSigning": "binding",
