@@ -74,6 +74,34 @@ def test_duplicate_entry_in_signed_revision_fails(buyer, trust):
     assert "structure.duplicate-object" in verify_pdf(forged, trust=trust).signatures[0].reasons
 
 
+@pytest.mark.parametrize("comment", [1200, 100 * 1024], ids=["1KiB", "100KiB"])
+def test_linearized_first_object_after_a_long_comment_fails(buyer, trust, comment):
+    """forger2 a03: poppler reads the first object wherever it is; /L is a length the file reaches only
+    after an empty update appended to the signed file (then poppler rebuilds the xref by scanning and
+    shows revision 1's forged stamp)."""
+    dry = sign(x.unsigned_far_linearized(comment, 1), buyer)
+    length = len(dry) + 2000
+    unsigned = x.unsigned_far_linearized(comment, length)
+    assert unsigned.index(b"/Linearized") > comment
+    assert "structure.linearization" in audit_xref(unsigned).reasons
+    signed = sign(unsigned, buyer)
+    _failed(verify_pdf(signed, trust=trust), "structure.linearization")
+    forged = x.pad_update(signed, length)
+    assert len(forged) == length
+    _failed(verify_pdf(forged, trust=trust), "structure.linearization")
+    assert any("a later revision or of the file" in f.detail for f in audit_xref(forged).findings)
+
+
+def test_stray_linearized_dictionary_reaching_the_file_length_fails(buyer, trust):
+    """A /Linearized dictionary that is not the first object, with /L a length the file reaches later."""
+    contract = contract_pdf()
+    dry = sign(f.raw_update(contract, {99: b"<< /Linearized 1 /L %010d >>" % 1}), buyer)
+    length = len(dry) + 2000
+    signed = sign(f.raw_update(contract, {99: b"<< /Linearized 1 /L %010d >>" % length}), buyer)
+    assert verify_pdf(signed, trust=trust).passed  # no length the file has: nothing to switch yet
+    _failed(verify_pdf(x.pad_update(signed, length), trust=trust), "structure.linearization")
+
+
 def test_linearized_trap_fails(buyer, trust):
     dry = sign(x.unsigned_linearized_trap(1), buyer)
     signed = sign(x.unsigned_linearized_trap(len(dry) + 200), buyer)
@@ -176,7 +204,7 @@ def test_object_streams_and_xref_streams_pass(buyer, rsa_pki, trust):
     _passed(sign(once, rsa_pki.signer("Supplier Co"), "supplier"), trust)
 
 
-def test_linearized_input_passes(buyer, trust, tmp_path):
+def test_linearized_input_passes(buyer, trust, tmp_path, rsa_pki):
     if shutil.which("qpdf"):
         (tmp_path / "in.pdf").write_bytes(contract_pdf())
         subprocess.run(["qpdf", "--linearize", tmp_path / "in.pdf", tmp_path / "lin.pdf"], check=True)
@@ -185,7 +213,9 @@ def test_linearized_input_passes(buyer, trust, tmp_path):
         linearized = _pikepdf(contract_pdf(), linearize=True)
     assert b"/Linearized" in linearized[:1024]
     assert audit_xref(linearized).findings == []
-    _passed(sign(linearized, buyer), trust)
+    once = sign(linearized, buyer)
+    _passed(once, trust)
+    _passed(sign(once, rsa_pki.signer("Supplier Co"), "supplier"), trust)  # /L stays revision 1's end
 
 
 def test_linearized_with_object_streams_passes(buyer, trust):
@@ -223,9 +253,18 @@ def _unsigned_with_duplicate_key() -> bytes:
         x.unsigned_with_hidden_shadow,
         x.unsigned_with_duplicate_entry,
         lambda: x.unsigned_linearized_trap(20000),
+        lambda: x.unsigned_far_linearized(1200, 60000),
+        lambda: x.unsigned_far_linearized(100 * 1024, 200000),
         _unsigned_with_duplicate_key,
     ],
-    ids=["hidden-shadow", "duplicate-entry", "linearized-trap", "duplicate-key"],
+    ids=[
+        "hidden-shadow",
+        "duplicate-entry",
+        "linearized-trap",
+        "far-linearized",
+        "far-linearized-100k",
+        "duplicate-key",
+    ],
 )
 def test_sealkit_signs_a_clean_rewrite_of_an_ambiguous_input(unsigned, buyer_key, trust, tmp_path):
     from sealkit.pdf.sign import sign_pdf
@@ -242,12 +281,17 @@ def test_sealkit_signs_a_clean_rewrite_of_an_ambiguous_input(unsigned, buyer_key
     _passed(out, trust)
 
 
-def test_sealkit_refuses_to_sign_an_ambiguous_signed_input(buyer, buyer_key, tmp_path):
+@pytest.mark.parametrize(
+    "unsigned",
+    [x.unsigned_with_duplicate_entry, lambda: x.unsigned_far_linearized(1200, 60000)],
+    ids=["duplicate-entry", "far-linearized"],
+)
+def test_sealkit_refuses_to_sign_an_ambiguous_signed_input(unsigned, buyer, buyer_key, tmp_path):
     from sealkit.pdf.sign import sign_pdf
 
     key, ident = buyer_key
     source = tmp_path / "in.pdf"
-    source.write_bytes(sign(x.unsigned_with_duplicate_entry(), buyer))
+    source.write_bytes(sign(unsigned(), buyer))
     with pytest.raises(PdfError, match="already signed") as refused:
         sign_pdf(source, tmp_path / "out.pdf", key, cert=ident.cert_path, field="supplier")
     assert "\n" not in str(refused.value)

@@ -273,6 +273,57 @@ def unsigned_linearized_trap(length: int) -> bytes:
     return data[:at_] + first + data[at_ + len(first) :]
 
 
+HARMLESS_ANNOT = b"<< /Type /Annot /Subtype /Square /Rect [0 0 0 0] /F 2 /P 10 0 R >>"
+
+
+def unsigned_far_linearized(comment: int, length: int) -> bytes:
+    """forger2's a03 input: ``comment`` bytes of comment, then a /Linearized first object with /L ``length``
+    (not the file's length yet); revision 1 defines annotation 40 as the forged stamp, revision 2 replaces
+    it by a hidden empty square inside an object stream (what every reader shows while the file is not
+    linearized to poppler)."""
+    honest = contract_pdf()
+    objects = {
+        int(m.group(1)): m.group(2) for m in re.finditer(rb"\n(\d+) 0 obj\n(.*?)\nendobj", honest, re.S)
+    }
+    objects |= {10: evil_page(), 40: stamp_annot(41), 41: ap_stream()}
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n%" + b"c" * comment + b"\n")
+    offsets = {99: len(out)}
+    out += b"99 0 obj\n<< /Linearized 1 /L %010d /H [0 0] /O 10 /E 0 /N 3 /T 0 >>\nendobj\n" % length
+    for number in sorted(objects):
+        offsets[number] = len(out)
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, objects[number])
+    xref = len(out)
+    out += b"xref\n0 1\n0000000000 65535 f \n"
+    for number in sorted(offsets):
+        out += b"%d 1\n%010d 00000 n \n" % (number, offsets[number])
+    out += b"trailer\n<< /Size 100 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref
+    return xref_stream_update(bytes(out), {50: objstm([(40, HARMLESS_ANNOT)])}, {40: (50, 0)}, 51)
+
+
+def pad_update(signed: bytes, length: int) -> bytes:
+    """a03 (after signing): an empty incremental update, padded with a comment to ``length`` bytes."""
+    size = max(int(s) for s in re.findall(rb"/Size (\d+)", signed))
+    ident = re.findall(rb"(/ID\s*\[.*?\])", signed, re.S)
+    trailer = b"<< /Size %d /Root 1 0 R /Prev %d%s >>" % (
+        size,
+        _prev(signed),
+        b" " + ident[-1] if ident else b"",
+    )
+    base = signed if signed.endswith(b"\n") else signed + b"\n"
+
+    def build(pad: int) -> bytes:
+        body = base + b"%" + b"p" * pad + b"\n"
+        return body + b"xref\n0 1\n0000000000 65535 f \ntrailer\n%s\nstartxref\n%d\n%%%%EOF\n" % (
+            trailer,
+            len(body),
+        )
+
+    pad = length - len(build(0))
+    while len(build(pad)) != length:  # the startxref number may gain a digit
+        pad -= len(build(pad)) - length
+    return build(pad)
+
+
 #: (name, make the forgery from a signed honest contract, the reason expected)
 AFTER_SIGNING: list[tuple[str, Callable[[bytes], bytes], str]] = [
     ("a01-dup-subsection-comment-header", dup_subsection, "structure.duplicate-xref-entry"),

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sealkit.pdf.pdf_lexer import WHITESPACE, Lexer, LexError, Ref
+from sealkit.pdf.xref_linearization import check_linearization
 from sealkit.pdf.xref_sections import OBJ_HEADER, Section, SectionReader, decode, describe, find_headers
 
 # Scans start from a literal (which the regular-expression engine finds fast) and look around it.
@@ -127,7 +128,8 @@ class _Auditor:
             return  # no chain to hold the objects against: the startxref finding says why
         headers = self._scan_headers()
         self._check_unreached(headers)
-        self._check_linearization(headers)
+        first_sections = {s.offset for s in self._all_sections(0)}
+        check_linearization(self.data, self.lexer, self.ends, first_sections, headers, self.add)
         self._check_object_streams()
         for offset, key in self.lexer.duplicates:
             self.add("structure.duplicate-key", f"the dictionary at offset {offset} repeats {key}")
@@ -366,38 +368,6 @@ class _Auditor:
             except LexError:
                 continue
         return spans
-
-    def _check_linearization(self, headers: list[tuple[int, int, int]]) -> None:
-        """A /Linearized first object: /L is the end of the first revision, and the section right after
-        it (poppler's first-page xref) is one of that revision's sections."""
-        if not headers or headers[0][0] > 1024 or not self.revisions:
-            return
-        offset, number, _ = headers[0]
-        match = OBJ_HEADER.match(self.data, offset)
-        assert match is not None
-        try:
-            value, pos = self.lexer.read(match.end())
-        except LexError:
-            return
-        if not isinstance(value, dict) or "/Linearized" not in value:
-            return
-        length = value.get("/L")
-        end = self.ends[0]
-        eol = next((e for e in _EOLS[:0:-1] if self.data[end : end + len(e)] == e), b"")
-        if length not in (end, end + len(eol)):
-            self.add(
-                "structure.linearization",
-                f"the /Linearized dictionary (object {number}) gives /L {length}, but the first revision"
-                f" ends at {end}",
-            )
-        after = self.lexer.keyword_at(pos, b"endobj")
-        first_page = self.lexer.skip(after) if after is not None else None
-        if first_page not in {s.offset for s in self._all_sections(0)}:
-            self.add(
-                "structure.linearization",
-                f"the first-page xref after the /Linearized dictionary (offset {first_page}) is not one of"
-                " the first revision's sections",
-            )
 
     # -- object streams ----------------------------------------------------------------------------
     def _check_object_streams(self) -> None:
