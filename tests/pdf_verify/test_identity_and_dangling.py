@@ -89,7 +89,7 @@ def switch_on_by_lookalike(signed: bytes) -> bytes:
 
 
 def freed_annotation_contract() -> bytes:
-    """a02: revision 1 defines stamp 40 listed in page 1's /Annots; revision 2 frees it, the page unchanged."""
+    """a02: revision 1 defines stamp 40, listed in page 1's /Annots; revision 2 frees it, page unchanged."""
     objects = _objects()
     objects[10] = x.evil_page()
     objects[40] = x.stamp_annot(41)
@@ -120,7 +120,7 @@ def buyer(rsa_pki):
     return rsa_pki.signer("Buyer Ltd")
 
 
-# -- a06 / a06b: a reference retargeted at a look-alike object ------------------------------------------------
+# -- a06 / a06b: a reference retargeted at a look-alike object ----------------------------------------------
 
 
 @pytest.mark.parametrize("make", [ocg_annotation_contract, ocg_content_contract], ids=["a06", "a06b"])
@@ -152,7 +152,7 @@ def test_widget_parent_retargeted_at_copy_fails(signed, trust):
     _failed(forged, trust, "modification.")
 
 
-# -- a02: a reference to an object freed before signing -------------------------------------------------------
+# -- a02: a reference to an object freed before signing -----------------------------------------------------
 
 
 def test_reference_to_freed_object_fails(buyer, trust):
@@ -171,3 +171,29 @@ def test_freed_object_no_longer_referenced_passes(buyer, rsa_pki, trust):
     signed = f.sign_as(data, buyer, "buyer")
     _passed(signed, trust)
     _passed(sign(signed, rsa_pki.signer("Supplier Co"), "supplier"), trust)
+
+
+def test_ocg_replaced_by_direct_copy_fails(buyer, trust):
+    """a06 with the look-alike written directly into /OFF: a direct dictionary is no group either."""
+    signed = f.sign_as(ocg_annotation_contract(), buyer, "buyer")
+    forged = f.raw_update(signed, {60: b"<< /OCGs [61 0 R] /D << /Name (Default) /OFF [%s] >> >>" % OCG})
+    details = _failed(forged, trust, "modification.")
+    assert any("object 61 replaced by a direct copy" in d for d in details), details
+
+
+def test_reference_to_superseded_generation_fails(buyer, trust):
+    """a02 with a new generation instead of a free entry: `40 1` registered (a harmless object) while page 1
+    still lists `40 0 R`, read as nothing by some viewers and as the old stamp by others."""
+    data = freed_annotation_contract()
+    data = data[: data.rindex(b"xref\n0 1\n")]  # drop the free entry, keep revision 1
+    base = _write({**_objects(), 10: x.evil_page(), 40: x.stamp_annot(41), 41: x.ap_stream()})
+    assert data == base
+    update = len(base)
+    body = b"40 1 obj\n<< /Type /Annot /Subtype /Text /Rect [0 0 0 0] >>\nendobj\n"
+    xref = update + len(body)
+    prev = int(base[base.rindex(b"startxref") + 10 :].split()[0])
+    tail = body + b"xref\n40 1\n%010d 00001 n \n" % update
+    tail += b"trailer\n<< /Size 42 /Root 1 0 R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n" % (prev, xref)
+    signed = f.sign_as(base + tail, buyer, "buyer")
+    details = _failed(signed, trust, "structure.dangling-reference")
+    assert any("object 40 0" in d for d in details), details

@@ -220,6 +220,12 @@ class Revisions:
         where = new_ref.idnum if new_ref is not None else obj
         if isinstance(resolved_old, generic.StreamObject) or isinstance(resolved_new, generic.StreamObject):
             return Difference(path, where, "an indirect stream replaced by a direct value")
+        if old_ref is not None and isinstance(resolved_old, generic.DictionaryObject):
+            # a copy written in place has no identity: whatever the old object stood for (an OCG in /OFF)
+            # no longer names it
+            return Difference(
+                path, obj, f"object {old_ref.idnum} replaced by a direct copy", retargeted=old_ref.idnum
+            )
         return self._diff_direct(resolved_old, resolved_new, path, where, depth + 1)
 
     def _diff_direct(
@@ -262,13 +268,20 @@ class Revisions:
 
 
 def freed_but_defined(reader: Any) -> list[set[int]]:
-    """For each revision, the object numbers it leaves freed although some revision of the file defines
-    them (one pass over the xref data): a reference to one of them is read as null by pyHanko and qpdf and
-    as the old definition by poppler and PDFium (:func:`dangling_references`)."""
+    """For each revision, the object numbers a reference could be read differently by: those it leaves
+    freed although some revision of the file defines them, and those registered with more than one
+    generation (one pass over the xref data). pyHanko and qpdf read a freed object as null, poppler and
+    PDFium rebuild it from the old definition (:func:`dangling_references`)."""
     xrefs = reader.xrefs
     sections = [xrefs.get_xref_data(r) for r in range(xrefs.total_revisions)]
     parts = sections + [s.hybrid.xref_data for s in sections if s.hybrid is not None]
-    defined_somewhere = {n for s in parts for n in (*s.standard_xrefs, *s.xrefs_in_objstm)}
+    generations: dict[int, set[int]] = {}
+    for part in parts:
+        for number, (generation, _) in part.standard_xrefs.items():
+            generations.setdefault(number, set()).add(generation)
+        for number in part.xrefs_in_objstm:
+            generations.setdefault(number, set()).add(0)
+    several = {n for n, gens in generations.items() if len(gens) > 1}
     freed: set[int] = set()
     out = []
     for section in sections:
@@ -276,19 +289,26 @@ def freed_but_defined(reader: Any) -> list[set[int]]:
             if part is not None:
                 freed -= set(part.standard_xrefs) | set(part.xrefs_in_objstm)
                 freed |= set(part.freed)
-        out.append(freed & defined_somewhere)
+        out.append((freed & generations.keys()) | several)
     return out
 
 
 def dangling_references(
     reader: Any, revision: int, ambiguous: set[int], budget: int = 2_000_000
 ) -> list[str]:
-    """References reachable from ``revision``'s catalog to the ``ambiguous`` numbers (see
-    :func:`freed_but_defined`); walks nothing when there are none, at most ``budget`` objects otherwise."""
+    """References reachable from ``revision``'s catalog to an object that revision does not define,
+    among the ``ambiguous`` numbers (see :func:`freed_but_defined`); walks nothing when there are none, at
+    most ``budget`` objects otherwise."""
     found: list[str] = []
     if ambiguous:
         _walk_for_freed(reader, revision, ambiguous, found, budget)
     return found
+
+
+def _defined_at(reader: Any, revision: int, number: int, generation: int) -> bool:
+    xrefs = reader.xrefs
+    entries = (_entry(xrefs.get_xref_data(r), number, generation) for r in range(revision, -1, -1))
+    return bool(next((entry for entry in entries if entry is not None), False))
 
 
 def _walk_for_freed(reader: Any, revision: int, ambiguous: set[int], found: list[str], budget: int) -> int:
@@ -303,16 +323,17 @@ def _walk_for_freed(reader: Any, revision: int, ambiguous: set[int], found: list
                 continue
             seen.add(key)
             budget -= 1
-            if key[0] in ambiguous:
+            if key[0] in ambiguous and not _defined_at(reader, revision, *key):
                 where = f"object {holder}" if holder is not None else "the trailer"
                 found.append(
-                    f"revision {revision + 1}: {where} refers to object {key[0]}, which that revision frees"
-                    " although the file holds a definition of it (viewers disagree on what it is)"
+                    f"revision {revision + 1}: {where} refers to object {key[0]} {key[1]}, which that revision"
+                    " does not define although the file holds a definition of that number (viewers disagree"
+                    " on what it is)"
                 )
                 continue
             try:
                 value = resolver.get_object(generic.Reference(*key, pdf=resolver))
-            except Exception:  # noqa: BLE001 - unreadable here: the diff and the xref audit judge it
+            except Exception:  # noqa: BLE001, S112 - unreadable here: the diff and the xref audit judge it
                 continue
             holder = key[0]
         if isinstance(value, generic.DictionaryObject):

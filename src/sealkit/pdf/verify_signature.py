@@ -297,7 +297,8 @@ def _document_checks(ctx: DocumentContext, verdict: SignatureVerdict, signed_rev
 
 def _dangling_checks(ctx: DocumentContext, verdict: SignatureVerdict, signed_revision: int | None) -> None:
     """What the signer saw and what viewers show now must not depend on a freed object that the file still
-    defines (pyHanko and qpdf read null, poppler and PDFium the old definition): ``structure.dangling-reference``."""
+    defines (pyHanko and qpdf read null, poppler and PDFium the old definition):
+    ``structure.dangling-reference``."""
     last = ctx.reader.xrefs.total_revisions - 1
     revisions = sorted({last} | ({signed_revision} if signed_revision is not None else set()))
     try:
