@@ -326,9 +326,9 @@ def _walk_for_freed(reader: Any, revision: int, ambiguous: set[int], found: list
             if key[0] in ambiguous and not _defined_at(reader, revision, *key):
                 where = f"object {holder}" if holder is not None else "the trailer"
                 found.append(
-                    f"revision {revision + 1}: {where} refers to object {key[0]} {key[1]}, which that revision"
-                    " does not define although the file holds a definition of that number (viewers disagree"
-                    " on what it is)"
+                    f"revision {revision + 1}: {where} refers to object {key[0]} {key[1]}, which that"
+                    " revision does not define although the file holds a definition of that number"
+                    " (viewers disagree on what it is)"
                 )
                 continue
             try:
