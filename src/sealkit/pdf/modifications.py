@@ -8,12 +8,16 @@ following references on both sides, and reports the first difference under each 
 Comparing values rather than object numbers is what makes the allow-list in
 :mod:`sealkit.pdf.verify_policy` sound: an object shared by a page and an allowed place (the DSS, a seal's
 appearance) cannot be changed "as" the allowed one, since the page's comparison sees the change too; an
-object renumbered, moved into an object stream, redefined in a later xref section or a hybrid-reference
-stream is compared by its content wherever it is used; and a *forward reference* — a reference that the
+object moved into an object stream, redefined in a later xref section or a hybrid-reference stream is
+compared by its content wherever it is used; a reference that now points at *another* object is a change
+even when the contents are equal (:attr:`Difference.retargeted`: viewers tell optional content groups,
+fields and pages apart by reference); and a *forward reference* — a reference that the
 older revision already contained but that pointed to no object there, filled in later (``/Annots [990 0
 R]``) — is found where it is used (:attr:`Difference.forward`).
 
 Objects that nothing reachable from the trailer refers to are not compared: no viewer shows them.
+:func:`dangling_references` finds references, in one revision, to a number that revision frees while the
+file still defines it (viewers disagree on those).
 """
 
 from __future__ import annotations
