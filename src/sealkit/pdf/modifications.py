@@ -289,7 +289,7 @@ def freed_but_defined(reader: Any) -> list[set[int]]:
     freed: set[int] = set()
     out = []
     for section in sections:
-        for part in (section.hybrid.xref_data if section.hybrid is not None else None, section):
+        for part in (section, section.hybrid.xref_data if section.hybrid is not None else None):
             if part is not None:
                 freed -= set(part.standard_xrefs) | set(part.xrefs_in_objstm)
                 freed |= set(part.freed)
@@ -354,7 +354,9 @@ def _entry(section: Any, number: int, generation: int) -> bool | None:
     if number in section.standard_xrefs:
         return bool(section.standard_xrefs[number][0] == generation)
     if number in section.freed:
-        return False
+        # a hybrid-reference file lists its stream's objects free in the table (PDF 7.5.8.4)
+        hybrid = _entry(section.hybrid.xref_data, number, generation) if section.hybrid is not None else None
+        return bool(hybrid)
     return _entry(section.hybrid.xref_data, number, generation) if section.hybrid is not None else None
 
 
