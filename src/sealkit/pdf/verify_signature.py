@@ -29,6 +29,7 @@ from pyhanko.pdf_utils import generic
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 
+from sealkit.pdf.modifications import dangling_references, freed_but_defined
 from sealkit.pdf.report import SignatureVerdict
 from sealkit.pdf.rule_context import LaterSignature
 from sealkit.pdf.verify_crypto import document_timestamp_checks, signature_checks
@@ -76,6 +77,19 @@ class DocumentContext:
     )
     #: update_syntax_problems of the revisions up to a signed one (what the signers signed), by revision.
     signed_syntax: dict[int, list[tuple[str, str]]] = dc_field(default_factory=dict)
+
+    #: References to freed-but-defined objects, by revision (:func:`modifications.dangling_references`).
+    dangling: dict[int, list[str]] = dc_field(default_factory=dict)
+    freed: list[set[int]] | None = None
+
+    def dangling_in(self, revision: int) -> list[str]:
+        """References in ``revision`` to an object it frees although the file defines it (memoised)."""
+        if revision not in self.dangling:
+            if self.freed is None:
+                self.freed = freed_but_defined(self.reader)
+            ambiguous = self.freed[revision] if revision < len(self.freed) else set()
+            self.dangling[revision] = dangling_references(self.reader, revision, ambiguous)
+        return self.dangling[revision]
 
     def syntax_up_to(self, revision: int) -> list[tuple[str, str]] | None:
         """Ambiguous syntax in the revisions 0..``revision`` (None: too many objects to read them again)."""
@@ -278,6 +292,22 @@ def _document_checks(ctx: DocumentContext, verdict: SignatureVerdict, signed_rev
             verdict.check("xref-audit", True, "every revision's cross-reference data reads one way only")
     if signed_revision is not None and signed_revision < len(ctx.layout.ends):
         _signed_syntax_checks(ctx, verdict, signed_revision)
+    _dangling_checks(ctx, verdict, signed_revision)
+
+
+def _dangling_checks(ctx: DocumentContext, verdict: SignatureVerdict, signed_revision: int | None) -> None:
+    """What the signer saw and what viewers show now must not depend on a freed object that the file still
+    defines (pyHanko and qpdf read null, poppler and PDFium the old definition):
+    ``structure.dangling-reference``."""
+    last = ctx.reader.xrefs.total_revisions - 1
+    revisions = sorted({last} | ({signed_revision} if signed_revision is not None else set()))
+    try:
+        details = [d for r in revisions for d in ctx.dangling_in(r)]
+    except Exception:  # noqa: BLE001 - unreadable revisions are judged by the signature's own checks
+        logging.getLogger(__name__).debug("dangling-reference walk failed", exc_info=True)
+        return
+    for detail in details[:_MAX_FINDINGS_SHOWN]:
+        verdict.check("dangling-reference", False, detail, "structure.dangling-reference")
 
 
 def _signed_syntax_checks(ctx: DocumentContext, verdict: SignatureVerdict, signed_revision: int) -> None:

@@ -52,6 +52,7 @@ REASONS = {
     "structure.linearization": "a /Linearized dictionary that disagrees with the file",
     "structure.after-eof": "bytes after the final %%EOF",
     "structure.duplicate-key": "a trailer or xref dictionary with a key written twice",
+    "structure.dangling-reference": "a reference to an object that its revision frees but the file defines",
 }
 
 
