@@ -392,12 +392,11 @@ def verify_contract(
                 revocations=revocation_lookup(registry, lists),
             )
         from sealkit.pdf import verify_pdf
-        from sealkit.seal import make_seal_checker
 
         seal_anchors, registry, lists = seal_sources(
             stack, seal_maker_trust, config, registry_url, revocation_lists
         )
-        checker = make_seal_checker(seal_anchors, registry=registry, revocation_lists=lists)
+        checker = _lazy_seal_checker(seal_anchors, registry, lists)
         if registry is not None and not isinstance(source, bytes) and Path(source).is_file():
             path = Path(source)
             source, name = path.read_bytes(), name or path.name
@@ -439,9 +438,15 @@ def seal_checker(
     """The seal checker for :func:`sealkit.pdf.verify_pdf`: seal makers must chain to the seal-maker anchors
     (never the signers'); revocations come from the registry (read-only, checked against its audit chain,
     opened on ``stack``) and the lists, both verified before use."""
+    trust, registry, lists = seal_sources(stack, seal_maker_trust, config, registry_url, revocation_lists)
+    return _lazy_seal_checker(trust, registry, lists)
+
+
+def _lazy_seal_checker(trust: Any, registry: Any, lists: Any) -> Any:
+    """A seal checker that imports seal verification (and the key and registry layers behind it) only when
+    a signature carries a seal."""
     from sealkit.seal.attribute import seal_values  # registers the attribute: signed attributes parse alike
 
-    trust, registry, lists = seal_sources(stack, seal_maker_trust, config, registry_url, revocation_lists)
     checker = None
 
     def check(signed_data: Any, proven_time: Any) -> Any:

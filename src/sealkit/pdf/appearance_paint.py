@@ -1,12 +1,12 @@
 """What an appearance stream paints, and where: a small content-stream interpreter for the imprint check.
 
-:func:`read_painting` reads a form XObject's content (tokenised by pypdf) keeping the part of the graphics
-state that decides *what is seen*: the transformation (``q``/``Q``/``cm``), the clip (as a box, and whether it
-is an exact axis-aligned rectangle), the ExtGState in force (blend mode, constant alpha, soft mask,
-transfer function), text objects and optional content. Nested form XObjects are followed with their
+:func:`read_painting` reads a form XObject's content (tokenised by :mod:`sealkit.pdf.pdf_lexer`) keeping the
+part of the graphics state that decides *what is seen*: the transformation (``q``/``Q``/``cm``), the clip (as
+a box, and whether it is an exact axis-aligned rectangle), the ExtGState in force (blend mode, constant alpha,
+soft mask, transfer function), text objects and optional content. Nested form XObjects are followed with their
 /Matrix and /BBox. Every painting operation becomes a :class:`Paint` — an image XObject, a stencil mask, an
-inline image, text, a path, a shading — with the box it can touch in the outer form's space; operators it
-does not know (outside ``BX``/``EX``), XObjects it cannot follow and content it cannot read are listed in
+inline image, text, a path, a shading — with the box it can touch in the outer form's space; operators it does
+not know (outside ``BX``/``EX``), XObjects it cannot follow and content it cannot read are listed in
 ``Painting.unknown``, so that the caller never mistakes "not understood" for "nothing painted".
 
 Boxes of images, paths and shadings are exact bounds (clip applied). Text is bounded for certain only by the
@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sealkit.pdf.overlap import Box, _intersects
+from sealkit.pdf.pdf_lexer import content_operations
 
 Matrix = tuple[float, ...]  # (a, b, c, d, e, f)
 IDENTITY: Matrix = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
@@ -180,14 +181,10 @@ class _Reader:
         self, form: Any, state: _State, resources: Any, depth: int, marked: list[bool] | None = None
     ) -> None:
         """Walk ``form``'s content in ``state`` (its own /Resources, else ``resources``)."""
-        from pypdf.generic import ContentStream, DecodedStreamObject
-
         own = _resolve(form.get("/Resources")) if hasattr(form, "get") else None
         try:
-            stream = DecodedStreamObject()
-            stream.set_data(form.data)
-            operations = ContentStream(stream, None).operations
-        except Exception:  # noqa: BLE001 - content pypdf cannot tokenise: viewers may still draw something
+            operations = content_operations(bytes(form.data))
+        except Exception:  # noqa: BLE001 - content that does not tokenise: viewers may still draw something
             self.painting.note("a content stream that cannot be read")
             return
         walk = _Walk(self, state, own or _resolve(resources), depth)
@@ -432,9 +429,8 @@ class _Walk:
 
 
 def _raw(value: Any) -> bytes:
-    original = getattr(value, "original_bytes", None)
-    if isinstance(original, bytes):
-        return original
+    if isinstance(value, bytes):
+        return value
     return str(value).encode("latin-1", errors="replace")
 
 
