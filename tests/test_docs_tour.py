@@ -100,6 +100,18 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _run_then_stop_tsa(command: list, installed, tmp_path: Path) -> subprocess.CompletedProcess:
+    """Run ``command`` in ``tmp_path`` on the installed package; stop a TSA it left in the background."""
+    env = installed.env(tmp_path / "home")
+    try:
+        return subprocess.run(
+            command, cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=900
+        )
+    finally:
+        if (tmp_path / "testpki" / "tsa.pid").exists():
+            subprocess.run(["sealkit", "dev", "tsa", "testpki", "--stop"], cwd=tmp_path, env=env, check=False)
+
+
 def test_the_readme_tour_runs_as_written(installed, tmp_path):
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     tour = readme[readme.index("## A tour") : readme.index("## Configuration")]
@@ -107,20 +119,7 @@ def test_the_readme_tour_runs_as_written(installed, tmp_path):
     assert "sealkit keys csr" in script and "sealkit verify" in script
     script = script.replace("3161", str(_free_port()))  # the documented port may be taken on a shared machine
     shutil.copy(REPO / "docs" / "examples" / "unit.toml", tmp_path / "unit.toml")
-    env = installed.env(tmp_path / "home")
-    try:
-        done = subprocess.run(
-            ["bash", "-euo", "pipefail", "-x", "-c", script],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=900,
-        )
-    finally:
-        if (tmp_path / "testpki" / "tsa.pid").exists():
-            subprocess.run(["sealkit", "dev", "tsa", "testpki", "--stop"], cwd=tmp_path, env=env, check=False)
+    done = _run_then_stop_tsa(["bash", "-euo", "pipefail", "-x", "-c", script], installed, tmp_path)
     assert done.returncode == 0, (done.stdout[-3000:], done.stderr[-3000:])
     assert "Traceback" not in done.stderr
     import json
@@ -192,20 +191,7 @@ def test_doc_examples_run_in_order_on_the_installed_package(installed, tmp_path,
         )
     (tmp_path / doc).write_text(text, encoding="utf-8")
     shutil.copy(REPO / "docs" / "examples" / "unit.toml", tmp_path / "unit.toml")
-    env = installed.env(tmp_path / "home")
-    try:
-        done = subprocess.run(
-            [installed.python, str(RUNNER), doc],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=900,
-        )
-    finally:
-        if (tmp_path / "testpki" / "tsa.pid").exists():
-            subprocess.run(["sealkit", "dev", "tsa", "testpki", "--stop"], cwd=tmp_path, env=env, check=False)
+    done = _run_then_stop_tsa([installed.python, str(RUNNER), doc], installed, tmp_path)
     for line in done.stdout.splitlines():
         if line.startswith("docs-test: not run:"):
             warnings.warn(line, stacklevel=1)  # the rare marked block, and why it is not run

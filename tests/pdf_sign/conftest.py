@@ -17,27 +17,14 @@ from sealkit.dev.sample_contract import PURCHASER, SUPPLIER, write_sample_contra
 from sealkit.pdf import SealAppearance
 from sealkit.seal import SealImage, render_seal
 from sealkit.ukey import open_key
+from tests.helpers.fonts import extract_cjk_font
 
 PAPER = (247, 245, 238)
 
 
 @pytest.fixture(scope="session")
 def font_file(tmp_path_factory):
-    """Extract the CJK face once for the whole session (each test has its own SEALKIT_HOME)."""
-    import os
-
-    from sealkit.fonts import cjk_font_path
-
-    home = tmp_path_factory.mktemp("font-home")
-    old = os.environ.get("SEALKIT_HOME")
-    os.environ["SEALKIT_HOME"] = str(home)
-    try:
-        return cjk_font_path()
-    finally:
-        if old is None:
-            os.environ.pop("SEALKIT_HOME")
-        else:
-            os.environ["SEALKIT_HOME"] = old
+    return extract_cjk_font(tmp_path_factory.mktemp("font-home"))
 
 
 @pytest.fixture(autouse=True)

@@ -17,6 +17,7 @@ from sealkit.dev.demo import run_demo
 from sealkit.dev.pki import make_test_pki
 from sealkit.dev.sample_contract import SUPPLIER_BLOCK, write_sample_contract
 from sealkit.dev.services import PkiServices
+from tests.helpers.fonts import extract_cjk_font
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -40,18 +41,7 @@ class World:
 
 @pytest.fixture(scope="session")
 def font_file(tmp_path_factory):
-    """Extract the CJK face once (each test has its own SEALKIT_HOME)."""
-    from sealkit.fonts import cjk_font_path
-
-    old = os.environ.get("SEALKIT_HOME")
-    os.environ["SEALKIT_HOME"] = str(tmp_path_factory.mktemp("font-home"))
-    try:
-        return cjk_font_path()
-    finally:
-        if old is None:
-            os.environ.pop("SEALKIT_HOME")
-        else:
-            os.environ["SEALKIT_HOME"] = old
+    return extract_cjk_font(tmp_path_factory.mktemp("font-home"))
 
 
 @pytest.fixture(autouse=True)
