@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sealkit.flows import verify_contract
 from sealkit.pdf import verify_pdf
 
 
@@ -41,6 +42,17 @@ def test_demo_runs_the_whole_flow(tmp_path):
     assert ofd_use["document"] == "contract.signed.ofd" and ofd_use["grant"] == grant["grant_id"]
     custody = purchaser["seal"]["custody"]
     assert custody["register_entry"]["use_id"] == pdf_use["use_id"] and custody["held_grant"] is True
+    # The OFD's seal signature is found in the register too (named by its SignedValue.dat).
+    ofd = verify_contract(
+        report["files"]["ofd_signed"],
+        trust=[report["files"]["sm2_root"]],
+        seal_maker_trust=[report["files"]["seal_authority_root"]],
+        registry_url=f"sqlite:///{report['files']['registry']}",
+    )
+    [ofd_signature] = ofd.signatures
+    ofd_custody = ofd_signature.seal["custody"]
+    assert ofd_custody["register_entry"]["use_id"] == ofd_use["use_id"] and ofd_custody["held_grant"] is True
+    assert next(c for c in ofd_signature.checks if c.name == "seal-custody").ok
     for path in report["files"].values():
         assert Path(path).is_file(), path
     # An independent re-verification of the signed contract with the demo's roots.

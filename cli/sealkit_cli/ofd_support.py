@@ -47,7 +47,7 @@ def sign_ofd_command(
 ) -> None:
     """Sign the OFD ``input_path`` with the registry seal ``seal_id`` (SM2 only) and report it."""
     from sealkit.flows import signer_certificate
-    from sealkit.ofd import require_sm2_key, sign_ofd
+    from sealkit.ofd import require_sm2_key, sign_ofd, signed_values
     from sealkit.seal import seal_use, signed_document
     from sealkit.ukey import CallbackPinSource, open_key
 
@@ -82,7 +82,8 @@ def sign_ofd_command(
                 timestamper=tsa,
             )
             try:
-                use.record(signed_document(output, result.signature_id, result.stamps))
+                revisions = signed_values(output.read_bytes())
+                use.record(signed_document(output, result.signature_id, result.stamps, revisions=revisions))
             except BaseException:
                 output.unlink(missing_ok=True)
                 raise

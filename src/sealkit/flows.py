@@ -383,7 +383,7 @@ def verify_contract(
             )
             if name is None and not isinstance(source, bytes):
                 name = Path(source).name
-            return verify_ofd(
+            report = verify_ofd(
                 data,
                 trust=anchors,
                 seal_trust=seal_anchors,
@@ -391,6 +391,12 @@ def verify_contract(
                 online=online,
                 revocations=revocation_lookup(registry, lists),
             )
+            if registry is not None:
+                from sealkit.ofd import signed_values
+                from sealkit.seal.custody import custody_checks
+
+                custody_checks(report, data, registry, revisions=signed_values(data))
+            return report
         from sealkit.pdf import verify_pdf
 
         seal_anchors, registry, lists = seal_sources(

@@ -264,7 +264,7 @@ def _ofd_contract(
     """The contract as OFD, sealed by the purchaser with its registry seal (GB/T 38540, SM2) and verified."""
     from sealkit.dev.sample_contract import PURCHASER_BLOCK
     from sealkit.dev.sample_ofd import write_sample_contract_ofd
-    from sealkit.ofd import sign_ofd, verify_ofd
+    from sealkit.ofd import sign_ofd, signed_values, verify_ofd
     from sealkit.pdf import Placement
     from sealkit.seal import revocation_lookup
     from sealkit.seal.custody import reserved_use, signed_document
@@ -285,7 +285,8 @@ def _ofd_contract(
             cert=purchaser.cert_path,
             placement=Placement.at_text(PURCHASER_BLOCK, cross_page=True),
         )
-        use.record(signed_document(signed, done.signature_id, done.stamps))
+        revisions = signed_values(signed.read_bytes())  # each OFD signature named by its SignedValue.dat
+        use.record(signed_document(signed, done.signature_id, done.stamps, revisions=revisions))
     signer_pki, seal_pki = pkis
     report = verify_ofd(
         signed,

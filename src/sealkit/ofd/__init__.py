@@ -22,7 +22,7 @@ if TYPE_CHECKING:  # the names the package exports, for type checkers and reader
     from sealkit.ofd.model import OfdDocument, OfdPage, TextHit, find_text, load_document
     from sealkit.ofd.package import OfdPackage, is_ofd, read_package
     from sealkit.ofd.sign import OfdSignResult, OfdStamp, require_sm2_key, sign_ofd
-    from sealkit.ofd.verify import verify_ofd
+    from sealkit.ofd.verify import signed_values, verify_ofd
 
 _EXPORTS = {
     "OfdDocument": "model",
@@ -37,6 +37,7 @@ _EXPORTS = {
     "read_package": "package",
     "require_sm2_key": "sign",
     "sign_ofd": "sign",
+    "signed_values": "verify",
     "verify_ofd": "verify",
 }
 
@@ -55,5 +56,6 @@ __all__ = [
     "read_package",
     "require_sm2_key",
     "sign_ofd",
+    "signed_values",
     "verify_ofd",
 ]

@@ -176,6 +176,31 @@ def _line(exc: BaseException) -> str:
     return "an unexpected structure (--verbose or SEALKIT_DEBUG=1 shows details)"
 
 
+def signed_values(data: bytes) -> dict[str, dict[str, str | None]]:
+    """Per signature ID of the OFD ``data``: the SHA-256 of its SignedValue.dat (what names this signature in
+    the use register, as the signed revision's hash does for a PDF) and of its signer's certificate.
+    Unreadable packages or signatures are left out."""
+    found: dict[str, dict[str, str | None]] = {}
+    try:
+        package = read_package(data)
+        records = _records(package, load_document(package))
+    except (OfdError, DecodingError):
+        return found
+    for record in records:
+        try:
+            value = package.read(
+                parse_signature_xml(package.read(record.base_loc), record.base_loc).signed_value_path
+            )
+            signer: str | None = hashlib.sha256(parse_signature(value).signer_cert).hexdigest()
+        except (OfdError, DecodingError):
+            continue
+        found[record.id] = {
+            "revision_sha256": hashlib.sha256(value).hexdigest(),
+            "signer_cert_sha256": signer,
+        }
+    return found
+
+
 def _records(package: OfdPackage, document: OfdDocument) -> list[SignatureRecord]:
     path = document.signatures_path
     if path is None:

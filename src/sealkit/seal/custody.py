@@ -19,7 +19,7 @@ import datetime as dt
 import hashlib
 import io
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,15 +114,21 @@ def _fail(registry: SealRegistry, use_id: str, why: str) -> None:
 
 
 def signed_document(
-    path: str | Path, field: str | None = None, stamps: Sequence[Any] = (), name: str | None = None
+    path: str | Path,
+    field: str | None = None,
+    stamps: Sequence[Any] = (),
+    name: str | None = None,
+    revisions: Mapping[str, Mapping[str, str | None]] | None = None,
 ) -> SignedDocument:
-    """The register's record of the signed PDF at ``path``: its SM3 and SHA-256, the SHA-256 of the revision
-    ``field``'s signature covers (PDF), and the first stamp's page and rectangle (mm; an OFD stamp's
-    boundary)."""
+    """The register's record of the signed document at ``path``: its SM3 and SHA-256, the SHA-256 that names
+    ``field``'s signature (``revisions``, default :func:`signed_revisions` of a PDF: the revision it covers;
+    an OFD's come from :func:`sealkit.ofd.signed_values`), and the first stamp's page and rectangle (mm; an
+    OFD stamp's boundary)."""
     from sealkit import sm2
 
     data = Path(path).read_bytes()
-    revision = signed_revisions(data).get(field or "", {}).get("revision_sha256") if field else None
+    revisions = signed_revisions(data) if revisions is None else revisions
+    revision = revisions.get(field or "", {}).get("revision_sha256") if field else None
     first = stamps[0] if stamps else None
     box = getattr(first, "rect_mm", None) or getattr(first, "boundary_mm", None)  # PDF: rect; OFD: boundary
     return SignedDocument(
@@ -162,7 +168,7 @@ def signed_revisions(data: bytes) -> dict[str, dict[str, str | None]]:
 
 
 def custody_of(
-    registry: SealRegistry, seal: dict[str, Any], revision: dict[str, str | None]
+    registry: SealRegistry, seal: dict[str, Any], revision: Mapping[str, str | None]
 ) -> dict[str, Any]:
     """The custody facts of one sealed signature: its register entry and the signer's grant at the time."""
     es_id = str(seal.get("es_id") or (seal.get("seal") or {}).get("es_id") or "")
@@ -176,7 +182,8 @@ def custody_of(
     grants = [g for g in registry.grants(es_id) if g.holder_sha256 == signer]
     purpose = entry.purpose if entry is not None else None
     if seal.get("time_source") == "timestamp":
-        moment, source = dt.datetime.fromisoformat(str(seal["signing_time"])), "timestamp"
+        proven = seal.get("signing_time") or seal.get("judged_at")  # PDF seal report / OFD seal report
+        moment, source = dt.datetime.fromisoformat(str(proven)), "timestamp"
         held = next((g for g in grants if g.problem_at(moment, purpose) is None), None)
     elif entry is not None:  # the grant the registry checked when it reserved this use
         moment, source = entry.reserved_at, "register (the registry's record; no timestamp)"
@@ -200,10 +207,16 @@ def custody_of(
     return result
 
 
-def custody_checks(report: Any, data: bytes, registry: SealRegistry) -> None:
-    """Add the custody facts to every sealed signature of a PDF verification ``report``: ``seal["custody"]``
-    and a ``seal-custody`` check that is a warning (never a failure) when something is missing."""
-    revisions = signed_revisions(data)
+def custody_checks(
+    report: Any,
+    data: bytes,
+    registry: SealRegistry,
+    revisions: Mapping[str, Mapping[str, str | None]] | None = None,
+) -> None:
+    """Add the custody facts to every sealed signature of a verification ``report``: ``seal["custody"]``
+    and a ``seal-custody`` check that is a warning (never a failure) when something is missing.
+    ``revisions`` names each signature as :func:`signed_document` does (default: the PDF's)."""
+    revisions = signed_revisions(data) if revisions is None else revisions
     for verdict in report.signatures:
         seal = verdict.seal
         if not seal or not seal.get("es_id"):
