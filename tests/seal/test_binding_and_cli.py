@@ -114,10 +114,11 @@ def test_seal_checker_before_and_after_revocation(registry, record, pki, makers)
         True,
     )
     registry.revoke(record.es_id, "merged", successor="91350100M000100Y43")
-    revoked_at = registry.get(record.es_id).revocation.revoked_at
-    before = check_seal_in_signature(
-        signed, revoked_at - dt.timedelta(hours=1), trust=makers, revocations=registry
-    )
+    revoked = registry.get(record.es_id)
+    revoked_at = revoked.revocation.revoked_at
+    # proven between the seal's first day (Beijing midnight, maybe minutes ago) and the revocation
+    used_at = revoked.valid_start + (revoked_at - revoked.valid_start) / 2
+    before = check_seal_in_signature(signed, used_at, trust=makers, revocations=registry)
     assert before["ok"] and before["revoked_after_signing"] and before["evidence"] == "timestamp"
     assert (
         before["revocation"]["reason"] == "merged"
