@@ -200,6 +200,8 @@ def test_doc_examples_run_in_order_on_the_installed_package(installed, tmp_path,
     assert len(ran) == sum(1 for b in blocks if not b["skip"]), done.stdout[-2000:]
     if doc == "api.md":
         assert "TOTAL-PASSED 济南市示范中学合同专用章" in done.stdout
+    if doc == "reports.md":  # what the document says its example prints
+        assert "TOTAL-PASSED True B-T\nTOTAL-PASSED entire-file True" in done.stdout
 
 
 def test_docs_python_examples_pass_mypy_strict_against_the_installed_package(installed, tmp_path):

@@ -2,7 +2,7 @@
 workers) and run again: the rerun does only the rest — the documents the journal had are skipped, not
 signed again — no half-written output is ever visible, and every output verifies.
 
-The suite runs it with 40 contracts; the issue's demonstration is 200:
+The suite runs it with 24 contracts; the issue's demonstration is 200:
 ``SEALKIT_BATCH_KILL_N=200 pytest tests/batch/test_kill_and_rerun.py``.
 """
 
@@ -21,7 +21,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from sealkit.dev.pki import make_test_pki
 from sealkit.dev.sample_contract import write_sample_contract
 
-COUNT = int(os.environ.get("SEALKIT_BATCH_KILL_N", "40"))
+COUNT = int(os.environ.get("SEALKIT_BATCH_KILL_N", "24"))
 
 
 def sealkit(*args: str, **kwargs) -> subprocess.Popen:
