@@ -13,7 +13,8 @@ The public API lives in this package and its documented subpackages:
 Subpackages are imported lazily so that ``import sealkit`` stays cheap; the SM2/SM3/SM4 and GM/T 0010 OIDs are
 registered with asn1crypto here, once, so that every entry point (including deep imports such as
 ``sealkit.pdf.verify``) parses national-algorithm structures. So is the workaround for an asn1crypto length
-check that made CMS packaging re-encode whole timestamp tokens (:mod:`sealkit._asn1fix`).
+check that made CMS packaging re-encode whole timestamp tokens (:mod:`sealkit._asn1fix`), and a fast path
+for comparing identical X.509 names (:mod:`sealkit._asn1_names`).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from sealkit import _asn1fix, errors
+from sealkit import _asn1_names, _asn1fix, errors
 from sealkit.certs import load_certificate, load_certificates
 from sealkit.config import Config, load_config
 from sealkit.errors import SealkitError
@@ -31,6 +32,7 @@ __version__ = "0.1.0"
 
 _sm_oids.register()
 _asn1fix.install()
+_asn1_names.install()  # identical names compare equal without LDAP string preparation
 
 __all__ = [
     "Config",

@@ -40,7 +40,9 @@ from sealkit.pdf.appearance import MM, strip_bounds
 from sealkit.pdf.appearance_paint import Paint, Painting, axis_aligned, read_painting, transform_box, unit_box
 from sealkit.pdf.imprint_pixels import picture_image, same_picture, xobject_image
 from sealkit.pdf.overlap import Box, _intersects
+from sealkit.pdf.pdf_lexer import unescape
 from sealkit.pdf.report import SignatureVerdict
+from sealkit.validation import signer_certificate
 
 MISMATCH = "sig-constraints.seal-image-mismatch"
 NOT_COMPARED = "the visible imprint could not be compared with the seal's picture"
@@ -51,6 +53,10 @@ IMAGE_ONLY = "visible image only; not an electronic seal — the image proves no
 _MAX_REVISION_OBJECTS = 50_000
 _HIDDEN = 2 | 32  # annotation flags Hidden and NoView
 _PYHANKO_STAMP = re.compile(r"^Digitally signed by (.+?)\.?$")
+#: The stamp's words as they stand in a content stream drawn with a simple font (the only case read).
+_STAMP_WORDS = b"signed by"
+#: A literal string shown with Tj.
+_SHOWN = re.compile(rb"\(((?:[^()\\]|\\.)*)\)\s*Tj", re.S)
 
 
 @dataclass
@@ -95,8 +101,8 @@ def _imprint_checks(
 
     signed_data: cms.SignedData = embedded.signed_data
     try:
-        signer: asn1_x509.Certificate | None = embedded.signer_cert
-    except Exception:  # noqa: BLE001 - no signer certificate: the signature's own checks say so
+        signer = signer_certificate(signed_data)
+    except (ValueError, TypeError, KeyError):  # no usable signer certificate: the signature's checks say so
         signer = None
     pages = _PageNumbers(reader)
     main, strips = split_widgets(field, field_ref)
@@ -426,10 +432,8 @@ def _stamp_names_check(
     names = _signer_names(signer)
     for widget in widgets:
         form = _appearance(widget)
-        if form is None:
-            continue
-        for paint in read_painting(form.get_object()).paints:
-            match = _PYHANKO_STAMP.match(" ".join(paint.text.split())) if paint.kind == "text" else None
+        for text in _shown_strings(form.get_object()) if form is not None else ():
+            match = _PYHANKO_STAMP.match(" ".join(text.split()))
             if match and match.group(1) not in names:
                 verdict.check(
                     "appearance",
@@ -438,6 +442,24 @@ def _stamp_names_check(
                     f"but the signature was made by {_signer_names(signer, plain=True).pop()!r}",
                 )
                 return
+
+
+def _shown_strings(form: Any, depth: int = 0) -> list[str]:
+    """The literal strings shown with ``Tj`` in ``form`` and the forms it draws (four levels deep) that hold
+    the stamp's words — pyHanko's default stamp, drawn with a simple font. A regular expression over the
+    content, not the content interpreter: this runs for every signature."""
+    found: list[str] = []
+    try:
+        data = bytes(form.data)
+        if _STAMP_WORDS in data:
+            found += [unescape(m.group(1)).decode("latin-1") for m in _SHOWN.finditer(data)]
+        xobjects = form.get("/Resources", {}).get("/XObject", {}) if depth < 4 else {}
+        for ref in xobjects.values():
+            if ref.get_object().get("/Subtype") == "/Form":
+                found += _shown_strings(ref.get_object(), depth + 1)
+    except Exception:  # noqa: BLE001 - unreadable content shows no stamp text this check could read
+        logging.getLogger(__name__).debug("appearance text unreadable", exc_info=True)
+    return [text for text in found if "signed by" in text]
 
 
 def _signer_names(cert: asn1_x509.Certificate, *, plain: bool = False) -> set[str]:

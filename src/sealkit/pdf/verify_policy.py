@@ -35,6 +35,7 @@ from pyhanko.pdf_utils import generic
 from sealkit.pdf.modifications import show_rect
 from sealkit.pdf.revision_rules import review_revision
 from sealkit.pdf.rule_context import Finding, LaterSignature
+from sealkit.validation import signer_certificate
 
 
 @dataclass
@@ -237,7 +238,7 @@ def _signing_certificate_v2(verdict: Any, embedded: Any) -> None:
         cert_id = values[0][0]["certs"][0]
         algorithm = cert_id["hash_algorithm"]["algorithm"].native
         digest = hashes.Hash(getattr(hashes, algorithm.upper().replace("SHA3_", "SHA3_"))())
-        digest.update(embedded.signer_cert.dump())
+        digest.update(signer_certificate(embedded.signed_data).dump())  # None: no match (below)
         matches = digest.finalize() == cert_id["cert_hash"].native
     except Exception:  # noqa: BLE001 - an unreadable attribute cannot name the certificate
         matches = False

@@ -134,16 +134,10 @@ def _widgets(field_obj: Any, field_ref: Any, pages: dict[tuple[int, int], int]) 
 
 def _chain(signed_data: cms.SignedData, anchors: list[asn1_x509.Certificate]) -> list[asn1_x509.Certificate]:
     """The signer's certificate, then its issuers as far as names link (carried ones, then anchors)."""
+    from sealkit.validation import signer_certificate
+
     carried = [c.chosen for c in signed_data["certificates"] or [] if c.name == "certificate"]
-    sid = signed_data["signer_infos"][0]["sid"]
-    signer = None
-    for cert in carried:
-        if sid.name == "issuer_and_serial_number":
-            wanted = sid.chosen
-            if cert.issuer == wanted["issuer"] and cert.serial_number == wanted["serial_number"].native:
-                signer = cert
-        elif cert.key_identifier == sid.chosen.native:
-            signer = cert
+    signer = signer_certificate(signed_data)
     if signer is None:
         return []
     return _issuers(signer, carried, anchors)

@@ -31,7 +31,7 @@ from sealkit.seal.verify import (
     verify_ses_signature,
 )
 from sealkit.timefmt import format_time
-from sealkit.validation import TrustAnchor
+from sealkit.validation import TrustAnchor, signer_certificate
 
 if TYPE_CHECKING:
     from sealkit.seal.lifecycle import SealRegistry
@@ -115,25 +115,6 @@ def _lookup(revocations: RevocationSource | None) -> Callable[[str], Revocation 
     return by_id.get
 
 
-def _signer_certificate(
-    signed_data: cms.SignedData, signer_info: cms.SignerInfo
-) -> asn1_x509.Certificate | None:
-    sid = signer_info["sid"]
-    for choice in signed_data["certificates"] or []:
-        if choice.name != "certificate":
-            continue
-        cert = choice.chosen
-        if sid.name == "issuer_and_serial_number":
-            if (
-                cert.issuer == sid.chosen["issuer"]
-                and cert.serial_number == sid.chosen["serial_number"].native
-            ):
-                return cert
-        elif cert.key_identifier == sid.chosen.native:
-            return cert
-    return None
-
-
 def check_seal_in_signature(
     signed_data: cms.SignedData,
     proven_time: dt.datetime | None,
@@ -176,7 +157,7 @@ def check_seal_in_signature(
         return _fail(report, "format", "seal.format", f"seal attribute unreadable: {exc}")
     report.update(result.to_dict())
     seal = result.seal
-    signer = _signer_certificate(signed_data, signer_info)
+    signer = signer_certificate(signed_data, signer_info)
     if seal is not None:
         report["es_id"] = seal.es_id
         if signer is not None:

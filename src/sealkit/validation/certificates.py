@@ -1,5 +1,6 @@
-"""The certificate toolkit: does this certificate hold this key, is it valid at a time, and does a signature
-verify with its key. Every package asks these questions here, so each has one answer.
+"""The certificate toolkit: does this certificate hold this key, is it valid at a time, does a signature
+verify with its key, and which of a CMS's certificates is its signer's. Every package asks these questions
+here, so each has one answer.
 
 Signature checks reuse :func:`sealkit.sm2.x509.verify_with_public_key` (SM2 with the default ID, RSA PKCS#1
 v1.5 and PSS, ECDSA); this module adds the forms found in files: an algorithm given as an OID or a name, and
@@ -11,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Literal
 
-from asn1crypto import algos, core, keys
+from asn1crypto import algos, cms, core, keys
 from asn1crypto import x509 as asn1_x509
 
 from sealkit.errors import DecodingError, InvalidSignature, UnsupportedAlgorithm
@@ -85,6 +86,27 @@ def public_key_info_of(key: Any) -> keys.PublicKeyInfo:
 def key_matches_certificate(cert: asn1_x509.Certificate, key: Any) -> bool:
     """True if ``cert`` certifies ``key`` (a key handle, a public or private key, a PublicKeyInfo)."""
     return bool(cert.public_key.dump() == public_key_info_of(key).dump())
+
+
+def signer_certificate(
+    signed_data: cms.SignedData, signer_info: cms.SignerInfo | None = None
+) -> asn1_x509.Certificate | None:
+    """The certificate of ``signer_info`` (default: the first signer) among ``signed_data``'s certificates,
+    by its issuer and serial number or its subject key identifier; None when it is not there. Serial numbers
+    are compared first, so the costly comparison of names runs on one candidate, not on every certificate."""
+    signer_info = signer_info if signer_info is not None else signed_data["signer_infos"][0]
+    sid = signer_info["sid"]
+    for choice in signed_data["certificates"] or []:
+        if choice.name != "certificate":
+            continue
+        cert = choice.chosen
+        if sid.name == "issuer_and_serial_number":
+            wanted = sid.chosen
+            if cert.serial_number == wanted["serial_number"].native and cert.issuer == wanted["issuer"]:
+                return cert
+        elif cert.key_identifier == sid.chosen.native:
+            return cert
+    return None
 
 
 def validity_at(cert: asn1_x509.Certificate, when: dt.datetime) -> Validity:

@@ -1,0 +1,23 @@
+"""The Name equality fast path answers as asn1crypto's RFC 5280 comparison does."""
+
+from asn1crypto import x509
+
+from sealkit import _asn1_names
+
+
+def _name(value: str, kind: str = "utf8_string") -> x509.Name:
+    return x509.Name.build({"common_name": value, "country_name": "CN"}, use_printable=kind == "printable")
+
+
+def test_installed_by_import_sealkit():
+    assert _asn1_names.installed()
+
+
+def test_identical_bytes_equal_and_other_names_compared_by_rfc5280():
+    a = _name("Buyer Ltd")
+    assert a == x509.Name.load(a.dump())  # same bytes: the fast path
+    # another encoding of the same name (PrintableString, other case and spaces): RFC 5280 says equal
+    other = _name("buyer  ltd", "printable")
+    assert other.dump() != a.dump() and a == other
+    assert a != _name("Mallory Ltd")
+    assert a != "Buyer Ltd"
