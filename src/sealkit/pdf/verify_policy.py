@@ -238,8 +238,10 @@ def _signing_certificate_v2(verdict: Any, embedded: Any) -> None:
         cert_id = values[0][0]["certs"][0]
         algorithm = cert_id["hash_algorithm"]["algorithm"].native
         digest = hashes.Hash(getattr(hashes, algorithm.upper().replace("SHA3_", "SHA3_"))())
-        digest.update(signer_certificate(embedded.signed_data).dump())  # None: no match (below)
-        matches = digest.finalize() == cert_id["cert_hash"].native
+        signer = signer_certificate(embedded.signed_data)
+        if signer is not None:
+            digest.update(signer.dump())
+        matches = signer is not None and digest.finalize() == cert_id["cert_hash"].native
     except Exception:  # noqa: BLE001 - an unreadable attribute cannot name the certificate
         matches = False
     if not matches:
