@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh test
-exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+# One worker per core (pytest-xdist; the tests are independent and start their services on free ports).
+# SEALKIT_TEST_WORKERS=0 runs them in this process; a -n given here wins (the last -n counts).
+exec .venv/bin/python -m pytest -q -p no:cacheprovider -n "${SEALKIT_TEST_WORKERS:-auto}" "$@"
