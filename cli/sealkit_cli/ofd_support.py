@@ -47,8 +47,8 @@ def sign_ofd_command(
 ) -> None:
     """Sign the OFD ``input_path`` with the registry seal ``seal_id`` (SM2 only) and report it."""
     from sealkit.flows import signer_certificate
-    from sealkit.ofd import require_sm2_key, sign_ofd, signed_values
-    from sealkit.seal import seal_use, signed_document
+    from sealkit.ofd import require_sm2_key, sign_ofd_for_use
+    from sealkit.seal import seal_use
     from sealkit.ukey import CallbackPinSource, open_key
 
     if refused:
@@ -71,22 +71,16 @@ def sign_ofd_command(
         with seal_use(
             seal_id, signer, url, config=config, purpose=purpose, actor=actor, maker_trust=makers
         ) as use:
-            result = sign_ofd(
+            result = sign_ofd_for_use(
+                use,
                 input_path,
                 output,
                 key,
-                seal=use.seal.seseal_der,
                 cert=cert,
                 placement=placement,
                 final=final,
                 timestamper=tsa,
             )
-            try:
-                revisions = signed_values(output.read_bytes())
-                use.record(signed_document(output, result.signature_id, result.stamps, revisions=revisions))
-            except BaseException:
-                output.unlink(missing_ok=True)
-                raise
     stamps = ", ".join(f"page {s.page} {s.kind}" for s in result.stamps) or "invisible"
     emit(
         result.as_dict(),

@@ -330,26 +330,6 @@ def _next_field(input_path: str | os.PathLike[str], password: str | None) -> str
         return None
 
 
-def registry_seal(
-    key: PrivateKeyHandle,
-    cert: str | os.PathLike[str] | None,
-    seal_id: str,
-    url: str,
-    makers: Sequence[Path] = (),
-    *,
-    config: Config | None = None,
-) -> Any:
-    """The registry seal ``seal_id`` if this signer may use it now (refusals are one-line errors): the
-    registry is opened read-only and checked against its signed audit chain, and the seal's maker against
-    the seal-maker anchors ``makers`` when there are any."""
-    from sealkit.seal import open_registry, usable_seal
-
-    signer_cert = signer_certificate(key, cert)
-    config = config if config is not None else Config()
-    with open_registry(url, config=config, read_only=True) as registry:
-        return usable_seal(registry, seal_id, signer_cert, maker_trust=list(makers) or None)
-
-
 def verify_contract(
     source: PathOrBytes,
     *,

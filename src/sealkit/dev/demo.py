@@ -264,10 +264,10 @@ def _ofd_contract(
     """The contract as OFD, sealed by the purchaser with its registry seal (GB/T 38540, SM2) and verified."""
     from sealkit.dev.sample_contract import PURCHASER_BLOCK
     from sealkit.dev.sample_ofd import write_sample_contract_ofd
-    from sealkit.ofd import sign_ofd, signed_values, verify_ofd
+    from sealkit.ofd import sign_ofd_for_use, verify_ofd
     from sealkit.pdf import Placement
     from sealkit.seal import revocation_lookup
-    from sealkit.seal.custody import reserved_use, signed_document
+    from sealkit.seal.custody import reserved_use
 
     contract = write_sample_contract_ofd(
         out / "contract.ofd", purchaser=purchaser_name, supplier=SUPPLIER_NAME
@@ -277,16 +277,14 @@ def _ofd_contract(
         reserved_use(registry, seal_id, purchaser.certificate, "contract") as use,
         _open(purchaser.keyref) as key,
     ):
-        done = sign_ofd(
+        sign_ofd_for_use(
+            use,
             contract,
             signed,
             key,
-            seal=use.seal.seseal_der,
             cert=purchaser.cert_path,
             placement=Placement.at_text(PURCHASER_BLOCK, cross_page=True),
         )
-        revisions = signed_values(signed.read_bytes())  # each OFD signature named by its SignedValue.dat
-        use.record(signed_document(signed, done.signature_id, done.stamps, revisions=revisions))
     signer_pki, seal_pki = pkis
     report = verify_ofd(
         signed,

@@ -21,6 +21,7 @@ from sealkit.lazy import lazy_exports
 if TYPE_CHECKING:  # the names the package exports, for type checkers and readers
     from sealkit.ofd.model import OfdDocument, OfdPage, TextHit, find_text, load_document
     from sealkit.ofd.package import OfdPackage, is_ofd, read_package
+    from sealkit.ofd.registered import sign_ofd_for_use
     from sealkit.ofd.sign import OfdSignResult, OfdStamp, require_sm2_key, sign_ofd
     from sealkit.ofd.verify import signed_values, verify_ofd
 
@@ -37,6 +38,7 @@ _EXPORTS = {
     "read_package": "package",
     "require_sm2_key": "sign",
     "sign_ofd": "sign",
+    "sign_ofd_for_use": "registered",
     "signed_values": "verify",
     "verify_ofd": "verify",
 }
@@ -56,6 +58,7 @@ __all__ = [
     "read_package",
     "require_sm2_key",
     "sign_ofd",
+    "sign_ofd_for_use",
     "signed_values",
     "verify_ofd",
 ]
