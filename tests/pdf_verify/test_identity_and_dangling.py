@@ -34,8 +34,11 @@ FORGED_CONTENT = (
 
 
 def _objects() -> dict[int, bytes]:
-    honest = contract_pdf()
-    return {int(m.group(1)): m.group(2) for m in re.finditer(rb"\n(\d+) 0 obj\n(.*?)\nendobj", honest, re.S)}
+    return _objects_of(contract_pdf())
+
+
+def _objects_of(data: bytes) -> dict[int, bytes]:
+    return {int(m.group(1)): m.group(2) for m in re.finditer(rb"\n(\d+) 0 obj\n(.*?)\nendobj", data, re.S)}
 
 
 def _write(objects: dict[int, bytes]) -> bytes:
@@ -197,3 +200,32 @@ def test_reference_to_superseded_generation_fails(buyer, trust):
     signed = f.sign_as(base + tail, buyer, "buyer")
     details = _failed(signed, trust, "structure.dangling-reference")
     assert any("object 40 0" in d for d in details), details
+
+
+# -- forger3 a01: a lenient comparison must not leave an "equal" behind for a strict one -------------------
+
+
+def dss_cycle_contract(cert_der: bytes) -> bytes:
+    """a06b's hidden amount, with /OCProperties /D an indirect object (62) in a reference cycle with
+    /OCProperties, and a DSS planted before signing whose certificate stream's dictionary points at 62."""
+    objects = _objects()
+    objects[1] = objects[1].replace(b">>", b" /OCProperties 60 0 R /DSS 70 0 R >>")
+    objects.update({n: body for n, body in _objects_of(ocg_content_contract()).items() if n in (10, 11)})
+    objects[60] = b"<< /OCGs [61 0 R] /D 62 0 R >>"
+    objects[61] = OCG
+    objects[62] = b"<< /Ext 60 0 R /OFF [61 0 R] >>"
+    objects[70] = b"<< /Certs [71 0 R] >>"
+    objects[71] = b"<< /Ext 62 0 R /Length %d >>\nstream\n%s\nendstream" % (len(cert_der), cert_der)
+    return _write(objects)
+
+
+def test_cycle_through_the_dss_does_not_hide_a_layer_switched_on(buyer, rsa_pki, trust):
+    """The DSS rule accepts a changed DSS by its structure; comparing it walked 62 -> 60 -> /D 62 (a cycle,
+    assumed equal meanwhile) and remembered 60 as equal for good, so the catalog's /OCProperties read "no
+    change" while /OFF was emptied. An "equal" that relied on a pair still being compared is provisional."""
+    cert = rsa_pki.pki.root.certificate.dump()
+    signed = f.sign_as(dss_cycle_contract(cert), buyer, "buyer")
+    _passed(signed, trust)
+    forged = f.raw_update(signed, {62: b"<< /Ext 60 0 R /OFF [] >>"})
+    details = _failed(forged, trust, "modification.catalog-changed")
+    assert any("catalog /OCProperties /D /OFF" in d for d in details), details

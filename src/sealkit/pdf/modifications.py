@@ -23,7 +23,7 @@ file still defines it (viewers disagree on those).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pyhanko.pdf_utils import generic
@@ -31,6 +31,8 @@ from pyhanko.pdf_utils import generic
 _MAX_DEPTH = 200
 _MAX_PAIRS = 200_000
 _TEXT = (generic.TextStringObject, generic.ByteStringObject)
+_NONE_OPEN = 1 << 30
+_Pair = tuple[tuple[int, int], tuple[int, int]]
 
 
 class TooComplex(Exception):
@@ -77,7 +79,16 @@ class Revisions:
         self.old = reader.get_historical_resolver(revision - 1)
         self.new = reader.get_historical_resolver(revision)
         self.changed = {_key(ref) for ref in reader.xrefs.explicit_refs_in_revision(revision)}
-        self._memo: dict[tuple[tuple[int, int], tuple[int, int]], Difference | None] = {}
+        #: Finished comparisons of reference pairs. A comparison that met a pair still being compared (a
+        #: reference cycle) assumed that pair equal: its "equal" is *provisional* until that pair is
+        #: done (:attr:`_provisional`, by the level of the open pair it relied on), then final if the
+        #: pair was equal and dropped if not — else a lenient comparison (the DSS) could leave an "equal"
+        #: behind that a strict one (the catalog) would read.
+        self._memo: dict[_Pair, Difference | None] = {}
+        self._open: dict[_Pair, int] = {}
+        self._provisional: dict[_Pair, int] = {}
+        self._waiting: list[list[_Pair]] = []
+        self._relied = _NONE_OPEN
         self._defined: dict[tuple[int, int, int], bool] = {}
         #: Objects a rule compares on their own (pages, fields, widgets, the catalog, the form): reached
         #: through a reference, they count as equal here, and :attr:`assumed` remembers it until a rule
@@ -206,18 +217,13 @@ class Revisions:
                 )
             pair = (_key(old_ref), _key(new_ref))
             if pair in self._memo:
-                return self._memo[pair]
-            self._memo[pair] = None  # assume equal while comparing (reference cycles)
-            result = self._diff_direct(
-                self.resolve(old_ref, True),
-                self.resolve(new_ref, False),
-                path,
-                new_ref.idnum,
-                depth + 1,
-                same_object=pair[0] == pair[1] and pair[1] not in self.changed,
-            )
-            self._memo[pair] = result
-            return result
+                known = self._memo[pair]  # its path is relative to the pair: put it under this one
+                return None if known is None else replace(known, path=path + known.path)
+            level = self._open.get(pair, self._provisional.get(pair))
+            if level is not None:  # being compared, or equal provided an open pair is: assume equal
+                self._relied = min(self._relied, level)
+                return None
+            return self._compare_pair(pair, old_ref, new_ref, path, depth)
         # an indirect object on one side, a direct one on the other: compare the values
         resolved_old = self.resolve(old, True)
         resolved_new = self.resolve(new, False)
@@ -231,6 +237,45 @@ class Revisions:
                 path, obj, f"object {old_ref.idnum} replaced by a direct copy", retargeted=old_ref.idnum
             )
         return self._diff_direct(resolved_old, resolved_new, path, where, depth + 1)
+
+    def _compare_pair(
+        self, pair: _Pair, old_ref: Any, new_ref: Any, path: tuple[str, ...], depth: int
+    ) -> Difference | None:
+        """Compare the objects of a reference pair, with the bookkeeping of reference cycles."""
+        if len(self._memo) + len(self._provisional) > _MAX_PAIRS:
+            raise TooComplex(f"the object graph is too large to compare at {' '.join(path)}")
+        level = len(self._open)
+        self._open[pair] = level
+        self._waiting.append([])
+        outer, self._relied = self._relied, _NONE_OPEN
+        try:
+            result = self._diff_direct(
+                self.resolve(old_ref, True),
+                self.resolve(new_ref, False),
+                path,
+                new_ref.idnum,
+                depth + 1,
+                same_object=pair[0] == pair[1] and pair[1] not in self.changed,
+            )
+        except BaseException:
+            for other in self._waiting[level]:
+                del self._provisional[other]
+            raise
+        finally:
+            del self._open[pair]
+            waiting = self._waiting.pop()
+        for other in waiting:  # they relied on this pair being equal
+            del self._provisional[other]
+            if result is None:
+                self._memo[other] = None
+        relied = self._relied
+        if result is None and relied < level:
+            self._provisional[pair] = relied
+            self._waiting[relied].append(pair)
+        else:
+            self._memo[pair] = None if result is None else replace(result, path=result.path[len(path) :])
+        self._relied = min(outer, relied)
+        return result
 
     def _diff_direct(
         self,
