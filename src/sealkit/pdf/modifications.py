@@ -236,6 +236,10 @@ class Revisions:
             return Difference(
                 path, obj, f"object {old_ref.idnum} replaced by a direct copy", retargeted=old_ref.idnum
             )
+        if new_ref is not None and isinstance(resolved_new, generic.DictionaryObject):
+            # and the reverse: a direct dictionary (an inline group, always on) is not the object that now
+            # stands in its place (a group in /OFF)
+            return Difference(path, new_ref.idnum, f"a direct dictionary replaced by object {new_ref.idnum}")
         return self._diff_direct(resolved_old, resolved_new, path, where, depth + 1)
 
     def _compare_pair(

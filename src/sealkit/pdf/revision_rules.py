@@ -75,6 +75,7 @@ class RevisionRules(FormRules):
         ):
             self.fail("modification.catalog-changed", "the document catalog is missing")
             return
+        self._object_streams_rewritten()
         self._defer(old_trailer.raw_get("/Root"), old_root)
         self._index_annotations(new_root)
         if same_ref(old_trailer.raw_get("/Root"), new_trailer.raw_get("/Root")):
@@ -88,6 +89,48 @@ class RevisionRules(FormRules):
             self.compare_object(
                 f"object {idnum} (used where it was not expected)", ref, ref, "object-changed"
             )
+        self._deferred_stream_data()
+
+    def _object_streams_rewritten(self) -> None:
+        """An update may not redefine an object stream that an earlier revision stored objects in.
+
+        pyHanko reads an object stream's members from the *newest* definition of the stream in every
+        revision's view, so rewriting the stream (and registering only the stream) changes the signed
+        objects in the view of the signed revision too, and a comparison would see no change; viewers show
+        the new members. No writer reuses the number of an object stream in an incremental update.
+        """
+        xrefs = self.revs.reader.xrefs
+        used: set[int] = set()
+        for revision in range(self.revs.revision):
+            section = xrefs.get_xref_data(revision)
+            used |= section.obj_streams_used
+            if section.hybrid is not None:
+                used |= section.hybrid.xref_data.obj_streams_used
+        for idnum in sorted({idnum for idnum, _ in self.revs.changed} & used):
+            self.fail(
+                "modification.object-stream-rewritten",
+                f"object stream {idnum}, which holds objects of an earlier revision, was rewritten after "
+                "signing: the signed objects in it may read differently now",
+            )
+
+    def _deferred_stream_data(self) -> None:
+        """The rules compare the catalog, the form, fields, widgets and pages key by key: one that is also
+        a stream (a field drawn as a form XObject) has its data compared here."""
+        revs = self.revs
+        for key in sorted(revs.deferred & revs.changed):
+            ref = generic.IndirectObject(*key, revs.reader)
+            if not (revs.defined_old(ref) and revs.defined_new(ref)):
+                continue
+            old, new = revs.resolve(ref, True), revs.resolve(ref, False)
+            streams = isinstance(old, generic.StreamObject), isinstance(new, generic.StreamObject)
+            if streams == (False, False):
+                continue
+            if streams != (True, True) or old.encoded_data != new.encoded_data:
+                self.fail(
+                    "modification.object-changed",
+                    f"object {key[0]}, compared as a dictionary by its rule, is also a stream whose data "
+                    "changed after signing",
+                )
 
     def _defer(self, root_ref: Any, old_root: Any) -> None:
         """Every object a rule compares on its own, from the older revision: the catalog, the form and its
