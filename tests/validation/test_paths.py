@@ -78,6 +78,30 @@ def test_key_usage_of_the_purpose_is_required(pki):
     assert validate_certificate(real_tsa.certificate, [pki.root.certificate], purpose=Purpose.TIMESTAMPING).ok
 
 
+SIGNING_PURPOSES = [
+    Purpose.DOCUMENT_SIGNING,
+    Purpose.SEAL_MAKING,
+    Purpose.ENVELOPE_SIGNING,
+    Purpose.REVOCATION_LIST_SIGNING,
+    Purpose.REGISTRY_SIGNING,
+]
+
+
+@pytest.mark.parametrize("purpose", SIGNING_PURPOSES, ids=lambda p: p.value)
+def test_a_service_certificate_of_the_same_ca_signs_nothing(pki, purpose):
+    """forger4 a06/a08: the CA's timestamping, OCSP and TLS server certificates carry digitalSignature, but
+    their extended key usage limits them to that service (RFC 5280 4.2.1.12): no seals, bids or lists."""
+    anchors = [pki.root.certificate]
+    for role in (Role.TSA, Role.OCSP, Role.TLS_SERVER):
+        service = pki.issue(f"{role.value}-{purpose.value}", role)
+        result = validate_certificate(service.certificate, anchors, purpose=purpose)
+        assert (result.ok, result.sub_indication) == (False, "CHAIN_CONSTRAINTS_FAILURE"), role
+        assert f"not usable for {purpose.value}" in result.message
+    for role in (Role.SIGN, Role.SEAL_MAKER, Role.TLS_CLIENT):  # no EKU, or clientAuth (Chinese CAs)
+        holder = pki.issue(f"{role.value}-{purpose.value}", role)
+        assert validate_certificate(holder.certificate, anchors, purpose=purpose).ok, role
+
+
 def test_an_end_entity_cannot_act_as_a_ca(pki, tmp_path):
     """A signer certificate (no basicConstraints cA) that 'issues' a seal maker gives no path."""
     from sealkit import sm2

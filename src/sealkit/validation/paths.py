@@ -61,6 +61,8 @@ _KEY_USAGES: dict[Purpose, KeyUsageConstraints] = {
 
 #: Extended key usages that allow signing documents (RFC 5280 §4.2.1.12: with an extKeyUsage the key serves
 #: only the purposes listed). Chinese CAs' signing certificates carry clientAuth and/or emailProtection.
+#: Seal makers, bid signers, revocation-list and registry signers sign documents too: a timestamping, OCSP
+#: or TLS server certificate of the same CA may not make seals or sign bids.
 DOCUMENT_SIGNING_EKUS = frozenset(
     {
         "any_extended_key_usage",
@@ -69,6 +71,15 @@ DOCUMENT_SIGNING_EKUS = frozenset(
         "1.3.6.1.5.5.7.3.36",  # id-kp-documentSigning (RFC 9336)
         "1.2.840.113583.1.1.5",  # Adobe Authentic Documents Trust
         "1.3.6.1.4.1.311.10.3.12",  # Microsoft document signing
+    }
+)
+_DOCUMENT_SIGNING_PURPOSES = frozenset(
+    {
+        Purpose.DOCUMENT_SIGNING,
+        Purpose.SEAL_MAKING,
+        Purpose.ENVELOPE_SIGNING,
+        Purpose.REVOCATION_LIST_SIGNING,
+        Purpose.REGISTRY_SIGNING,
     }
 )
 
@@ -210,11 +221,11 @@ def purpose_problem(cert: asn1_x509.Certificate, purpose: Purpose) -> str | None
     except cv_errors.InvalidCertificateError as exc:
         return f"not usable for {purpose.value}: {_text(exc)}"
     eku = cert.extended_key_usage_value
-    if purpose is Purpose.DOCUMENT_SIGNING and eku is not None:
+    if purpose in _DOCUMENT_SIGNING_PURPOSES and eku is not None:
         listed = {str(p.native) for p in eku} | {str(p.dotted) for p in eku}
         if not listed & DOCUMENT_SIGNING_EKUS:
             names = ", ".join(sorted(str(p.native) for p in eku))
-            return f"not usable for document signing: its extended key usage allows only {names}"
+            return f"not usable for {purpose.value}: its extended key usage allows only {names}"
     return None
 
 
