@@ -4,8 +4,10 @@ after a signature may make (see :mod:`sealkit.pdf.verify_policy` for the whole l
 An existing empty signature field may be signed: it gets ``/V`` (a signature dictionary written in the
 same update) and its widgets — the main one and the cross-page strips reserved as its kids — an
 appearance, nothing else. A new signature field is allowed only when it is signed in the update that adds
-it; any other new field, a field or widget that changes otherwise, actions, a malformed ``/Rect`` and
-changes to ``/NeedAppearances``, ``/DR`` and ``/DA`` are findings.
+it, and only in the shape honest tools write (:mod:`sealkit.pdf.signature_shape`: no widget of another
+field type, no ``/MK`` to draw, a document timestamp that paints nothing); any other new field, a field or
+widget that changes otherwise, actions, a malformed ``/Rect`` and changes to ``/NeedAppearances``, ``/DR``
+and ``/DA`` are findings.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pyhanko.pdf_utils import generic
 
 from sealkit.pdf.modifications import Revisions, TooComplex, has_area, rect_of
 from sealkit.pdf.rule_context import ACTION_KEYS, LaterSignature, RuleContext, raw, ref_key, same_ref, short
+from sealkit.pdf.signature_shape import field_problems, quiet_appearance
 
 _FORM_REASONS = {
     "/NeedAppearances": "need-appearances",
@@ -230,7 +233,8 @@ class FormRules(RuleContext):
         problem = _appearance_problem(widget, self.revs)
         if problem:
             self.fail("modification.appearance", f"{label}: {problem} ({self._at(widget, ref)})")
-        if has_area(rect) and "/AP" in widget:
+        quiet = later.kind == "timestamp" and quiet_appearance(widget, lambda v: self.revs.resolve(v, False))
+        if has_area(rect) and "/AP" in widget and not quiet:
             later.boxes.append((self._page_of(widget, ref), rect))
 
     def _widget_pages(self, widget: Any, ref: Any, label: str) -> None:
@@ -300,6 +304,28 @@ class FormRules(RuleContext):
             return
         for widget, ref in widgets:
             self._widget_box(widget, ref, f"signature field {name!r}", later, new=True)
+        self._new_field_shape(new_f, widgets, name, later)
+
+    def _new_field_shape(
+        self, new_f: Any, widgets: list[tuple[Any, Any]], name: str, later: LaterSignature
+    ) -> None:
+        """A new signature field has the shape honest tools write (:mod:`sealkit.pdf.signature_shape`):
+        a document timestamp shows nothing, a later seal shows its appearance and nothing else."""
+        timestamp = later.kind == "timestamp"
+        what = "document timestamp" if timestamp else "new signature field"
+        for problem in field_problems(
+            new_f, widgets, lambda v: self.revs.resolve(v, False), timestamp=timestamp
+        ):
+            shown = "visible-timestamp" if timestamp else "appearance"
+            reason = shown if problem.display else "new-field"
+            if problem.widget is None:
+                where = "; ".join(self._at(w, r) for w, r in widgets) or "no widget"
+                subject = f"{what} {name!r}"
+            else:
+                widget, ref = widgets[problem.widget]
+                where = self._at(widget, ref)
+                subject = f"{what} {name!r}" + (", its widget" if widget is not new_f else "")
+            self.fail(f"modification.{reason}", f"{subject}: {problem.text} ({where})")
 
     def _sub_fields(self, field_dict: Any) -> bool:
         kids = self.revs.resolve(raw(field_dict, "/Kids"), False)
