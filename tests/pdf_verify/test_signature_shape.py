@@ -397,3 +397,28 @@ def test_filling_a_prepared_field_may_not_add_mk(signed_contract, rsa_pki, trust
     signers.PdfSigner(meta, signer=rsa_pki.signer("Supplier Co")).sign_pdf(writer, output=out)
     details = _failed(verify_pdf(out.getvalue(), trust=trust), "modification.field-changed")
     assert any("'supplier'" in d and "/MK" in d for d in details), details
+
+
+def test_timestamp_widget_whose_parent_is_another_field(signed_contract, trust, stamper):
+    """A kid widget's /Parent lends it /FT, /DA and /V (poppler walks the /Parent chain): here the signed
+    amount text field, so with an appearance regenerated it would be a text box showing another value."""
+    writer = _add_field(signed_contract, "archive", {}, kid=True, appearance=lambda w: _ap(w, b""))
+    fields = writer.root["/AcroForm"]["/Fields"]
+    widget = fields[len(fields) - 1].get_object()["/Kids"][0]
+    widget[pdf_name("/Parent")] = generic.IndirectObject(5, 0, writer)  # the 'amount' /Tx field
+    writer.update_container(widget)
+    details = _failed(verify_pdf(_timestamp(writer, stamper), trust=trust), "modification.new-field")
+    assert any("its /Parent is not its field" in d for d in details), details
+
+
+def test_new_top_level_field_with_a_parent(signed_contract, trust, stamper):
+    """A field listed in the form's /Fields has no parent to inherit from."""
+    forged = _timestamp(_add_field(signed_contract, "archive", {"/Parent": 0}), stamper)
+    details = _failed(verify_pdf(forged, trust=trust), "modification.new-field")
+    assert any("carries /Parent" in d for d in details), details
+
+
+def test_timestamp_as_a_kid_widget_passes(signed_contract, trust, stamper):
+    """The twin: pyHanko with combine_annotation=False writes the widget as the field's only kid."""
+    writer = _add_field(signed_contract, "archive", {}, kid=True)
+    _passed(verify_pdf(_timestamp(writer, stamper), trust=trust))

@@ -304,18 +304,23 @@ class FormRules(RuleContext):
             return
         for widget, ref in widgets:
             self._widget_box(widget, ref, f"signature field {name!r}", later, new=True)
-        self._new_field_shape(new_f, widgets, name, later)
+        self._new_field_shape(new_f, item, widgets, name, later, bool(prefix))
 
     def _new_field_shape(
-        self, new_f: Any, widgets: list[tuple[Any, Any]], name: str, later: LaterSignature
+        self,
+        new_f: Any,
+        item: Any,
+        widgets: list[tuple[Any, Any]],
+        name: str,
+        later: LaterSignature,
+        nested: bool,
     ) -> None:
         """A new signature field has the shape honest tools write (:mod:`sealkit.pdf.signature_shape`):
         a document timestamp shows nothing, a later seal shows its appearance and nothing else."""
         timestamp = later.kind == "timestamp"
         what = "document timestamp" if timestamp else "new signature field"
-        for problem in field_problems(
-            new_f, widgets, lambda v: self.revs.resolve(v, False), timestamp=timestamp
-        ):
+        resolve = lambda v: self.revs.resolve(v, False)  # noqa: E731
+        for problem in field_problems(new_f, item, widgets, resolve, timestamp=timestamp, nested=nested):
             shown = "visible-timestamp" if timestamp else "appearance"
             reason = shown if problem.display else "new-field"
             if problem.widget is None:

@@ -31,7 +31,7 @@ from pyhanko.pdf_utils import generic
 
 from sealkit.pdf.modifications import has_area, rect_of
 from sealkit.pdf.pdf_lexer import LexError, content_operations
-from sealkit.pdf.rule_context import ACTION_KEYS
+from sealkit.pdf.rule_context import ACTION_KEYS, ref_key
 
 FIELD_KEYS = frozenset({"/FT", "/T", "/TU", "/TM", "/V", "/Kids", "/Parent", "/Lock", "/SV"})
 WIDGET_KEYS = frozenset(
@@ -63,22 +63,34 @@ class ShapeProblem:
 
 def field_problems(
     field: Any,
+    field_ref: Any,
     widgets: Sequence[tuple[Any, Any]],
     resolve: Callable[[Any], Any],
     *,
     timestamp: bool,
+    nested: bool = False,
 ) -> list[ShapeProblem]:
-    """Why the new signature ``field`` with its ``widgets`` (dictionary, reference) is not the shape a
-    later signature (``timestamp=False``) or a document timestamp may have; ``resolve`` reads a value of
-    the newer revision."""
+    """Why the new signature ``field`` (at ``field_ref``) with its ``widgets`` (dictionary, reference) is
+    not the shape a later signature (``timestamp=False``) or a document timestamp may have; ``nested``: it
+    was reached as a kid of another field; ``resolve`` reads a value of the newer revision."""
     problems: list[ShapeProblem] = []
     widget_keys = WIDGET_KEYS | (set() if timestamp else {"/DA"})
     merged = "/Kids" not in field
     allowed = FIELD_KEYS | (widget_keys if merged else (set() if timestamp else {"/DA"}))
+    if not nested:
+        allowed = allowed - {"/Parent"}  # listed in the form's /Fields: a parent would lend it /FT, /DA, /Ff
     _keys(field, allowed, None, problems)
     for index, (widget, _ref) in enumerate(widgets):
         if widget is not field:
             _keys(widget, widget_keys | {"/FT"}, index, problems)
+            parent = widget.raw_get("/Parent") if "/Parent" in widget else None
+            if not (
+                isinstance(parent, generic.IndirectObject)
+                and isinstance(field_ref, generic.IndirectObject)
+                and ref_key(parent) == ref_key(field_ref)
+            ):
+                text = "its /Parent is not its field: viewers take /FT, /DA and /Ff from the /Parent chain"
+                problems.append(ShapeProblem(text, False, index))
         _widget(widget, index, resolve, timestamp, problems)
     return problems
 
@@ -109,7 +121,7 @@ def _widget(
 ) -> None:
     subtype = widget.get("/Subtype")
     if subtype != "/Widget":
-        out.append(ShapeProblem(f"is a {subtype or 'untyped'} annotation, not a widget", False, index))
+        out.append(ShapeProblem(f"is not a widget annotation (/Subtype {subtype})", False, index))
     if "/MK" in widget:
         mk = resolve(widget.raw_get("/MK"))
         drawn = (
