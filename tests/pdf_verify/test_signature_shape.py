@@ -387,15 +387,9 @@ def test_second_signers_plain_new_field_passes(signed_contract, rsa_pki, trust):
 
 def test_filling_a_prepared_field_may_not_add_mk(signed_contract, rsa_pki, trust):
     """Item (a): signing the prepared 'supplier' field may give its widget an appearance, nothing else."""
-    writer = IncrementalPdfFileWriter(io.BytesIO(signed_contract), strict=False)
-    for ref in writer.root["/AcroForm"]["/Fields"]:
-        if ref.get_object().get("/T") == "supplier":
-            ref.get_object()[pdf_name("/MK")] = _pdf({"/BG": WHITE, "/CA": b"x"})
-            writer.update_container(ref.get_object())
-    out = io.BytesIO()
-    meta = signers.PdfSignatureMetadata(field_name="supplier", md_algorithm="sha256")
-    signers.PdfSigner(meta, signer=rsa_pki.signer("Supplier Co")).sign_pdf(writer, output=out)
-    details = _failed(verify_pdf(out.getvalue(), trust=trust), "modification.field-changed")
+    mk = lambda widget: widget.update(_pdf({"/MK": {"/BG": WHITE, "/CA": b"x"}}))  # noqa: E731
+    forged = _fill_supplier(signed_contract, rsa_pki.signer("Supplier Co"), mk)
+    details = _failed(verify_pdf(forged, trust=trust), "modification.field-changed")
     assert any("'supplier'" in d and "/MK" in d for d in details), details
 
 
@@ -422,3 +416,35 @@ def test_timestamp_as_a_kid_widget_passes(signed_contract, trust, stamper):
     """The twin: pyHanko with combine_annotation=False writes the widget as the field's only kid."""
     writer = _add_field(signed_contract, "archive", {}, kid=True)
     _passed(verify_pdf(_timestamp(writer, stamper), trust=trust))
+
+
+def _fill_supplier(data: bytes, signer, change: Callable) -> bytes:
+    writer = IncrementalPdfFileWriter(io.BytesIO(data), strict=False)
+    for ref in writer.root["/AcroForm"]["/Fields"]:
+        if ref.get_object().get("/T") == "supplier":
+            change(ref.get_object())
+            writer.update_container(ref.get_object())
+    out = io.BytesIO()
+    meta = signers.PdfSignatureMetadata(field_name="supplier", md_algorithm="sha256")
+    signers.PdfSigner(meta, signer=signer).sign_pdf(writer, output=out)
+    return out.getvalue()
+
+
+def test_filling_a_prepared_field_may_set_its_locked_flag(signed_contract, rsa_pki, trust):
+    """iText's PdfSigner ORs Locked (128) into the /F of the field it signs: that alone passes."""
+    report = verify_pdf(
+        _fill_supplier(
+            signed_contract, rsa_pki.signer("Supplier Co"), lambda w: w.update(_pdf({"/F": 4 | 128}))
+        ),
+        trust=trust,
+    )
+    _passed(report)
+
+
+def test_filling_a_prepared_field_may_not_hide_it_from_view(signed_contract, rsa_pki, trust):
+    """Any other flag is a change of the field: NoView (32) would show the seal in print only."""
+    forged = _fill_supplier(
+        signed_contract, rsa_pki.signer("Supplier Co"), lambda w: w.update(_pdf({"/F": 4 | 32 | 128}))
+    )
+    details = _failed(verify_pdf(forged, trust=trust), "modification.field-changed")
+    assert any("'supplier'" in d and "/F" in d for d in details), details

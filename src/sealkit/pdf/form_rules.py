@@ -110,6 +110,8 @@ class FormRules(RuleContext):
         )
         default = "signed-field-changed" if kind == "/Sig" and "/V" in old_f else "field-changed"
         skip = {"/Kids"} | ({"/V", "/AP"} if filling else set())
+        if filling and _only_locked(old_f, new_f):
+            skip.add("/F")  # iText's PdfSigner sets the Locked flag of the field it signs
         for key in sorted((set(old_f) | set(new_f)) - skip):
             self.compare(label, raw(old_f, key), raw(new_f, key), default, (key,))
         if filling:
@@ -371,6 +373,13 @@ def _appearance_problem(widget: Any, revs: Revisions) -> str | None:
             if not isinstance(stream, generic.StreamObject) or rect_of(stream.get("/BBox")) is None:
                 return f"/AP {key} is not a form XObject with a /BBox of four numbers"
     return None
+
+
+def _only_locked(old: Any, new: Any) -> bool:
+    """The annotation flags /F gained the Locked bit (128) and nothing else (both written directly)."""
+    before, after = old.raw_get("/F") if "/F" in old else 0, new.raw_get("/F") if "/F" in new else 0
+    numbers = all(isinstance(v, int) and not isinstance(v, bool) for v in (before, after))
+    return numbers and int(after) == int(before) | 128 and int(after) != int(before)
 
 
 def _kind_name(kind: Any) -> str:
