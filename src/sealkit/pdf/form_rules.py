@@ -4,8 +4,10 @@ after a signature may make (see :mod:`sealkit.pdf.verify_policy` for the whole l
 An existing empty signature field may be signed: it gets ``/V`` (a signature dictionary written in the
 same update) and its widgets — the main one and the cross-page strips reserved as its kids — an
 appearance, nothing else. A new signature field is allowed only when it is signed in the update that adds
-it; any other new field, a field or widget that changes otherwise, actions, a malformed ``/Rect`` and
-changes to ``/NeedAppearances``, ``/DR`` and ``/DA`` are findings.
+it, and only in the shape honest tools write (:mod:`sealkit.pdf.signature_shape`: no widget of another
+field type, no ``/MK`` to draw, a document timestamp that paints nothing); any other new field, a field or
+widget that changes otherwise, actions, a malformed ``/Rect`` and changes to ``/NeedAppearances``, ``/DR``
+and ``/DA`` are findings.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pyhanko.pdf_utils import generic
 
 from sealkit.pdf.modifications import Revisions, TooComplex, has_area, rect_of
 from sealkit.pdf.rule_context import ACTION_KEYS, LaterSignature, RuleContext, raw, ref_key, same_ref, short
+from sealkit.pdf.signature_shape import field_problems, quiet_appearance
 
 _FORM_REASONS = {
     "/NeedAppearances": "need-appearances",
@@ -107,6 +110,8 @@ class FormRules(RuleContext):
         )
         default = "signed-field-changed" if kind == "/Sig" and "/V" in old_f else "field-changed"
         skip = {"/Kids"} | ({"/V", "/AP"} if filling else set())
+        if filling and _only_locked(old_f, new_f):
+            skip.add("/F")  # iText's PdfSigner sets the Locked flag of the field it signs
         for key in sorted((set(old_f) | set(new_f)) - skip):
             self.compare(label, raw(old_f, key), raw(new_f, key), default, (key,))
         if filling:
@@ -230,7 +235,8 @@ class FormRules(RuleContext):
         problem = _appearance_problem(widget, self.revs)
         if problem:
             self.fail("modification.appearance", f"{label}: {problem} ({self._at(widget, ref)})")
-        if has_area(rect) and "/AP" in widget:
+        quiet = later.kind == "timestamp" and quiet_appearance(widget, lambda v: self.revs.resolve(v, False))
+        if has_area(rect) and "/AP" in widget and not quiet:
             later.boxes.append((self._page_of(widget, ref), rect))
 
     def _widget_pages(self, widget: Any, ref: Any, label: str) -> None:
@@ -300,6 +306,33 @@ class FormRules(RuleContext):
             return
         for widget, ref in widgets:
             self._widget_box(widget, ref, f"signature field {name!r}", later, new=True)
+        self._new_field_shape(new_f, item, widgets, name, later, bool(prefix))
+
+    def _new_field_shape(
+        self,
+        new_f: Any,
+        item: Any,
+        widgets: list[tuple[Any, Any]],
+        name: str,
+        later: LaterSignature,
+        nested: bool,
+    ) -> None:
+        """A new signature field has the shape honest tools write (:mod:`sealkit.pdf.signature_shape`):
+        a document timestamp shows nothing, a later seal shows its appearance and nothing else."""
+        timestamp = later.kind == "timestamp"
+        what = "document timestamp" if timestamp else "new signature field"
+        resolve = lambda v: self.revs.resolve(v, False)  # noqa: E731
+        for problem in field_problems(new_f, item, widgets, resolve, timestamp=timestamp, nested=nested):
+            shown = "visible-timestamp" if timestamp else "appearance"
+            reason = shown if problem.display else "new-field"
+            if problem.widget is None:
+                where = "; ".join(self._at(w, r) for w, r in widgets) or "no widget"
+                subject = f"{what} {name!r}"
+            else:
+                widget, ref = widgets[problem.widget]
+                where = self._at(widget, ref)
+                subject = f"{what} {name!r}" + (", its widget" if widget is not new_f else "")
+            self.fail(f"modification.{reason}", f"{subject}: {problem.text} ({where})")
 
     def _sub_fields(self, field_dict: Any) -> bool:
         kids = self.revs.resolve(raw(field_dict, "/Kids"), False)
@@ -340,6 +373,13 @@ def _appearance_problem(widget: Any, revs: Revisions) -> str | None:
             if not isinstance(stream, generic.StreamObject) or rect_of(stream.get("/BBox")) is None:
                 return f"/AP {key} is not a form XObject with a /BBox of four numbers"
     return None
+
+
+def _only_locked(old: Any, new: Any) -> bool:
+    """The annotation flags /F gained the Locked bit (128) and nothing else (both written directly)."""
+    before, after = old.raw_get("/F") if "/F" in old else 0, new.raw_get("/F") if "/F" in new else 0
+    numbers = all(isinstance(v, int) and not isinstance(v, bool) for v in (before, after))
+    return numbers and int(after) == int(before) | 128 and int(after) != int(before)
 
 
 def _kind_name(kind: Any) -> str:

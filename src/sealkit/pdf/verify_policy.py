@@ -7,9 +7,15 @@ before it (:mod:`sealkit.pdf.modifications` compares values from the trailer dow
     written in the same update) and its widgets — the main widget and the cross-page strips that
     ``prepare_fields(cross_page=…)`` reserved as kids of the field — get an ``/AP`` appearance, which a
     viewer fits into the widget's unchanged rectangle; nothing else of the field or widget changes;
-(b) add validation data (``/DSS`` with ``/VRI``) and document timestamps (a new ``/DocTimeStamp`` field);
+(b) add validation data (``/DSS`` with ``/VRI``) and document timestamps (a new ``/DocTimeStamp`` field
+    that shows nothing: no appearance on a zero-area rectangle, or one that paints nothing);
 (c) on a document that is not certified, add a signature field *signed in the same update* (a later
     signer without a prepared field); the report names its page and rectangle.
+
+A field added by (b) or (c) must have the shape signing tools write (:mod:`sealkit.pdf.signature_shape`):
+a widget with its own ``/FT`` other than ``/Sig``, entries of other field types (``/Ff``, ``/Opt`` …)
+are ``new-field``; an ``/MK`` that viewers draw, print-only flags, appearance states or — for a timestamp —
+anything that paints are ``visible-timestamp`` (or ``appearance`` for a later seal).
 
 Everything else fails, named by what changed and where (object number, page, rectangle): an object
 defined after signing that the signed revision already referred to (``modification.forward-reference``);
@@ -161,7 +167,7 @@ def record(verdict: Any, review: ModificationReview) -> None:
         verdict.check("modification", False, f"… and {len(review.failures) - _MAX_REPORTED} more changes")
     for later in review.signatures:
         what = "document timestamp" if later.kind == "timestamp" else f"signature {later.field!r}"
-        how = "in a new field" if later.kind == "new" else "in its prepared field"
+        how = "in its prepared field" if later.kind == "filled" else "in a new field"
         verdict.check("later-signature", True, f"{what} added later {how}: {later.where()}")
     for name, text in review.notes:
         verdict.check(name, True, text)
