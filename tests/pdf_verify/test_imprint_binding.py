@@ -63,8 +63,12 @@ def world(tmp_path_factory):
     contract.write_bytes(contract_pdf())
     prepared = base / "prepared.pdf"
     placement = Placement(page=3, rect_mm=RECT)
-    supplier = FieldSpec("供应商", Placement(page=3, rect_mm=(120, 40, 45, 45)), size_mm=(45, 45))
-    purchaser = FieldSpec("采购人", placement, size_mm=(45, 45), cross_page=True)
+    # the imprint is tested here, verified without a seal checker: the fields do not require a checked seal
+    # (that is tests/pdf_verify/test_seal_requirements.py)
+    supplier = FieldSpec(
+        "供应商", Placement(page=3, rect_mm=(120, 40, 45, 45)), size_mm=(45, 45), seal_required=False
+    )
+    purchaser = FieldSpec("采购人", placement, size_mm=(45, 45), cross_page=True, seal_required=False)
     prepare_fields(contract, prepared, [supplier, purchaser])
     return {
         "own": own,
