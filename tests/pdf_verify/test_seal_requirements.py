@@ -24,9 +24,6 @@ from sealkit.errors import FieldRequirementError, InvalidInput
 from sealkit.flows import verify_contract
 from sealkit.pdf import FieldSpec, Placement, SealAppearance, prepare_fields, sign_pdf
 from sealkit.pdf.field_requirements import read_requirements
-from sealkit.pdf.sign import _pyhanko_sign
-from sealkit.pdf.signer import HandleSigner
-from sealkit.pdf.stamping import prepare_signature_field
 from sealkit.pdf.verify_imprint import IMAGE_ONLY
 from sealkit.seal import SealSpec, make_seal, render_seal, seal_signed_attribute
 from sealkit.seal.units import unit_extension
@@ -35,6 +32,7 @@ from tests.pdf_verify.cms_forge import resign
 from tests.pdf_verify.contracts import contract_pdf
 from tests.pdf_verify.contracts import sign as contract_sign
 from tests.pdf_verify.tampering import incremental
+from tests.pdf_verify.unchecked_signing import sign_unchecked
 
 UNIT_A = ("12370102MB0000042B", "济南市示范中学")
 UNIT_B = ("12370102MB00000014", "山东省财政厅")
@@ -129,26 +127,16 @@ def sign(
                 extra_signed_attributes=attributes,
             )
             return target.read_bytes()
-        data = source if isinstance(source, bytes) else Path(source).read_bytes()
-        writer, name, _ = prepare_signature_field(
-            data, field=field, appearance=appearance, placement=placement, password=None
+        return sign_unchecked(
+            source if isinstance(source, bytes) else Path(source).read_bytes(),
+            key,
+            person.certificate,
+            [world["pki"].root.certificate],
+            field=field,
+            appearance=appearance,
+            placement=placement,
+            attributes=attributes,
         )
-        signer = HandleSigner(
-            key, person.certificate, [world["pki"].root.certificate], extra_signed_attributes=attributes
-        )
-        out = io.BytesIO()
-        _pyhanko_sign(
-            writer,
-            signer,
-            out,
-            field_name=name,
-            reason=None,
-            location=None,
-            subfilter="ETSI.CAdES.detached",
-            certify=False,
-            timestamper=None,
-        )
-    return out.getvalue()
 
 
 def verify(world, data, **options):

@@ -73,6 +73,10 @@ class FieldRequirements:
             return self.fields[name]
         return FieldRequirement() if any(r.seal for r in self.fields.values()) else None
 
+    def subject(self, name: str) -> str:
+        """How a report names the field whose requirement applies."""
+        return f"field {name!r}" + ("" if name in self.fields else " (not a prepared field)")
+
 
 def private_dict(root: Any) -> Any:
     """The catalog's ``/PieceInfo /Sealkit /Private`` dictionary, or None."""
@@ -165,7 +169,7 @@ def check_signing_requirement(root: Any, field: str, attributes: Iterable[cms.CM
     requirement = requirements.for_field(field)
     if requirement is None:
         return
-    problem = requirement_problem(f"field {field!r}", requirement, attributes_seal(attributes))
+    problem = requirement_problem(requirements.subject(field), requirement, attributes_seal(attributes))
     if problem is not None:
         hint = "sign with --seal SEAL-ID, a registry seal" + (
             f" of unit {requirement.unit}" if requirement.unit else ""
@@ -199,9 +203,8 @@ def seal_requirement_checks(
         return
     checks: list[tuple[str, FieldRequirement]] = []
     listed = requirements.for_field(field) if requirements is not None else None
-    if listed is not None and (listed.seal or listed.unit):
-        where = "" if requirements is not None and field in requirements.fields else " (not a prepared field)"
-        checks.append((f"field {field!r}{where}", listed))
+    if requirements is not None and listed is not None and (listed.seal or listed.unit):
+        checks.append((requirements.subject(field), listed))
     if require_seal:
         checks.append(("the verification policy (require_seal)", FieldRequirement()))
     if not checks:
