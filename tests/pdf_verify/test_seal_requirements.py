@@ -506,3 +506,51 @@ def test_cli_verify_require_seal_and_file_exit_codes(world, capsys, tmp_path, pl
     assert _cli(capsys, "verify", sealed, *anchors)[0] == 0
     code, out, _ = _cli(capsys, "file", sealed, *anchors, "-o", folder, "--allow-unsealed", "--json")
     assert code == 0 and json.loads(out)["indication"] == "TOTAL-PASSED"
+
+
+# --- requirements sealkit cannot read; preparing in two steps -----------------------------------------------
+
+
+def test_requirements_that_cannot_be_read_refuse_signing_and_fail_verification(world):
+    broken = generic.ArrayObject(
+        [
+            generic.DictionaryObject(
+                {
+                    pdf_name("/T"): generic.TextStringObject("采购人"),
+                    pdf_name("/Seal"): generic.BooleanObject(True),
+                    pdf_name("/Unit"): generic.TextStringObject("not-a-code"),
+                }
+            )
+        ]
+    )
+    prepared = world["dir"] / "broken-requirements.pdf"
+    prepared.write_bytes(incremental(world["prepared"].read_bytes(), _set_fields(broken)))
+    with pytest.raises(
+        FieldRequirementError, match="cannot be read: .* not a valid USCC: prepare the document"
+    ):
+        sign(world, prepared, "supplier", "供应商", picture="B")
+    forged = sign(world, prepared, "supplier", "供应商", picture="B", forger=True)
+    report, verdicts = verify(world, forged)
+    assert_refused(
+        report,
+        verdicts["供应商"],
+        "sig-constraints.requirements-unreadable",
+        "the field requirements cannot be read: field '采购人' names a unit that is not a valid USCC",
+    )
+
+
+def test_preparing_in_two_steps_keeps_the_order_and_every_requirement(world, tmp_path):
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    from sealkit.pdf import read_signing_order
+
+    first, second = tmp_path / "first.pdf", tmp_path / "second.pdf"
+    supplier = FieldSpec("供应商", Placement(page=3, rect_mm=SUPPLIER_RECT), (45, 45), seal_required=False)
+    prepare_fields(world["contract"], first, [supplier])
+    purchaser = FieldSpec("采购人", Placement(page=3, rect_mm=PURCHASER_RECT), (45, 45), unit=UNIT_A[0])
+    prepare_fields(first, second, [purchaser], order=["供应商", "采购人"])
+    reader = PdfFileReader(io.BytesIO(second.read_bytes()), strict=False)
+    found = read_requirements(reader.root)
+    assert found is not None and set(found.fields) == {"供应商", "采购人"}
+    assert found.fields["采购人"].unit == UNIT_A[0] and not found.fields["供应商"].seal
+    assert read_signing_order(reader) == ["供应商", "采购人"]
