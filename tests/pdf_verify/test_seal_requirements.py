@@ -554,3 +554,37 @@ def test_preparing_in_two_steps_keeps_the_order_and_every_requirement(world, tmp
     assert found is not None and set(found.fields) == {"供应商", "采购人"}
     assert found.fields["采购人"].unit == UNIT_A[0] and not found.fields["供应商"].seal
     assert read_signing_order(reader) == ["供应商", "采购人"]
+
+
+# --- the seal must be the signer's, and a document timestamp is no party's seal -----------------------------
+
+
+def test_mallory_copying_the_purchasers_seal_into_her_signature_fails_as_not_its_holder(world):
+    forged = sign(world, world["supplier_signed"], "mallory", "采购人", seal="A", forger=True)
+    report, verdicts = verify(world, forged)
+    verdict = verdicts["采购人"]
+    assert report.indication == "TOTAL-FAILED" and verdict.indication == "TOTAL-FAILED"
+    assert verdict.seal["ok"] is False and verdict.seal["reason"] == "seal.not-holder"
+    assert "seal.invalid" in verdict.reasons  # the requirement is met in form; the seal is not hers
+    assert [c.level for c in requirement_check(verdict)] == ["pass"]
+
+
+def test_a_document_timestamp_in_a_field_prepared_for_a_seal_fails(world):
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import signers
+
+    from sealkit.dev.responses import KeyedIdentity
+    from tests.pdf_verify.test_review_forgeries import FixedTimeTSA
+
+    tsa = KeyedIdentity.load(world["pki"].issue("tsa", "tsa"))
+    writer = IncrementalPdfFileWriter(io.BytesIO(world["prepared"].read_bytes()), strict=False)
+    out = io.BytesIO()
+    stamper = FixedTimeTSA(tsa, dt.datetime.now(dt.UTC).replace(microsecond=0))
+    signers.PdfTimeStamper(stamper, field_name="采购人").timestamp_pdf(writer, "sha256", output=out)
+    report, verdicts = verify(world, out.getvalue())
+    assert_refused(
+        report,
+        verdicts["采购人"],
+        "sig-constraints.seal-required",
+        "field '采购人' requires an electronic seal; the document timestamp carries none",
+    )

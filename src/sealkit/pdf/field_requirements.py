@@ -136,12 +136,12 @@ def requirement_entries(requirements: Mapping[str, FieldRequirement]) -> generic
 
 
 def requirement_problem(
-    subject: str, requirement: FieldRequirement, seal: ParsedSeal | None
+    subject: str, requirement: FieldRequirement, seal: ParsedSeal | None, carrier: str = "the signature"
 ) -> tuple[str, str] | None:
-    """(reason, sentence) when ``seal`` (None: the signature carries none) does not meet ``requirement``
+    """(reason, sentence) when ``seal`` (None: ``carrier`` carries none) does not meet ``requirement``
     of ``subject`` ("field '采购人'", "the verification policy"); None when it does."""
     if requirement.seal and seal is None:
-        return REQUIRED, f"{subject} requires an electronic seal; the signature carries none"
+        return REQUIRED, f"{subject} requires an electronic seal; {carrier} carries none"
     if requirement.unit is not None and seal is not None:
         from sealkit.seal.units import seal_unit
 
@@ -185,10 +185,12 @@ def seal_requirement_checks(
     *,
     require_seal: bool,
     seal_checked: bool,
+    document_timestamp: bool = False,
 ) -> None:
-    """Record the ``seal-required`` check of the signature ``embedded`` (a pyHanko EmbeddedPdfSignature,
-    not a document timestamp) in ``field``: the requirements of the revision it signed, and
-    ``require_seal`` (the verification policy). ``seal_checked``: a seal checker judged its seal."""
+    """Record the ``seal-required`` check of the signature ``embedded`` (a pyHanko EmbeddedPdfSignature)
+    in ``field``: the requirements of the revision it signed, and ``require_seal`` (the verification
+    policy). ``seal_checked``: a seal checker judged its seal. A ``document_timestamp`` proves a time, not a
+    party: only a field prepared for a seal applies to it (it never carries one), not the policy."""
     from sealkit.seal.attribute import carried_seal
 
     revision = embedded.signed_revision
@@ -203,9 +205,11 @@ def seal_requirement_checks(
         return
     checks: list[tuple[str, FieldRequirement]] = []
     listed = requirements.for_field(field) if requirements is not None else None
+    if document_timestamp and requirements is not None and field not in requirements.fields:
+        listed = None
     if requirements is not None and listed is not None and (listed.seal or listed.unit):
         checks.append((requirements.subject(field), listed))
-    if require_seal:
+    if require_seal and not document_timestamp:
         checks.append(("the verification policy (require_seal)", FieldRequirement()))
     if not checks:
         return
@@ -213,11 +217,13 @@ def seal_requirement_checks(
         seal = carried_seal(embedded.signed_data)
     except (SealkitError, ValueError, TypeError, KeyError, IndexError):
         seal = None  # an unreadable seal attribute carries no seal (seal-image says it cannot be read)
+    carrier = "the document timestamp" if document_timestamp else "the signature"
     failed = False
     for subject, requirement in checks:
-        problem = requirement_problem(subject, requirement, seal)
+        problem = requirement_problem(subject, requirement, seal, carrier)
         if problem is not None:
-            failed = not verdict.check("seal-required", False, problem[1], problem[0])
+            verdict.check("seal-required", False, problem[1], problem[0])
+            failed = True
     if failed or seal is None:
         return
     units = sorted({r.unit for _, r in checks if r.unit})

@@ -237,15 +237,15 @@ async def verify_signature(
     imprint_checks(verdict, ctx.reader, embedded, field, field_ref)
     if ctx.seal_checker is not None and sig_type == "/Sig" and well_formed:
         _seal_check(ctx.seal_checker, verdict, embedded.signed_data, proven)
-    if sig_type == "/Sig":
-        seal_requirement_checks(
-            verdict,
-            ctx.reader,
-            embedded,
-            name,
-            require_seal=ctx.require_seal,
-            seal_checked=verdict.seal is not None,
-        )
+    seal_requirement_checks(
+        verdict,
+        ctx.reader,
+        embedded,
+        name,
+        require_seal=ctx.require_seal,
+        seal_checked=verdict.seal is not None,
+        document_timestamp=sig_type == "/DocTimeStamp",
+    )
     verdict.conclude()
     return verdict
 
