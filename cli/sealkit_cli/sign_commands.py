@@ -293,6 +293,20 @@ def _read_image(path: Path) -> bytes:
     help="Reserve a cross-page seal (骑缝章) for field NAME on all pages, or PAGES like 1,2,3; "
     "signing NAME fills it. May repeat.",
 )
+@click.option(
+    "--unsealed",
+    multiple=True,
+    metavar="NAME",
+    help="Field NAME takes a signature without an electronic seal (签字). By default every field requires "
+    "one (盖章): the verifier fails a signature there that carries none. May repeat.",
+)
+@click.option(
+    "--unit",
+    "units",
+    multiple=True,
+    metavar="NAME@USCC",
+    help="Field NAME requires the seal of the unit with this unified social credit code. May repeat.",
+)
 @pdf_password_option
 @json_option
 def prepare(
@@ -302,10 +316,12 @@ def prepare(
     size: str,
     order: str | None,
     cross_pages: tuple[str, ...],
+    unsealed: tuple[str, ...],
+    units: tuple[str, ...],
     ask_password: bool,
     as_json: bool,
 ) -> None:
-    """Create every party's empty signature field before the first signature."""
+    """Create every party's empty signature field before the first signature, and what each requires."""
     from sealkit.pdf import FieldSpec, Placement, prepare_fields
 
     width, height = parse_numbers(size, 2, "--size")
@@ -313,9 +329,17 @@ def prepare(
     for item in cross_pages:
         name, _, pages = item.partition("@")
         reserved[name] = parse_pages(pages, "--cross-page") if pages else True
-    unknown = set(reserved) - {item.partition("@")[0] for item in fields}
-    if unknown:
-        raise InvalidInput(f"--cross-page names no --field: {', '.join(sorted(unknown))}")
+    unit_of: dict[str, str] = {}
+    for item in units:
+        name, sep, code = item.partition("@")
+        if not sep or not name or not code:
+            raise InvalidInput(f"--unit {item!r}: use NAME@USCC (the unit's unified social credit code)")
+        unit_of[name] = code
+    names = {item.partition("@")[0] for item in fields}
+    for option, named in (("--cross-page", reserved), ("--unsealed", unsealed), ("--unit", unit_of)):
+        unknown = set(named) - names
+        if unknown:
+            raise InvalidInput(f"{option} names no --field: {', '.join(sorted(unknown))}")
     specs = []
     for item in fields:
         name, sep, where = item.partition("@")
@@ -326,7 +350,16 @@ def prepare(
             placement = Placement.at_rect(int(page_part), parse_numbers(box, 4, "--field box"))  # type: ignore[arg-type]
         else:
             placement = Placement.at_text(where)
-        specs.append(FieldSpec(name, placement, (width, height), cross_page=reserved.get(name, False)))
+        specs.append(
+            FieldSpec(
+                name,
+                placement,
+                (width, height),
+                cross_page=reserved.get(name, False),
+                seal_required=name not in unsealed,
+                unit=unit_of.get(name),
+            )
+        )
     order_list = [n.strip() for n in order.split(",")] if order else None
     result = _with_password(
         lambda password: prepare_fields(input_path, output, specs, order=order_list, password=password),
@@ -340,6 +373,8 @@ def prepare(
                 "page": f.page,
                 "rect_mm": list(f.rect_mm),
                 "cross_page": [p for p, _ in f.cross_page],
+                "seal_required": f.seal_required,
+                "unit": f.unit,
             }
             for f in result.fields
         ],
@@ -348,5 +383,13 @@ def prepare(
     emit(
         data,
         as_json,
-        f"prepared {result.output_path}: " + ", ".join(f"{f.name} (page {f.page})" for f in result.fields),
+        f"prepared {result.output_path}: " + ", ".join(f"{f.name} ({_needs(f)})" for f in result.fields),
     )
+
+
+def _needs(field: Any) -> str:
+    """A prepared field's page and what it requires, for the one-line summary."""
+    what = "no seal required"
+    if field.seal_required:
+        what = f"seal of unit {field.unit} required" if field.unit else "seal required"
+    return f"page {field.page}, {what}"

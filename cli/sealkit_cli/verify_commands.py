@@ -57,6 +57,15 @@ seal_options = [
 ]
 
 
+require_seal_option = click.option(
+    "--require-seal",
+    is_flag=True,
+    default=None,
+    help="Every signature must carry an electronic seal (document timestamps excepted), as a field prepared "
+    "for a seal requires of its own (default: [verify] require_seal).",
+)
+
+
 def with_seal_options(command: Any) -> Any:
     for option in reversed(seal_options):
         command = option(command)
@@ -117,9 +126,10 @@ def _verify(
     revocation_files: tuple[str, ...],
     ask_password: bool,
     name: str | None = None,
+    require_seal: bool | None = None,
 ) -> Any:
-    """verify_contract (PDF or OFD, chosen by the content) with the anchors, the seal registry, the lists
-    and the password the options give."""
+    """verify_contract (PDF or OFD, chosen by the content) with the anchors, the seal registry, the lists,
+    the seal policy and the password the options give."""
     from sealkit.flows import verify_contract
 
     return verify_contract(
@@ -132,6 +142,7 @@ def _verify(
         revocation_lists=revocation_files,
         password=pdf_password(ask_password),
         name=name,
+        require_seal=require_seal,
     )
 
 
@@ -213,6 +224,7 @@ def _write_report(
 @trust_option
 @online_option
 @with_seal_options
+@require_seal_option
 @pdf_password_option
 @with_report_options
 @json_option
@@ -223,6 +235,7 @@ def verify(
     seal_maker_trust: tuple[str, ...],
     registry_url: str | None,
     revocation_files: tuple[str, ...],
+    require_seal: bool | None,
     ask_password: bool,
     report_path: str | None,
     report_key: str | None,
@@ -245,7 +258,15 @@ def verify(
         raise InvalidInput("--report-key, --report-cert and --unsigned-report go with --report FILE")
     name = Path(pdf).name if report_path is not None else None
     report = _verify(
-        source, trust, online, seal_maker_trust, registry_url, revocation_files, ask_password, name
+        source,
+        trust,
+        online,
+        seal_maker_trust,
+        registry_url,
+        revocation_files,
+        ask_password,
+        name,
+        require_seal,
     )
     data = report.to_dict()
     if report_path is not None:
@@ -269,6 +290,12 @@ def verify(
 @trust_option
 @online_option
 @with_seal_options
+@click.option(
+    "--allow-unsealed",
+    is_flag=True,
+    help="File a contract whose signatures carry no electronic seal (by default every signature must carry "
+    "one: a contract is filed sealed, 盖章).",
+)
 @pdf_password_option
 @json_option
 def file_(
@@ -279,15 +306,25 @@ def file_(
     seal_maker_trust: tuple[str, ...],
     registry_url: str | None,
     revocation_files: tuple[str, ...],
+    allow_unsealed: bool,
     ask_password: bool,
     as_json: bool,
 ) -> None:
-    """Verify a contract (PDF or OFD), then write its filing record (refused unless TOTAL-PASSED)."""
+    """Verify a contract (PDF or OFD), then write its filing record (refused unless TOTAL-PASSED and, unless
+    --allow-unsealed, every signature carries an electronic seal)."""
     from sealkit.pdf import write_filing_record
 
     data = _read(pdf)  # the bytes verified are the bytes filed
     report = _verify(
-        data, trust, online, seal_maker_trust, registry_url, revocation_files, ask_password, Path(pdf).name
+        data,
+        trust,
+        online,
+        seal_maker_trust,
+        registry_url,
+        revocation_files,
+        ask_password,
+        Path(pdf).name,
+        require_seal=not allow_unsealed,
     )
     if not report.passed:
         report_data = report.to_dict()

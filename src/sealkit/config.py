@@ -33,6 +33,9 @@ environment variables, the file, built-in defaults. Example::
     [seal]
     font = "/usr/share/fonts/truetype/arphic/uming.ttc"   # the font seal images are drawn with
 
+    [verify]
+    require_seal = true                     # every signature must carry an electronic seal (--require-seal)
+
     [report]                                # the verifier key signing report PDFs (verify --report)
     key = "pkcs11:token=Verifier;object=report"
     cert = "verifier.pem"
@@ -79,6 +82,7 @@ SCHEMA: dict[str, set[str] | None] = {
     "time": {"zone"},
     "seal": {"font"},
     "report": {"key", "cert", "chain"},
+    "verify": {"require_seal"},
     "tokens": None,  # [tokens.NAME] with module, profile
     "profiles": None,  # [profiles.NAME], checked by sealkit.ukey.profiles
     "service": None,  # [service] and its tables, checked by sealkit.service.settings
@@ -196,6 +200,17 @@ class Config:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"[registry] admin_certs in {self.path} must be a list of certificate files")
         return [self.resolve_path(v) for v in value]
+
+    # --- verification -------------------------------------------------------------------------------------
+
+    @property
+    def verify_require_seal(self) -> bool:
+        """``[verify] require_seal``: every signature must carry an electronic seal (default false: only
+        the fields a contract prepared for seals require one)."""
+        value = self.section("verify").get("require_seal", False)
+        if not isinstance(value, bool):
+            raise ConfigError(f"[verify] require_seal in {self.path} must be true or false")
+        return value
 
     # --- verification reports -------------------------------------------------------------------------
 

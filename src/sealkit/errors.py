@@ -184,6 +184,10 @@ class SigningOrderError(PdfError):
     """The signature field is not next in the signing order, or is already signed."""
 
 
+class FieldRequirementError(PdfError):
+    """The prepared field requires an electronic seal (or a given unit's) that the signature would lack."""
+
+
 # --- OFD ---
 
 

@@ -341,6 +341,7 @@ def verify_contract(
     revocation_lists: Sequence[PathOrBytes] = (),
     password: str | None = None,
     name: str | None = None,
+    require_seal: bool | None = None,
 ) -> VerificationReport:
     """Verify every signature of ``source`` (a path or the file's bytes; PDF, or OFD chosen by the content)
     and the seals they carry.
@@ -348,9 +349,13 @@ def verify_contract(
     Signers chain to ``trust`` plus ``[trust] anchors``; seal makers (and revocation lists) to
     ``seal_maker_trust`` plus ``[trust] seal_makers``, never to the signers' anchors. Seal revocations come
     from the registry (``registry_url``, else the configured one when it exists) and the signed
-    ``revocation_lists``. ``name`` is the file name reported for bytes.
+    ``revocation_lists``. ``name`` is the file name reported for bytes. ``require_seal`` (default
+    ``[verify] require_seal``) requires an electronic seal of every PDF signature, as a prepared field may
+    of its own (:mod:`sealkit.pdf.field_requirements`).
     """
     config = config if config is not None else Config()
+    if require_seal is None:
+        require_seal = config.verify_require_seal
     anchors = [Path(t) for t in trust] + list(config.trust_anchors)
     data = source if isinstance(source, bytes) else _ofd_bytes(source)
     with contextlib.ExitStack() as stack:
@@ -387,7 +392,13 @@ def verify_contract(
             path = Path(source)
             source, name = path.read_bytes(), name or path.name
         report = verify_pdf(
-            source, trust=anchors, password=password, seal_checker=checker, online=online, name=name
+            source,
+            trust=anchors,
+            password=password,
+            seal_checker=checker,
+            online=online,
+            name=name,
+            require_seal=require_seal,
         )
         if registry is not None and isinstance(source, bytes):
             from sealkit.seal.custody import custody_checks

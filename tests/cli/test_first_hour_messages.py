@@ -58,7 +58,8 @@ def signed(devpki, path: Path) -> Path:
 def test_file_creates_the_output_directory_and_names_the_file(work, devpki, capsys):
     pdf = signed(devpki, work / "signed.pdf")
     capsys.readouterr()
-    assert run(["file", str(pdf), "-o", "filings/2026", "--trust", str(devpki.trust_anchors), "--json"]) == 0
+    anchors = ["--trust", str(devpki.trust_anchors), "--allow-unsealed"]  # signed invisibly, without a seal
+    assert run(["file", str(pdf), "-o", "filings/2026", *anchors, "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert (work / "filings" / "2026" / "signed.filing.json").is_file()
     assert out["file"]["name"] == "signed.pdf" if "file" in out else out["filing_record"].endswith(".json")
@@ -77,7 +78,7 @@ def test_file_into_a_file_is_one_line(work, devpki, capsys):
     pdf = signed(devpki, work / "signed.pdf")
     (work / "filings").write_text("not a directory")
     capsys.readouterr()
-    code = run(["file", str(pdf), "-o", "filings", "--trust", str(devpki.trust_anchors)])
+    code = run(["file", str(pdf), "-o", "filings", "--trust", str(devpki.trust_anchors), "--allow-unsealed"])
     one_line(capsys, code, 2, "filings", "directory")
 
 

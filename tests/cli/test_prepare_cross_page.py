@@ -34,6 +34,10 @@ def test_second_signer_fills_its_reserved_cross_page_seal(tmp_path):
         "供应商,采购人",
         "--cross-page",
         "采购人",
+        "--unsealed",  # both sign with a seal picture here, no electronic seal
+        "供应商",
+        "--unsealed",
+        "采购人",
         "--json",
     )
     assert result.returncode == 0, result.stderr

@@ -50,6 +50,10 @@ def test_prepare_then_sign_in_order_and_clear_errors(contract, rsa_signer, seal_
         "采购人@3:20,60,42,42",
         "--order",
         "供应商,采购人",
+        "--unsealed",  # both sign with a seal picture here, no electronic seal
+        "供应商",
+        "--unsealed",
+        "采购人",
         "--json",
         cwd=tmp_path,
     )

@@ -50,8 +50,9 @@ def prepared(contract, tmp_path):
         contract,
         out,
         [
-            FieldSpec("供应商", Placement.at_text(SUPPLIER_BLOCK)),
-            FieldSpec("采购人", Placement.at_text(PURCHASER_BLOCK)),
+            # signed with seal pictures here, not electronic seals (test_seal_requirements has those)
+            FieldSpec("供应商", Placement.at_text(SUPPLIER_BLOCK), seal_required=False),
+            FieldSpec("采购人", Placement.at_text(PURCHASER_BLOCK), seal_required=False),
         ],
         order=["供应商", "采购人"],
     )

@@ -77,7 +77,9 @@ def test_encrypted_pdf_password_from_environment(monkeypatch, capsys):
 def test_file_writes_record_beside_input(files, capsys):
     good, _, root = files
     before = good.read_bytes()
-    assert run(["file", str(good), "--trust", root, "--json"]) == 0
+    assert run(["file", str(good), "--trust", root]) == 3  # filing requires seals; this one has none
+    assert "sig-constraints.seal-required" in capsys.readouterr().out
+    assert run(["file", str(good), "--trust", root, "--allow-unsealed", "--json"]) == 0
     record_path = good.with_name("contract.filing.json")
     record = json.loads(record_path.read_text(encoding="utf-8"))
     digest = hashes.Hash(hashes.SM3())
@@ -94,7 +96,7 @@ def test_file_to_output_dir(files, tmp_path):
     good, _, root = files
     out = tmp_path / "archive"
     out.mkdir()
-    assert run(["file", str(good), "--trust", root, "-o", str(out)]) == 0
+    assert run(["file", str(good), "--trust", root, "-o", str(out), "--allow-unsealed"]) == 0
     assert (out / "contract.filing.json").is_file()
 
 
@@ -102,6 +104,7 @@ def test_file_to_output_dir(files, tmp_path):
 def test_file_refuses_and_writes_nothing(files, tmp_path, which, code):
     good, bad, root = files
     args = ["file", str(bad), "--trust", root] if which == "bad" else ["file", str(good)]
+    args.append("--allow-unsealed")
     before = sorted(p.name for p in tmp_path.iterdir())
     assert run(args) == code
     assert sorted(p.name for p in tmp_path.iterdir()) == before

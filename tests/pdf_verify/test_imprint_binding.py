@@ -20,14 +20,13 @@ from sealkit.pdf.appearance import build_appearance, slice_strips
 from sealkit.pdf.document import resolve_spots
 from sealkit.pdf.fields import field_widgets
 from sealkit.pdf.imprint_pixels import picture_image, same_picture
-from sealkit.pdf.sign import _pyhanko_sign
-from sealkit.pdf.signer import HandleSigner
-from sealkit.pdf.stamping import _add_stamp, prepare_signature_field
+from sealkit.pdf.stamping import _add_stamp
 from sealkit.pdf.verify_imprint import IMAGE_ONLY, MISMATCH, NOT_COMPARED
 from sealkit.seal import SealSpec, make_seal, render_seal, seal_signed_attribute
 from sealkit.ukey import open_key
 from tests.pdf_verify.cms_forge import resign
 from tests.pdf_verify.contracts import contract_pdf, sign
+from tests.pdf_verify.unchecked_signing import sign_unchecked
 
 RECT = (30.0, 40.0, 45.0, 45.0)  # x, y, w, h in mm on page 3
 
@@ -63,8 +62,12 @@ def world(tmp_path_factory):
     contract.write_bytes(contract_pdf())
     prepared = base / "prepared.pdf"
     placement = Placement(page=3, rect_mm=RECT)
-    supplier = FieldSpec("供应商", Placement(page=3, rect_mm=(120, 40, 45, 45)), size_mm=(45, 45))
-    purchaser = FieldSpec("采购人", placement, size_mm=(45, 45), cross_page=True)
+    # the imprint is tested here, verified without a seal checker: the fields do not require a checked seal
+    # (that is tests/pdf_verify/test_seal_requirements.py)
+    supplier = FieldSpec(
+        "供应商", Placement(page=3, rect_mm=(120, 40, 45, 45)), size_mm=(45, 45), seal_required=False
+    )
+    purchaser = FieldSpec("采购人", placement, size_mm=(45, 45), cross_page=True, seal_required=False)
     prepare_fields(contract, prepared, [supplier, purchaser])
     return {
         "own": own,
@@ -95,7 +98,6 @@ def _seal_sign(
     holder = signer["holder"]
     appearance = SealAppearance(image or world["own"].png, *size, text=text)
     attributes = [seal_signed_attribute(signer["seal"])] if seal else []
-    out = io.BytesIO()
     with open_key(holder.keyref) as key:
         if tamper is None:
             target = world["dir"] / f"signed-{kind}-{len(list(world['dir'].iterdir()))}.pdf"
@@ -111,25 +113,17 @@ def _seal_sign(
                 extra_signed_attributes=attributes,
             )
             return target.read_bytes()
-        writer, name, _ = prepare_signature_field(
-            Path(source).read_bytes(), field=field, appearance=appearance, placement=placement, password=None
+        return sign_unchecked(
+            Path(source).read_bytes(),
+            key,
+            holder.certificate,
+            [signer["pki"].root.certificate],
+            field=field,
+            appearance=appearance,
+            placement=placement,
+            attributes=attributes,
+            tamper=tamper,
         )
-        tamper(writer, name)
-        pdf_signer = HandleSigner(
-            key, holder.certificate, [signer["pki"].root.certificate], extra_signed_attributes=attributes
-        )
-        _pyhanko_sign(
-            writer,
-            pdf_signer,
-            out,
-            field_name=name,
-            reason=None,
-            location=None,
-            subfilter="ETSI.CAdES.detached",
-            certify=False,
-            timestamper=None,
-        )
-    return out.getvalue()
 
 
 def _verify(world, kind, data):

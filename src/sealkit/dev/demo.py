@@ -146,9 +146,18 @@ def run_demo(directory: str | Path, *, log: Callable[[str], None] = lambda _line
             contract,
             prepared,
             [
-                FieldSpec("供应商", Placement.at_text(SUPPLIER_BLOCK, offset_mm=(20, 0))),
-                # The purchaser's cross-page seal (骑缝章) is reserved now, filled when it seals.
-                FieldSpec("采购人", Placement.at_text(PURCHASER_BLOCK, offset_mm=(20, 0)), cross_page=True),
+                # The supplier signs with a seal picture only (it has no electronic seal in this demo).
+                FieldSpec(
+                    "供应商", Placement.at_text(SUPPLIER_BLOCK, offset_mm=(20, 0)), seal_required=False
+                ),
+                # The purchaser's field takes only its unit's electronic seal, and its cross-page seal
+                # (骑缝章) is reserved now, filled when it seals.
+                FieldSpec(
+                    "采购人",
+                    Placement.at_text(PURCHASER_BLOCK, offset_mm=(20, 0)),
+                    cross_page=True,
+                    unit=PURCHASER_FORM["unit"]["uscc"],
+                ),
             ],
             order=["供应商", "采购人"],
         )

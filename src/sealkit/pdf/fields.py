@@ -9,14 +9,20 @@ cross-page seal (骑缝章): one more, empty widget of the same field per page, 
 ``sign_pdf`` fills with the strips of the seal when the field is signed — so a later signer, too, can
 stamp the seal across the pages without adding anything an earlier signature does not already cover.
 
-The signing order is stored in the document catalog's page-piece dictionary, the place ISO 32000 gives
-applications for their private data::
+The signing order and what each field requires of its signature are stored in the document catalog's
+page-piece dictionary, the place ISO 32000 gives applications for their private data::
 
-    /PieceInfo << /Sealkit << /LastModified (D:…) /Private << /SigningOrder [(供应商) (采购人)] >> >> >>
+    /PieceInfo << /Sealkit << /LastModified (D:…) /Private <<
+        /SigningOrder [(供应商) (采购人)]
+        /Fields [<< /T (供应商) /Seal true >>
+                 << /T (采购人) /Seal true /Unit (12370102MB0000042B) >>] >> >> >>
 
-It is written by :func:`prepare_fields` before the first signature, so every signature covers it and a
-later change to it is a modification the verifier reports. :func:`check_turn` refuses a field that is
-already signed, not in the order, or whose predecessors have not all signed.
+They are written by :func:`prepare_fields` before the first signature, so every signature covers them and
+a later change to them is a modification the verifier reports. :func:`check_turn` refuses a field that is
+already signed, not in the order, or whose predecessors have not all signed. ``/Fields`` records
+``FieldSpec.seal_required`` (default: a contract party's field is for its seal, 盖章) and ``FieldSpec.unit``
+(the unified social credit code of the unit whose seal must fill it); the signer refuses to sign, and the
+verifier fails, a signature that does not carry that seal (:mod:`sealkit.pdf.field_requirements`).
 """
 
 from __future__ import annotations
@@ -36,9 +42,16 @@ from pyhanko.pdf_utils.rw_common import PdfHandler
 from sealkit.atomic import atomic_output
 from sealkit.errors import InvalidInput, PdfError, SigningOrderError
 from sealkit.pdf.document import Spot, check_form_fields, cross_page_spots, open_for_update, resolve_spots
+from sealkit.pdf.field_requirements import (
+    PIECE_KEY,
+    FieldRequirement,
+    private_dict,
+    read_requirements,
+    requirement_entries,
+)
 from sealkit.pdf.placement import MM, Placement, check_cross_page, pages_arg
+from sealkit.seal.codes import require_uscc
 
-PIECE_KEY = "/Sealkit"
 #: The /NM of the widgets reserved for a cross-page seal: "sealkit-cross-page 2/3" is the strip on the
 #: second of three pages.
 CROSS_PAGE_NM = "sealkit-cross-page"
@@ -55,6 +68,10 @@ class FieldSpec:
     right edge (vertically centred, or centred ``cross_page_at_mm`` above the bottom edge); signing the
     field fills them with the strips of the seal. ``Placement(cross_page=...)`` in ``placement`` means
     the same.
+
+    ``seal_required`` (default True: a contract party's field is for its seal, 盖章) makes the field take
+    only a signature that carries an electronic seal; ``unit`` (a unified social credit code) requires the
+    seal of that unit. ``seal_required=False`` is for a signature without a seal (签字).
     """
 
     name: str
@@ -62,10 +79,16 @@ class FieldSpec:
     size_mm: tuple[float, float] = (42.0, 42.0)
     cross_page: bool | tuple[int, ...] = False
     cross_page_at_mm: float | None = None
+    seal_required: bool = True
+    unit: str | None = None
 
     def __post_init__(self) -> None:
         if not self.name or "." in self.name:
             raise InvalidInput(f"invalid field name {self.name!r} (non-empty, no dots)")
+        if self.unit is not None:
+            if not self.seal_required:
+                raise InvalidInput(f"field {self.name!r}: a unit is required of a seal; the field takes none")
+            object.__setattr__(self, "unit", require_uscc(self.unit, f"the unit of field {self.name!r}"))
         if not (0 < self.size_mm[0] <= 300 and 0 < self.size_mm[1] <= 300):
             raise InvalidInput(f"field size {self.size_mm[0]}×{self.size_mm[1]} mm is not plausible")
         pages = pages_arg(self.cross_page)
@@ -88,13 +111,16 @@ class FieldSpec:
 class PreparedField:
     """A field :func:`prepare_fields` created: its name, page (from 1) and box in visible mm.
 
-    ``cross_page`` lists the widgets reserved for its cross-page seal: (page, box in visible mm) each.
+    ``cross_page`` lists the widgets reserved for its cross-page seal: (page, box in visible mm) each;
+    ``seal_required`` and ``unit`` are what the field requires of its signature (see :class:`FieldSpec`).
     """
 
     name: str
     page: int
     rect_mm: tuple[float, float, float, float]
     cross_page: tuple[tuple[int, tuple[float, float, float, float]], ...] = ()
+    seal_required: bool = True
+    unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -176,9 +202,11 @@ def _prepare(
         if strips:
             _reserve_strips(writer, spec.name, strips)
         reserved = tuple((s.page, s.rect_mm) for s in strips)
-        prepared.append(PreparedField(spec.name, spot.page, spot.rect_mm, reserved))
-    if order is not None:
-        _write_signing_order(writer, order)
+        prepared.append(
+            PreparedField(spec.name, spot.page, spot.rect_mm, reserved, spec.seal_required, spec.unit)
+        )
+    required = {spec.name: FieldRequirement(spec.seal_required, spec.unit) for spec in fields}
+    _write_private(writer, order, required)
     out = Path(output_path)
     with atomic_output(out, protect=(input_path,)) as handle:
         writer.write(handle)  # type: ignore[no-untyped-call]
@@ -272,15 +300,29 @@ def signature_fields(handler: PdfHandler) -> dict[str, bool]:
 
 def read_signing_order(handler: PdfHandler) -> list[str] | None:
     """The signing order stored by :func:`prepare_fields`, or ``None``."""
-    try:
-        private = handler.root["/PieceInfo"][PIECE_KEY]["/Private"]
-        order = private["/SigningOrder"]
-    except (KeyError, TypeError):
+    private = private_dict(handler.root)
+    if private is None or "/SigningOrder" not in private:
         return None
-    return [str(name) for name in order]
+    try:
+        return [str(name) for name in private["/SigningOrder"]]
+    except TypeError:
+        return None
 
 
-def _write_signing_order(writer, order: Sequence[str]) -> None:  # type: ignore[no-untyped-def]
+def _write_private(  # type: ignore[no-untyped-def]
+    writer, order: Sequence[str] | None, requirements: dict[str, FieldRequirement]
+) -> None:
+    """Record the signing order and the fields' requirements (added to those of an earlier prepare)."""
+    earlier = read_requirements(writer.root)
+    if earlier is not None:
+        if earlier.problem is not None:
+            raise InvalidInput(f"{earlier.problem}: start from the unprepared document")
+        requirements = {**earlier.fields, **requirements}
+    private = private_dict(writer.root)
+    entries = generic.DictionaryObject(dict(private.items()) if private is not None else {})  # type: ignore[no-untyped-call]
+    if order is not None:
+        entries[pdf_name("/SigningOrder")] = generic.ArrayObject(generic.TextStringObject(n) for n in order)
+    entries[pdf_name("/Fields")] = requirement_entries(requirements)
     root = writer.root
     piece_info = root.get("/PieceInfo")
     if piece_info is None:
@@ -288,12 +330,7 @@ def _write_signing_order(writer, order: Sequence[str]) -> None:  # type: ignore[
         root[pdf_name("/PieceInfo")] = piece_info
     now = generic.pdf_date(dt.datetime.now(dt.UTC))
     piece_info[pdf_name(PIECE_KEY)] = generic.DictionaryObject(  # type: ignore[no-untyped-call]
-        {
-            pdf_name("/LastModified"): now,
-            pdf_name("/Private"): generic.DictionaryObject(  # type: ignore[no-untyped-call]
-                {pdf_name("/SigningOrder"): generic.ArrayObject(generic.TextStringObject(n) for n in order)}
-            ),
-        }
+        {pdf_name("/LastModified"): now, pdf_name("/Private"): entries}
     )
     writer.update_root()
 

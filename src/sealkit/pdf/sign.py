@@ -108,7 +108,9 @@ def sign_pdf(
 
     ``field`` names a prepared field to fill (or the name of the field to create); ``appearance`` and
     ``placement`` make the seal visible; ``certify`` makes a certification signature (DocMDP P=2: later
-    signatures still allowed). The PDF password, if any, is ``password``.
+    signatures still allowed). The PDF password, if any, is ``password``. A prepared field that requires
+    an electronic seal (or a unit's seal) is refused unless ``extra_signed_attributes`` carry it
+    (:class:`~sealkit.errors.FieldRequirementError`, nothing written).
     """
     from sealkit.pdf.signer import HandleSigner, algorithm_name, check_certificate
 
@@ -124,6 +126,7 @@ def sign_pdf(
     chain_certs = [c for item in chain for c in _chain_item(item)] if chain else list(key.chain())
     signer = HandleSigner(key, certificate, chain_certs, extra_signed_attributes=extra_signed_attributes)
 
+    from sealkit.pdf.field_requirements import check_signing_requirement
     from sealkit.pdf.sign_input import unambiguous_input
     from sealkit.pdf.stamping import prepare_signature_field
 
@@ -141,6 +144,7 @@ def sign_pdf(
             password=password,
             warnings=warnings,
         )
+        check_signing_requirement(writer.root, field_name, signer.extra_signed_attributes)
         for warning in warnings:
             logging.getLogger("sealkit.pdf").warning("%s", warning)
         with atomic_output(output, protect=(input_path,)) as handle:

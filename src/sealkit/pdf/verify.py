@@ -91,6 +91,7 @@ def verify_pdf(
     seal_checker: SealChecker | None = None,
     online: bool = False,
     name: str | None = None,
+    require_seal: bool = False,
 ) -> VerificationReport:
     """Verify every signature of the PDF ``source`` (a path or the file's bytes; ``name`` names bytes in the
     report).
@@ -103,6 +104,9 @@ def verify_pdf(
     without proof.
     ``online`` lets revocation checking fetch OCSP responses and CRLs; offline (the default) only the
     validation data embedded in the PDF is used and nothing goes over the network.
+    ``require_seal`` requires an electronic seal of every signature (document timestamps excepted), as a
+    prepared field may require of its own (``FieldSpec(seal_required=True)``): a signature without one
+    fails with ``sig-constraints.seal-required``.
 
     Returns a :class:`VerificationReport`; ``report.passed`` is True only for TOTAL-PASSED. Raises only for
     bad input (unreadable file or anchors, missing or wrong password), never for a bad signature.
@@ -130,6 +134,7 @@ def verify_pdf(
             validation_time=validation_time,
             seal_checker=seal_checker,
             online=online,
+            require_seal=require_seal,
         )
 
 
@@ -143,6 +148,7 @@ def _verify_open(
     validation_time: dt.datetime | None,
     seal_checker: SealChecker | None,
     online: bool,
+    require_seal: bool = False,
 ) -> VerificationReport:
     try:
         reader = _open(stream, password)
@@ -162,6 +168,7 @@ def _verify_open(
             validation_time=validation_time,
             seal_checker=seal_checker,
             online=online,
+            require_seal=require_seal,
         )
     )
 
@@ -192,6 +199,7 @@ async def _verify_document(
     validation_time: dt.datetime | None,
     seal_checker: SealChecker | None,
     online: bool,
+    require_seal: bool = False,
 ) -> VerificationReport:
     from sealkit.pdf.verify_structure import revision_layout
     from sealkit.pdf.xref_audit import audit_xref
@@ -213,7 +221,17 @@ async def _verify_document(
     file_info["unaccounted_bytes"] = len(extra)
     audit = audit_xref(data, _object_stream_data(reader))
     file_info["xref_findings"] = [{"reason": f.reason, "detail": f.detail} for f in audit.findings]
-    ctx = DocumentContext(data, reader, layout, anchors, validation_time, seal_checker, online, audit=audit)
+    ctx = DocumentContext(
+        data,
+        reader,
+        layout,
+        anchors,
+        validation_time,
+        seal_checker,
+        online,
+        audit=audit,
+        require_seal=require_seal,
+    )
     signed = []
     for fq_name, field, field_ref in fields:
         if "/V" not in field:

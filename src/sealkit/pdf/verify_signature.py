@@ -6,7 +6,8 @@ bytes), the signature value (SM2 included), the signature timestamp, the signer'
 status — one evaluation by :mod:`sealkit.validation`, recorded by :mod:`sealkit.pdf.verify_crypto` —
 modifications after signing (the contract policy of :mod:`sealkit.pdf.verify_policy`), bytes or objects no
 revision accounts for, the seal image against the seal the signature carries
-(:mod:`sealkit.pdf.verify_imprint`), and the optional seal checker.
+(:mod:`sealkit.pdf.verify_imprint`), the optional seal checker, and whether the signature carries the seal
+its field (or the ``require_seal`` policy) requires (:mod:`sealkit.pdf.field_requirements`).
 
 Time (ETSI EN 319 102-1): a signature is judged at its earliest *proven* time — its own trusted timestamp,
 or a trusted document timestamp added after it — and otherwise at the validation time (the caller's
@@ -29,6 +30,7 @@ from pyhanko.pdf_utils import generic
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 
+from sealkit.pdf.field_requirements import seal_requirement_checks
 from sealkit.pdf.modifications import dangling_references, freed_but_defined
 from sealkit.pdf.report import SignatureVerdict
 from sealkit.pdf.rule_context import LaterSignature
@@ -68,6 +70,8 @@ class DocumentContext:
     online: bool = False
     #: The lexical audit of the whole file's cross-reference layer (:mod:`sealkit.pdf.xref_audit`).
     audit: XrefAudit | None = None
+    #: Every signature must carry an electronic seal (:mod:`sealkit.pdf.field_requirements`).
+    require_seal: bool = False
     #: Trusted document timestamps seen so far: (the revision each covers, the timestamp).
     document_timestamps: list[tuple[int, TimestampInfo]] = dc_field(default_factory=list)
     #: (signed revision, verdict, the later signatures its modification review accepted), for
@@ -233,6 +237,15 @@ async def verify_signature(
     imprint_checks(verdict, ctx.reader, embedded, field, field_ref)
     if ctx.seal_checker is not None and sig_type == "/Sig" and well_formed:
         _seal_check(ctx.seal_checker, verdict, embedded.signed_data, proven)
+    seal_requirement_checks(
+        verdict,
+        ctx.reader,
+        embedded,
+        name,
+        require_seal=ctx.require_seal,
+        seal_checked=verdict.seal is not None,
+        document_timestamp=sig_type == "/DocTimeStamp",
+    )
     verdict.conclude()
     return verdict
 

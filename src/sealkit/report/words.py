@@ -66,6 +66,13 @@ SUB_INDICATIONS: dict[str, Words] = {
         "The certificate (or seal) is outside its validity period and no timestamp proves the signature was "
         "made within it.",
     ),
+    "SIG_CONSTRAINTS_FAILURE": Words(
+        "签名不符合对其的要求：所显示的印章图像不是签名中电子印章的图像，"
+        "或签名域要求加盖（指定单位的）电子印章而签名未加盖。",
+        "The signature does not meet what is required of it: the seal picture shown is not the picture of "
+        "the electronic seal in the signature, or the field requires a (given unit's) electronic seal that "
+        "the signature does not carry.",
+    ),
     "CRYPTO_CONSTRAINTS_FAILURE": Words(
         "所用算法或密钥长度已不被认为安全。", "The algorithm or key size used is no longer considered secure."
     ),
@@ -135,6 +142,7 @@ CHECKS: dict[str, Words] = {
     "modification": Words("签名后修改", "changes after signing"),
     "seal-image": Words("印章图像", "seal image"),
     "seal": Words("电子印章", "electronic seal"),
+    "seal-required": Words("须加盖电子印章", "electronic seal required"),
 }
 
 #: The checks that say what changed after a signature and where (the allow-list's findings).

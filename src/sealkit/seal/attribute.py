@@ -8,6 +8,7 @@ signatures that carry none.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from asn1crypto import cms, core
@@ -46,7 +47,17 @@ def seal_values(signed_data: cms.SignedData) -> list[Any]:
 def carried_seal(signed_data: cms.SignedData) -> ParsedSeal | None:
     """The SESeal the (first) signer's signed attributes carry, parsed; None when there is none.
     Raises :class:`~sealkit.errors.DecodingError` for an attribute that is not a readable seal."""
-    values = seal_values(signed_data)
+    return _parsed(seal_values(signed_data))
+
+
+def attributes_seal(attributes: Iterable[cms.CMSAttribute]) -> ParsedSeal | None:
+    """The SESeal among signed ``attributes`` about to be signed (a signer's ``extra_signed_attributes``),
+    parsed; None when there is none. Raises :class:`~sealkit.errors.DecodingError` as
+    :func:`carried_seal` does."""
+    return _parsed([a["values"] for a in attributes if a["type"].dotted == SEAL_ATTRIBUTE_OID])
+
+
+def _parsed(values: list[Any]) -> ParsedSeal | None:
     if not values:
         return None
     try:

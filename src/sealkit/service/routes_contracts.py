@@ -126,8 +126,11 @@ async def sign(
     )
 
 
-async def _verified(request: Request, operation: str, name: str | None, online: bool) -> tuple[Path, Any]:
-    """The body on disk and its verification report (the scratch directory is the file's parent)."""
+async def _verified(
+    request: Request, operation: str, name: str | None, online: bool, require_seal: bool | None = None
+) -> tuple[Path, Any]:
+    """The body on disk and its verification report (the scratch directory is the file's parent);
+    ``require_seal`` None: ``[verify] require_seal``."""
     from sealkit.flows import verify_contract
 
     ctx = context(request)
@@ -137,7 +140,10 @@ async def _verified(request: Request, operation: str, name: str | None, online: 
         try:
             source = await _body(request, scratch, name)
             report = await in_thread(
-                lambda: verify_contract(source, config=ctx.flow_config, online=online), ctx.settings.timeout_s
+                lambda: verify_contract(
+                    source, config=ctx.flow_config, online=online, require_seal=require_seal
+                ),
+                ctx.settings.timeout_s,
             )
         except BaseException:
             discard(scratch)
@@ -178,10 +184,12 @@ async def verify(
     format: Literal["json", "pdf", "html"] | None = Query(  # noqa: A002 - the parameter's public name
         None, description="json (default), or the report document: pdf (signed) or html; or use Accept."
     ),
+    require_seal: bool | None = None,
 ) -> Any:
     """Verify every signature and seal of the PDF in the body; the answer is the report (200 whatever the
     verdict: read ``indication``, TOTAL-PASSED only when everything passed). As a document, the verdict is
-    in the ``X-Sealkit-Indication`` header and the document's SHA-256 in ``X-Sealkit-Report-Sha256``."""
+    in the ``X-Sealkit-Indication`` header and the document's SHA-256 in ``X-Sealkit-Report-Sha256``.
+    ``require_seal``: every signature must carry an electronic seal (default ``[verify] require_seal``)."""
     from sealkit.report import make_report
 
     wanted = _wanted(format, request.headers.get("accept", ""))
@@ -189,7 +197,7 @@ async def verify(
         from sealkit.report import require_verifier_key
 
         require_verifier_key(context(request).flow_config)  # refused before the body is read
-    source, report = await _verified(request, "verify", name, online)
+    source, report = await _verified(request, "verify", name, online, require_seal)
     try:
         if wanted == "json":
             data: dict[str, Any] = report.to_dict()
@@ -210,11 +218,14 @@ async def verify(
 
 
 @router.post("/file", openapi_extra=PDF_BODY)
-async def file(request: Request, name: str | None = None, online: bool = False) -> JSONResponse:
-    """Verify the contract, then answer its filing record; 422 with the report unless TOTAL-PASSED."""
+async def file(
+    request: Request, name: str | None = None, online: bool = False, allow_unsealed: bool = False
+) -> JSONResponse:
+    """Verify the contract, then answer its filing record; 422 with the report unless TOTAL-PASSED. Every
+    signature must carry an electronic seal unless ``allow_unsealed`` (as ``sealkit file``)."""
     from sealkit.pdf import filing_record
 
-    source, report = await _verified(request, "file", name, online)
+    source, report = await _verified(request, "file", name, online, require_seal=not allow_unsealed)
     try:
         if not report.passed:
             code = 3 if report.indication == "TOTAL-FAILED" else 4
