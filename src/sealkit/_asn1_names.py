@@ -6,9 +6,12 @@ nearly always: a certificate's issuer against its issuer's subject, a SignerInfo
 ESSCertIDv2's issuerSerial against the certificate it names. That preparation was the largest single cost of
 verifying a contract's signatures (≈ 15 % of ``verify_pdf``, inside pyHanko and pyhanko-certvalidator).
 
-:func:`install` (run by ``import sealkit``) makes ``Name.__eq__`` answer True at once for two names with the
-same DER and hands every other pair to asn1crypto's own comparison, so the answer never changes: equal
-bytes are equal under RFC 5280 too, and differently encoded names are still compared by its rules.
+:func:`install` (run by ``import sealkit``) makes ``Name.__eq__`` answer True at once for two names whose
+RDNSequence has the same DER and hands every other pair to asn1crypto's own comparison, so the answer never
+changes: equal bytes are equal under RFC 5280 too, and differently encoded names are still compared by its
+rules. The RDNSequence, not the whole ``Name``, is compared because a name inside a GeneralName (an
+ESSCertIDv2's issuerSerial, pyHanko checks it twice per signature) carries the explicit ``[4]`` tag of
+``directoryName`` in its own encoding: the same name, other bytes.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ _ORIGINAL = x509.Name.__eq__
 
 
 def _equal(self: x509.Name, other: Any) -> bool:
-    if isinstance(other, x509.Name) and self.dump() == other.dump():
+    if isinstance(other, x509.Name) and self.chosen.dump() == other.chosen.dump():
         return True
     return bool(_ORIGINAL(self, other))
 
