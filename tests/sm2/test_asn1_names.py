@@ -31,3 +31,11 @@ def test_a_directory_name_equals_the_same_name_untagged():
     assert tagged.dump() != a.dump()
     assert tagged == a and a == tagged
     assert x509.GeneralName(name="directory_name", value=_name("Mallory Ltd")).chosen != a
+
+
+def test_hashable_is_asn1cryptos_and_follows_the_bytes():
+    """The remembered hashable is asn1crypto's own, and each name keeps its own (by its bytes)."""
+    a, other, mallory = _name("Buyer Ltd"), _name("buyer  ltd", "printable"), _name("Mallory Ltd")
+    for name in (a, other, mallory, a):
+        assert name.hashable == _asn1_names._ORIGINAL_HASHABLE.fget(name)
+    assert a.hashable == other.hashable != mallory.hashable
