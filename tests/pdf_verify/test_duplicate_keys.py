@@ -111,6 +111,15 @@ def test_repeated_key_in_a_later_update_fails_the_signature(signed_contract, tru
     assert "structure.duplicate-key" in report.signatures[0].reasons
 
 
+def test_repeated_key_found_in_a_file_as_in_bytes(signed_contract, trust, tmp_path):
+    """Verifying a path reads objects through a memory map of the file: the same finding as from bytes."""
+    attack = tmp_path / "attack.pdf"
+    attack.write_bytes(_in_object_stream(signed_contract, CASES[1][1]))
+    from_file, from_bytes = verify_pdf(attack, trust=trust), verify_pdf(attack.read_bytes(), trust=trust)
+    assert "structure.duplicate-key" in from_file.signatures[0].reasons
+    assert from_file.signatures[0].reasons == from_bytes.signatures[0].reasons
+
+
 def test_repeated_key_in_a_signed_object_stream_fails(contract, rsa_pki, trust):
     """Signed content with a key written twice inside an object stream: the signature cannot say what was
     signed."""
