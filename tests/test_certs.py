@@ -65,3 +65,20 @@ def test_pem_without_a_certificate_block(pki):
 def test_missing_file_names_what_it_is(tmp_path):
     with pytest.raises(InvalidInput, match="cannot read the trust anchor"):
         load_certificates(tmp_path / "missing.pem", what="trust anchor")
+
+
+def test_a_file_is_read_anew_each_time_though_its_parse_is_remembered(pki, tmp_path):
+    """Parsing is remembered by the exact bytes, never by the path: a replaced or damaged file counts."""
+    root, leaf = pki[0].root, pki[1]
+    anchor = tmp_path / "anchor.pem"
+    anchor.write_bytes(leaf.cert_path.read_bytes())
+    first = load_certificates(anchor)
+    again = load_certificates(anchor)
+    assert [c.dump() for c in again] == [c.dump() for c in first] == [leaf.certificate.dump()]
+    again.clear()  # a caller's list is its own
+    assert len(load_certificates(anchor)) == 1
+    anchor.write_bytes(root.cert_path.read_bytes())
+    assert load_certificate(anchor).dump() == root.certificate.dump()
+    anchor.write_bytes(leaf.certificate.dump()[:-1])
+    with pytest.raises(DecodingError):
+        load_certificates(anchor)

@@ -4,6 +4,12 @@ A certificate may be given as an asn1crypto or ``cryptography`` object, as PEM (
 blocks) or DER bytes, or as the path of such a file. Every certificate is parsed completely when loaded, so
 a damaged one fails here with a one-line :class:`~sealkit.errors.DecodingError` naming it, not halfway
 through signing or validation.
+
+Parsing is remembered by the exact bytes (:data:`_PARSED`): a batch verifier loads the same trust anchors
+for every file (≈ 1 ms each), and the same bytes always parse to the same certificates. The parsed
+objects are shared between callers; nothing in sealkit, pyHanko or pyhanko-certvalidator changes a
+certificate object, they only read it (asn1crypto fills in its parsed children lazily, which is the reason
+to share them).
 """
 
 from __future__ import annotations
@@ -23,11 +29,18 @@ from sealkit.errors import DecodingError, InvalidInput
 CertSource: TypeAlias = asn1_x509.Certificate | crypto_x509.Certificate | bytes | str | os.PathLike[str]
 
 PEM_LABELS = ("CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE")
+#: Certificates parsed from exact input bytes (bounded: cleared when full; failures are not kept).
+_PARSED: dict[bytes, tuple[asn1_x509.Certificate, ...]] = {}
+_MAX_PARSED = 64
+_MAX_PARSED_INPUT = 1 << 20
 
 
 def parse_certificates(data: bytes, label: str = "certificate data") -> list[asn1_x509.Certificate]:
     """Every certificate in PEM (one or more blocks) or DER ``data``; ``label`` names it in errors."""
     data = bytes(data)
+    cached = _PARSED.get(data)
+    if cached is not None:
+        return list(cached)
     try:
         if pem.detect(data):
             ders = [der for kind, _, der in pem.unarmor(data, multiple=True) if kind in PEM_LABELS]
@@ -42,6 +55,10 @@ def parse_certificates(data: bytes, label: str = "certificate data") -> list[asn
         ) from None
     if not certs:
         raise DecodingError(f"{label} holds no certificate")
+    if len(data) <= _MAX_PARSED_INPUT:
+        if len(_PARSED) >= _MAX_PARSED:
+            _PARSED.clear()
+        _PARSED[data] = tuple(certs)
     return certs
 
 

@@ -30,6 +30,14 @@ _STRING_STOP = re.compile(rb"[()\\]")
 _MAX_TOKENS = 200_000
 
 
+def _name(raw: bytes) -> str:
+    """A name (without its ``/``) as ``/`` and its bytes decoded (``#xx`` escapes), one character per byte."""
+    raw = bytes(raw)
+    if b"#" in raw:
+        raw = _NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), raw)
+    return "/" + raw.decode("latin-1")
+
+
 class LexError(ValueError):
     """The bytes are not the PDF object expected there."""
 
@@ -68,29 +76,16 @@ class Lexer:
         if depth > _MAX_DEPTH or self._tokens > _MAX_TOKENS:
             raise LexError("objects nested too deeply or too large")
         data = self.data
-        pos = self.skip(pos)
-        head = data[pos : pos + 2]
-        if head == b"<<":
-            return self._dictionary(pos + 2, depth)
-        if head[:1] == b"[":
-            items: list[object] = []
-            pos += 1
-            while True:
-                pos = self.skip(pos)
-                if data[pos : pos + 1] == b"]":
-                    return items, pos + 1
-                if pos >= len(data):
-                    raise LexError("an array is not closed")
-                item, pos = self.read(pos, depth + 1)
-                items.append(item)
-        if head[:1] == b"/":
+        match = _SKIP.match(data, pos)
+        pos = match.end() if match else pos
+        first = data[pos : pos + 1]
+        # the most frequent tokens first: names, then numbers and references, dictionaries and arrays
+        if first == b"/":
             end = _REGULAR.match(data, pos + 1).end()  # type: ignore[union-attr]
-            raw = bytes(data[pos + 1 : end])
-            name = _NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), raw)
-            return "/" + name.decode("latin-1"), end
-        if head[:1] == b"(":
-            return self._string(pos + 1)
-        if head[:1] == b"<":
+            return _name(data[pos + 1 : end]), end
+        if first == b"<":
+            if data[pos + 1 : pos + 2] == b"<":
+                return self._dictionary(pos + 2, depth)
             end = data.find(b">", pos)
             if end < 0:
                 raise LexError("a hex string is not closed")
@@ -99,8 +94,22 @@ class Lexer:
                 return bytes.fromhex(digits.decode("ascii") + ("0" if len(digits) % 2 else "")), end + 1
             except ValueError:
                 raise LexError("a hex string holds other characters") from None
-        if not head or head[:1] in b")>]{}":
-            raise LexError(f"unexpected {bytes(head[:1])!r} at offset {pos}")
+        if first == b"[":
+            items: list[object] = []
+            pos += 1
+            while True:
+                match = _SKIP.match(data, pos)
+                pos = match.end() if match else pos
+                if data[pos : pos + 1] == b"]":
+                    return items, pos + 1
+                if pos >= len(data):
+                    raise LexError("an array is not closed")
+                item, pos = self.read(pos, depth + 1)
+                items.append(item)
+        if first == b"(":
+            return self._string(pos + 1)
+        if not first or first in b")>]{}":
+            raise LexError(f"unexpected {bytes(first)!r} at offset {pos}")
         end = _REGULAR.match(data, pos).end()  # type: ignore[union-attr]
         word = bytes(data[pos:end])
         if _INT.match(word):
@@ -116,15 +125,21 @@ class Lexer:
         data = self.data
         out: dict[str, object] = {}
         while True:
-            pos = self.skip(pos)
-            if data[pos : pos + 2] == b">>":
+            match = _SKIP.match(data, pos)
+            pos = match.end() if match else pos
+            head = data[pos : pos + 2]
+            if head == b">>":
                 return out, pos + 2
-            if data[pos : pos + 1] != b"/":
+            if head[:1] != b"/":
                 raise LexError(f"a dictionary key is not a name at offset {pos}")
+            # the key, as read() reads a name (one token, one level deeper)
+            self._tokens += 1
+            if depth + 1 > _MAX_DEPTH or self._tokens > _MAX_TOKENS:
+                raise LexError("objects nested too deeply or too large")
             key_at = pos
-            key, pos = self.read(pos, depth + 1)
+            pos = _REGULAR.match(data, pos + 1).end()  # type: ignore[union-attr]
+            key = _name(data[key_at + 1 : pos])
             value, pos = self.read(pos, depth + 1)
-            assert isinstance(key, str)
             if key in out:
                 self.duplicates.append((key_at, key))
             out[key] = value

@@ -13,10 +13,16 @@ The cross-reference layer itself (every revision, signed ones included) is audit
 
 from __future__ import annotations
 
+import contextlib
+import io
+import mmap
 import re
+import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from sealkit.pdf.pdf_lexer import Lexer, Ref
 from sealkit.pdf.report import SignatureVerdict
 from sealkit.pdf.xref_audit import OBJ_HEADER as _OBJ_HEADER
 
@@ -171,14 +177,14 @@ def _gap_problem(
 
 
 class _StrictHandler:
-    """The reader, read strictly, for :func:`update_syntax_problems`.
+    """The reader, read strictly, for objects the lexer cannot read (see :func:`update_syntax_problems`).
 
     pyHanko's parser, in the lenient mode a verifier of hostile files needs, keeps the *first* value of a key
     written twice in one dictionary (``/Contents 11 0 R /Contents 99 0 R``) and drops the other silently,
     while poppler and other viewers keep the *last*: what sealkit compares would not be what a person sees.
     Only a strict handler makes pyHanko's ``DictionaryObject.read_from_stream`` raise on the repeated key,
-    so the objects an update wrote are read a second time through this proxy (strict, all else delegated to
-    the reader) to find such dictionaries; the reader itself stays lenient.
+    so an object is read a second time through this proxy (strict, all else delegated to the reader); the
+    reader itself stays lenient.
     """
 
     strict = True
@@ -190,12 +196,33 @@ class _StrictHandler:
         return getattr(self._reader, name)
 
 
+#: update_syntax_problems by reader and revision: the verifier asks about a revision once as signed content
+#: and once as a later update.
+_MEMO: weakref.WeakKeyDictionary[Any, dict[int, list[tuple[str, str]]]] = weakref.WeakKeyDictionary()
+
+
 def update_syntax_problems(reader: Any, revision: int) -> list[tuple[str, str]]:
     """(reason, detail) for what makes the objects written by the update ``revision`` ambiguous:
     ``structure.duplicate-key``, a dictionary of an object the update wrote (directly, or in one of its
     object streams) that holds a key twice (readers disagree on which value counts). Where xref entries
-    point, and the trailers, are audited by :mod:`sealkit.pdf.xref_audit`.
+    point, and the trailers, are audited by :mod:`sealkit.pdf.xref_audit`. Remembered per reader.
+
+    Each object is read by sealkit's strict lexer (:mod:`sealkit.pdf.pdf_lexer`, which records every key
+    written twice), and by pyHanko's parser in strict mode only where the lexer cannot read it. Where both
+    read an object they see the same dictionaries and keys: the same whitespace, delimiters, comments and
+    string ends, names decoded alike (``#xx``; one name per byte sequence), and every token on which they
+    group differently (``true1``, ``1 0 R`` across a comment) makes pyHanko fail; where pyHanko reads a
+    reference the lexer does not (a generation of six digits, a vertical tab), the lexer fails and pyHanko
+    reads it. So the lexer finds every repeated key pyHanko would, and also those after a token pyHanko
+    gives up on.
     """
+    memo = _MEMO.setdefault(reader, {})
+    if revision not in memo:
+        memo[revision] = _update_syntax_problems(reader, revision)
+    return list(memo[revision])
+
+
+def _update_syntax_problems(reader: Any, revision: int) -> list[tuple[str, str]]:
     from pyhanko.pdf_utils import generic, misc
 
     xrefs = reader.xrefs
@@ -215,37 +242,93 @@ def update_syntax_problems(reader: Any, revision: int) -> list[tuple[str, str]]:
             return None
         return None
 
-    for number, generation, offset in sorted(set(entries)):
-        stream.seek(offset)
-        head = stream.read(64)
-        # some writers point the entry at the end-of-line before the header
-        header = _OBJ_HEADER.match(head, len(head) - len(head.lstrip(TOLERATED_TRAILER)))
-        if header is None or (int(header.group(1)), int(header.group(2))) != (number, generation):
-            continue  # structure.xref-mismatch (sealkit.pdf.xref_audit)
-        ref = generic.Reference(number, generation, handler)
+    def check(where: str, data: Any, position: int, read: Any) -> tuple[Any, bool]:
+        """The object at ``position`` of ``data`` (lexed, else read by pyHanko through ``read``), and
+        whether it is a stream; a repeated key becomes a problem."""
+        lexed = _lex(data, position)
+        if lexed is None:
+            obj = strict_read(where, read)
+            return obj, isinstance(obj, generic.StreamObject)
+        value, duplicate, is_stream = lexed
+        if duplicate is not None:
+            at, key = duplicate
+            text = " ".join(f"a dictionary at offset {at} repeats the key {key}".split())[:120]
+            problems.append(("structure.duplicate-key", f"{where}: {text}"))
+        return value, is_stream
 
-        def read_at(position: int = offset + header.end(), ref: Any = ref) -> Any:
-            stream.seek(position)
-            generic.read_non_whitespace(stream, seek_back=True)
-            return generic.read_object(stream, ref)
+    with _file_bytes(stream) as data:
+        for number, generation, offset in sorted(set(entries)):
+            stream.seek(offset)
+            head = stream.read(64)
+            # some writers point the entry at the end-of-line before the header
+            header = _OBJ_HEADER.match(head, len(head) - len(head.lstrip(TOLERATED_TRAILER)))
+            if header is None or (int(header.group(1)), int(header.group(2))) != (number, generation):
+                continue  # structure.xref-mismatch (sealkit.pdf.xref_audit)
+            ref = generic.Reference(number, generation, handler)
 
-        obj = strict_read(f"object {number} {generation}", read_at)
-        if isinstance(obj, generic.StreamObject) and obj.get("/Type") == "/ObjStm":
-            _object_stream_problems(
-                reader, handler, generic.Reference(number, generation, reader), strict_read
-            )
+            def read_at(position: int = offset + header.end(), ref: Any = ref) -> Any:
+                stream.seek(position)
+                generic.read_non_whitespace(stream, seek_back=True)
+                return generic.read_object(stream, ref)
+
+            obj, is_stream = check(f"object {number} {generation}", data, offset + header.end(), read_at)
+            if is_stream and _may_be_object_stream(obj):
+                _object_stream_problems(reader, handler, generic.Reference(number, generation, reader), check)
     return problems
 
 
-def _object_stream_problems(reader: Any, handler: Any, ref: Any, strict_read: Any) -> None:
-    """Read every object of the object stream ``ref`` strictly (see :func:`update_syntax_problems`)."""
-    import io
+def _may_be_object_stream(obj: Any) -> bool:
+    """Whether a stream's dictionary (as pyHanko or the lexer reads it) says /Type /ObjStm, or may say it
+    through a reference (which pyHanko resolves: :func:`_object_stream_problems` looks again)."""
+    kind = obj.get("/Type") if isinstance(obj, dict) else None
+    return kind == "/ObjStm" or isinstance(kind, Ref)
 
+
+def _lex(data: Any, position: int) -> tuple[Any, tuple[int, str] | None, bool] | None:
+    """The value at ``position`` read by the lexer, its first repeated key (offset, key) and whether it is
+    a stream; None where the lexer cannot read it."""
+    if data is None or not 0 <= position <= len(data):
+        return None
+    lexer = Lexer(data)
+    try:
+        value, end = lexer.read(position)
+    except Exception:  # noqa: BLE001 - LexError, or a number too long to convert: pyHanko reads it
+        return None
+    after = lexer.skip(end)
+    # pyHanko's test for stream data: the next token starts with the letters "stream"
+    is_stream = isinstance(value, dict) and data[after : after + 6] == b"stream"
+    return value, (lexer.duplicates[0] if lexer.duplicates else None), is_stream
+
+
+@contextlib.contextmanager
+def _file_bytes(stream: Any) -> Iterator[Any]:
+    """The whole of pyHanko's input ``stream``: its bytes, or a read-only memory map of its file (None if
+    neither is available; then pyHanko reads every object)."""
+    if isinstance(stream, io.BytesIO):
+        yield stream.getvalue()  # shares the buffer of a BytesIO made from bytes
+        return
+    try:
+        view = mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ)
+    except (AttributeError, OSError, ValueError):  # no file (io.UnsupportedOperation is an OSError)
+        yield None
+        return
+    try:
+        yield view
+    finally:
+        with contextlib.suppress(BufferError):
+            view.close()
+
+
+def _object_stream_problems(reader: Any, handler: Any, ref: Any, check: Any) -> None:
+    """Read every object of the object stream ``ref`` (see :func:`update_syntax_problems`)."""
     from pyhanko.pdf_utils import generic
 
     try:
         container = ref.get_object()
-        body = io.BytesIO(container.data)
+        if container.get("/Type") != "/ObjStm":
+            return
+        data = container.data
+        body = io.BytesIO(data)
         first, count = int(container["/First"]), int(container["/N"])
         numbers = body.read(max(first, 0)).split()[: 2 * count]
         pairs = [(int(numbers[i]), int(numbers[i + 1])) for i in range(0, len(numbers) - 1, 2)]
@@ -258,4 +341,4 @@ def _object_stream_problems(reader: Any, handler: Any, ref: Any, strict_read: An
             generic.read_non_whitespace(body, seek_back=True)
             return generic.read_object(body, generic.Reference(number, 0, handler))
 
-        strict_read(f"object {number} 0 (in object stream {ref.idnum})", read_one)
+        check(f"object {number} 0 (in object stream {ref.idnum})", data, first + offset, read_one)
