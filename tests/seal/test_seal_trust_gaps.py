@@ -35,9 +35,10 @@ from sealkit.seal import asn1 as seal_asn1
 from sealkit.seal.crypto import sign_with
 from sealkit.seal.make import make_ses_signature
 from sealkit.seal.parse import parse_signature
+from sealkit.seal.registry import parse_utc
 from sealkit.seal.units import unit_extension
 from sealkit.seal.verify import verify_ses_signature
-from sealkit.timefmt import BEIJING
+from sealkit.timefmt import BEIJING, format_time
 from sealkit.ukey import open_key
 
 from .conftest import UNIT_NAME, UNIT_USCC
@@ -276,14 +277,21 @@ def test_a_registry_that_does_not_know_the_seal_leaves_its_revocation_unknown(re
     assert current["reason"] == "seal.revoked-no-poe" and current["indication"] == "INDETERMINATE"
 
 
-def test_the_report_says_how_old_the_registry_state_is(registries):
+def test_the_report_says_how_old_the_registry_state_is(registries, tmp_path):
     """A backup from before the revocation cannot be told from the current state by its signature; the
-    report gives its time so that a reader sees it is older than the revocation."""
-    record, _signed, check = registries
+    report gives the time of its last change (its newest audit entry) so that a reader sees how old it is."""
+    _record, _signed, check = registries
+
+    def last_change(name):
+        with SealRegistry(f"sqlite:///{tmp_path / name}", read_only=True) as registry:
+            entry = registry.audit_entries()[-1]
+        return entry["action"], format_time(parse_utc(entry["time"]))
+
     backup, current = check("backup.db"), check("r.db")
     [backup_state], [current_state] = backup["revocation_evidence"], current["revocation_evidence"]
     assert backup_state["source"] == current_state["source"] == "registry"
-    assert backup_state["state_as_of"] < current_state["state_as_of"]
+    assert last_change("backup.db") == ("issue", backup_state["state_as_of"])  # as of the issue
+    assert last_change("r.db") == ("revoke", current_state["state_as_of"])  # as of the revocation
     assert f"registry as of {backup_state['state_as_of']}" in backup["detail"]
     assert backup["ok"]  # (what the state says; its age is in the report)
 
