@@ -363,6 +363,7 @@ _SEAL_REASONS = {
     "REVOKED_NO_POE": "revoked-no-poe.seal",
     "OUT_OF_BOUNDS_NO_POE": "out-of-bounds-no-poe.seal",
     "NO_CERTIFICATE_CHAIN_FOUND": "trust.seal-maker",
+    "TRY_LATER": "try-later.seal",  # the seal's revocation status is unknown
     "REVOKED": "revoked.seal",
     "EXPIRED": "expired.seal",
 }

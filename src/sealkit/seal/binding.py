@@ -20,7 +20,7 @@ from sealkit.errors import AuditChainBroken, DecodingError, SealDisabled, SealEr
 from sealkit.seal.attribute import SEAL_ATTRIBUTE_OID, seal_values
 from sealkit.seal.parse import parse_seal
 from sealkit.seal.revlist import RevocationList
-from sealkit.seal.revocation import Revocation
+from sealkit.seal.revocation import Revocation, RevocationUnknown
 from sealkit.seal.verify import (
     aware,
     cert_in_list,
@@ -133,7 +133,8 @@ def check_seal_in_signature(
     instead of ``seal.revoked`` / ``seal.expired``. ``time_source="claimed"`` marks ``proven_time`` as a
     mere claim (then it is not used). A failed report has ``reason`` (a code), ``indication``,
     ``sub_indication`` and a sentence in ``message``; every report has ``unit``, ``unit_code`` and
-    ``signer_matches_unit``."""
+    ``signer_matches_unit``. A ``revocations`` lookup that raises :class:`RevocationUnknown` (the registry
+    does not know the seal) fails with ``seal.revocation-unknown`` (INDETERMINATE / TRY_LATER)."""
     signer_info = signed_data["signer_infos"][0]
     values = seal_values(signed_data)
     if not values:
@@ -177,6 +178,8 @@ def check_seal_in_signature(
         revocation = _lookup(revocations)(seal.es_id)
     except AuditChainBroken as exc:
         return _fail(report, "revocation", "seal.registry-tampered", exc.message)
+    except RevocationUnknown as exc:
+        return _fail(report, "revocation", "seal.revocation-unknown", exc.message)
     if revocation is not None:
         report["revocation"] = revocation.to_dict()
         report["revoked_after_signing"] = judged < revocation.revoked_at
@@ -251,14 +254,50 @@ def revocation_lookup(
     registry: SealRegistry | None, revocation_lists: Sequence[RevocationList] = ()
 ) -> Callable[[str], Revocation | None]:
     """es_id -> its revocation, from ``registry`` (checked against its audit chain) and imported, already
-    verified ``revocation_lists`` (the registry wins where both know a seal)."""
+    verified ``revocation_lists`` (the registry wins where both know a seal).
+
+    A seal no source can speak for raises :class:`RevocationUnknown`: one the registry does not know (an
+    old copy or another registry signed by the same key would otherwise hide a revocation) unless a list
+    names it or a current list (nextUpdate not passed) is given, and one only lists past their nextUpdate
+    could speak for."""
     imported = {entry.es_id: entry for rev_list in revocation_lists for entry in rev_list.entries}
 
     def lookup(es_id: str) -> Revocation | None:
-        found = registry.checked_revocation(es_id) if registry is not None else None
-        return found or imported.get(es_id)
+        unknown = None
+        if registry is not None:
+            try:
+                found = registry.checked_revocation(es_id)
+            except RevocationUnknown as exc:
+                unknown = exc
+            else:
+                return found or imported.get(es_id)  # the registry knows the seal
+        if es_id in imported:
+            return imported[es_id]
+        if not revocation_lists or any(rev_list.current() for rev_list in revocation_lists):
+            if unknown is not None and not revocation_lists:
+                raise unknown
+            return None
+        due = ", ".join(format_time(r.next_update) for r in revocation_lists if r.next_update is not None)
+        prefix = f"{unknown.message}; " if unknown is not None else ""
+        raise RevocationUnknown(
+            f"{prefix}the revocation lists given are out of date (the next was due {due}): the revocation "
+            f"status of seal {es_id} is unknown (get the current list)"
+        )
 
     return lookup
+
+
+def revocation_evidence(
+    registry: SealRegistry | None, revocation_lists: Sequence[RevocationList] = ()
+) -> list[dict[str, Any]]:
+    """How fresh each revocation source is: the registry's last change (its newest audit entry, under the
+    signed head) and each list's issuedAt and nextUpdate, so a reader can judge a replayed old state."""
+    evidence: list[dict[str, Any]] = []
+    if registry is not None:
+        as_of = registry.state_time()
+        evidence.append({"source": "registry", "state_as_of": format_time(as_of) if as_of else None})
+    evidence += [rev_list.evidence() for rev_list in revocation_lists]
+    return evidence
 
 
 def make_seal_checker(
@@ -283,6 +322,7 @@ def make_seal_checker(
         report = check_seal_in_signature(signed_data, proven_time, trust=trust, revocations=lookup)
         if report is not None:
             report["revocation_sources"] = sources or ["none: revocation status unknown"]
+            report["revocation_evidence"] = revocation_evidence(registry, revocation_lists)
             report["detail"] = _summary(report)
         return report
 
@@ -306,4 +346,16 @@ def _summary(report: dict[str, Any]) -> str:
     revocation = report.get("revocation")
     if revocation:
         text += f"; revoked later, {revocation['revoked_at']} ({revocation['reason']})"
+    fresh = [_freshness(e) for e in report.get("revocation_evidence") or []]
+    if fresh:
+        text += "; revocation state: " + ", ".join(fresh)
+    return text
+
+
+def _freshness(evidence: dict[str, Any]) -> str:
+    if evidence["source"] == "registry":
+        return f"registry as of {evidence.get('state_as_of') or 'never changed'}"
+    text = f"list issued {evidence['issued_at']}"
+    if evidence.get("next_update"):
+        text += f", next update {evidence['next_update']}" + ("" if evidence.get("current") else " (passed)")
     return text

@@ -33,7 +33,7 @@ from sealkit.seal.form import UnitForm
 from sealkit.seal.make import SealSpec, make_seal
 from sealkit.seal.parse import parse_seal
 from sealkit.seal.registry import Transaction, parse_utc, utc_text
-from sealkit.seal.revocation import Revocation
+from sealkit.seal.revocation import Revocation, RevocationUnknown
 from sealkit.seal.units import SealUnit, membership_problem, unit_extension
 from sealkit.seal.uses import UseRegister
 from sealkit.ukey.base import PrivateKeyHandle
@@ -134,10 +134,27 @@ class SealRegistry(UseRegister):
             self.check_subjects(conn, [f"seal:{es_id}", f"revocation:{es_id}"])
 
     def checked_revocation(self, es_id: str) -> Revocation | None:
-        """:meth:`revocation` after :meth:`check_seal`, in one consistent read."""
+        """:meth:`revocation` after :meth:`check_seal`, in one consistent read. A seal the registry knows
+        nothing about (neither issued here nor in an imported list) raises :class:`RevocationUnknown`: an
+        old copy of the registry, or another one signed by the same key, must not vouch for it."""
         with self.snapshot() as conn:
             self.check_subjects(conn, [f"seal:{es_id}", f"revocation:{es_id}"])
-            return self._revocation(conn, es_id)
+            revocation = self._revocation(conn, es_id)
+            known = conn.execute(select(schema.seals.c.es_id).where(schema.seals.c.es_id == es_id)).first()
+            if revocation is None and known is None:
+                as_of = _state_time(conn)
+                state = f"state of {timefmt.format_time(as_of)}" if as_of else "empty"
+                raise RevocationUnknown(
+                    f"the registry {self.safe_url} ({state}) does not know seal {es_id}: its revocation "
+                    "status is unknown (use the registry that issued it, or its revocation list)"
+                )
+            return revocation
+
+    def state_time(self) -> dt.datetime | None:
+        """When the registry last changed: the time of its newest audit entry (under the signed head), so
+        a reader can see how fresh the revocation state it gives is. None for an empty registry."""
+        with self.reading() as conn:
+            return _state_time(conn)
 
     def revocations(self, *, source: str | None = None) -> list[Revocation]:
         query = select(schema.revocations).order_by(
@@ -509,3 +526,8 @@ def _revocation(row: Any) -> Revocation:
         note=row["note"],
         source=row["source"],
     )
+
+
+def _state_time(conn: Connection) -> dt.datetime | None:
+    row = conn.execute(select(schema.audit.c.time).order_by(schema.audit.c.seq.desc()).limit(1)).first()
+    return parse_utc(row.time) if row else None

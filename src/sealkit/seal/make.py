@@ -11,12 +11,14 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from asn1crypto import core
 from asn1crypto import x509 as asn1_x509
 
 from sealkit.errors import CertificateError, InvalidInput
 from sealkit.seal import asn1
 from sealkit.seal.asn1 import SM2_WITH_SM3
 from sealkit.seal.crypto import algorithm_for, sign_with
+from sealkit.seal.parse import _der_length, parse_seal
 from sealkit.ukey.base import PrivateKeyHandle
 from sealkit.validation import key_matches_certificate
 
@@ -122,26 +124,42 @@ def make_ses_signature(
     property_info: str = "ENTIRE",
     time: dt.datetime | None = None,
 ) -> bytes:
-    """Apply the seal ``seal_der`` to ``data``: a v4 SES_Signature (DER) signed by ``signer``."""
+    """Apply the seal ``seal_der`` to ``data``: a v4 SES_Signature (DER) signed by ``signer``.
+
+    The seal goes into ``TBS_Sign`` byte for byte as its maker wrote it: re-encoding could change what the
+    maker signed (and fails on the zone-less times other seal systems write)."""
     _check_key_matches(signer, signer_cert, "signer")
-    seal = asn1.SESeal.load(bytes(seal_der))
+    seal = _exact_seal(seal_der)
     algorithm, _ = algorithm_for(signer)
-    tbs = asn1.TBS_Sign(
-        {
-            "version": asn1.SEAL_VERSION_V4,
-            "eseal": seal,
-            "timeInfo": _utc(time or dt.datetime.now(dt.UTC)),
-            "dataHash": data_digest(algorithm, data),
-            "propertyInfo": property_info,
-        }
+    tbs = _sequence(
+        core.Integer(asn1.SEAL_VERSION_V4).dump(),
+        seal,
+        core.GeneralizedTime(_utc(time or dt.datetime.now(dt.UTC))).dump(),
+        core.OctetBitString(data_digest(algorithm, data)).dump(),
+        core.IA5String(property_info).dump(),
     )
-    algorithm, signature = sign_with(signer, tbs.dump())
-    result = asn1.SES_Signature(
-        {
-            "toSign": tbs,
-            "cert": signer_cert.dump(),
-            "signatureAlgID": algorithm,
-            "signature": signature,
-        }
+    algorithm, signature = sign_with(signer, tbs)
+    return _sequence(
+        tbs,
+        core.OctetString(signer_cert.dump()).dump(),
+        core.ObjectIdentifier(algorithm).dump(),
+        core.OctetBitString(signature).dump(),
     )
-    return bytes(result.dump(force=True))
+
+
+def _exact_seal(seal_der: bytes) -> bytes:
+    """``seal_der`` unchanged, after checking it is one readable SESeal and nothing else."""
+    data = bytes(seal_der)
+    try:
+        core.Sequence.load(data, strict=True)
+    except (ValueError, TypeError):
+        raise InvalidInput("the seal is not one DER SEQUENCE (trailing or truncated bytes)") from None
+    if parse_seal(data).version != asn1.SEAL_VERSION_V4:
+        raise InvalidInput("only a GB/T 38540 (v4) seal can be applied; this is a GM/T 0031 (v1) seal")
+    return data
+
+
+def _sequence(*parts: bytes) -> bytes:
+    """DER ``SEQUENCE`` of already encoded ``parts``."""
+    body = b"".join(parts)
+    return b"\x30" + _der_length(len(body)) + body

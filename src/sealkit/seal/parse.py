@@ -2,9 +2,10 @@
 
 Accepted deviations from the standards, all seen in files in the wild: GeneralizedTime where UTCTime is
 specified (and the reverse), OCTET STRING where BIT STRING is specified, a ``timeStamp`` without its ``[0]``
-tag, SM2 signatures with a leading 00 or as raw r||s. The bytes each signature covers are taken from the
-input as it is (never re-encoded), so a tolerant parse cannot change what is verified. Anything else is a
-:class:`~sealkit.errors.DecodingError` naming the field.
+tag, SM2 signatures with a leading 00 or as raw r||s, times without a zone (read as Beijing time, the
+project's rule). The bytes each signature covers are taken from the input as it is (never re-encoded), so a
+tolerant parse cannot change what is verified. Anything else is a :class:`~sealkit.errors.DecodingError`
+naming the field.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from asn1crypto import core, parser
 
 from sealkit.errors import DecodingError
 from sealkit.seal.asn1 import CERT_LIST_CERTS, CERT_LIST_DIGESTS
+from sealkit.timefmt import BEIJING
 
 
 @dataclass
@@ -141,10 +143,15 @@ def _octets(value: Any, what: str) -> bytes:
 
 
 def _time(value: Any, what: str) -> dt.datetime:
-    moment = _expect(value, (core.GeneralizedTime, core.UTCTime), what).native
+    """A seal time; one written without a zone (a GeneralizedTime without ``Z``, as Chinese seal systems
+    write local time) is Beijing time — always UTC+8, whatever zone the display uses."""
+    try:
+        moment = _expect(value, (core.GeneralizedTime, core.UTCTime), what).native
+    except ValueError as exc:
+        raise DecodingError(f"{what} is not a time: {exc}") from None
     if not isinstance(moment, dt.datetime):
         raise DecodingError(f"{what} is not a time")
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=BEIJING)
 
 
 def parse_seal(data: bytes) -> ParsedSeal:

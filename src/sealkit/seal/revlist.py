@@ -10,13 +10,18 @@
     TBSSealRevocationList ::= SEQUENCE {
       version      INTEGER (1),
       issuedAt     GeneralizedTime,
-      entries      SEQUENCE OF RevokedSeal }
+      entries      SEQUENCE OF RevokedSeal,
+      nextUpdate   [0] EXPLICIT GeneralizedTime OPTIONAL }  -- the next list is due by then
+
     RevokedSeal ::= SEQUENCE {
       esID         IA5String,
       revokedAt    GeneralizedTime,
       reason       ENUMERATED { other(0), dissolved(1), merged(2), imprintVoid(3) },
       successor    [0] IMPLICIT UTF8String OPTIONAL,   -- USCC of the successor unit
       note         [1] IMPLICIT UTF8String OPTIONAL }
+
+A seal missing from a list is not revoked as of its issuedAt; once a list's nextUpdate has passed, it no
+longer shows that (:attr:`RevocationList.current`). Verification reports both times.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import datetime as dt
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from asn1crypto import core
 from asn1crypto import x509 as asn1_x509
@@ -34,6 +40,7 @@ from sealkit.errors import CertificateError, DecodingError, InvalidInput, Verifi
 from sealkit.seal.codes import require_uscc
 from sealkit.seal.crypto import cert_digest, check_path, load_certificate, sign_with, signature_problem
 from sealkit.seal.revocation import Revocation
+from sealkit.timefmt import BEIJING, aware, format_time
 from sealkit.ukey.base import PrivateKeyHandle
 from sealkit.validation import Purpose, TrustAnchor, key_matches_certificate
 
@@ -59,7 +66,12 @@ class RevokedSeals(core.SequenceOf):  # type: ignore[misc]
 
 
 class TBSSealRevocationList(core.Sequence):  # type: ignore[misc]
-    _fields = [("version", core.Integer), ("issuedAt", core.GeneralizedTime), ("entries", RevokedSeals)]
+    _fields = [
+        ("version", core.Integer),
+        ("issuedAt", core.GeneralizedTime),
+        ("entries", RevokedSeals),
+        ("nextUpdate", core.GeneralizedTime, {"explicit": 0, "optional": True}),
+    ]
 
 
 class SealRevocationList(core.Sequence):  # type: ignore[misc]
@@ -78,10 +90,23 @@ class RevocationList:
     issued_at: dt.datetime
     authority: asn1_x509.Certificate
     entries: list[Revocation]
+    next_update: dt.datetime | None = None
 
     @property
     def source(self) -> str:
         return "import:" + cert_digest(self.authority.dump())
+
+    def current(self, now: dt.datetime | None = None) -> bool:
+        """Whether the list still speaks for seals it does not name: its nextUpdate (if any) is not past."""
+        return self.next_update is None or (now or dt.datetime.now(dt.UTC)) <= self.next_update
+
+    def evidence(self, now: dt.datetime | None = None) -> dict[str, Any]:
+        """How fresh this list is, for a report."""
+        result: dict[str, Any] = {"source": self.source, "issued_at": format_time(self.issued_at)}
+        if self.next_update is not None:
+            result["next_update"] = format_time(self.next_update)
+            result["current"] = self.current(now)
+        return result
 
 
 def make_revocation_list(
@@ -90,10 +115,13 @@ def make_revocation_list(
     cert: asn1_x509.Certificate,
     *,
     issued_at: dt.datetime | None = None,
+    next_update: dt.datetime | None = None,
     trust: Sequence[TrustAnchor] | None = None,
 ) -> bytes:
     """The DER of a revocation list of ``entries``, signed by the seal authority's key ``signer``; with
-    ``trust`` (the seal-maker anchors) ``cert`` must chain to them for revocation-list signing."""
+    ``trust`` (the seal-maker anchors) ``cert`` must chain to them for revocation-list signing.
+    ``next_update`` is when the next list is due (after it, verifiers no longer take this one's word that a
+    seal it does not name is not revoked)."""
     if not key_matches_certificate(cert, signer):
         raise VerificationFailed("the authority certificate does not match the signing key")
     if trust is not None:
@@ -112,6 +140,11 @@ def make_revocation_list(
         items.append(item)
     moment = (issued_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     tbs = TBSSealRevocationList({"version": LIST_VERSION, "issuedAt": moment, "entries": items})
+    if next_update is not None:
+        due = aware(next_update).astimezone(dt.UTC).replace(microsecond=0)
+        if due <= moment:
+            raise InvalidInput("the revocation list's next update must come after its issue time")
+        tbs["nextUpdate"] = due
     algorithm, signature = sign_with(signer, tbs.dump())
     result = SealRevocationList(
         {"tbsList": tbs, "cert": cert.dump(), "signAlgID": algorithm, "signedValue": signature}
@@ -168,5 +201,17 @@ def load_revocation_list(
                 successor = require_uscc(successor, f"the successor of seal {e['esID']} in the list")
             except InvalidInput as exc:
                 raise DecodingError(exc.message) from None
-        entries.append(Revocation(e["esID"], e["revokedAt"], e["reason"], successor, e["note"], source))
-    return RevocationList(issued_at=native_tbs["issuedAt"], authority=authority, entries=entries)
+        entries.append(
+            Revocation(e["esID"], _zoned(e["revokedAt"]), e["reason"], successor, e["note"], source)
+        )
+    return RevocationList(
+        issued_at=_zoned(native_tbs["issuedAt"]),
+        authority=authority,
+        entries=entries,
+        next_update=_zoned(native_tbs["nextUpdate"]) if native_tbs["nextUpdate"] else None,
+    )
+
+
+def _zoned(moment: dt.datetime) -> dt.datetime:
+    """A list time; one without a zone is Beijing time (the project's rule)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=BEIJING)

@@ -10,7 +10,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from sealkit.errors import SealError
 from sealkit.timefmt import format_time
+
+
+class RevocationUnknown(SealError):
+    """The sources asked do not know the seal (or are out of date): its revocation status is unknown."""
 
 
 @dataclass

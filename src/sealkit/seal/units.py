@@ -1,14 +1,22 @@
 """Which unit a seal belongs to, and whether a certificate belongs to that unit.
 
 A seal sealkit makes carries its unit in ``extDatas`` (:data:`UNIT_EXTENSION_OID`: ``SEQUENCE { uscc
-PrintableString, name UTF8String }``, signed by the maker with the rest of the seal). For a seal made
+PrintableString, name UTF8String }``, signed by the maker with the rest of the seal). For a unit seal made
 elsewhere the unit is read from the seal's name: a unit seal is named "<unit name><purpose>" (公章,
-合同专用章 …), so the unit is the name without a known purpose.
+合同专用章, 电子签章, 公章（电子） …), so the unit is the name without a known purpose; a name with no known
+purpose may be the unit's name alone (the round official seal's arc), and only a signer whose O is exactly
+that name belongs to it — anyone else gets ``seal.unit-unknown``: sealkit cannot tell the unit, so it does
+not pass the seal (fail closed).
 
-A certificate belongs to a unit when its subject carries the unit's unified social credit code — in
-organizationIdentifier, serialNumber, OU or CN, as Chinese CAs write it, possibly behind a prefix such as
-``USCC:`` or ``NTRCN-`` — or when its O is the unit's name. The code must stand as a whole token: a code
-that is only part of a longer string of letters and digits does not count.
+A certificate belongs to a unit when its subject carries the unit's unified social credit code as a *whole
+attribute value* in organizationIdentifier, serialNumber, OU or CN — bare, behind a prefix Chinese CAs
+write (``NTRCN-``, ``USCC:``, ``统一社会信用代码：``), or as one ``@``-separated part (``经办人@<code>``) —
+or when its O is the unit's name. The code is compared as GB 32100 writes it, upper-case ASCII: CAs copy it
+from the business licence, and organizationIdentifier and serialNumber are PrintableString (no full-width
+characters), so a lower-case or full-width code only comes from text a subscriber typed. An O that names
+another organisation outweighs a code in OU or CN (free text at many CAs, which the subscriber may fill): the
+holder is then not a member. A code in organizationIdentifier or serialNumber is the CA's checked registration
+identifier and outweighs the O (which may be a short or former name).
 """
 
 from __future__ import annotations
@@ -33,12 +41,21 @@ PURPOSES = tuple(
         (
             "公章", "合同专用章", "财务专用章", "发票专用章", "业务专用章", "人事专用章", "投标专用章",
             "采购专用章", "招标专用章", "行政专用章", "法人章", "专用章", "印章", "行政章", "党委章",
+            "合同章", "电子签章", "电子公章", "电子印章", "电子合同章", "签章",
         ),
         key=len,
         reverse=True,
     )
 )  # fmt: skip
-_SUBJECT_CODE_FIELDS = ("organization_identifier", "serial_number", "organizational_unit_name", "common_name")
+#: A trailing marker that the seal is the electronic form of a physical one: 公章（电子）, 合同专用章(电子).
+_ELECTRONIC = ("(电子)", "(电子版)")
+#: How Chinese CAs write the code in an attribute: bare, or behind one of these prefixes.
+_CODE_FORM = re.compile(
+    r"(?:(?:NTRCN|USCC|统一社会信用代码|社会信用代码)\s*[-:]\s*)?(?P<code>.*)", re.IGNORECASE
+)
+#: Attributes a CA fills from the unit's registration, and free-text attributes a subscriber may fill.
+_REGISTRATION_FIELDS = ("organization_identifier", "serial_number")
+_FREE_TEXT_FIELDS = ("organizational_unit_name", "common_name")
 
 
 class _Digests(core.SequenceOf):
@@ -60,7 +77,10 @@ class SealUnit:
 
     uscc: str | None
     name: str | None
-    source: str  # "seal" (sealkit's extension), "name" (read from the seal's name) or "none"
+    #: "seal" (sealkit's extension), "name" (the seal's name without its purpose), "whole-name" (a unit
+    #: seal's name with no known purpose: perhaps the unit's name alone), "unreadable" (sealkit's extension
+    #: does not decode) or "none" (a personal seal: no unit)
+    source: str
     allowed_holders: frozenset[str] = frozenset()  # SHA-256 (hex) of holders allowed by an override
 
 
@@ -82,12 +102,15 @@ def seal_unit(seal: ParsedSeal) -> SealUnit:
                 allowed = frozenset(d.hex() for d in (info["allowedHolders"].native or []))
                 return SealUnit(str(info["uscc"].native), str(info["name"].native), "seal", allowed)
             except (ValueError, TypeError):
-                return SealUnit(None, None, "none")
+                return SealUnit(None, None, "unreadable")
     if seal.seal_type == SEAL_TYPE_UNIT:
         name = _normal(seal.name)
+        for marker in _ELECTRONIC:
+            name = name.removesuffix(marker)
         for purpose in PURPOSES:
             if name.endswith(purpose) and len(name) > len(purpose):
                 return SealUnit(None, name[: -len(purpose)], "name")
+        return SealUnit(None, name or None, "whole-name")
     return SealUnit(None, None, "none")
 
 
@@ -106,25 +129,43 @@ def _values(cert: asn1_x509.Certificate, field: str) -> list[str]:
     return values
 
 
-def carries_code(cert: asn1_x509.Certificate, uscc: str) -> bool:
-    """True if the subject of ``cert`` names ``uscc`` as a whole token in one of the fields CAs use."""
-    token = re.compile(rf"(?<![0-9A-Z]){re.escape(uscc.upper())}(?![0-9A-Z])")
-    return any(
-        token.search(_normal(value).upper())
-        for field in _SUBJECT_CODE_FIELDS
-        for value in _values(cert, field)
-    )
+def _code_in(value: str, uscc: str) -> bool:
+    """Whether ``value`` is ``uscc`` — bare or behind a CA's prefix — or has it as one ``@``-separated
+    part. Only surrounding spaces are ignored; the code itself must be exact."""
+    for part in value.split("@"):
+        match = _CODE_FORM.fullmatch(part.strip().replace("：", ":"))
+        if match and match["code"].strip() == uscc:
+            return True
+    return False
+
+
+def carries_code(
+    cert: asn1_x509.Certificate,
+    uscc: str,
+    fields: Sequence[str] = _REGISTRATION_FIELDS + _FREE_TEXT_FIELDS,
+) -> bool:
+    """True if one of ``fields`` of the subject of ``cert`` (by default every attribute CAs use for it) is
+    the code ``uscc``."""
+    return any(_code_in(value, uscc) for field in fields for value in _values(cert, field))
 
 
 def membership_problem(cert: asn1_x509.Certificate, unit: SealUnit) -> str | None:
     """None if ``cert`` belongs to ``unit``; else why not (one line). A unit known by nothing is a problem."""
     subject = str(cert.subject.human_friendly)
-    if unit.uscc and carries_code(cert, unit.uscc):
-        return None
-    if unit.name and any(_normal(o) == _normal(unit.name) for o in _values(cert, "organization_name")):
+    organisations = [o for o in _values(cert, "organization_name") if _normal(o)]
+    if unit.name and any(_normal(o) == _normal(unit.name) for o in organisations):
         return None
     if not (unit.uscc or unit.name):
         return f"{subject}: the seal names no unit to compare with"
+    if unit.uscc and carries_code(cert, unit.uscc, _REGISTRATION_FIELDS):
+        return None
+    if unit.uscc and carries_code(cert, unit.uscc, _FREE_TEXT_FIELDS):
+        if not organisations:
+            return None
+        return (
+            f"{subject} does not belong to {unit.name or unit.uscc}: its subject carries the code "
+            f"{unit.uscc}, but its O names another organisation ({organisations[0]})"
+        )
     wanted = [f"the code {unit.uscc}"] if unit.uscc else []
     wanted += [f"O={unit.name}"] if unit.name else []
     carries = ("neither " + " nor ".join(wanted)) if len(wanted) > 1 else f"not {wanted[0]}"

@@ -67,6 +67,8 @@ def verdict_of(code: str) -> tuple[str, str | None]:
         return "INDETERMINATE", NO_POE[code]
     if code == "seal.maker-untrusted":
         return "INDETERMINATE", "NO_CERTIFICATE_CHAIN_FOUND"
+    if code == "seal.revocation-unknown":  # no source speaks for the seal (now): as missing revocation data
+        return "INDETERMINATE", "TRY_LATER"
     return "TOTAL-FAILED", {"seal.revoked": "REVOKED", "seal.expired": "EXPIRED"}.get(
         code, "SIG_CRYPTO_FAILURE"
     )
@@ -269,12 +271,24 @@ def signer_matches_unit(seal: ParsedSeal, signer: asn1_x509.Certificate) -> bool
 
 def signer_unit_problem(seal: ParsedSeal, signer: asn1_x509.Certificate) -> Problem | None:
     """None if ``signer`` belongs to the seal's unit, the seal's maker allowed this holder by an override, or
-    the seal is personal and names no unit."""
+    the seal is personal and names no unit. A unit seal whose unit sealkit cannot tell fails closed
+    (``seal.unit-unknown``) unless the signer's O is the seal's whole name."""
     unit = seal_unit(seal)
     if unit.source == "none" or hashlib.sha256(signer.dump()).hexdigest() in unit.allowed_holders:
         return None
+    if unit.source == "unreadable":
+        return Problem("seal.unit-unknown", "the seal's unit extension (sealkit's) does not decode")
     problem = membership_problem(signer, unit)
-    return Problem("seal.signer-not-of-unit", problem) if problem else None
+    if problem is None:
+        return None
+    if unit.source == "whole-name":
+        return Problem(
+            "seal.unit-unknown",
+            f"the unit seal's name {seal.name!r} is neither <unit><purpose> with a purpose sealkit knows nor "
+            f"the signer's organisation ({signer.subject.human_friendly}): its unit cannot be told, so "
+            "the signer cannot be shown to belong to it",
+        )
+    return Problem("seal.signer-not-of-unit", problem)
 
 
 def verify_ses_signature(
