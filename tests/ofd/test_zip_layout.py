@@ -166,27 +166,36 @@ def test_signing_refuses_an_ambiguous_input(pki, seals, contract_bytes, tmp_path
     assert not (tmp_path / "out.ofd").exists() and source.read_bytes().endswith(contract_bytes)
 
 
-def _hand_zip(entries: list[tuple[str, bytes, int, bytes | None]]) -> bytes:
-    """A ZIP written here (not by zipfile): (name, content, method, raw data or None to deflate it)."""
+def test_a_unicode_path_field_naming_another_member(signed, anchors):
+    """Readers that prefer the Info-ZIP Unicode Path field (Commons Compress does) would see Page_0 twice."""
+    other = "Doc_0/Pages/Page_1/Content.xml"
+    field = b"\x01" + struct.pack("<I", zlib.crc32(other.encode())) + PAGE.encode()
+    extra = struct.pack("<HH", 0x7075, len(field)) + field
+    built = _hand_zip([(n, c, 8, None) for n, c in members(signed).items()], extras={other: extra})
+    _refused(built, anchors, "structure.zip-header-mismatch")
+
+
+def test_two_directory_entries_for_one_local_entry(signed, anchors):
+    data = _hand_zip([(n, c, 8, None) for n, c in members(signed).items()])
+    _offset, _size, fields = _entries(data)
+    doubled = bytearray(data)
+    struct.pack_into("<I", doubled, fields[1], struct.unpack_from("<I", data, fields[0])[0])
+    _refused(bytes(doubled), anchors, "structure.zip-unlisted-data")
+
+
+def _hand_zip(
+    entries: list[tuple[str, bytes, int, bytes | None]], extras: dict[str, bytes] | None = None
+) -> bytes:
+    """A ZIP written here (not by zipfile): (name, content, method, raw data or None to deflate it), with
+    ``extras`` as local extra fields by name."""
     body, central = b"", b""
     for name, content, method, raw in entries:
-        raw_name = name.encode()
+        raw_name, extra = name.encode(), (extras or {}).get(name, b"")
         if raw is None:
             deflater = zlib.compressobj(6, zlib.DEFLATED, -15)
             raw = deflater.compress(content) + deflater.flush() if method == 8 else content
-        header = struct.pack(
-            "<HHHHHIIIHH",
-            20,
-            0x800,
-            method,
-            0,
-            0x21,
-            zlib.crc32(content),
-            len(raw),
-            len(content),
-            len(raw_name),
-            0,
-        )
+        fields = (20, 0x800, method, 0, 0x21, zlib.crc32(content), len(raw), len(content), len(raw_name))
+        header = struct.pack("<HHHHHIIIHH", *fields, 0)
         central += (
             b"PK\x01\x02"
             + struct.pack("<H", 20)
@@ -194,7 +203,7 @@ def _hand_zip(entries: list[tuple[str, bytes, int, bytes | None]]) -> bytes:
             + struct.pack("<HHHII", 0, 0, 0, 0o644 << 16, len(body))
             + raw_name
         )
-        body += b"PK\x03\x04" + header + raw_name + raw
+        body += b"PK\x03\x04" + struct.pack("<HHHHHIIIHH", *fields, len(extra)) + raw_name + extra + raw
     end = struct.pack("<HHHHIIH", 0, 0, len(entries), len(entries), len(central), len(body), 0)
     return body + central + b"PK\x05\x06" + end
 
