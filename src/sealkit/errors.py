@@ -195,6 +195,14 @@ class OfdError(SealkitError):
     """An OFD document could not be read or signed (or its package is refused as hostile)."""
 
 
+class OfdStructureError(OfdError):
+    """An OFD package whose ZIP readers could read two ways (``reason``: a ``structure.zip-*`` code)."""
+
+    def __init__(self, message: str = "", reason: str = "structure.zip-layout") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 # --- registry ---
 
 

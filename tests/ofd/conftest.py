@@ -37,7 +37,7 @@ def _seal(pki, seal_image, holder: str, es_id: str, *, days: int = 365, start_da
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     spec = SealSpec(
         es_id=es_id,
-        name=f"{holder} 合同专用章",
+        name="sealkit 测试单位合同专用章",  # the holders' unit (O=sealkit 测试单位)
         holder_certs=[pki[holder].certificate.dump()],
         valid_start=now + dt.timedelta(days=start_days),
         valid_end=now + dt.timedelta(days=days),

@@ -71,7 +71,7 @@ def test_sign_verify_file_an_ofd_whatever_its_name(tmp_path, capsys, pki, regist
     report = json.loads(out)
     assert report["indication"] == "TOTAL-PASSED" and report["file"]["format"] == "ofd"
     steps = report["signatures"][0]["seal"]["steps"]
-    assert {k: steps[5][k] for k in ("name", "ok")} == {"name": "seal-revocation", "ok": True}
+    assert {k: steps[6][k] for k in ("name", "ok")} == {"name": "seal-revocation", "ok": True}
     code, out, _ = cli(capsys, "verify", signed, *anchors, "--registry", url)
     assert code == 0 and "Overall: TOTAL-PASSED" in out and "✓ data-hash" in out
     code, out, err = cli(capsys, "file", signed, "-o", tmp_path, *anchors, "--registry", url, "--json")

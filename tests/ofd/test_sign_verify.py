@@ -93,9 +93,10 @@ def test_signed_contract_passes(signed_bytes, anchors):
     assert verdict.field == "s001" and verdict.intact and verdict.trusted
     assert verdict.coverage == "entire-revision" and verdict.modification == "none"
     names = [s["name"] for s in verdict.seal["steps"]]
-    assert names[:7] == [
+    assert names[:8] == [
         "signature",
         "signer-in-certlist",
+        "signer-unit",
         "maker-signature",
         "maker-certificate",
         "seal-validity",
@@ -104,6 +105,7 @@ def test_signed_contract_passes(signed_bytes, anchors):
     ]
     assert names[-1] == "data-hash"
     assert verdict.seal["time_source"].startswith("validation time")
+    assert verdict.seal["unit"] == "sealkit测试单位" and verdict.seal["signer_matches_unit"] is True
 
 
 def test_input_untouched_and_output_not_over_input(pki, seals, contract, contract_bytes):
@@ -262,10 +264,22 @@ def test_verifier_catches_a_signer_outside_the_certlist(pki, seals, contract, tm
     from sealkit.ofd import sign as sign_module
     from sealkit.seal import parse_seal
 
-    monkeypatch.setattr(sign_module, "_check_seal", lambda seal, cert, now: parse_seal(seal))
+    monkeypatch.setattr(sign_module, "_check_seal", lambda seal, cert, now, makers: parse_seal(seal))
+    monkeypatch.setattr(sign_module, "_self_check", lambda *_a: None)  # which also refuses seal.* reasons
     forged = sign(pki, seals, contract, tmp_path / "f.ofd", "stranger", seal=seals["supplier"])
     verdict = verify(forged, anchors).signatures[0]
     assert "seal.not-holder" in verdict.reasons and verdict.indication == "TOTAL-FAILED"
+
+
+def test_no_output_when_the_new_signature_fails_its_seal_checks(pki, seals, contract, tmp_path, monkeypatch):
+    from sealkit.errors import OfdError
+    from sealkit.ofd import sign as sign_module
+    from sealkit.seal import parse_seal
+
+    monkeypatch.setattr(sign_module, "_check_seal", lambda seal, cert, now, makers: parse_seal(seal))
+    with pytest.raises(OfdError, match=r"does not verify \(seal\.not-holder"):
+        sign(pki, seals, contract, tmp_path / "f.ofd", "stranger", seal=seals["supplier"])
+    assert not (tmp_path / "f.ofd").exists()
 
 
 def test_seal_and_signer_anchors_are_separate(signed_bytes, anchors):

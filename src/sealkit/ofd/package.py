@@ -2,10 +2,12 @@
 
 An OFD file is a ZIP of XML parts and resources (GB/T 33190-2016 §7). :func:`read_package` opens one and
 refuses, with a one-line :class:`~sealkit.errors.OfdError`, anything a hostile sender could use against the
-reader: too many members, a member or a total that expands beyond the limits, a compression ratio that only
-a bomb has, names that escape the package (``..``, absolute paths, backslashes, drive letters, NUL), duplicate
-names, symbolic links and encrypted members. Sizes are the ZIP headers' claims; :mod:`zipfile` never returns
-more bytes than the header claims and checks the CRC, so a lying header ends in a refusal too.
+reader: a ZIP that readers could read two ways (:mod:`sealkit.ofd.ziplayout`), too many members, a member
+or a total that expands beyond the limits, a compression ratio that only a bomb has, names that escape the
+package (``..``, absolute paths, backslashes, drive letters, NUL), duplicate names, symbolic links, encrypted
+members and compression methods other than stored and deflated. Sizes are the ZIP headers' claims;
+inflating never returns more bytes than the header claims and the CRC is checked, so a lying header ends in
+a refusal too.
 
 Members are kept in memory in their package order, under their names without a leading slash; OFD paths
 (``/Doc_0/Document.xml``) are mapped with :func:`to_member`. :func:`write_package` writes a package back
@@ -17,10 +19,12 @@ from __future__ import annotations
 import io
 import stat
 import zipfile
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from sealkit.errors import OfdError
+from sealkit.errors import OfdError, OfdStructureError
+from sealkit.ofd.ziplayout import ZipEntry, read_layout
 
 #: The limits of :func:`read_package` (bytes and counts).
 MAX_PACKAGE_BYTES = 512 * 1024 * 1024
@@ -106,56 +110,75 @@ def _check_name(name: str) -> None:
 
 
 def read_package(data: bytes) -> OfdPackage:
-    """Open the OFD container ``data`` within the limits above; :class:`OfdError` otherwise."""
+    """Open the OFD container ``data`` within the limits above and read one way only
+    (:func:`sealkit.ofd.ziplayout.read_layout`); :class:`OfdError` otherwise."""
     if len(data) > MAX_PACKAGE_BYTES:
         raise OfdError(f"refusing the package: {len(data)} bytes is over the {MAX_PACKAGE_BYTES} byte limit")
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise OfdError(f"not an OFD file: not a readable ZIP ({exc})") from None
-    with archive:
-        infos = archive.infolist()
-        if len(infos) > MAX_MEMBERS:
-            raise OfdError(f"refusing the package: {len(infos)} members is over the {MAX_MEMBERS} limit")
-        total, seen, wanted = 0, set(), []
-        for info in infos:
-            _check_name(info.filename)
-            if info.is_dir():
-                continue
-            if stat.S_ISLNK(info.external_attr >> 16):
-                raise OfdError(f"refusing the package: member {info.filename!r} is a symbolic link")
-            if info.flag_bits & 0x1:
-                raise OfdError(f"refusing the package: member {info.filename!r} is encrypted")
-            if info.filename in seen:
-                raise OfdError(f"refusing the package: member {info.filename!r} appears twice")
-            seen.add(info.filename)
-            if info.file_size > MAX_MEMBER_BYTES:
-                raise OfdError(
-                    f"refusing the package: member {info.filename!r} expands to {info.file_size} bytes "
-                    f"(limit {MAX_MEMBER_BYTES})"
-                )
-            if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-                raise OfdError(
-                    f"refusing the package: member {info.filename!r} expands {info.file_size} bytes from "
-                    f"{info.compress_size} (a compression bomb)"
-                )
-            total += info.file_size
-            if total > MAX_TOTAL_BYTES:
-                raise OfdError(f"refusing the package: it expands to over {MAX_TOTAL_BYTES} bytes")
-            wanted.append(info)
-        files: dict[str, bytes] = {}
-        for info in wanted:
-            try:
-                with archive.open(info) as member:
-                    content = member.read(info.file_size + 1)
-            except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
-                raise OfdError(f"refusing the package: member {info.filename!r} is damaged ({exc})") from None
-            if len(content) != info.file_size:
-                raise OfdError(f"refusing the package: member {info.filename!r} is not its declared size")
-            files[info.filename] = content
+    if not data.startswith(b"PK"):
+        raise OfdError("not an OFD file: not a readable ZIP (it does not start with a ZIP entry)")
+    infos = read_layout(data)
+    if len(infos) > MAX_MEMBERS:
+        raise OfdError(f"refusing the package: {len(infos)} members is over the {MAX_MEMBERS} limit")
+    total, seen, wanted = 0, set(), []
+    for info in infos:
+        _check_name(info.name)
+        if info.is_dir:
+            continue
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise OfdError(f"refusing the package: member {info.name!r} is a symbolic link")
+        if info.flags & 0x1:
+            raise OfdError(f"refusing the package: member {info.name!r} is encrypted")
+        if info.name in seen:
+            raise OfdError(f"refusing the package: member {info.name!r} appears twice")
+        seen.add(info.name)
+        if info.size > MAX_MEMBER_BYTES:
+            raise OfdError(
+                f"refusing the package: member {info.name!r} expands to {info.size} bytes "
+                f"(limit {MAX_MEMBER_BYTES})"
+            )
+        if info.size > RATIO_FLOOR and info.size > MAX_RATIO * max(info.compressed_size, 1):
+            raise OfdError(
+                f"refusing the package: member {info.name!r} expands {info.size} bytes from "
+                f"{info.compressed_size} (a compression bomb)"
+            )
+        total += info.size
+        if total > MAX_TOTAL_BYTES:
+            raise OfdError(f"refusing the package: it expands to over {MAX_TOTAL_BYTES} bytes")
+        wanted.append(info)
+    files = {info.name: _content(data, info) for info in wanted}
     if "OFD.xml" not in files:
         raise OfdError("not an OFD file: the package has no OFD.xml at its root")
     return OfdPackage(files)
+
+
+def _content(data: bytes, info: ZipEntry) -> bytes:
+    """A member's bytes: stored or deflated (what OFD readers read), exactly its declared size and CRC, the
+    deflate stream ending exactly where its compressed size does (nothing hidden after it)."""
+    raw = memoryview(data)[info.data_start : info.data_start + info.compressed_size]
+    if info.method == zipfile.ZIP_STORED:
+        content = bytes(raw)
+    elif info.method == zipfile.ZIP_DEFLATED:
+        inflater = zlib.decompressobj(-15)
+        try:
+            content = inflater.decompress(raw, info.size + 1)
+        except zlib.error as exc:
+            raise OfdError(f"refusing the package: member {info.name!r} is damaged ({exc})") from None
+        if not inflater.eof or inflater.unused_data or inflater.unconsumed_tail:
+            raise OfdStructureError(
+                f"refusing the package: member {info.name!r}'s compressed data does not end where its "
+                "size says (readers could see different contents)",
+                "structure.zip-unlisted-data",
+            )
+    else:
+        raise OfdError(
+            f"refusing the package: member {info.name!r} uses compression method {info.method} "
+            "(OFD readers read stored and deflated members only)"
+        )
+    if len(content) != info.size:
+        raise OfdError(f"refusing the package: member {info.name!r} is not its declared size")
+    if zlib.crc32(content) != info.crc:
+        raise OfdError(f"refusing the package: member {info.name!r} is damaged (CRC mismatch)")
+    return content
 
 
 def write_package(files: Mapping[str, bytes] | Iterable[tuple[str, bytes]]) -> bytes:

@@ -29,6 +29,7 @@ import datetime as dt
 import hashlib
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from pathlib import Path
@@ -38,7 +39,7 @@ from asn1crypto import x509 as asn1_x509
 
 from sealkit import sm2
 from sealkit.atomic import atomic_output
-from sealkit.certs import CertSource, load_certificate
+from sealkit.certs import CertSource, load_certificate, load_certificates
 from sealkit.errors import CertificateError, InvalidInput, OfdError, SealError, SealExpired, TextNotFound
 from sealkit.ofd.model import Box, OfdDocument, OfdPage, find_text, load_document, page_box
 from sealkit.ofd.package import OfdPackage, read_package, to_member, write_package
@@ -46,9 +47,9 @@ from sealkit.ofd.signatures import SM2_WITH_SM3, list_signatures, parse_signatur
 from sealkit.ofd.xmlparse import child, local, make, parse_xml, serialise, sub
 from sealkit.pdf.placement import Placement
 from sealkit.seal import asn1 as seal_asn1
+from sealkit.seal.binding import check_seal_use
 from sealkit.seal.make import make_ses_signature
 from sealkit.seal.parse import parse_seal
-from sealkit.seal.verify import cert_in_list
 from sealkit.timefmt import format_time
 from sealkit.ukey.base import KeyKind, PrivateKeyHandle
 from sealkit.validation import key_matches_certificate
@@ -145,17 +146,24 @@ def check_signer(key: PrivateKeyHandle, cert: asn1_x509.Certificate) -> None:
         )
 
 
-def _check_seal(seal_der: bytes, cert: asn1_x509.Certificate, now: dt.datetime) -> Any:
+def _check_seal(
+    seal_der: bytes,
+    cert: asn1_x509.Certificate,
+    now: dt.datetime,
+    seal_trust: list[asn1_x509.Certificate] | None,
+) -> Any:
+    """The seal, if ``cert`` may apply it now: v4, valid now, then :func:`sealkit.seal.check_seal_use`
+    (holder, the seal's unit, and with ``seal_trust`` the maker's path to the seal-maker anchors) — the
+    check PDF signing makes."""
     seal = parse_seal(seal_der)
     if seal.version != seal_asn1.SEAL_VERSION_V4:
         raise SealError("OFD signatures are written as GB/T 38540 v4: the seal is a v1 (GM/T 0031) seal")
-    if not cert_in_list(seal, cert.dump()):
-        raise SealError(f"the signer {cert.subject.human_friendly} is not a holder of seal {seal.es_id}")
     if not seal.valid_start <= now <= seal.valid_end:
         raise SealExpired(
             f"seal {seal.es_id} is valid {format_time(seal.valid_start)} to {format_time(seal.valid_end)}, "
             "not now"
         )
+    check_seal_use(seal, cert, maker_trust=seal_trust)
     return seal
 
 
@@ -169,6 +177,7 @@ def sign_ofd(
     placement: Placement | None = None,
     final: bool = False,
     timestamper: Any = None,
+    seal_trust: Iterable[CertSource] | None = None,
 ) -> OfdSignResult:
     """Sign the OFD ``input_path`` into ``output_path`` with ``key`` and the SESeal ``seal`` (DER).
 
@@ -176,10 +185,20 @@ def sign_ofd(
     :class:`sealkit.pdf.Placement` — rectangles are mm from the page's lower-left, as for PDF); None signs
     without a visible stamp. ``final`` also protects Signatures.xml: no later signature can be added.
     ``timestamper`` (:func:`sealkit.trust.make_timestamper`) adds an RFC 3161 timestamp over the signature.
+    ``seal_trust`` are the seal-maker anchors: given, a seal whose maker does not chain to them is refused
+    before anything is written, as for a registry seal (:func:`sealkit.seal.check_seal_use`). The signer
+    must hold the seal and belong to its unit; an input that ZIP readers could read two ways is refused.
     """
     data = _read(input_path)
     signed, result = sign_ofd_bytes(
-        data, key, seal=seal, cert=cert, placement=placement, final=final, timestamper=timestamper
+        data,
+        key,
+        seal=seal,
+        cert=cert,
+        placement=placement,
+        final=final,
+        timestamper=timestamper,
+        seal_trust=seal_trust,
     )
     output = Path(output_path)
     with atomic_output(output, protect=(input_path,)) as handle:
@@ -197,6 +216,7 @@ def sign_ofd_bytes(
     final: bool = False,
     timestamper: Any = None,
     now: dt.datetime | None = None,
+    seal_trust: Iterable[CertSource] | None = None,
 ) -> tuple[bytes, OfdSignResult]:
     """:func:`sign_ofd` on bytes: the signed package and what was done (``output_path`` None)."""
     certificate = load_certificate(cert) if cert is not None else key.certificate()
@@ -204,7 +224,8 @@ def sign_ofd_bytes(
         raise CertificateError(f"key {key.label!r} has no stored certificate: give one")
     check_signer(key, certificate)
     now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
-    parsed_seal = _check_seal(seal, certificate, now)
+    makers = None if seal_trust is None else load_certificates(list(seal_trust), what="seal trust anchor")
+    parsed_seal = _check_seal(seal, certificate, now, makers)
     package = read_package(data)
     document = load_document(package)
     out = package.copy()
@@ -417,7 +438,7 @@ def _self_check(signed: bytes, signature_id: str) -> None:
     report = verify_ofd_bytes(signed, name="<signed>")
     verdict = next((s for s in report.signatures if s.field == signature_id), None)
     reasons = verdict.reasons if verdict else ["format.missing"]
-    bad = [r for r in reasons if r.startswith(("format.", "integrity.", "crypto.", "modification."))]
+    bad = [r for r in reasons if r.startswith(("format.", "integrity.", "crypto.", "modification.", "seal."))]
     if bad:
         raise OfdError(f"the signed document does not verify ({', '.join(bad)}): nothing was written")
 

@@ -3,8 +3,9 @@
 :func:`check_chain` validates a certificate (the signer's, or the seal maker's) to its own trust anchors with
 :func:`sealkit.validation.validate_certificate` (at a proven time, or now with the ETSI no-proof rules), and
 :func:`chain_reason` turns a failed path into a report reason. :func:`check_timestamp` validates the RFC 3161
-token a GB/T 38540 signature carries over its signature value: imprint, token signature and TSA path — only
-an intact token from a trusted TSA proves a time.
+token a GB/T 38540 signature carries over its signature value through the core's
+:func:`~sealkit.validation.time.token_info`: imprint, token signature, TSA path and the token's time against
+the TSA certificate's validity — only an intact token from a trusted TSA whose time holds proves a time.
 """
 
 from __future__ import annotations
@@ -14,15 +15,12 @@ import datetime as dt
 import hashlib
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
 
 from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
 from pyhanko_certvalidator import ValidationContext
 
 from sealkit.errors import SealkitError
-from sealkit.timefmt import format_time
 from sealkit.validation import (
     PathValidation,
     Purpose,
@@ -30,27 +28,7 @@ from sealkit.validation import (
     build_validation_context,
     validate_certificate,
 )
-
-
-@dataclass
-class TimestampCheck:
-    """A signature timestamp: its time and TSA, whether it is intact (imprint and signature) and trusted."""
-
-    time: dt.datetime | None
-    tsa: str
-    intact: bool
-    trusted: bool
-    message: str
-
-    def to_json(self) -> dict[str, Any]:
-        when = format_time(self.time) if self.time else None
-        return {
-            "time": when,
-            "tsa": self.tsa,
-            "intact": self.intact,
-            "trusted": self.trusted,
-            "kind": "signature",
-        }
+from sealkit.validation.time import TimestampInfo, token_info
 
 
 def check_chain(
@@ -105,27 +83,22 @@ def check_timestamp(
     *,
     at: dt.datetime | None = None,
     online: bool = False,
-) -> TimestampCheck:
-    """Validate the RFC 3161 token ``token_der`` over ``signature_value`` with the TSA anchors ``anchors``,
-    at the validation time ``at`` (default now)."""
-    from pyhanko.sign.validation import generic_cms
-
+) -> tuple[TimestampInfo | None, str]:
+    """The RFC 3161 token ``token_der`` over ``signature_value`` validated with the TSA anchors ``anchors`` at
+    the validation time ``at`` (default now) by :func:`sealkit.validation.time.token_info` — the checks the
+    PDF path applies, the token's time within its TSA certificate's validity included — and a sentence on
+    it. None when the token cannot be read."""
     try:
         token = cms.ContentInfo.load(bytes(token_der))
         signed_data = token["content"]
-        tst_info = signed_data["encap_content_info"]["content"].parsed
-        gen_time: dt.datetime = tst_info["gen_time"].native
-        imprint = tst_info["message_imprint"]
-        algorithm = imprint["hash_algorithm"]["algorithm"].native
-        expected = _digest(algorithm, signature_value)
+        imprint = signed_data["encap_content_info"]["content"].parsed["message_imprint"]
+        expected = _digest(imprint["hash_algorithm"]["algorithm"].native, signature_value)
     except Exception as exc:  # noqa: BLE001 - a hostile token is a verdict, never a crash
-        return TimestampCheck(None, "", False, False, f"the timestamp token is unreadable ({_line(exc)})")
+        return None, f"the timestamp token is unreadable ({_line(exc)})"
     if imprint["hashed_message"].native != expected:
-        return TimestampCheck(
-            gen_time, "", False, False, "the timestamp is over other data (imprint mismatch)"
-        )
+        return None, "the timestamp is over other data (imprint mismatch)"
 
-    async def run() -> dict[str, Any]:
+    async def run() -> TimestampInfo:
         context = (
             build_validation_context(list(anchors), online=online, moment=at)
             if anchors
@@ -134,24 +107,18 @@ def check_timestamp(
             )
         )
         try:
-            return dict(await generic_cms.validate_tst_signed_data(signed_data, context, lambda _a: expected))
+            return await token_info(signed_data, context, lambda _a: expected, at or dt.datetime.now(dt.UTC))
         finally:
             await context.aclose()
 
     try:
-        result = asyncio.run(run())
+        stamp = asyncio.run(run())
     except Exception as exc:  # noqa: BLE001
-        return TimestampCheck(
-            gen_time, "", False, False, f"the timestamp token does not verify ({_line(exc)})"
-        )
-    signer = result.get("signing_cert")
-    tsa = signer.subject.human_friendly if signer is not None else ""
-    intact = bool(result.get("intact") and result.get("valid"))
-    trusted = intact and bool(anchors) and result.get("trust_problem_indic") is None
-    if not intact:
-        message = "the timestamp token's signature does not verify"
-    elif not trusted:
-        message = "the TSA is not trusted, so the time is unproven"
-    else:
-        message = "RFC 3161 token intact, TSA trusted"
-    return TimestampCheck(gen_time, tsa, intact, trusted, message)
+        return None, f"the timestamp token does not verify ({_line(exc)})"
+    if not stamp.intact:
+        return stamp, "the timestamp token's signature does not verify"
+    if not stamp.trusted:
+        return stamp, "the TSA is not trusted, so the time is unproven"
+    if stamp.problem:
+        return stamp, f"proves nothing: {stamp.problem}"
+    return stamp, "RFC 3161 token intact, TSA trusted"

@@ -4,7 +4,8 @@ Each entry of Signatures.xml becomes a :class:`~sealkit.pdf.report.SignatureVerd
 signature's ID), every check recorded even after one failed:
 
 1. format — Signature.xml, SignedValue.dat (a GB/T 38540 SES_Signature), SM2-with-SM3 only;
-2. the signer's signature over TBS_Sign (standard step 1), the signer in the seal's certList (2), the seal
+2. the signer's signature over TBS_Sign (standard step 1), the signer in the seal's certList and a member of
+   the seal's unit (2, :func:`sealkit.seal.verify.signer_unit_problem`, as for PDF), the seal
    maker's signature (3) and path to the *seal* trust anchors (4), the seal's validity window and revocation
    (5), the signer's path to the *signer* trust anchors (6), dataHash = SM3(Signature.xml) (7);
 3. the package — every Reference's file present with its SM3 digest; Seal.esl identical to the seal inside
@@ -34,7 +35,14 @@ from asn1crypto import x509 as asn1_x509
 
 from sealkit import sm2
 from sealkit.certs import CertSource, load_certificate, load_certificates
-from sealkit.errors import DecodingError, InvalidInput, InvalidSignature, OfdError, SealkitError
+from sealkit.errors import (
+    DecodingError,
+    InvalidInput,
+    InvalidSignature,
+    OfdError,
+    OfdStructureError,
+    SealkitError,
+)
 from sealkit.ofd.coverage import check_package, check_stamps, unlisted_signatures
 from sealkit.ofd.model import OfdDocument, load_document
 from sealkit.ofd.package import OfdPackage, read_package
@@ -46,15 +54,17 @@ from sealkit.ofd.signatures import (
     list_signatures,
     parse_signature_xml,
 )
-from sealkit.ofd.trust import TimestampCheck, chain_reason, check_chain, check_timestamp
+from sealkit.ofd.trust import chain_reason, check_chain, check_timestamp
 from sealkit.ofd.xmlparse import parse_xml
 from sealkit.pdf.report import SignatureVerdict, VerificationReport
 from sealkit.seal.parse import ParsedSignature, parse_signature
 from sealkit.seal.revocation import Revocation
-from sealkit.seal.verify import cert_in_list
+from sealkit.seal.units import seal_unit
+from sealkit.seal.verify import cert_in_list, signer_matches_unit, signer_unit_problem
 from sealkit.sm2.oids import SM2_SIGN
 from sealkit.timefmt import format_time
 from sealkit.validation import Purpose, verify_with_certificate
+from sealkit.validation.time import TimestampInfo
 
 #: Seal revocations: es_id -> the revocation, or None (a registry's ``revocation`` method fits).
 RevocationLookup = Callable[[str], "Revocation | None"]
@@ -142,7 +152,8 @@ def verify_ofd_bytes(
         document = load_document(package)
         records = _records(package, document)
     except OfdError as exc:
-        file_info["reasons"].append("format.unreadable-ofd")
+        reason = exc.reason if isinstance(exc, OfdStructureError) else "format.unreadable-ofd"
+        file_info["reasons"].append(reason)
         file_info["error"] = exc.message
         return VerificationReport.from_verdicts([], file_info)
     file_info["files"] = len(package.files)
@@ -248,6 +259,13 @@ def _verify_one(ctx: _Context, record: SignatureRecord) -> SignatureVerdict:
             "the signer is " + ("" if holder else "not ") + "a holder of the seal",
             "seal.not-holder",
         )
+        unit_problem = signer_unit_problem(ses.seal, signer)
+        step(
+            "signer-unit",
+            unit_problem is None,
+            unit_problem.detail if unit_problem else _unit_detail(ses, signer),
+            unit_problem.code if unit_problem else None,
+        )
     if maker is not None:
         ok = _verifies(maker, ses.seal.sign_alg, ses.seal.signed_bytes, ses.seal.signed_value)
         step(
@@ -282,7 +300,7 @@ def _verify_one(ctx: _Context, record: SignatureRecord) -> SignatureVerdict:
             "property-info", False, f"propertyInfo names {ses.property_info!r}, not {record.base_loc}"
         )
     check_stamps(ctx.document, sig, verdict)
-    verdict.seal = _seal_report(ses, steps, stamp, at)
+    verdict.seal = _seal_report(ses, steps, stamp, at, signer)
     verdict.conclude()
     return verdict
 
@@ -351,8 +369,8 @@ def _verifies(cert: asn1_x509.Certificate, algorithm: str, data: bytes, signatur
 
 def _proven_time(
     ctx: _Context, verdict: SignatureVerdict, ses: ParsedSignature
-) -> tuple[dt.datetime | None, TimestampCheck | None]:
-    """The proven time (a trusted timestamp's) if there is one, and the timestamp check."""
+) -> tuple[dt.datetime | None, TimestampInfo | None]:
+    """The proven time (a trusted timestamp's) if there is one, and the timestamp."""
     if ses.timestamp is None:
         verdict.check(
             "timestamp",
@@ -361,18 +379,22 @@ def _proven_time(
             f"{'the validation time' if ctx.validation_time else 'now'}",
         )
         return None, None
-    stamp = check_timestamp(
+    stamp, message = check_timestamp(
         ses.timestamp, ses.signature, ctx.trust, at=ctx.validation_time, online=ctx.online
     )
-    verdict.timestamp = stamp.to_json()
+    if stamp is None:
+        verdict.timestamp = {"time": None, "tsa": "", "intact": False, "trusted": False, "problem": message}
+        verdict.check("timestamp", False, message, "crypto.timestamp-invalid")
+        return None, None
+    verdict.timestamp = stamp.to_dict()
     when = f"{_iso(stamp.time)} by {stamp.tsa or 'an unnamed TSA'}"
     if not stamp.intact:
-        verdict.check("timestamp", False, f"{when}: {stamp.message}", "crypto.timestamp-invalid")
+        verdict.check("timestamp", False, f"{when}: {message}", "crypto.timestamp-invalid")
         return None, stamp
-    if not stamp.trusted or stamp.time is None:
-        verdict.check("timestamp", False, f"{when}: {stamp.message}")
+    if not stamp.proves:
+        verdict.check("timestamp", False, f"{when}: {message}")
         return None, stamp
-    verdict.check("timestamp", True, f"{when} ({stamp.message})")
+    verdict.check("timestamp", True, f"{when} ({message})")
     verdict.signing_time = verdict.proven_time = _iso(stamp.time)
     return stamp.time, stamp
 
@@ -420,11 +442,26 @@ def _seal_validity(ctx: _Context, ses: ParsedSignature, at: dt.datetime, proven:
         )
 
 
+def _unit_detail(ses: ParsedSignature, signer: asn1_x509.Certificate) -> str:
+    unit = seal_unit(ses.seal)
+    if unit.source == "none":
+        return "the seal names no unit (a personal seal)"
+    named = unit.uscc or unit.name
+    if signer_matches_unit(ses.seal, signer):
+        return f"the signer belongs to the seal's unit {named}"
+    return f"the signer was allowed by the seal's maker to use the seal of {named}"
+
+
 def _seal_report(
-    ses: ParsedSignature, steps: list[dict[str, Any]], stamp: TimestampCheck | None, at: dt.datetime
+    ses: ParsedSignature,
+    steps: list[dict[str, Any]],
+    stamp: TimestampInfo | None,
+    at: dt.datetime,
+    signer: asn1_x509.Certificate | None,
 ) -> dict[str, Any]:
     seal = ses.seal
-    proven = stamp is not None and stamp.intact and stamp.trusted
+    unit = seal_unit(seal)
+    proven = stamp is not None and stamp.proves
     return {
         "ok": all(s["ok"] or not s["decisive"] for s in steps),
         "format": f"GB/T 38540 v{ses.version} SES_Signature",
@@ -436,6 +473,9 @@ def _seal_report(
         "time_source": "timestamp" if proven else "validation time (no trusted timestamp)",
         "judged_at": _iso(at),
         "claimed_time": _iso(ses.time_info),
+        "unit": unit.name,
+        "unit_code": unit.uscc,
+        "signer_matches_unit": signer_matches_unit(seal, signer) if signer is not None else None,
         "steps": steps,
         "detail": f"seal {seal.es_id} {seal.name}",
     }

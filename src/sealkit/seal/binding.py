@@ -18,7 +18,7 @@ from asn1crypto import x509 as asn1_x509
 
 from sealkit.errors import AuditChainBroken, DecodingError, SealDisabled, SealError, SealExpired, SealRevoked
 from sealkit.seal.attribute import SEAL_ATTRIBUTE_OID, seal_values
-from sealkit.seal.parse import parse_seal
+from sealkit.seal.parse import ParsedSeal, parse_seal
 from sealkit.seal.revlist import RevocationList
 from sealkit.seal.revocation import Revocation, RevocationUnknown
 from sealkit.seal.verify import (
@@ -74,17 +74,27 @@ def usable_seal(
         raise SealExpired(f"seal {seal_id} is not valid before {format_time(record.valid_start)}")
     if at > record.valid_end:
         raise SealExpired(f"seal {seal_id} expired on {format_time(record.valid_end)}")
-    seal = parse_seal(record.seal_der)
+    check_seal_use(parse_seal(record.seal_der), signer_cert, maker_trust=maker_trust)
+    return SealForSigning(record.es_id, record.image, record.width_mm, record.height_mm, record.seal_der)
+
+
+def check_seal_use(
+    seal: ParsedSeal, signer_cert: asn1_x509.Certificate, *, maker_trust: Sequence[TrustAnchor] | None = None
+) -> None:
+    """Refuse with :class:`SealError` a seal that ``signer_cert`` may not apply now: not one of its holders,
+    not a member of the seal's unit, or — with ``maker_trust`` (the seal-maker anchors) — a seal that does
+    not verify against them (:func:`verify_seal`: maker's signature and path, validity). The one check before
+    signing with a seal, PDF (:func:`usable_seal`) or OFD (:func:`sealkit.ofd.sign_ofd`)."""
     if not cert_in_list(seal, signer_cert.dump()):
-        raise SealError(f"the signer {signer_cert.subject.human_friendly} is not a holder of seal {seal_id}")
+        who = signer_cert.subject.human_friendly
+        raise SealError(f"the signer {who} is not a holder of seal {seal.es_id}")
     problem = signer_unit_problem(seal, signer_cert)
     if problem is not None:
-        raise SealError(f"seal {seal_id}: {problem.detail}")
+        raise SealError(f"seal {seal.es_id}: {problem.detail}")
     if maker_trust is not None:
         checked = verify_seal(seal, trust=maker_trust)
         if not checked.ok:
-            raise SealError(f"seal {seal_id}: {checked.reason} [{checked.reason_code}]")
-    return SealForSigning(record.es_id, record.image, record.width_mm, record.height_mm, record.seal_der)
+            raise SealError(f"seal {seal.es_id}: {checked.reason} [{checked.reason_code}]")
 
 
 def seal_signed_attribute(seseal_der: bytes) -> cms.CMSAttribute:

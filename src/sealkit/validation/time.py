@@ -3,9 +3,9 @@ signer's word and proves nothing; only a trusted timestamp — the signature's o
 document/archive timestamp that covers it — is proof of existence (POE).
 
 :func:`timestamp_info` validates a signature's timestamp token (the TSA's path included, through
-pyhanko-certvalidator with the TSA's key-usage rules); :func:`proof_of_existence` picks the earliest proven
-time among a signature's own token and the document timestamps that cover it. Without a POE everything is
-judged at the validation time (now).
+pyhanko-certvalidator with the TSA's key-usage rules), :func:`token_info` a bare token (an OFD seal's);
+:func:`proof_of_existence` picks the earliest proven time among a signature's own token and the document
+timestamps that cover it. Without a POE everything is judged at the validation time (now).
 """
 
 from __future__ import annotations
@@ -102,6 +102,33 @@ async def timestamp_info(
         intact=bool(tst.intact and tst.valid),
         trusted=bool(tst.intact and tst.valid and tst.trusted),
         problem=time_problem(tst.timestamp, tst.signing_cert, now or dt.datetime.now(dt.UTC)),
+    )
+
+
+async def token_info(
+    signed_data: cms.SignedData,
+    context: ValidationContext,
+    raw_digest: Callable[[str], bytes],
+    now: dt.datetime | None = None,
+    kind: str = "signature",
+) -> TimestampInfo:
+    """A timestamp token's ``SignedData`` validated under ``context`` (imprint against ``raw_digest``, token
+    signature, the TSA's path with its key-usage rules) and its time judged by :func:`time_problem` at ``now``
+    (default the current time): the one check for a token that is not inside a CMS signer's attributes (a
+    GB/T 38540 signature's ``timeStamp``). pyHanko's errors for a malformed token propagate."""
+    result = await generic_cms.validate_tst_signed_data(signed_data, context, raw_digest)
+    cert = result.get("signing_cert")
+    intact = bool(result.get("intact") and result.get("valid"))
+    path = result.get("validation_path")
+    trusted = intact and result.get("trust_problem_indic") is None and path is not None
+    moment: dt.datetime = result["timestamp"]
+    return TimestampInfo(
+        time=moment,
+        tsa=str(cert.subject.human_friendly) if cert is not None else "",
+        intact=intact,
+        trusted=trusted,
+        kind=kind,
+        problem=time_problem(moment, cert, now or dt.datetime.now(dt.UTC)),
     )
 
 
