@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sealkit.config import load_config
 from sealkit.flows import verify_contract
 from sealkit.pdf import verify_pdf
 
@@ -48,6 +49,7 @@ def test_demo_runs_the_whole_flow(tmp_path):
         trust=[report["files"]["sm2_root"]],
         seal_maker_trust=[report["files"]["seal_authority_root"]],
         registry_url=f"sqlite:///{report['files']['registry']}",
+        config=load_config(report["files"]["config"]),  # pins the registry's certificate
     )
     [ofd_signature] = ofd.signatures
     ofd_custody = ofd_signature.seal["custody"]
@@ -66,6 +68,14 @@ def test_demo_runs_the_whole_flow(tmp_path):
         seal_maker_trust=[files["seal_authority_root"]],
     )
     assert again.passed, again.to_dict()
+    # The demo's sealkit.toml pins the registry certificate: the CLI checks the signed audit head with it.
+    audit = subprocess.run(
+        [sys.executable, "-m", "sealkit_cli.main", "--config", files["config"], "seal", "audit"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert audit.returncode == 0 and "head signature verified" in audit.stdout, audit.stderr
     record = json.loads(Path(files["filing_record"]).read_text(encoding="utf-8"))
     assert record["indication"] == "TOTAL-PASSED"
     assert record["file"]["size"] == Path(files["signed"]).stat().st_size

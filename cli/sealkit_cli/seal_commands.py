@@ -15,7 +15,7 @@ import click
 from sealkit_cli.common import emit, get_config, json_option, seal_maker_trust_option
 
 from sealkit import timefmt
-from sealkit.errors import AuditChainBroken, InvalidInput
+from sealkit.errors import AuditChainBroken, InvalidInput, RegistryCertificateMissing
 from sealkit.seal import (
     IMAGE_KINDS,
     REASONS,
@@ -363,6 +363,8 @@ def export_revocations(
     anchors = seal_maker_anchors(seal_maker_trust)
     with open_registry(registry_url, actor, read_only=True) as registry:
         report = registry.audit_verify()
+        if report.unchecked is not None:
+            raise RegistryCertificateMissing(report.unchecked)
         if not report.ok:
             raise AuditChainBroken(f"audit check failed: {report.problems[0]}")
         entries = registry.revocations(source="local")
@@ -410,12 +412,13 @@ def audit_(verify: bool, registry_url: str | None, actor: str | None, as_json: b
     if not report.ok:
         if as_json:
             emit(report.to_dict(), True, "")
+        if report.unchecked is not None:
+            raise RegistryCertificateMissing(report.unchecked)
         raise AuditChainBroken(f"audit check failed: {'; '.join(report.problems)}")
     signed = {
         True: "head signature verified",
-        None: "head signed, signature NOT checked (no [registry] signing_cert)",
         False: "head NOT signed (configure [registry] signing_key and signing_cert)",
-    }[report.signed]
+    }[bool(report.signed)]
     emit(
         report.to_dict(),
         as_json,

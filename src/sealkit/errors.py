@@ -214,6 +214,11 @@ class AuditChainBroken(RegistryError):
     """The registry's audit hash chain does not verify."""
 
 
+class RegistryCertificateMissing(ConfigError, AuditChainBroken):
+    """The registry's audit chain is signed, but no registry certificate (``[registry] signing_cert``) is
+    configured to check it: a configuration problem (exit code 11), and the chain is not trusted."""
+
+
 class NotAuthorised(RegistryError):
     """A registry change needs an administrator's signed approval that was not given or does not verify."""
 

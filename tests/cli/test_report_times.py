@@ -62,7 +62,7 @@ def reports(demo, capsys, *config: str):
 
 
 def test_verification_reports_print_beijing_time_with_its_offset(demo, work, capsys):
-    out = reports(demo, capsys)
+    out = reports(demo, capsys, "--config", str(demo.files["config"]))  # pins the registry certificate
     for (name, as_json), text in out.items():
         assert offsets(name, as_json, text) <= {"+08:00"}, (name, as_json, text[:3000])
     pdf = json.loads(out["pdf", True])
@@ -78,7 +78,10 @@ def test_verification_reports_print_beijing_time_with_its_offset(demo, work, cap
 
 
 def test_the_time_zone_setting_changes_what_reports_print(demo, work, capsys):
-    (work / "sealkit.toml").write_text('[time]\nzone = "UTC"\n', encoding="utf-8")
+    registry_cert = json.dumps(str(demo.files["registry_cert"]))
+    (work / "sealkit.toml").write_text(
+        f'[time]\nzone = "UTC"\n[registry]\nsigning_cert = {registry_cert}\n', encoding="utf-8"
+    )
     out = reports(demo, capsys, "--config", "sealkit.toml")
     for (name, as_json), text in out.items():
         assert offsets(name, as_json, text) <= {"+00:00"}, (name, as_json, text[:3000])

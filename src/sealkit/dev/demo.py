@@ -5,7 +5,8 @@ It plays every party with test identities it makes itself (never use them for re
 1. test CAs: an SM2 one (the purchaser's budget-system UKey, bid encryption), an RSA one (the supplier's
    trading-centre UKey) and the seal authority's own SM2 CA (a seal-maker anchor, never a signer anchor);
 2. the seal authority issues the purchaser's contract seal (合同专用章) from its unit form into the registry,
-   whose audit chain head is signed by the registry key;
+   whose audit chain head is signed by the registry key (``sealkit.toml`` in the directory pins its
+   certificate, which every reader of the registry needs: ``sealkit --config DIR/sealkit.toml seal audit``);
 3. a three-page 政府采购合同 is generated and both parties' signature fields are prepared, in signing order;
 4. the supplier signs (RSA, its official seal image), then the purchaser seals (SM2, the registry's seal,
    whose GB/T 38540 SESeal travels inside the signature, and its cross-page seal 骑缝章 reserved at step 3)
@@ -131,6 +132,7 @@ def run_demo(directory: str | Path, *, log: Callable[[str], None] = lambda _line
             )
         result.seal_id = seal.es_id
         result.files["registry"] = registry_path
+        result.files["config"] = _write_config(out, registry_path, registry_id)
         # The unit's seal administrator grants the purchaser's agent the seal's use (用印授权).
         request = GrantRequest(
             purchaser.certificate, dt.date.today() + dt.timedelta(days=90), purposes=["contract"], max_uses=10
@@ -182,6 +184,25 @@ def run_demo(directory: str | Path, *, log: Callable[[str], None] = lambda _line
 
 
 # --- steps ---
+
+
+def _write_config(out: Path, registry_path: Path, registry_id: Any) -> Path:
+    """``sealkit.toml`` for the demo's registry: its URL, and the registry key and certificate that sign and
+    check its audit head (a reader of a signed registry needs ``signing_cert``; ``--config`` this file)."""
+    import json
+
+    def quoted(value: object) -> str:
+        return json.dumps(str(value), ensure_ascii=False)
+
+    path = out / "sealkit.toml"
+    path.write_text(
+        "[registry]\n"
+        f"url = {quoted(f'sqlite:///{registry_path}')}\n"
+        f"signing_key = {quoted(registry_id.keyref)}\n"
+        f"signing_cert = {quoted(registry_id.cert_path)}\n",
+        encoding="utf-8",
+    )
+    return path
 
 
 def _open(keyref: str) -> Any:

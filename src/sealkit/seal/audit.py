@@ -10,7 +10,12 @@ on it).
 A keyless chain can be recomputed by whoever can write the database, so the registry also keeps the chain's
 *head* signed by its registry key (``audit_head``, re-signed in the transaction of every change):
 :func:`head_problems` checks that signature against the configured registry certificate, so rows rewritten
-and a chain recomputed behind sealkit's back no longer match a head only the key can sign.
+and a chain recomputed behind sealkit's back no longer match a head only the key can sign. The chain itself
+says that it is signed, and by which certificate: the transaction that first signs the head (or signs it with
+another certificate) appends a :data:`SIGNED_ACTION` entry naming the certificate's SHA-256. A reader without
+a configured certificate refuses a registry whose chain or head says it is signed (deleting the head row no
+longer makes it look unsigned), and one with a certificate refuses a chain that names another. The trust in
+the certificate comes from configuration only (``[registry] signing_cert``), never from the database.
 Truncating the chain's tail *and* rolling back the rows it describes (and the head) to an earlier signed
 state is only caught against a head hash kept elsewhere: ``sealkit seal audit --verify --json`` prints it.
 """
@@ -30,6 +35,12 @@ from sealkit.seal import schema
 from sealkit.seal.crypto import cert_digest, signature_problem
 
 GENESIS = "0" * 64
+#: The audit action recording that the chain's head is signed from then on, and by which certificate
+#: (details ``{"cert_sha256": …, "certificate": subject}``); its subject is :data:`SIGNED_SUBJECT`.
+SIGNED_ACTION = "sign-head"
+SIGNED_SUBJECT = "registry:head"
+#: The configuration key that pins the registry certificate (named in refusals).
+CERT_KEY = "[registry] signing_cert"
 
 
 def canonical(value: Any) -> str:
@@ -103,8 +114,12 @@ class AuditReport:
     head: str
     problems: list[str] = field(default_factory=list)
     #: True: the head's signature verified with the registry certificate; False: the head is not signed;
-    #: None: signed, but no registry certificate was given to check it.
+    #: None: signed, but no registry certificate was given to check it (then a problem: :attr:`unchecked`).
     signed: bool | None = False
+    #: The SHA-256 of the certificate the chain says signs its head (its last :data:`SIGNED_ACTION` entry).
+    signed_by: str | None = None
+    #: Set (and among the problems) when the registry is signed but no certificate was given to check it.
+    unchecked: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -116,6 +131,7 @@ class AuditReport:
             "entries": self.entries,
             "head": self.head,
             "signed": self.signed,
+            "signed_by": self.signed_by,
             "problems": self.problems,
         }
 
@@ -126,25 +142,41 @@ def head_message(seq: int, head: str) -> bytes:
 
 
 def head_problems(
-    head_row: Mapping[str, Any] | None, seq: int, head: str, cert: asn1_x509.Certificate | None
+    head_row: Mapping[str, Any] | None,
+    seq: int,
+    head: str,
+    cert: asn1_x509.Certificate | None,
+    signed_by: str | None = None,
 ) -> tuple[list[str], bool | None]:
-    """Check the signed head ``head_row`` against the chain's end (``seq``, ``head``) and the registry
-    certificate ``cert``; returns (problems, signed)."""
-    if head_row is None:
-        if cert is not None and seq > 0:
-            return [
-                "the audit chain head is not signed, but a registry signing certificate is configured"
-            ], False
+    """Check the signed head ``head_row`` against the chain's end (``seq``, ``head``), the certificate the
+    chain says signs it (``signed_by``, :attr:`AuditReport.signed_by`) and the configured registry
+    certificate ``cert``; returns (problems, signed). A registry that is signed (by its chain's word or its
+    head row) but read without ``cert`` is a problem too, the first one, with ``signed`` None."""
+    claimed = signed_by or (str(head_row["cert_sha256"]) if head_row is not None else None)
+    if cert is None and claimed is None:
         return [], False
-    problems = []
-    if head_row["seq"] != seq or head_row["hash"] != head:
+    problems = [] if cert is not None else [unchecked_message(str(claimed))]
+    if head_row is not None and (head_row["seq"] != seq or head_row["hash"] != head):
         problems.append(
             f"the signed audit head is entry {head_row['seq']} ({head_row['hash'][:16]}…), but the chain "
             f"ends at entry {seq} ({head[:16]}…): entries were added, removed or rewritten behind sealkit"
         )
     if cert is None:
         return problems, None
-    if head_row["cert_sha256"] != cert_digest(cert.dump()):
+    configured = cert_digest(cert.dump())
+    if signed_by is not None and signed_by != configured:
+        problems.append(
+            f"the audit chain says its head is signed by certificate {signed_by[:16]}…, not by the "
+            f"configured registry certificate ({CERT_KEY}, {configured[:16]}…)"
+        )
+    if head_row is None:
+        if seq > 0:
+            problems.append(
+                "the audit chain head is not signed, but a registry signing certificate is configured"
+                + (" and the chain says it was signed: the signed head was removed" if signed_by else "")
+            )
+        return problems, False
+    if head_row["cert_sha256"] != configured:
         problems.append("the audit head was signed by another certificate than the registry's")
         return problems, False
     bad = signature_problem(
@@ -156,6 +188,14 @@ def head_problems(
     return problems, True
 
 
+def unchecked_message(cert_sha256: str) -> str:
+    """The refusal of a signed registry read without its certificate: which key to set."""
+    return (
+        f"the registry's audit chain is signed (certificate SHA-256 {cert_sha256[:16]}…) but no registry "
+        f"certificate is configured to check it: set {CERT_KEY} to the registry's certificate"
+    )
+
+
 def verify_chain(
     rows: Iterable[Mapping[str, Any]], states: Mapping[str, str], subjects: Iterable[str] | None = None
 ) -> AuditReport:
@@ -164,6 +204,7 @@ def verify_chain(
     problems: list[str] = []
     prev, expected_seq, count = GENESIS, 1, 0
     last: dict[str, str] = {}
+    signed_by: str | None = None
     for row in rows:
         count += 1
         if row["seq"] != expected_seq:
@@ -176,6 +217,10 @@ def verify_chain(
             problems.append(f"audit entry {row['seq']} was altered (its hash does not match)")
         prev, expected_seq = row["hash"], row["seq"] + 1
         last[row["subject"]] = row["state_digest"]
+        if row["action"] == SIGNED_ACTION:
+            signed_by = named_certificate(row["details"])
+            if signed_by is None:
+                problems.append(f"audit entry {row['seq']} ({SIGNED_ACTION}) names no certificate")
     compared = set(subjects) if subjects is not None else set(last) | set(states)
     for subject in sorted(compared):
         recorded, actual = last.get(subject), states.get(subject, GENESIS)
@@ -190,4 +235,13 @@ def verify_chain(
                 else "does not match the audit trail (edited behind sealkit)"
             )
             problems.append(f"{subject} {what}")
-    return AuditReport(entries=count, head=prev, problems=problems)
+    return AuditReport(entries=count, head=prev, problems=problems, signed_by=signed_by)
+
+
+def named_certificate(details: str) -> str | None:
+    """The certificate SHA-256 a :data:`SIGNED_ACTION` entry's ``details`` name (None if malformed)."""
+    try:
+        value = json.loads(details).get("cert_sha256")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) and len(value) == 64 else None

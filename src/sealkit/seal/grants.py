@@ -8,7 +8,10 @@ names the actor and, when administrators are configured, carries an administrato
 
 :meth:`Grant.problem_at` says whether a grant covered a moment (for verification at a proven time: a grant
 withdrawn or suspended later still covered the uses before); :meth:`Grant.live_problem` adds the grant's
-state now and its remaining count (for signing). :mod:`sealkit.seal.uses` builds the use register on this.
+state now and its remaining count (for signing). :mod:`sealkit.seal.uses` builds the use register on this;
+the count that gates a use is the audit chain's (:func:`chain_uses`), after every use of the seal was
+checked against the chain, so a use row edited or deleted behind sealkit gives no use back. (Listings —
+:meth:`GrantRegistry.grants` — count the rows, for display.)
 """
 
 from __future__ import annotations
@@ -251,19 +254,59 @@ class GrantRegistry(RegistryStore):
         query = select(func.count()).where(uses.c.grant_id == grant_id, uses.c.status.in_(COUNTED))
         return int(conn.execute(query).scalar_one())
 
-    def _seal_row(self, conn: Connection, es_id: str) -> Any:
-        """The seal's row for a change, after checking it against the audit chain."""
+    def _seal_row(self, conn: Connection, es_id: str, *, check: bool = True) -> Any:
+        """The seal's row for a change, after checking it against the audit chain (unless ``check`` is
+        False: then the caller checks it with the rest, :meth:`_seal_grants`)."""
         row = conn.execute(select(schema.seals).where(schema.seals.c.es_id == es_id)).first()
         if row is None:
             raise SealNotFound(f"no seal {es_id!r} in the registry")
-        self.check_subjects(conn, [f"seal:{es_id}", f"revocation:{es_id}"])
+        if check:
+            self.check_subjects(conn, [f"seal:{es_id}", f"revocation:{es_id}"])
         return row
 
-    def _seal_grants(self, conn: Connection, es_id: str) -> list[Grant]:
+    def _seal_grants(self, conn: Connection, es_id: str, also: Sequence[str] = ()) -> list[Grant]:
+        """The seal's grants with their counts *as the audit chain has them*, for a use: the grants and every
+        use of the seal — those in the register and those the chain recorded, so a use row deleted or
+        marked failed behind sealkit is caught — are checked against the chain (with ``also``, in the same
+        check), and each grant's count comes from the chain's own use entries, never from the rows alone."""
         query = select(schema.grants).where(schema.grants.c.es_id == es_id).order_by(schema.grants.c.grant_id)
         rows = list(conn.execute(query))
-        self.check_subjects(conn, [f"grant:{r.grant_id}" for r in rows])
-        return [_grant(r._mapping, self._used(conn, r.grant_id)) for r in rows]
+        recorded = chain_uses(conn, es_id)
+        uses = schema.uses
+        in_register = conn.execute(select(uses.c.use_id).where(uses.c.es_id == es_id)).scalars()
+        use_ids = sorted(set(recorded) | set(in_register))
+        subjects = [*also, *(f"grant:{r.grant_id}" for r in rows), *(f"use:{u}" for u in use_ids)]
+        self.check_subjects(conn, subjects)
+        counts: dict[str | None, int] = {}
+        for grant_id, status in recorded.values():
+            if status in COUNTED:
+                counts[grant_id] = counts.get(grant_id, 0) + 1
+        return [_grant(r._mapping, counts.get(r.grant_id, 0)) for r in rows]
+
+
+#: The audit actions of a use and the status each leaves it in (:mod:`sealkit.seal.uses`).
+USE_ACTIONS = {"use-reserve": "reserved", "use": "done", "use-failed": "failed"}
+
+
+def chain_uses(conn: Connection, es_id: str) -> dict[str, tuple[str | None, str]]:
+    """The uses of seal ``es_id`` as the audit chain recorded them: use ID -> (grant ID, status). Read in
+    the transaction that checks the chain, this is the count a signature may rely on."""
+    audit = schema.audit
+    query = (
+        select(audit.c.subject, audit.c.action, audit.c.details)
+        .where(audit.c.action.in_(tuple(USE_ACTIONS)))
+        .order_by(audit.c.seq)
+    )
+    found: dict[str, tuple[str | None, str]] = {}
+    for subject, action, details in conn.execute(query):
+        use_id = subject.partition(":")[2]
+        if action == "use-reserve":
+            recorded = json.loads(details)
+            if recorded.get("seal") == es_id:
+                found[use_id] = (recorded.get("grant"), USE_ACTIONS[action])
+        elif use_id in found:
+            found[use_id] = (found[use_id][0], USE_ACTIONS[action])
+    return found
 
 
 def _grant(row: Any, used: int) -> Grant:

@@ -7,9 +7,10 @@ an update or fork the audit chain, and a process killed in the middle of a chang
 
 Readers that act on a seal (signing, verification) call :meth:`RegistryStore.check_subjects`: the seal's rows
 must be what its audit entries last recorded, the chain must be intact, and its head signed by the registry
-certificate when one is configured. A registry opened ``read_only`` (``?mode=ro`` in a SQLite URL, or a file
-the process may not write) never migrates or locks. :mod:`sealkit.seal.lifecycle` builds the seal operations
-on this.
+certificate when one is configured (a signed registry read without its certificate is refused:
+:class:`~sealkit.errors.RegistryCertificateMissing`). A registry opened ``read_only`` (``?mode=ro`` in a
+SQLite URL, or a file the process may not write) never migrates or locks. :mod:`sealkit.seal.lifecycle`
+builds the seal operations on this.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, 
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from sealkit.errors import AuditChainBroken, CertificateError, RegistryError
+from sealkit.errors import AuditChainBroken, CertificateError, RegistryCertificateMissing, RegistryError
 from sealkit.seal import audit, schema
 from sealkit.seal.crypto import cert_digest, check_path, sign_with
 from sealkit.ukey.base import PrivateKeyHandle
@@ -213,12 +214,17 @@ class RegistryStore:
     def _sign_head(self, tx: Transaction) -> None:
         head = _head_row(tx.conn)
         if self.signer is None:
-            if head is not None:
+            if head is not None or _signed_by(tx.conn) is not None:
                 raise RegistryError(
                     "this registry's audit head is signed: configure its key ([registry] signing_key and "
                     "signing_cert) to change it"
                 )
             return
+        cert_sha256 = cert_digest(self.signer.cert.dump())
+        if _signed_by(tx.conn) != cert_sha256:  # the chain says, from here on, who signs its head
+            subject = str(self.signer.cert.subject.human_friendly)
+            details = {"cert_sha256": cert_sha256, "certificate": subject}
+            tx.record(audit.SIGNED_ACTION, audit.SIGNED_SUBJECT, details)
         last = tx.conn.execute(
             select(schema.audit.c.seq, schema.audit.c.hash).order_by(schema.audit.c.seq.desc()).limit(1)
         ).one()
@@ -229,7 +235,7 @@ class RegistryStore:
             "signed_at": tx.now,
             "algorithm": algorithm,
             "signature": signature,
-            "cert_sha256": cert_digest(self.signer.cert.dump()),
+            "cert_sha256": cert_sha256,
         }
         if head is None:
             tx.conn.execute(schema.audit_head.insert().values(id=1, **values))
@@ -266,14 +272,15 @@ class RegistryStore:
 
     def _chain_report(self, conn: Connection, subjects: list[str] | None) -> audit.AuditReport:
         rows = [dict(r._mapping) for r in conn.execute(select(schema.audit).order_by(schema.audit.c.seq))]
-        if subjects is None:
-            states = audit.subject_states(conn)
-        else:
-            states = {k: v for subject in subjects for k, v in audit.subject_states(conn, subject).items()}
+        states = audit.subject_states(conn) if subjects is None else _states_of(conn, subjects)
         report = audit.verify_chain(rows, states, subjects)
         seq = rows[-1]["seq"] if rows else 0
-        problems, report.signed = audit.head_problems(_head_row(conn), seq, report.head, self.head_cert)
-        report.problems += problems
+        problems, report.signed = audit.head_problems(
+            _head_row(conn), seq, report.head, self.head_cert, report.signed_by
+        )
+        if report.signed is None:  # signed, but nothing to check it with: say so first
+            report.unchecked = problems[0]
+        report.problems = problems + report.problems if report.signed is None else report.problems + problems
         return report
 
     def audit_verify(self) -> audit.AuditReport:
@@ -285,6 +292,9 @@ class RegistryStore:
         """Raise :class:`AuditChainBroken` unless the chain and its signed head are intact and ``subjects``'
         rows are what the chain last recorded about them."""
         report = self._chain_report(conn, subjects)
+        if report.unchecked is not None:
+            writer = "" if self.read_only else " (and [registry] signing_key, its key, to change it)"
+            raise RegistryCertificateMissing(f"registry {self.safe_url}: {report.unchecked}{writer}")
         if not report.ok:
             raise AuditChainBroken(
                 f"registry {self.safe_url} was changed behind sealkit: {report.problems[0]}"
@@ -307,6 +317,30 @@ def _head_row(conn: Connection) -> dict[str, Any] | None:
         return None
     row = conn.execute(select(schema.audit_head).where(schema.audit_head.c.id == 1)).first()
     return dict(row._mapping) if row else None
+
+
+def _signed_by(conn: Connection) -> str | None:
+    """The certificate SHA-256 of the chain's last :data:`audit.SIGNED_ACTION` entry (None: never signed)."""
+    table = schema.audit
+    query = select(table.c.details).where(table.c.action == audit.SIGNED_ACTION)
+    details = conn.execute(query.order_by(table.c.seq.desc()).limit(1)).scalar()
+    return audit.named_certificate(details) if details is not None else None
+
+
+def _states_of(conn: Connection, subjects: list[str]) -> dict[str, str]:
+    """The states of ``subjects``: one query per subject, or one per kind when a kind has many."""
+    kinds: dict[str, list[str]] = {}
+    for subject in subjects:
+        kinds.setdefault(subject.partition(":")[0], []).append(subject)
+    states: dict[str, str] = {}
+    for kind, wanted in kinds.items():
+        if len(wanted) > 16:
+            every = audit.subject_states(conn, f"{kind}:")
+            states.update((s, every[s]) for s in wanted if s in every)
+        else:
+            for subject in wanted:
+                states.update(audit.subject_states(conn, subject))
+    return states
 
 
 def _url_read_only(url: str) -> bool:

@@ -4,12 +4,14 @@ A use goes through two transactions. :meth:`UseRegister.reserve_use` runs *befor
 checks (under the registry's write lock) that a live grant covers the signer, the purpose and the remaining
 count (:mod:`sealkit.seal.grants`; a seal without grants is refused when the registry requires grants), and
 records the use as ``reserved`` — which counts against the grant's maximum at once, so two processes racing
-for the last use cannot both win. :meth:`UseRegister.complete_use` then records the signed document (its
-SM3 and SHA-256, the SHA-256 of the signed revision, name, field, page and rectangle) and marks the use
-``done``; a signing that fails is marked ``failed`` (:meth:`UseRegister.fail_use`), which gives the count
-back. A use never looks like a signed document unless it is ``done``; a process killed between the two
-leaves a ``reserved`` use without a document, which keeps counting (the cautious side). Each step is an
-audit entry about ``use:<ID>``, naming the actor.
+for the last use cannot both win. The count is the audit chain's (:func:`sealkit.seal.grants.chain_uses`),
+and every use of the seal is checked against the chain first: a use row deleted or marked ``failed`` behind
+sealkit does not give a use back, it stops the seal. :meth:`UseRegister.complete_use` then records the
+signed document (its SM3 and SHA-256, the SHA-256 of the signed revision, name, field, page and rectangle)
+and marks the use ``done``; a signing that fails is marked ``failed`` (:meth:`UseRegister.fail_use`), which
+gives the count back. A use never looks like a signed document unless it is ``done``; a process killed between
+the two leaves a ``reserved`` use without a document, which keeps counting (the cautious side). Each step is
+an audit entry about ``use:<ID>``, naming the actor.
 """
 
 from __future__ import annotations
@@ -127,12 +129,12 @@ class UseRegister(GrantRegistry):
         required = self.grants_required if grants_required is None else grants_required
         holder = cert_digest(signer.dump())
         with self.transaction() as tx:
-            seal = self._seal_row(tx.conn, es_id)
+            seal = self._seal_row(tx.conn, es_id, check=False)
+            grants = self._seal_grants(tx.conn, es_id, also=[f"seal:{es_id}", f"revocation:{es_id}"])
             if seal.status == "revoked":
                 raise SealRevoked(f"seal {es_id} is revoked")
             if seal.status == "disabled":
                 raise SealDisabled(f"seal {es_id} is disabled")
-            grants = self._seal_grants(tx.conn, es_id)
             grant = _live_grant(es_id, grants, holder, purpose, parse_utc(tx.now), required)
             use_id = next_id(tx.conn, schema.uses.c.use_id, "U", 8)
             tx.conn.execute(
