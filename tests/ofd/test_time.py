@@ -103,3 +103,15 @@ def test_untrusted_tsa_proves_nothing(stamped, pki):
     verdict = verify(stamped, only_seals).signatures[0]
     assert verdict.timestamp["intact"] and not verdict.timestamp["trusted"]
     assert verdict.seal["time_source"] != "timestamp"
+
+
+def test_a_registry_that_does_not_know_the_seal_leaves_its_revocation_unknown(unstamped, anchors, tmp_path):
+    """forger4 a09 for OFD: a registry that never held the seal (another unit's, a copy from before it was
+    issued) cannot say it is not revoked: INDETERMINATE / TRY_LATER, not a pass and not a crash."""
+    from sealkit.seal import SealRegistry
+    from sealkit.seal.binding import revocation_lookup
+
+    with SealRegistry(f"sqlite:///{tmp_path / 'other.db'}", actor="registrar") as other:
+        result = verify(unstamped, anchors, revocations=revocation_lookup(other)).signatures[0]
+    assert (result.indication, result.sub_indication) == ("INDETERMINATE", "TRY_LATER"), result.to_dict()
+    assert "try-later.seal" in result.reasons

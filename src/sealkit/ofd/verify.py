@@ -58,7 +58,7 @@ from sealkit.ofd.trust import chain_reason, check_chain, check_timestamp
 from sealkit.ofd.xmlparse import parse_xml
 from sealkit.pdf.report import SignatureVerdict, VerificationReport
 from sealkit.seal.parse import ParsedSignature, parse_signature
-from sealkit.seal.revocation import Revocation
+from sealkit.seal.revocation import Revocation, RevocationUnknown
 from sealkit.seal.units import seal_unit
 from sealkit.seal.verify import cert_in_list, signer_matches_unit, signer_unit_problem
 from sealkit.sm2.oids import SM2_SIGN
@@ -423,7 +423,11 @@ def _seal_validity(ctx: _Context, ses: ParsedSignature, at: dt.datetime, proven:
     if ctx.revocations is None:
         step("seal-revocation", False, "unknown: no seal registry or revocation list given", None)
         return
-    revocation = ctx.revocations(seal.es_id)
+    try:
+        revocation = ctx.revocations(seal.es_id)
+    except RevocationUnknown as exc:  # the registry does not know the seal: it cannot say it is not revoked
+        step("seal-revocation", False, f"unknown: {exc}", "try-later.seal")
+        return
     if revocation is None:
         step("seal-revocation", True, f"seal {seal.es_id} is not revoked", None)
     elif revocation.revoked_at <= at:
