@@ -40,6 +40,7 @@ from pyhanko.pdf_utils import generic
 from sealkit.pdf.modifications import has_area, rect_of, show_rect
 from sealkit.pdf.overlap import Box, _intersects
 from sealkit.pdf.print_view_oc import MODES, VIEWERS, OptionalContent
+from sealkit.pdf.print_view_oc import get_resolved as _get
 from sealkit.pdf.report import SignatureVerdict
 
 REASON = "sig-constraints.print-differs"
@@ -149,7 +150,10 @@ class _Revision:
 
     def __init__(self, reader: Any, data: bytes, ends: list[int], revision: int) -> None:
         self.data, self.ends, self.revision = data, ends, revision
-        self.catalog = _resolved(reader.get_historical_resolver(revision).trailer_view.raw_get("/Root"))
+        # objects read through the historical resolver refer to that revision (the trailer's do not)
+        resolver = reader.get_historical_resolver(revision)
+        root = resolver.trailer_view.raw_get("/Root")
+        self.catalog = resolver.get_object(generic.Reference(root.idnum, root.generation, pdf=resolver))
         self.oc = OptionalContent(self.catalog)
         self.found: list[Finding] = []
         self.walked: set[Any] = set()
@@ -157,7 +161,7 @@ class _Revision:
         self.boxes: dict[int, list[tuple[str, Box]]] = {}
 
     def findings(self) -> list[Finding]:
-        actions = _resolved(self.catalog.get("/AA"))
+        actions = _resolved(_get(self.catalog, "/AA"))
         if isinstance(actions, generic.DictionaryObject) and "/WP" in actions:
             self.found.append(
                 Finding(
@@ -170,10 +174,10 @@ class _Revision:
                 )
             )
         for number, page, inherited in self._pages():
-            resources = _resolved(page.get("/Resources", inherited.get("/Resources")))
-            box = rect_of(_resolved(page.get("/MediaBox", inherited.get("/MediaBox"))))
+            resources = _resolved(_get(page, "/Resources", _resolved(inherited.get("/Resources"))))
+            box = rect_of(_resolved(_get(page, "/MediaBox", _resolved(inherited.get("/MediaBox")))))
             self._resources(resources, number, box, "page content")
-            annots = _resolved(page.get("/Annots"))
+            annots = _resolved(_get(page, "/Annots"))
             if isinstance(annots, generic.ArrayObject):
                 for i in range(len(annots)):
                     self._annotation(annots.raw_get(i), number)
@@ -198,7 +202,7 @@ class _Revision:
             node = _resolved(ref)
             if not isinstance(node, generic.DictionaryObject):
                 continue
-            kids = _resolved(node.get("/Kids")) if _name(node.get("/Type")) != "/Page" else None
+            kids = _resolved(_get(node, "/Kids")) if _name(_get(node, "/Type")) != "/Page" else None
             if isinstance(kids, generic.ArrayObject):
                 passed = dict(inherited)
                 for key in ("/Resources", "/MediaBox"):
@@ -233,17 +237,17 @@ class _Revision:
     def _resources(self, resources: Any, page: int, rect: Box | None, where: str, depth: int = 0) -> None:
         if not isinstance(resources, generic.DictionaryObject) or depth > 12:
             return
-        properties = _resolved(resources.get("/Properties"))
+        properties = _resolved(_get(resources, "/Properties"))
         if isinstance(properties, generic.DictionaryObject):
             for key in properties:
                 value = properties.raw_get(key)
                 if (
-                    _name(_resolved(value).get("/Type")) in ("/OCG", "/OCMD")
+                    _name(_get(_resolved(value), "/Type")) in ("/OCG", "/OCMD")
                     if isinstance(_resolved(value), generic.DictionaryObject)
                     else False
                 ):
                     self._oc_finding(value, page, rect, where)
-        xobjects = _resolved(resources.get("/XObject"))
+        xobjects = _resolved(_get(resources, "/XObject"))
         if not isinstance(xobjects, generic.DictionaryObject):
             return
         for key in xobjects:
@@ -260,20 +264,20 @@ class _Revision:
             if "/OC" in xobject:
                 self._oc_finding(xobject.raw_get("/OC"), page, rect, label)
             self._alternatives(xobject, ref, page, rect, label)
-            if _name(xobject.get("/Subtype")) == "/Form":
-                self._resources(_resolved(xobject.get("/Resources")), page, rect, where, depth + 1)
+            if _name(_get(xobject, "/Subtype")) == "/Form":
+                self._resources(_resolved(_get(xobject, "/Resources")), page, rect, where, depth + 1)
 
     def _alternatives(self, xobject: Any, ref: Any, page: int, rect: Box | None, label: str) -> None:
         why = None
-        if _name(xobject.get("/Subtype")) == "/PS" or _name(xobject.get("/Subtype2")) == "/PS":
+        if _name(_get(xobject, "/Subtype")) == "/PS" or _name(_get(xobject, "/Subtype2")) == "/PS":
             why = "is PostScript code sent only to PostScript printers"
         elif "/OPI" in xobject:
             why = "is an OPI proxy, replaced by another image when printed"
         else:
-            alternates = _resolved(xobject.get("/Alternates"))
+            alternates = _resolved(_get(xobject, "/Alternates"))
             if isinstance(alternates, generic.ArrayObject) and any(
                 isinstance(_resolved(a), generic.DictionaryObject)
-                and _resolved(a).get("/DefaultForPrinting") is True
+                and bool(_get(_resolved(a), "/DefaultForPrinting", False))
                 for a in alternates
             ):
                 why = "has an alternate image printed instead of it (/DefaultForPrinting)"
@@ -286,15 +290,16 @@ class _Revision:
         annot = _resolved(ref)
         if not isinstance(annot, generic.DictionaryObject):
             return
-        rect = rect_of(_resolved(annot.get("/Rect")))
+        rect = rect_of(_resolved(_get(annot, "/Rect")))
         if rect is None or not has_area(rect):
             return  # nothing is drawn without an area
-        subtype = _name(annot.get("/Subtype")) or "/?"
+        subtype = _name(_get(annot, "/Subtype")) or "/?"
         label = f"a {subtype[1:]} annotation{_object_label(ref)}"
         appearance = _normal_appearance(annot)
         if appearance is not None:
-            self._resources(_resolved(appearance.get("/Resources")), page, rect, f"the appearance of {label}")
-        raw_flags = annot.get("/F", 0)
+            resources = _resolved(_get(appearance, "/Resources"))
+            self._resources(resources, page, rect, f"the appearance of {label}")
+        raw_flags = _get(annot, "/F", 0)
         states = _flag_states(raw_flags, subtype)
         if "/OC" in annot and self.oc.present:
             oc = self.oc.visibility(annot.raw_get("/OC"))
@@ -383,14 +388,14 @@ def _describe_flags(raw: Any) -> str:
 
 def _normal_appearance(annot: Any) -> Any:
     """The normal appearance stream a viewer draws (the /AS state of a state dictionary), or None."""
-    appearances = _resolved(annot.get("/AP"))
+    appearances = _resolved(_get(annot, "/AP"))
     if not isinstance(appearances, generic.DictionaryObject):
         return None
-    normal = _resolved(appearances.get("/N"))
+    normal = _resolved(_get(appearances, "/N"))
     if isinstance(normal, generic.StreamObject):
         return normal
     if isinstance(normal, generic.DictionaryObject) and "/AS" in annot:
-        chosen = _resolved(normal.get(str(annot.get("/AS"))))
+        chosen = _resolved(_get(normal, str(_get(annot, "/AS"))))
         return chosen if isinstance(chosen, generic.StreamObject) else None
     return None
 
@@ -399,7 +404,7 @@ def _paints(annot: Any, subtype: str, appearance: Any) -> bool:
     """Whether a viewer draws anything for the annotation: a non-empty appearance with an area, or (no
     appearance) what poppler and PDFium draw themselves — not for links and pop-ups."""
     if appearance is not None:
-        box = rect_of(_resolved(appearance.get("/BBox")))
+        box = rect_of(_resolved(_get(appearance, "/BBox")))
         if box is None or not has_area(box):
             return False
         try:
@@ -414,6 +419,6 @@ def _paints(annot: Any, subtype: str, appearance: Any) -> bool:
         return (
             "/MK" in annot
             or "/V" in annot
-            or "/V" in _resolved(annot.get("/Parent", generic.DictionaryObject()))
+            or "/V" in _resolved(_get(annot, "/Parent", generic.DictionaryObject()))
         )
     return True

@@ -28,6 +28,17 @@ from typing import Any
 
 from pyhanko.pdf_utils import generic
 
+
+def get_resolved(container: Any, key: str, default: Any = None) -> Any:
+    """``container[key]`` resolved (pyHanko's ``.get`` returns references and undecrypted strings)."""
+    if not isinstance(container, generic.DictionaryObject) or key not in container:
+        return default
+    try:
+        return container[key]
+    except Exception:  # noqa: BLE001 - a broken entry reads as absent
+        return default
+
+
 #: The viewers whose reading is modelled (see the module docstring).
 VIEWERS = ("spec", "poppler", "pdfium")
 MODES = ("View", "Print")
@@ -50,20 +61,20 @@ class OptionalContent:
     """The optional content rules of one revision's catalog (``/OCProperties``)."""
 
     def __init__(self, catalog: Any) -> None:
-        properties = catalog.get("/OCProperties") if catalog is not None else None
+        properties = get_resolved(catalog, "/OCProperties") if catalog is not None else None
         self.present = isinstance(properties, generic.DictionaryObject)
-        config = properties.get("/D") if isinstance(properties, generic.DictionaryObject) else None
+        config = get_resolved(properties, "/D") if isinstance(properties, generic.DictionaryObject) else None
         self.config = config if isinstance(config, generic.DictionaryObject) else generic.DictionaryObject()
         self._states: dict[Any, dict[tuple[str, str], frozenset[bool]]] = {}
 
     def _listed(self, key: str, group_key: Any) -> bool:
-        array = self.config.get(key)
+        array = get_resolved(self.config, key)
         if not isinstance(array, generic.ArrayObject):
             return False
         return any(_key(array.raw_get(i)) == group_key for i in range(len(array)))
 
     def _base(self, group_key: Any) -> bool:
-        state = _name(self.config.get("/BaseState")) != "/OFF"
+        state = _name(get_resolved(self.config, "/BaseState")) != "/OFF"
         if self._listed("/ON", group_key):
             state = True
         if self._listed("/OFF", group_key):
@@ -72,18 +83,18 @@ class OptionalContent:
 
     def _usage_state(self, group: Any, category: str) -> frozenset[bool] | None:
         """What the group's usage dictionary recommends for ``category`` (None: nothing)."""
-        usage = group.get("/Usage")
-        entry = usage.get(category) if isinstance(usage, generic.DictionaryObject) else None
+        usage = get_resolved(group, "/Usage")
+        entry = get_resolved(usage, category) if isinstance(usage, generic.DictionaryObject) else None
         if not isinstance(entry, generic.DictionaryObject):
             return None
         if category in _VARIABLE:
             return _EITHER
-        value = entry.get(category + "State")
+        value = get_resolved(entry, category + "State")
         return None if value is None else frozenset({_name(value) != "/OFF"})
 
     def _applications(self, mode: str, group_key: Any) -> list[list[str]]:
         """The categories of every /AS entry of event ``mode`` that lists the group."""
-        entries = self.config.get("/AS")
+        entries = get_resolved(self.config, "/AS")
         found: list[list[str]] = []
         if not isinstance(entries, generic.ArrayObject):
             return found
@@ -91,24 +102,29 @@ class OptionalContent:
             entry = entry.get_object() if isinstance(entry, generic.IndirectObject) else entry
             if not isinstance(entry, generic.DictionaryObject):
                 continue
-            event = _name(entry.get("/Event")) or "/View"
-            groups = entry.get("/OCGs")
+            event = _name(get_resolved(entry, "/Event")) or "/View"
+            groups = get_resolved(entry, "/OCGs")
             if event != "/" + mode or not isinstance(groups, generic.ArrayObject):
                 continue
             if any(_key(groups.raw_get(i)) == group_key for i in range(len(groups))):
-                categories = entry.get("/Category")
+                categories = get_resolved(entry, "/Category")
                 names = [_name(c) for c in categories] if isinstance(categories, generic.ArrayObject) else []
                 found.append(names)
         return found
 
     def _spec(self, group: Any, group_key: Any, mode: str) -> frozenset[bool]:
-        state = frozenset({self._base(group_key)})
+        """The /AS entries of the event set the state their categories recommend (OFF if any says OFF)."""
+        state: frozenset[bool] | None = None
         for categories in self._applications(mode, group_key):
             for category in categories:
                 recommended = self._usage_state(group, category)
-                if recommended is not None:  # several recommendations: OFF if any is OFF
-                    state = frozenset({a and b for a in state for b in recommended})
-        return state
+                if recommended is not None:
+                    state = (
+                        recommended
+                        if state is None
+                        else frozenset(a and b for a in state for b in recommended)
+                    )
+        return frozenset({self._base(group_key)}) if state is None else state
 
     def _pdfium(self, group: Any, group_key: Any, mode: str) -> frozenset[bool]:
         own = self._usage_state(group, "/" + mode)
@@ -143,12 +159,12 @@ class OptionalContent:
         obj = oc.get_object() if isinstance(oc, generic.IndirectObject) else oc
         if not isinstance(obj, generic.DictionaryObject):
             return everywhere
-        if _name(obj.get("/Type")) != "/OCMD":
+        if _name(get_resolved(obj, "/Type")) != "/OCMD":
             return self.group_states(oc)
         return {(v, m): self._membership(obj, v, m) for v in VIEWERS for m in MODES}
 
     def _membership(self, ocmd: Any, viewer: str, mode: str) -> frozenset[bool]:
-        expression = ocmd.get("/VE")
+        expression = get_resolved(ocmd, "/VE")
         if isinstance(expression, generic.ArrayObject):
             return self._expression(expression, viewer, mode, 0)
         groups = ocmd.raw_get("/OCGs") if "/OCGs" in ocmd else None
@@ -161,7 +177,7 @@ class OptionalContent:
         else:
             return frozenset({True})
         states = [self._state(r, viewer, mode) for r in refs]
-        policy = _name(ocmd.get("/P")) or "/AnyOn"
+        policy = _name(get_resolved(ocmd, "/P")) or "/AnyOn"
         if any(len(s) > 1 for s in states):
             return _EITHER
         values = [next(iter(s)) for s in states]
