@@ -97,6 +97,12 @@ ATTACKS = {
     "screen-only-overlay": _annotation(0),
     # /F as a real number: poppler reads no flags, PDFium 36
     "flags-real-number": {**_annotation(0), 60: _annotation(0)[60].replace(b"/F 0", b"/F 36.0")},
+    # a text field without appearance whose /MK background viewers paint on screen only, over the amount
+    "widget-background-screen-only": {
+        10: _page(b" 60 0 R"),
+        60: b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (cover) /V (9,900,000.00) /DA (/Helv 14 Tf 0 g) /MK << /BG [1] >> /Rect [72 674 332 696] /F 0 /P 10 0 R >>",
+        3: b"<< /Fields [5 0 R 6 0 R 7 0 R 60 0 R] /DR << /Font << /Helv 4 0 R >> >> /DA (/Helv 10 Tf 0 g) >>",
+    },
     # optional content: View and Print usage applied by /D /AS (the standard, PDFium)
     "oc-annotation-usage-applied": _optional(
         PRINT_ONLY_GROUP, b"/OFF [62 0 R] " + APPLIED, _annotation(4, extra=b" /OC 62 0 R")
@@ -141,6 +147,12 @@ HONEST = {
     "hidden-widget-no-appearance": {
         10: _page(b" 60 0 R"),
         60: b"<< /Type /Annot /Subtype /Widget /FT /Btn /Ff 65536 /T (hidden) /Rect [72 674 332 696] /F 2 /P 10 0 R >>",
+        3: b"<< /Fields [5 0 R 6 0 R 7 0 R 60 0 R] /DR << /Font << /Helv 4 0 R >> >> /DA (/Helv 10 Tf 0 g) >>",
+    },
+    # an empty signature field without appearance, not printed, over text: viewers draw nothing
+    "empty-signature-widget-no-print": {
+        10: _page(b" 60 0 R"),
+        60: b"<< /Type /Annot /Subtype /Widget /FT /Sig /T (old) /Rect [72 674 332 696] /F 0 /P 10 0 R >>",
         3: b"<< /Fields [5 0 R 6 0 R 7 0 R 60 0 R] /DR << /Font << /Helv 4 0 R >> >> /DA (/Helv 10 Tf 0 g) >>",
     },
     # a link over text paints nothing

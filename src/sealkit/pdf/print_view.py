@@ -402,23 +402,40 @@ def _normal_appearance(annot: Any) -> Any:
 
 def _paints(annot: Any, subtype: str, appearance: Any) -> bool:
     """Whether a viewer draws anything for the annotation: a non-empty appearance with an area, or (no
-    appearance) what poppler and PDFium draw themselves — not for links and pop-ups."""
+    appearance) what poppler and PDFium draw themselves — not for links, pop-ups, or widgets without
+    colours in /MK or a text or choice value."""
     if appearance is not None:
-        box = rect_of(_resolved(_get(appearance, "/BBox")))
-        if box is None or not has_area(box):
-            return False
-        try:
-            return bool(appearance.data.strip())
-        except Exception:  # noqa: BLE001 - undecodable: a viewer may still draw something
-            return True
+        return _stream_paints(appearance)
     if "/AP" in annot:
-        return False  # an appearance dictionary without a drawable normal appearance: nothing is drawn
+        # a state dictionary without /AS: PDFium picks a state from /V or "Off"; count any that draws
+        normal = _resolved(_get(_resolved(_get(annot, "/AP")), "/N"))
+        if not isinstance(normal, generic.DictionaryObject) or "/AS" in annot:
+            return False
+        return any(_stream_paints(_resolved(_get(normal, key))) for key in list(normal)[:16])
     if subtype in ("/Link", "/Popup"):
         return False
-    if subtype == "/Widget":
-        return (
-            "/MK" in annot
-            or "/V" in annot
-            or "/V" in _resolved(_get(annot, "/Parent", generic.DictionaryObject()))
-        )
-    return True
+    if subtype != "/Widget":
+        return True
+    colours = _resolved(_get(annot, "/MK"))
+    if isinstance(colours, generic.DictionaryObject) and ("/BG" in colours or "/BC" in colours):
+        return True
+    kind, valued, field = "", False, annot
+    for _ in range(32):  # /FT and /V are inherited from parent fields
+        if not isinstance(field, generic.DictionaryObject):
+            break
+        kind = kind or _name(_get(field, "/FT"))
+        valued = valued or "/V" in field
+        field = _resolved(_get(field, "/Parent"))
+    return valued and kind in ("/Tx", "/Ch")
+
+
+def _stream_paints(stream: Any) -> bool:
+    if not isinstance(stream, generic.StreamObject):
+        return False
+    box = rect_of(_resolved(_get(stream, "/BBox")))
+    if box is not None and not has_area(box):
+        return False
+    try:
+        return bool(stream.data.strip())
+    except Exception:  # noqa: BLE001 - undecodable: a viewer may still draw something
+        return True
