@@ -62,7 +62,6 @@ _MAX_SHOWN = 8  # findings listed per signature (all count)
 class Finding:
     """One place that may print differently from what the screen shows."""
 
-    key: tuple[Any, ...]
     page: int | None
     rect: Box | None
     what: str
@@ -87,8 +86,8 @@ def print_view_checks(
     ``memo`` holds the findings per revision for the document's other signatures."""
     last = reader.xrefs.total_revisions - 1
     signed = _findings(memo, reader, data, ends, signed_revision) if signed_revision is not None else []
-    seen = {f.key for f in signed}
-    later = [f for f in _findings(memo, reader, data, ends, last) if f.key not in seen]
+    seen = {(f.page, f.what) for f in signed}  # the same place, described alike, in both revisions
+    later = [f for f in _findings(memo, reader, data, ends, last) if (f.page, f.what) not in seen]
     listed = [("in the signed document", f) for f in signed] + [("added after signing", f) for f in later]
     for when, finding in listed[:_MAX_SHOWN]:
         verdict.check(
@@ -113,9 +112,7 @@ def _findings(
         except Exception:  # noqa: BLE001 - unreadable structures are judged by the modification and format rules
             logging.getLogger(__name__).debug("print/view analysis failed", exc_info=True)
             memo[revision] = [
-                Finding(
-                    ("unreadable",), None, None, "what it prints could not be compared (see --verbose)", False
-                )
+                Finding(None, None, "what it prints could not be compared (see --verbose)", False)
             ]
     return memo[revision]
 
@@ -165,7 +162,6 @@ class _Revision:
         if isinstance(actions, generic.DictionaryObject) and "/WP" in actions:
             self.found.append(
                 Finding(
-                    ("will-print",),
                     None,
                     None,
                     "an action runs before the document is printed (catalog /AA /WP): it can change what"
@@ -183,11 +179,9 @@ class _Revision:
                     self._annotation(annots.raw_get(i), number)
         if self.budget <= 0:
             self.found.append(
-                Finding(
-                    ("budget",), None, None, "too many resources to compare what prints (not all read)", False
-                )
+                Finding(None, None, "too many resources to compare what prints (not all read)", False)
             )
-        return self.found
+        return list({(f.page, f.what): f for f in self.found}.values())
 
     def _pages(self) -> Any:
         root = self.catalog.raw_get("/Pages") if "/Pages" in self.catalog else None
@@ -225,7 +219,6 @@ class _Revision:
                 how = "shown and printed differently"
             self.found.append(
                 Finding(
-                    ("oc", _ref_key(oc), page, where),
                     page,
                     rect,
                     f"{where} in optional content{_object_label(oc)} is {how} (its view and print states"
@@ -282,7 +275,7 @@ class _Revision:
             ):
                 why = "has an alternate image printed instead of it (/DefaultForPrinting)"
         if why:
-            self.found.append(Finding(("alt", _ref_key(ref), page), page, rect, f"{label} {why}", True))
+            self.found.append(Finding(page, rect, f"{label} {why}", True))
 
     # --- annotations -------------------------------------------------------------------------------
 
@@ -313,21 +306,20 @@ class _Revision:
         if not (printed_only or shown_only or fixed) or not _paints(annot, subtype, appearance):
             return
         flags = _describe_flags(raw_flags)
-        key = ("annot", _ref_key(ref), page)
         if printed_only:
             self.found.append(
-                Finding(key, page, rect, f"{label} is printed but not shown on screen ({flags})", True)
+                Finding(page, rect, f"{label} is printed but not shown on screen ({flags})", True)
             )
         elif fixed:
             self.found.append(
-                Finding(key, page, rect, f"{label} is printed at a fixed size and place (/FixedPrint)", True)
+                Finding(page, rect, f"{label} is printed at a fixed size and place (/FixedPrint)", True)
             )
         else:
             under = self._under(page, rect)
             text = f"{label} is shown on screen but not printed ({flags})"
             if under:
                 text += f"; on paper what it covers shows instead: {', '.join(under[:3])}"
-            self.found.append(Finding(key, page, rect, text, bool(under)))
+            self.found.append(Finding(page, rect, text, bool(under)))
 
     def _under(self, page: int, rect: Box) -> list[str]:
         """Text and images of the page's content under ``rect`` (PDFium, this revision)."""
