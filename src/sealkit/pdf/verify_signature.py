@@ -6,8 +6,9 @@ bytes), the signature value (SM2 included), the signature timestamp, the signer'
 status — one evaluation by :mod:`sealkit.validation`, recorded by :mod:`sealkit.pdf.verify_crypto` —
 modifications after signing (the contract policy of :mod:`sealkit.pdf.verify_policy`), bytes or objects no
 revision accounts for, the seal image against the seal the signature carries
-(:mod:`sealkit.pdf.verify_imprint`), the optional seal checker, and whether the signature carries the seal
-its field (or the ``require_seal`` policy) requires (:mod:`sealkit.pdf.field_requirements`).
+(:mod:`sealkit.pdf.verify_imprint`), what prints differently from what the screen shows
+(:mod:`sealkit.pdf.print_view`), the optional seal checker, and whether the signature carries the seal its
+field (or the ``require_seal`` policy) requires (:mod:`sealkit.pdf.field_requirements`).
 
 Time (ETSI EN 319 102-1): a signature is judged at its earliest *proven* time — its own trusted timestamp,
 or a trusted document timestamp added after it — and otherwise at the validation time (the caller's
@@ -32,6 +33,7 @@ from pyhanko.sign.validation.status import SignatureCoverageLevel
 
 from sealkit.pdf.field_requirements import seal_requirement_checks
 from sealkit.pdf.modifications import dangling_references, freed_but_defined
+from sealkit.pdf.print_view import print_view_checks
 from sealkit.pdf.report import SignatureVerdict
 from sealkit.pdf.rule_context import LaterSignature
 from sealkit.pdf.verify_crypto import document_timestamp_checks, signature_checks
@@ -85,6 +87,8 @@ class DocumentContext:
     #: References to freed-but-defined objects, by revision (:func:`modifications.dangling_references`).
     dangling: dict[int, list[str]] = dc_field(default_factory=dict)
     freed: list[set[int]] | None = None
+    #: Print/view findings by revision (:func:`sealkit.pdf.print_view.print_view_checks`).
+    print_view: dict[int, list[Any]] = dc_field(default_factory=dict)
 
     def dangling_in(self, revision: int) -> list[str]:
         """References in ``revision`` to an object it frees although the file defines it (memoised)."""
@@ -235,6 +239,8 @@ async def verify_signature(
 
     # 5. Seal image (what a person sees, against the seal carried in the CMS), and the seal itself.
     imprint_checks(verdict, ctx.reader, embedded, field, field_ref)
+    revision = embedded.signed_revision
+    print_view_checks(verdict, ctx.print_view, ctx.reader, ctx.data, ctx.layout.ends, revision)
     if ctx.seal_checker is not None and sig_type == "/Sig" and well_formed:
         _seal_check(ctx.seal_checker, verdict, embedded.signed_data, proven)
     seal_requirement_checks(
