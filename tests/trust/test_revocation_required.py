@@ -15,10 +15,10 @@ from asn1crypto import ocsp
 
 from sealkit.dev.issuing import issue_with_revocation
 from sealkit.dev.pki import Role
-from sealkit.dev.responses import Revocation, ocsp_response
+from sealkit.dev.responses import KeyedIdentity, Revocation, ocsp_response
 from sealkit.dev.services import PkiServices
 from sealkit.pdf import verify_pdf
-from sealkit.trust import ltv_update
+from sealkit.trust import ltv_update, make_timestamper
 from sealkit.validation import Evidence, Purpose, validate_certificate
 from sealkit.validation.paths import REVOCATION_POLICY
 from tests.helpers.pki_signing import sign_contract
@@ -132,3 +132,31 @@ def test_pdf_signed_without_timestamp_or_revocation_data(services, contract, tmp
     services.revoke(thief.certificate.serial_number, at=NOW - dt.timedelta(days=1))
     data = verify_pdf(tmp_path / "revoked.pdf", trust=root, online=True).to_dict()
     assert (data["indication"], data["sub_indication"]) == ("INDETERMINATE", "REVOKED_NO_POE")
+
+
+@rsa_and_sm2
+def test_a_tsa_without_revocation_status_proves_no_time(services, contract, tmp_path):
+    """A TSA whose certificate names an OCSP responder nobody can reach: its token proves no time (a stolen
+    TSA key could date anything), so the signature is judged now — and says why."""
+    declared = issue_with_revocation(
+        services.pki, "tsa-declared", Role.TSA, ocsp_url=_dead_url(), crl_url=None
+    )
+    honest, services.tsa = services.tsa, KeyedIdentity.load(declared)
+    try:
+        signer = services.pki.issue("ts-signer", Role.SIGN)  # names no pointers: judged now, valid now
+        stamper = make_timestamper(services.tsa_url)
+        sign_contract(contract, tmp_path / "bt.pdf", signer, services.pki, timestamper=stamper)
+    finally:
+        services.tsa = honest
+    report = verify_pdf(tmp_path / "bt.pdf", trust=[services.pki.root.cert_path])
+    [signature] = report.signatures
+    assert signature.timestamp is not None and signature.timestamp["trusted"] is False
+    assert signature.proven_time is None
+    [check] = [c for c in signature.checks if c.name == "timestamp"]
+    assert not check.ok and "TSA's revocation status unknown" in check.detail, check.detail
+    assert report.passed  # the signer is good now: a B-B verdict, no proven time
+
+    # the honest twin: the services' own TSA (no pointers) proves its time
+    sign_contract(contract, tmp_path / "ok.pdf", signer, services.pki, timestamper=stamper)
+    proven = verify_pdf(tmp_path / "ok.pdf", trust=[services.pki.root.cert_path]).signatures[0]
+    assert proven.timestamp is not None and proven.timestamp["trusted"] is True and proven.proven_time
