@@ -35,7 +35,8 @@ trust_option = click.option(
 online_option = click.option(
     "--online",
     is_flag=True,
-    help="Also fetch OCSP responses and CRLs named in the certificates (default: only the PDF's own data).",
+    help="Also fetch OCSP responses and CRLs named in the certificates (default: only the PDF's own data). "
+    "A certificate that names them needs a status, or the verdict is INDETERMINATE/TRY_LATER.",
 )
 
 

@@ -40,7 +40,8 @@ with PkiServices.start(pki) as services:
     sealkit("sign", str(contract), "-o", str(work / "contract-bt.pdf"), *key, "--tsa", services.tsa_url)
     sealkit("sign", str(contract), "-o", str(work / "contract-lta.pdf"), *key, "--tsa", services.tsa_url,
             "--ltv", "--trust", root)  # fmt: skip
-    sealkit("verify", str(work / "contract-bt.pdf"), "--trust", root)  # offline: revocation unknown
+    # offline: the certificate names OCSP/CRL, the PDF carries no status: INDETERMINATE / TRY_LATER (exit 4)
+    sealkit("verify", str(work / "contract-bt.pdf"), "--trust", root)
     sealkit("verify", str(work / "contract-lta.pdf"), "--trust", root)  # offline: embedded OCSP
     # The supplier's certificate is revoked an hour after signing: the timestamped signature stays valid.
     services.revoke(supplier.certificate.serial_number, at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=1))

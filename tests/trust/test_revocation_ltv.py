@@ -64,6 +64,8 @@ def test_offline_without_embedded_data_reports_no_source(services, contract, tmp
     before = dict(services.requests)
     evaluation = _evaluate(services, tmp_path / "bt.pdf")
     assert evaluation.to_json()["revocation"][0]["source"] == "none"
+    # the certificate names OCSP and CRL: without a status the time-stamped signature is not proven good
+    assert (evaluation.indication, evaluation.sub_indication) == ("INDETERMINATE", "TRY_LATER")
     assert services.requests["ocsp"] == before["ocsp"] and services.requests["crl"] == before["crl"]
 
 

@@ -46,8 +46,9 @@ def check_chain(
 
 
 def chain_reason(result: PathValidation, role: str) -> str | None:
-    """The report reason of a failed path: ``revoked.*``, ``expired.*``, ``not-yet-valid.*``, ``trust.*`` or
-    ``evaluation.*`` (``role`` is "certificate" for the signer, "seal-maker" for the seal maker)."""
+    """The report reason of a failed path: ``revoked.*``, ``expired.*``, ``not-yet-valid.*``, ``trust.*``,
+    ``try-later.*`` or ``evaluation.*`` (``role`` is "certificate" for the signer, "seal-maker" for the seal
+    maker)."""
     if result.ok:
         return None
     sub = result.sub_indication or ""
@@ -57,6 +58,8 @@ def chain_reason(result: PathValidation, role: str) -> str | None:
             return f"{kind}.{role}"
     if sub == "NO_CERTIFICATE_CHAIN_FOUND":
         return "trust.no-chain" if role == "certificate" else f"trust.{role}"
+    if sub == "TRY_LATER":  # a declared revocation status is missing: --online can settle it
+        return f"try-later.{role}"
     return f"evaluation.{role}-{sub.lower().replace('_', '-') or 'indeterminate'}"
 
 

@@ -118,7 +118,8 @@ def _timestamp_check(
     if not stamp.intact:
         return  # recorded as a failure (crypto.timestamp-invalid) by the evaluation
     if not stamp.trusted:
-        verdict.check("timestamp", False, f"{when}: the TSA is not trusted, so the time is unproven")
+        why = stamp.tsa_problem or "the TSA is not trusted"
+        verdict.check("timestamp", False, f"{when}: {why}, so the time is unproven")
     elif stamp.problem:
         verdict.check("timestamp", False, f"{when}: proves nothing — {stamp.problem}")
     else:
@@ -133,7 +134,8 @@ def _revocation_check(verdict: SignatureVerdict, entry: RevocationInfo, when: st
         return  # the path validation already failed with the proven-time rule (revoked / revoked-no-poe)
     else:
         where = "in the PDF or online" if online else "in the PDF (online checking fetches it)"
-        verdict.check("revocation", False, f"{entry.subject}: unknown, no OCSP/CRL evidence {where}")
+        needed = "; required, as its certificate names an OCSP responder or CRL" if entry.declared else ""
+        verdict.check("revocation", False, f"{entry.subject}: unknown, no OCSP/CRL evidence {where}{needed}")
 
 
 async def document_timestamp_checks(

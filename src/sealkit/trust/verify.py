@@ -22,7 +22,7 @@ from typing import Any
 
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 
-from sealkit.validation.context import TrustAnchor, embedded_evidence
+from sealkit.validation.context import DEFAULT_REVOCATION_MODE, TrustAnchor, embedded_evidence
 from sealkit.validation.revocation import RevocationInfo, revocation_report
 from sealkit.validation.signature import async_evaluate_cms_signature
 from sealkit.validation.time import TimestampInfo, timestamp_info
@@ -69,7 +69,7 @@ def evaluate_signature(
     *,
     online: bool = False,
     now: dt.datetime | None = None,
-    revocation_mode: str = "soft-fail",
+    revocation_mode: str = DEFAULT_REVOCATION_MODE,
 ) -> TimeEvaluation:
     """Validate ``signature`` at its proven time (see the module docstring); never raises for a bad file.
 
@@ -89,7 +89,7 @@ async def async_evaluate_signature(
     *,
     online: bool = False,
     now: dt.datetime | None = None,
-    revocation_mode: str = "soft-fail",
+    revocation_mode: str = DEFAULT_REVOCATION_MODE,
 ) -> TimeEvaluation:
     """:func:`evaluate_signature` for callers already inside an event loop."""
     evaluation = await async_evaluate_cms_signature(

@@ -27,7 +27,7 @@ from sealkit.timefmt import format_time
 from sealkit.validation.algorithms import is_sm2_algorithm, is_weak_digest, signature_algorithm_name
 from sealkit.validation.certificates import describe, validity_at
 from sealkit.validation.context import Evidence, TrustAnchor, build_validation_context
-from sealkit.validation.paths import Purpose, purpose_problem
+from sealkit.validation.paths import Purpose, purpose_problem, revocation_unknown
 
 #: What a signing certificate of a document must allow (one of them suffices).
 DOCUMENT_SIGNING_USAGE = KeyUsageConstraints(key_usage={"digital_signature", "non_repudiation"})
@@ -172,6 +172,7 @@ def _judge_path(
         return
     problem = status.get("trust_problem_indic")
     name = getattr(problem, "name", None) if problem is not None else None
+    result.extra["trust_problem"] = name
     horizon = status.get("error_time_horizon")
     if name is None and path is not None:
         problem = purpose_problem(cert, Purpose.DOCUMENT_SIGNING)
@@ -210,7 +211,7 @@ def _judge_path(
             "crypto-constraints.chain", f"{subject}: a certificate of the chain uses a banned algorithm"
         )
     elif name == "TRY_LATER":
-        result.fail("try-later.revocation", f"{subject}: no fresh revocation information yet")
+        result.fail("try-later.revocation", f"{subject}: {revocation_unknown()}")
     else:
         result.fail("trust.no-chain", f"no trusted certificate chain for {subject} ({name or 'no path'})")
 

@@ -8,6 +8,12 @@ Rules (see docs/long-term-validation.md):
 - **Online only when asked** (``online=True``): OCSP responders and CRL distribution points named in the
   certificates are queried as well. Fetched data is kept apart from embedded data so that reports can tell
   ``online-ocsp`` from ``embedded-ocsp``.
+- **Revocation where it is declared** (``hard-fail``, pyhanko-certvalidator's ``CHECK_IF_DECLARED`` for end
+  entities and CAs, the default): a certificate of the path that names an OCSP responder (AIA) or a CRL
+  distribution point must have a revocation status — embedded, or fetched when online — or the path is
+  INDETERMINATE/TRY_LATER (EN 319 102-1 §5.2.5). A certificate that names neither passes with its status
+  reported as unknown. ``soft-fail`` (absent status is no failure) is for purposes that have no channel for
+  evidence yet (:data:`sealkit.validation.paths.REVOCATION_POLICY`).
 - **Point in time.** With ``moment`` set, certificates are judged at that time (the time of a trusted
   timestamp), and revocation data issued later is accepted as evidence about that time: a certificate
   revoked *after* the moment is still good at the moment, one revoked *before* it is not.
@@ -46,6 +52,13 @@ TrustAnchor: TypeAlias = str | os.PathLike[str] | bytes | x509.Certificate
 
 #: Revocation policies, as pyhanko-certvalidator names them.
 REVOCATION_MODES = ("soft-fail", "hard-fail", "require")
+#: Every context's policy unless its caller says otherwise: revocation is checked where it is declared.
+DEFAULT_REVOCATION_MODE = "hard-fail"
+
+#: What a verifier can do when a certificate's revocation status is unknown or stale.
+REVOCATION_ADVICE = (
+    "verify online (--online) to fetch it, or embed revocation data in the PDF (sealkit ltv-update)"
+)
 
 
 @dataclass
@@ -112,7 +125,7 @@ def build_validation_context(
     online: bool = False,
     embedded: Evidence | None = None,
     moment: dt.datetime | None = None,
-    revocation_mode: str = "soft-fail",
+    revocation_mode: str = DEFAULT_REVOCATION_MODE,
     fetch_timeout: float = 10.0,
     allow_no_anchors: bool = False,
     **kwargs: Any,
@@ -121,7 +134,8 @@ def build_validation_context(
 
     ``embedded`` is the document's validation data (:func:`embedded_evidence`); ``online`` allows OCSP and
     CRL fetching; ``moment`` makes it a point-in-time validation (revocation data issued after ``moment``
-    counts as evidence about it). ``revocation_mode`` is ``soft-fail``, ``hard-fail`` or ``require``.
+    counts as evidence about it). ``revocation_mode`` is ``hard-fail`` (the default: a certificate that
+    declares OCSP or CRL pointers needs a status), ``soft-fail`` or ``require`` (every one needs a status).
     ``allow_no_anchors`` builds a context that trusts nothing (to check integrity and signatures only).
     Extra keyword arguments go to ``ValidationContext``.
     """

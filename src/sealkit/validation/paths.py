@@ -27,7 +27,12 @@ from pyhanko_certvalidator import errors as cv_errors
 
 from sealkit.errors import SealkitError
 from sealkit.timefmt import format_time
-from sealkit.validation.context import Evidence, TrustAnchor, build_validation_context
+from sealkit.validation.context import (
+    REVOCATION_ADVICE,
+    Evidence,
+    TrustAnchor,
+    build_validation_context,
+)
 
 
 class Purpose(enum.Enum):
@@ -56,6 +61,34 @@ _KEY_USAGES: dict[Purpose, KeyUsageConstraints] = {
         extd_key_usage={"client_auth"},
         explicit_extd_key_usage_required=False,
     ),
+}
+
+
+#: Revocation policy per purpose (pyhanko-certvalidator's modes; EN 319 102-1 §5.2.5). ``hard-fail``
+#: (CHECK_IF_DECLARED for the end entity and its CAs): a certificate that names an OCSP responder or a CRL
+#: distribution point and has no status — nothing embedded, nothing fetched, responder unreachable — gives
+#: INDETERMINATE/TRY_LATER; without pointers it passes (status unknown). ``soft-fail``
+#: (CHECK_IF_DECLARED_SOFT) checks evidence that is at hand and lets absent evidence pass: only where the
+#: caller has no way yet to bring evidence (no embedded data, no --online), so a strict rule could never be
+#: satisfied.
+REVOCATION_POLICY: dict[Purpose, str] = {
+    # a stolen signing key is the threat; the PDF's DSS (ltv-update) and --online bring the evidence
+    Purpose.DOCUMENT_SIGNING: "hard-fail",
+    # a TSA key that cannot be checked could date anything: its time proves nothing without a status
+    Purpose.TIMESTAMPING: "hard-fail",
+    # no channel for a maker's revocation data yet (not in the seal, not collected by ltv-update, no
+    # --online for a PDF's seal checker); the seal's own revocation goes through the registry and lists
+    Purpose.SEAL_MAKING: "soft-fail",
+    # bids carry no revocation data and `bid decrypt` has no --online: strict would refuse every bid
+    # whose bidder certificate names a CRL (all CA-issued ones)
+    Purpose.ENVELOPE_SIGNING: "soft-fail",
+    # a revocation list can only take trust away (it adds revocations): refusing one for want of its
+    # signer's status would never make a verdict stricter
+    Purpose.REVOCATION_LIST_SIGNING: "soft-fail",
+    # the registry key is its own anchor: anchors are not revocation-checked
+    Purpose.REGISTRY_SIGNING: "hard-fail",
+    # the service checks TLS clients offline: strict would lock out every client whose CA names a CRL
+    Purpose.CLIENT_AUTHENTICATION: "soft-fail",
 }
 
 
@@ -147,7 +180,13 @@ async def async_validate_certificate(
     moment = at or now or dt.datetime.now(dt.UTC)
     if context is None:
         try:
-            context = build_validation_context(trust, embedded=evidence, moment=moment, online=online)
+            context = build_validation_context(
+                trust,
+                embedded=evidence,
+                moment=moment,
+                online=online,
+                revocation_mode=REVOCATION_POLICY[purpose],
+            )
         except SealkitError as exc:
             return _failure("INDETERMINATE", "NO_CERTIFICATE_CHAIN_FOUND", exc.message)
     validator = CertificateValidator(cert, list(intermediates), validation_context=context)
@@ -198,7 +237,7 @@ async def async_validate_certificate(
     except cv_errors.DisallowedAlgorithmError as exc:
         return _failure("INDETERMINATE", "CRYPTO_CONSTRAINTS_FAILURE", f"{subject}: {_text(exc)}")
     except cv_errors.InsufficientRevinfoError as exc:
-        return _failure("INDETERMINATE", "TRY_LATER", f"{subject}: {_text(exc)}")
+        return _failure("INDETERMINATE", "TRY_LATER", f"{subject}: {revocation_unknown(exc)}")
     except (cv_errors.PathValidationError, cv_errors.ValidationError) as exc:
         return _failure("INDETERMINATE", "CHAIN_CONSTRAINTS_FAILURE", f"{subject}: {_text(exc)}")
     chain = list(path)
@@ -227,6 +266,20 @@ def purpose_problem(cert: asn1_x509.Certificate, purpose: Purpose) -> str | None
             names = ", ".join(sorted(str(p.native) for p in eku))
             return f"not usable for {purpose.value}: its extended key usage allows only {names}"
     return None
+
+
+def revocation_unknown(exc: cv_errors.InsufficientRevinfoError | None = None) -> str:
+    """Why a path that needs a revocation status has none, and what to do (the TRY_LATER message)."""
+    if isinstance(exc, cv_errors.StaleRevinfoError):
+        what = "the revocation data at hand is too old to speak for the validation time"
+    elif exc is not None:
+        what = "a certificate of the path names an OCSP responder or CRL, but no revocation status was found"
+    else:
+        what = (
+            "a certificate of the path names an OCSP responder or CRL, and its revocation data is missing "
+            "or too old"
+        )
+    return f"revocation status unknown: {what}; {REVOCATION_ADVICE}"
 
 
 def _text(exc: BaseException) -> str:

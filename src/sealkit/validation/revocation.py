@@ -23,6 +23,7 @@ from pyhanko_certvalidator.errors import (
 from pyhanko_certvalidator.path import ValidationPath
 from pyhanko_certvalidator.revinfo.validate_crl import verify_crl
 from pyhanko_certvalidator.revinfo.validate_ocsp import verify_ocsp_response
+from pyhanko_certvalidator.util import get_declared_revinfo
 
 from sealkit.validation.context import Evidence, TrustAnchor, build_validation_context
 from sealkit.validation.time import iso as _iso
@@ -38,6 +39,8 @@ class RevocationInfo:
     checked_at: dt.datetime | None = None
     revoked_at: dt.datetime | None = None
     reason: str | None = None
+    #: The certificate names an OCSP responder (AIA) or a CRL distribution point: its status is required.
+    declared: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -84,6 +87,7 @@ async def _certificate_status(
     cert: x509.Certificate, path: ValidationPath, sources: list[tuple[str, ValidationContext, Evidence]]
 ) -> RevocationInfo:
     subject = cert.subject.human_friendly
+    declared = any(get_declared_revinfo(cert))
     for origin, context, evidence in sources:
         for kind, check in (("ocsp", verify_ocsp_response), ("crl", verify_crl)):
             source = f"{origin}-{kind}"
@@ -92,11 +96,19 @@ async def _certificate_status(
                 await check(cert, path, context)
             except RevokedError as exc:
                 reason = exc.reason.native if exc.reason is not None else None
-                return RevocationInfo(subject, "revoked", source, checked_at, exc.revocation_dt, reason)
+                return RevocationInfo(
+                    subject, "revoked", source, checked_at, exc.revocation_dt, reason, declared
+                )
             except (OCSPValidationError, CRLValidationError, ValidationError, PathError, ValueError, OSError):
                 continue
-            return RevocationInfo(subject, "good", source, _freshest(cert, evidence, kind) or checked_at)
-    return RevocationInfo(subject, "unknown", "none")
+            checked = _freshest(cert, evidence, kind) or checked_at
+            return RevocationInfo(subject, "good", source, checked, declared=declared)
+    return RevocationInfo(subject, "unknown", "none", declared=declared)
+
+
+def missing_required_status(entries: Sequence[RevocationInfo]) -> RevocationInfo | None:
+    """The first certificate that declares OCSP/CRL pointers but whose status is unknown (None if none)."""
+    return next((e for e in entries if e.status == "unknown" and e.declared), None)
 
 
 def _freshest(cert: x509.Certificate, evidence: Evidence, kind: str) -> dt.datetime | None:

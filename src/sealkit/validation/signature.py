@@ -18,9 +18,15 @@ from dataclasses import dataclass, field
 from asn1crypto import cms
 
 from sealkit.validation.cms import CmsValidation, async_validate_cms
-from sealkit.validation.context import Evidence, TrustAnchor, build_validation_context
+from sealkit.validation.context import (
+    DEFAULT_REVOCATION_MODE,
+    Evidence,
+    TrustAnchor,
+    build_validation_context,
+)
 from sealkit.validation.indications import Indication, SubIndication, judge
-from sealkit.validation.revocation import RevocationInfo, revocation_report
+from sealkit.validation.paths import revocation_unknown
+from sealkit.validation.revocation import RevocationInfo, missing_required_status, revocation_report
 from sealkit.validation.time import TimestampInfo, proof_of_existence, timestamp_info
 
 
@@ -55,7 +61,7 @@ async def async_evaluate_cms_signature(
     evidence: Evidence | None = None,
     online: bool = False,
     document_timestamps: Iterable[TimestampInfo] = (),
-    revocation_mode: str = "soft-fail",
+    revocation_mode: str = DEFAULT_REVOCATION_MODE,
 ) -> SignatureEvaluation:
     """Evaluate one CMS signature whose content digest ``compute_digest(algorithm)`` gives."""
     current = now or dt.datetime.now(dt.UTC)
@@ -108,6 +114,20 @@ async def async_evaluate_cms_signature(
             revocation = await revocation_report(
                 path, anchors, evidence or Evidence(), context, at or current
             )
+            _explain_chain_failure(result, revocation)
     finally:
         await context.aclose()  # type: ignore[no-untyped-call]
     return SignatureEvaluation(result, stamp, poe, at or current, revocation, timestamp_failures)
+
+
+def _explain_chain_failure(result: CmsValidation, revocation: list[RevocationInfo]) -> None:
+    """pyHanko reports a path that lacks a required revocation status (hard-fail) as a general chain failure;
+    when the revocation report shows a certificate that names OCSP/CRL pointers without a status, that is
+    the cause: INDETERMINATE/TRY_LATER, which more evidence (online, ltv-update) can settle."""
+    if result.extra.get("trust_problem") != "CERTIFICATE_CHAIN_GENERAL_FAILURE":
+        return
+    missing = missing_required_status(revocation)
+    if missing is None:
+        return
+    result.failures = [f for f in result.failures if f[0] != "trust.no-chain"]
+    result.fail("try-later.revocation", f"{missing.subject}: {revocation_unknown()}")

@@ -19,8 +19,10 @@ from asn1crypto import cms
 from asn1crypto import x509 as asn1_x509
 from pyhanko.sign.validation import generic_cms
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.util import get_declared_revinfo
 
 from sealkit.timefmt import format_time
+from sealkit.validation.paths import revocation_unknown
 
 
 @dataclass
@@ -36,6 +38,8 @@ class TimestampInfo:
     #: Why an intact token from a trusted TSA still proves nothing (its time is in the future, or outside
     #: the TSA certificate's validity); None when it proves its time.
     problem: str | None = None
+    #: Why the TSA is not trusted although its path was built, if that is known (its revocation status).
+    tsa_problem: str | None = None
 
     @property
     def proves(self) -> bool:
@@ -102,6 +106,9 @@ async def timestamp_info(
         intact=bool(tst.intact and tst.valid),
         trusted=bool(tst.intact and tst.valid and tst.trusted),
         problem=time_problem(tst.timestamp, tst.signing_cert, now or dt.datetime.now(dt.UTC)),
+        tsa_problem=None
+        if tst.trusted
+        else _tsa_revocation_unknown(tst.trust_problem_indic, tst.validation_path),
     )
 
 
@@ -129,7 +136,21 @@ async def token_info(
         trusted=trusted,
         kind=kind,
         problem=time_problem(moment, cert, now or dt.datetime.now(dt.UTC)),
+        tsa_problem=None if trusted else _tsa_revocation_unknown(result.get("trust_problem_indic"), path),
     )
+
+
+def _tsa_revocation_unknown(indication: Any, path: Any) -> str | None:
+    """'Its revocation status is unknown' when a TSA path failed (pyHanko's ``trust_problem_indic``) and one
+    of its certificates names OCSP/CRL pointers (pyHanko reports a missing required status as a general
+    chain failure)."""
+    name = getattr(indication, "name", None)
+    if name not in ("TRY_LATER", "CERTIFICATE_CHAIN_GENERAL_FAILURE") or path is None:
+        return None
+    certs = [c for c in path.iter_certs(include_root=False) if isinstance(c, asn1_x509.Certificate)]
+    if not any(any(get_declared_revinfo(c)) for c in certs):
+        return None
+    return f"the TSA's {revocation_unknown()}"
 
 
 def proof_of_existence(candidates: Iterable[TimestampInfo | None]) -> TimestampInfo | None:
