@@ -217,6 +217,7 @@ def _ap(writer, content: bytes, bbox=(0, 0, 0, 0)) -> generic.DictionaryObject:
 
 def test_timestamp_over_the_demo_contract(tmp_path, rsa_pki):
     """a07: the sealed two-party demo contract (registry, seal makers), and its honest twin."""
+    from sealkit.config import load_config
     from sealkit.dev.demo import run_demo
     from sealkit.dev.pki import make_test_pki
     from sealkit.flows import verify_contract
@@ -232,6 +233,7 @@ def test_timestamp_over_the_demo_contract(tmp_path, rsa_pki):
             trust=[demo.files["sm2_root"], demo.files["rsa_root"]],
             seal_maker_trust=[demo.files["seal_authority_root"]],
             registry_url=f"sqlite:///{demo.files['registry']}",
+            config=load_config(demo.files["config"]),  # pins the registry's certificate
         )
 
     writer = _add_field(signed, "archive", _pushbutton(b"23,440.00"), kid=True, rect=(486, 543, 538, 556))

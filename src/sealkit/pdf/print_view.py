@@ -9,7 +9,8 @@ every place whose printed content may differ from what a viewer displays, with i
   shown only on mouse-over), Print absent on an annotation that paints something (shown, never printed),
   Invisible on a subtype the standard does not define (the standard hides it, poppler and PDFium draw it),
   an /F that is not an integer (poppler reads 0, PDFium the number), a Watermark annotation's /FixedPrint
-  (printed at another size and place); combined with the annotation's own /OC;
+  (printed at another size and place); combined with the annotation's own /OC, which PDFium ignores: an
+  annotation that some viewers hide by its /OC and others draw is reported too (``VIEWERS_DIFFER``);
 - **optional content** (8.11, :mod:`.print_view_oc`): a group or membership dictionary (/OCMD, /VE) used by a
   page's content, an XObject or an annotation's appearance whose state differs between the View and Print
   events for one viewer (``/Usage /ViewState`` and ``/PrintState`` with ``/D /AS`` entries; PDFium applies
@@ -44,6 +45,9 @@ from sealkit.pdf.print_view_oc import get_resolved as _get
 from sealkit.pdf.report import SignatureVerdict
 
 REASON = "sig-constraints.print-differs"
+#: Viewers that disagree on whether something shows at all: PDFium ignores an annotation's own /OC (a stamp
+#: in a group that is OFF is drawn in Chrome, hidden in poppler and Acrobat).
+VIEWERS_DIFFER = "sig-constraints.viewers-differ"
 _INVISIBLE, _HIDDEN, _PRINT, _NOVIEW, _TOGGLE_NOVIEW = 1, 2, 4, 32, 256
 _FLAG_NAMES = {1: "Invisible", 2: "Hidden", 4: "Print", 32: "NoView", 256: "ToggleNoView"}
 #: Annotation subtypes ISO 32000-2 defines (Invisible applies only to others).
@@ -66,6 +70,7 @@ class Finding:
     rect: Box | None
     what: str
     fails: bool
+    reason: str = REASON
 
     def where(self) -> str:
         if self.page is None:
@@ -94,11 +99,11 @@ def print_view_checks(
             "print-view",
             False,
             f"{finding.where()}, {when}: {finding.what}",
-            REASON if finding.fails else None,
+            finding.reason if finding.fails else None,
         )
     failing = [f for _, f in listed[_MAX_SHOWN:] if f.fails]
     if failing:
-        verdict.check("print-view", False, f"and {len(failing)} more such places", REASON)
+        verdict.check("print-view", False, f"and {len(failing)} more such places", failing[0].reason)
     if not listed:
         verdict.check("print-view", True, "every page prints what it shows on screen")
 
@@ -140,6 +145,16 @@ def _differs(states: dict[tuple[str, str], frozenset[bool]]) -> tuple[bool, bool
     printed_only = any(True in states[(v, "Print")] and False in states[(v, "View")] for v in VIEWERS)
     shown_only = any(True in states[(v, "View")] and False in states[(v, "Print")] for v in VIEWERS)
     return printed_only, shown_only
+
+
+def _viewers_disagree(states: dict[tuple[str, str], frozenset[bool]]) -> bool:
+    """One viewer surely shows what another surely hides, on screen or in print."""
+    for mode in MODES:
+        shown = [states[(v, mode)] == frozenset({True}) for v in VIEWERS]
+        hidden = [states[(v, mode)] == frozenset({False}) for v in VIEWERS]
+        if any(shown) and any(hidden):
+            return True
+    return False
 
 
 class _Revision:
@@ -296,7 +311,21 @@ class _Revision:
         states = _flag_states(raw_flags, subtype)
         if "/OC" in annot and self.oc.present:
             oc = self.oc.visibility(annot.raw_get("/OC"))
-            states = {k: frozenset(a and b for a in states[k] for b in oc[k]) for k in states}
+            states = {
+                k: states[k] if k[0] == "pdfium" else frozenset(a and b for a in states[k] for b in oc[k])
+                for k in states
+            }
+            if _viewers_disagree(states) and _paints(annot, subtype, appearance):
+                self.found.append(
+                    Finding(
+                        page,
+                        rect,
+                        f"{label} in optional content (/OC) is hidden by some viewers (poppler, Acrobat) and "
+                        "shown by others (PDFium, Chrome's viewer)",
+                        True,
+                        VIEWERS_DIFFER,
+                    )
+                )
         printed_only, shown_only = _differs(states)
         fixed = (
             subtype == "/Watermark"
