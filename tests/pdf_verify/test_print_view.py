@@ -287,3 +287,20 @@ def test_later_signer_widget_printed_only_fails_both(buyer, rsa_pki, trust):
     assert REASON in first.reasons and REASON in second.reasons
     assert any("page 3 [300 100 450 200], added after signing" in c.detail for c in first.checks)
     assert any("page 3 [300 100 450 200], in the signed document" in c.detail for c in second.checks)
+
+
+@pytest.mark.parametrize("name", ["print-noview", "screen-only-overlay", "oc-annotation-usage-applied"])
+def test_sealkit_sign_refuses_an_input_its_verifier_would_fail(name, rsa_pki, tmp_path):
+    """Whatever sealkit signs, sealkit verifies: an input that prints other content than it shows is refused
+    in one line, nothing is written, the input is untouched; its honest twin signs."""
+    from sealkit_cli.main import run
+
+    ident = rsa_pki.identity("Buyer Ltd")
+    source, output = tmp_path / "in.pdf", tmp_path / "out.pdf"
+    data = _prepared(ATTACKS[name])
+    source.write_bytes(data)
+    args = ["sign", str(source), "-o", str(output), "--key", ident.keyref, "--cert", str(ident.cert_path)]
+    assert run([*args, "--invisible"]) == 9
+    assert not output.exists() and source.read_bytes() == data
+    source.write_bytes(_prepared(HONEST[sorted(HONEST)[0]]))
+    assert run([*args, "--invisible"]) == 0 and verify_pdf(output, trust=[rsa_pki.root.cert_path]).passed

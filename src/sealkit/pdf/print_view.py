@@ -32,12 +32,14 @@ screen-only annotation.
 
 from __future__ import annotations
 
+import io
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 from pyhanko.pdf_utils import generic
 
+from sealkit.errors import PdfError
 from sealkit.pdf.modifications import has_area, rect_of, show_rect
 from sealkit.pdf.overlap import Box, _intersects
 from sealkit.pdf.print_view_oc import MODES, VIEWERS, OptionalContent
@@ -106,6 +108,30 @@ def print_view_checks(
         verdict.check("print-view", False, f"and {len(failing)} more such places", failing[0].reason)
     if not listed:
         verdict.check("print-view", True, "every page prints what it shows on screen")
+
+
+def refuse_differing_input(data: Any, name: str, password: str | None = None) -> None:
+    """Raise :class:`PdfError` if the input PDF ``data`` (bytes or a memory map) shows one thing and prints
+    another, or shows it to some viewers only: sealkit's verifier would fail the signature (whatever sealkit
+    signs, sealkit verifies). An input whose structure this cannot read is left to the signing itself."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    try:
+        reader = PdfFileReader(io.BytesIO(data) if isinstance(data, bytes) else data, strict=False)
+        if reader.encrypted and password is not None:
+            reader.decrypt(password)
+        last = reader.xrefs.total_revisions - 1
+        findings = _Revision(reader, data, [len(data)] * (last + 1), last).findings()
+    except Exception:  # noqa: BLE001 - unreadable structures are refused, or not, by the signing itself
+        logging.getLogger(__name__).debug("print/view analysis of the input failed", exc_info=True)
+        return
+    failing = [f for f in findings if f.fails]
+    if failing:
+        first = failing[0]
+        raise PdfError(
+            f"{name}: {first.where()}: {first.what} — the signature would fail verification "
+            f"({first.reason}); remove or fix it before signing"
+        )
 
 
 def _findings(

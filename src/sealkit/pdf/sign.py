@@ -127,7 +127,8 @@ def sign_pdf(
     signer = HandleSigner(key, certificate, chain_certs, extra_signed_attributes=extra_signed_attributes)
 
     from sealkit.pdf.field_requirements import check_signing_requirement
-    from sealkit.pdf.sign_input import unambiguous_input
+    from sealkit.pdf.print_view import refuse_differing_input
+    from sealkit.pdf.sign_input import file_view, unambiguous_input
     from sealkit.pdf.stamping import prepare_signature_field
 
     output = Path(output_path)
@@ -136,6 +137,8 @@ def sign_pdf(
     warnings: list[str] = []
     # An input whose xref layer reads in more than one way is rewritten cleanly first (unsigned) or refused.
     with _open_input(input_path) as original, unambiguous_input(original, warnings) as source:
+        with file_view(source) as data:  # before the field is added: its writer changes the reader's objects
+            refuse_differing_input(data, Path(input_path).name, password)
         writer, field_name, stamps = prepare_signature_field(
             source,
             field=field,

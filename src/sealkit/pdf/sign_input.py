@@ -29,21 +29,28 @@ from sealkit.pdf.xref_audit import XrefAudit, audit_xref
 _HARMLESS_BEFORE_SIGNING = frozenset({"structure.after-eof"})
 
 
-def _audit(source: BinaryIO) -> tuple[XrefAudit, bool]:
-    """The audit of ``source``, and whether it holds a signature (a /ByteRange anywhere)."""
+@contextlib.contextmanager
+def file_view(source: BinaryIO) -> Iterator[bytes | mmap.mmap]:
+    """The bytes of ``source``: a read-only memory map of its file (a large input is not read into memory),
+    or its content when it has no file; ``source`` is left at its start."""
     source.seek(0)
     try:
         view: bytes | mmap.mmap = mmap.mmap(source.fileno(), 0, access=mmap.ACCESS_READ)
     except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
         view = source.read()
     try:
-        audit = audit_xref(cast(bytes, view))
-        return audit, view.find(b"/ByteRange") >= 0
+        yield view
     finally:
         source.seek(0)
         if isinstance(view, mmap.mmap):
             with contextlib.suppress(BufferError):
                 view.close()
+
+
+def _audit(source: BinaryIO) -> tuple[XrefAudit, bool]:
+    """The audit of ``source``, and whether it holds a signature (a /ByteRange anywhere)."""
+    with file_view(source) as view:
+        return audit_xref(cast(bytes, view)), view.find(b"/ByteRange") >= 0
 
 
 @contextlib.contextmanager
