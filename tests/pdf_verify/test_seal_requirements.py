@@ -588,3 +588,72 @@ def test_a_document_timestamp_in_a_field_prepared_for_a_seal_fails(world):
         "sig-constraints.seal-required",
         "field '采购人' requires an electronic seal; the document timestamp carries none",
     )
+
+
+# -- forger5 a1: the first signer writes the revision it signs ---------------------------------------------
+
+
+def _drop_requirements(writer):
+    private = writer.root["/PieceInfo"]["/Sealkit"]["/Private"]
+    del private["/Fields"]
+    del private["/SigningOrder"]
+    writer.update_root()
+
+
+def _garble_piece_info(writer):
+    writer.root[pdf_name("/PieceInfo")] = generic.ArrayObject([writer.root["/PieceInfo"]])
+    writer.update_root()
+
+
+def _rename_purchaser_field(writer):
+    for ref in writer.root["/AcroForm"]["/Fields"]:
+        field = ref.get_object()
+        if str(field.get("/T")) == "采购人":
+            field[pdf_name("/T")] = generic.TextStringObject("采购人\u200b")
+            writer.mark_update(ref)
+    del writer.root["/PieceInfo"]["/Sealkit"]["/Private"]["/SigningOrder"]
+    writer.update_root()
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "who", "seal", "reason", "detail"),
+    [
+        (
+            _drop_requirements,
+            "采购人",
+            "mallory",
+            None,
+            "sig-constraints.requirements-changed",
+            "the requirement of field '供应商', written in revision 2, was removed in revision 3, "
+            "before this signature",
+        ),
+        (
+            _garble_piece_info,
+            "采购人",
+            "mallory",
+            None,
+            "sig-constraints.requirements-unreadable",
+            "the field requirements cannot be read: /PieceInfo is not a dictionary",
+        ),
+        (
+            _rename_purchaser_field,
+            "采购人\u200b",
+            "other",
+            "B",
+            "sig-constraints.requirements-changed",
+            "the requirements name field '采购人', which the signed document does not have",
+        ),
+    ],
+    ids=["dropped", "garbled", "renamed"],
+)
+def test_the_first_signer_cannot_drop_the_requirements_it_signs(
+    world, change, field, who, seal, reason, detail
+):
+    """Before anyone signs, anyone can edit the prepared contract; Mallory drops (or garbles) the
+    requirements in her own update, or renames the purchaser's field to a look-alike, and signs it behind the
+    purchaser's picture. Requirements once written may only grow until the signature, and must name fields
+    the signed document has."""
+    changed = incremental(world["prepared"].read_bytes(), change)
+    forged = sign(world, changed, who, field, seal=seal, picture=seal or "A", forger=True)
+    report, verdicts = verify(world, forged)
+    assert_refused(report, verdicts[field], reason, detail)

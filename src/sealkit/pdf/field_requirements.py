@@ -49,6 +49,7 @@ PIECE_KEY = "/Sealkit"
 REQUIRED = "sig-constraints.seal-required"
 WRONG_UNIT = "sig-constraints.seal-unit"
 UNREADABLE = "sig-constraints.requirements-unreadable"
+CHANGED = "sig-constraints.requirements-changed"
 NOT_CHECKED = "trust.seal-not-checked"
 
 
@@ -78,19 +79,31 @@ class FieldRequirements:
         return f"field {name!r}" + ("" if name in self.fields else " (not a prepared field)")
 
 
+def _private(root: Any) -> tuple[Any, str | None]:
+    """The catalog's ``/PieceInfo /Sealkit /Private`` dictionary (None when the catalog has none), and why
+    it cannot be read when one of the three levels is there but is no dictionary."""
+    level: Any = root
+    for key in ("/PieceInfo", PIECE_KEY, "/Private"):
+        if key not in level:
+            return None, None
+        level = level[key]
+        if not isinstance(level, generic.DictionaryObject):
+            return None, f"{key} is not a dictionary"
+    return level, None
+
+
 def private_dict(root: Any) -> Any:
     """The catalog's ``/PieceInfo /Sealkit /Private`` dictionary, or None."""
-    try:
-        private = root["/PieceInfo"][PIECE_KEY]["/Private"]
-    except (KeyError, TypeError, AttributeError):
-        return None
-    return private if isinstance(private, generic.DictionaryObject) else None
+    return _private(root)[0]
 
 
 def read_requirements(root: Any) -> FieldRequirements | None:
     """The field requirements stored in the catalog ``root`` (of any revision), or None when there are
-    none. Entries sealkit cannot read make ``problem`` say so (never silently no requirement)."""
-    private = private_dict(root)
+    none. Entries sealkit cannot read make ``problem`` say so (never silently no requirement): so does a
+    ``/PieceInfo``, ``/Sealkit`` or ``/Private`` that is not a dictionary (a forger's way to drop them)."""
+    private, problem = _private(root)
+    if problem is not None:
+        return FieldRequirements({}, f"the field requirements cannot be read: {problem}")
     if private is None or "/Fields" not in private:
         return None
     try:
@@ -203,6 +216,11 @@ def seal_requirement_checks(
     if requirements is not None and requirements.problem is not None:
         verdict.check("seal-required", False, requirements.problem, UNREADABLE)
         return
+    if revision is not None:
+        changed = _history_problem(reader, revision, requirements)
+        if changed is not None:
+            verdict.check("seal-required", False, changed, CHANGED)
+            return
     checks: list[tuple[str, FieldRequirement]] = []
     listed = requirements.for_field(field) if requirements is not None else None
     if document_timestamp and requirements is not None and field not in requirements.fields:
@@ -241,6 +259,45 @@ def seal_requirement_checks(
     verdict.check(
         "seal-required", True, f"{subjects} requires an electronic seal: the signature carries {what}"
     )
+
+
+def _history_problem(reader: Any, signed: int, requirements: FieldRequirements | None) -> str | None:
+    """Why the requirements of the signed revision cannot be trusted: requirements written before it
+    (while nobody had signed, so anyone could) were removed or changed by the time of this signature — a
+    first signer could otherwise drop the field's requirement in the very update it signs — or they name a
+    field the signed document does not have (a field renamed to a look-alike). Requirements may only be
+    added (preparing in two steps)."""
+    from pyhanko.sign.fields import enumerate_sig_fields
+
+    established: dict[str, FieldRequirement] = {}
+    since = 0
+    for revision in range(signed + 1):
+        try:
+            current = read_requirements(reader.get_historical_resolver(revision).root)
+        except Exception:  # noqa: BLE001 - an unreadable old catalog: the structure checks judge it
+            logging.getLogger(__name__).debug("catalog of revision %d unreadable", revision, exc_info=True)
+            continue
+        fields = current.fields if current is not None and current.problem is None else {}
+        for name, requirement in established.items():
+            if fields.get(name) != requirement:
+                what = "removed" if name not in fields else "changed"
+                return (
+                    f"the requirement of field {name!r}, written in revision {since + 1}, was {what} in "
+                    f"revision {revision + 1}, before this signature"
+                )
+        if fields and not established:
+            since = revision
+        established = dict(fields)
+    if requirements is None or not requirements.fields:
+        return None
+    try:
+        present = {name for name, _, _ in enumerate_sig_fields(reader.get_historical_resolver(signed))}
+    except Exception:  # noqa: BLE001 - an unreadable form: the form checks say so
+        return None
+    missing = sorted(set(requirements.fields) - present)
+    if missing:
+        return f"the requirements name field {missing[0]!r}, which the signed document does not have"
+    return None
 
 
 __all__ = [

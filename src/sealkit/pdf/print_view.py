@@ -42,6 +42,7 @@ from pyhanko.pdf_utils import generic
 from sealkit.errors import PdfError
 from sealkit.pdf.modifications import has_area, rect_of, show_rect
 from sealkit.pdf.overlap import Box, _intersects
+from sealkit.pdf.print_view_flags import describe_flags, flag_states, normal_appearance, paints
 from sealkit.pdf.print_view_oc import MODES, VIEWERS, OptionalContent
 from sealkit.pdf.print_view_oc import get_resolved as _get
 from sealkit.pdf.report import SignatureVerdict
@@ -50,15 +51,6 @@ REASON = "sig-constraints.print-differs"
 #: Viewers that disagree on whether something shows at all: PDFium ignores an annotation's own /OC (a stamp
 #: in a group that is OFF is drawn in Chrome, hidden in poppler and Acrobat).
 VIEWERS_DIFFER = "sig-constraints.viewers-differ"
-_INVISIBLE, _HIDDEN, _PRINT, _NOVIEW, _TOGGLE_NOVIEW = 1, 2, 4, 32, 256
-_FLAG_NAMES = {1: "Invisible", 2: "Hidden", 4: "Print", 32: "NoView", 256: "ToggleNoView"}
-#: Annotation subtypes ISO 32000-2 defines (Invisible applies only to others).
-_KNOWN = {
-    "/Text", "/Link", "/FreeText", "/Line", "/Square", "/Circle", "/Polygon", "/PolyLine", "/Highlight",
-    "/Underline", "/Squiggly", "/StrikeOut", "/Caret", "/Stamp", "/Ink", "/Popup", "/FileAttachment",
-    "/Sound", "/Movie", "/Screen", "/Widget", "/PrinterMark", "/TrapNet", "/Watermark", "/3D", "/Redact",
-    "/RichMedia", "/Projection",
-}  # fmt: skip
 _MAX_PAGES = 10_000
 _MAX_OBJECTS = 20_000  # resource dictionaries and XObjects walked per revision
 _MAX_SHOWN = 8  # findings listed per signature (all count)
@@ -253,7 +245,20 @@ class _Revision:
     def _oc_finding(self, oc: Any, page: int, rect: Box | None, where: str) -> None:
         if not self.oc.present:
             return
-        printed_only, shown_only = _differs(self.oc.visibility(oc))
+        states = self.oc.visibility(oc)
+        if _viewers_disagree(states):
+            self.found.append(
+                Finding(
+                    page,
+                    rect,
+                    f"{where} in optional content{_object_label(oc)} is hidden by some viewers and shown by "
+                    "others (poppler reads only the default configuration; PDFium applies usage states and "
+                    "alternate configurations)",
+                    True,
+                    VIEWERS_DIFFER,
+                )
+            )
+        printed_only, shown_only = _differs(states)
         if printed_only or shown_only:
             how = "printed but not shown on screen" if printed_only else "shown on screen but not printed"
             if printed_only and shown_only:
@@ -281,6 +286,7 @@ class _Revision:
                     else False
                 ):
                     self._oc_finding(value, page, rect, where)
+        self._nested_resources(resources, page, rect, where, depth)
         xobjects = _resolved(_get(resources, "/XObject"))
         if not isinstance(xobjects, generic.DictionaryObject):
             return
@@ -300,6 +306,36 @@ class _Revision:
             self._alternatives(xobject, ref, page, rect, label)
             if _name(_get(xobject, "/Subtype")) == "/Form":
                 self._resources(_resolved(_get(xobject, "/Resources")), page, rect, where, depth + 1)
+
+    def _nested_resources(self, resources: Any, page: int, rect: Box | None, where: str, depth: int) -> None:
+        """Content drawn from elsewhere than the content stream and its XObjects, with resources of its own:
+        tiling patterns, Type3 glyphs, soft masks' groups (their optional content counts too)."""
+        nested: list[tuple[str, Any]] = []
+        for category, inner in (("/Pattern", None), ("/Font", "/Resources"), ("/ExtGState", "/SMask")):
+            entries = _resolved(_get(resources, category))
+            if not isinstance(entries, generic.DictionaryObject):
+                continue
+            for key in entries:
+                value = _resolved(entries.raw_get(key))
+                if not isinstance(value, generic.DictionaryObject):
+                    continue
+                if inner == "/SMask":
+                    mask = _resolved(_get(value, "/SMask"))
+                    is_mask = isinstance(mask, generic.DictionaryObject)
+                    value = _resolved(_get(mask, "/G")) if is_mask else None
+                    if not isinstance(value, generic.DictionaryObject):
+                        continue
+                    if "/OC" in value:
+                        self._oc_finding(value.raw_get("/OC"), page, rect, f"{where}: soft mask {key}")
+                elif inner == "/Resources" and _name(_get(value, "/Subtype")) != "/Type3":
+                    continue
+                label = f"{where}: {category[1:].lower()} {key}"
+                nested.append((label, _resolved(_get(value, "/Resources"))))
+        for label, inner_resources in nested:
+            if self.budget <= 0:
+                return
+            self.budget -= 1
+            self._resources(inner_resources, page, rect, label, depth + 1)
 
     def _alternatives(self, xobject: Any, ref: Any, page: int, rect: Box | None, label: str) -> None:
         why = None
@@ -325,23 +361,29 @@ class _Revision:
         if not isinstance(annot, generic.DictionaryObject):
             return
         rect = rect_of(_resolved(_get(annot, "/Rect")))
-        if rect is None or not has_area(rect):
-            return  # nothing is drawn without an area
         subtype = _name(_get(annot, "/Subtype")) or "/?"
         label = f"a {subtype[1:]} annotation{_object_label(ref)}"
-        appearance = _normal_appearance(annot)
+        appearance = normal_appearance(annot)
+        if rect is None:
+            if "/Rect" in annot and paints(annot, subtype, appearance):
+                # viewers still draw it (PDFium reads huge or odd rectangles): what it shows is not known
+                what = f"{label} paints an appearance in a rectangle that cannot be read"
+                self.found.append(Finding(page, None, what, True))
+            return
+        if not has_area(rect):
+            return  # nothing is drawn without an area
         if appearance is not None:
             resources = _resolved(_get(appearance, "/Resources"))
             self._resources(resources, page, rect, f"the appearance of {label}")
         raw_flags = _get(annot, "/F", 0)
-        states = _flag_states(raw_flags, subtype)
+        states = flag_states(raw_flags, subtype)
         if "/OC" in annot and self.oc.present:
             oc = self.oc.visibility(annot.raw_get("/OC"))
             states = {
                 k: states[k] if k[0] == "pdfium" else frozenset(a and b for a in states[k] for b in oc[k])
                 for k in states
             }
-            if _viewers_disagree(states) and _paints(annot, subtype, appearance):
+            if _viewers_disagree(states) and paints(annot, subtype, appearance):
                 self.found.append(
                     Finding(
                         page,
@@ -358,9 +400,9 @@ class _Revision:
             and "/FixedPrint" in annot
             and any(True in states[(v, "Print")] for v in VIEWERS)
         )
-        if not (printed_only or shown_only or fixed) or not _paints(annot, subtype, appearance):
+        if not (printed_only or shown_only or fixed) or not paints(annot, subtype, appearance):
             return
-        flags = _describe_flags(raw_flags)
+        flags = describe_flags(raw_flags)
         if printed_only:
             self.found.append(
                 Finding(page, rect, f"{label} is printed but not shown on screen ({flags})", True)
@@ -399,90 +441,3 @@ class _Revision:
                 what for what, box in self.boxes[page] if what.startswith(matters) and _intersects(box, rect)
             )
         )
-
-
-def _flag_states(raw: Any, subtype: str) -> dict[tuple[str, str], frozenset[bool]]:
-    """(viewer, mode) -> visibilities the annotation flags give: the standard hides Invisible annotations of
-    unknown subtypes, poppler and PDFium do not; poppler reads a non-integer /F as 0, PDFium as a number."""
-    number = int(raw) if isinstance(raw, int | generic.FloatObject) and not isinstance(raw, bool) else 0
-    states: dict[tuple[str, str], frozenset[bool]] = {}
-    for viewer in VIEWERS:
-        flags = number if (viewer != "poppler" or isinstance(raw, int)) else 0
-        hidden = bool(flags & _HIDDEN) or (
-            viewer == "spec" and subtype not in _KNOWN and bool(flags & _INVISIBLE)
-        )
-        for mode in MODES:
-            if hidden:
-                state = frozenset({False})
-            elif mode == "Print":
-                state = frozenset({bool(flags & _PRINT)})
-            elif flags & _NOVIEW:
-                state = frozenset({False, True}) if flags & _TOGGLE_NOVIEW else frozenset({False})
-            else:
-                state = frozenset({True})
-            states[(viewer, mode)] = state
-    return states
-
-
-def _describe_flags(raw: Any) -> str:
-    try:
-        number = int(raw)
-    except (TypeError, ValueError):
-        return f"/F {raw}"
-    names = [name for bit, name in _FLAG_NAMES.items() if number & bit]
-    return f"/F {raw}: " + (", ".join(names) if names else "no Print flag")
-
-
-def _normal_appearance(annot: Any) -> Any:
-    """The normal appearance stream a viewer draws (the /AS state of a state dictionary), or None."""
-    appearances = _resolved(_get(annot, "/AP"))
-    if not isinstance(appearances, generic.DictionaryObject):
-        return None
-    normal = _resolved(_get(appearances, "/N"))
-    if isinstance(normal, generic.StreamObject):
-        return normal
-    if isinstance(normal, generic.DictionaryObject) and "/AS" in annot:
-        chosen = _resolved(_get(normal, str(_get(annot, "/AS"))))
-        return chosen if isinstance(chosen, generic.StreamObject) else None
-    return None
-
-
-def _paints(annot: Any, subtype: str, appearance: Any) -> bool:
-    """Whether a viewer draws anything for the annotation: a non-empty appearance with an area, or (no
-    appearance) what poppler and PDFium draw themselves — not for links, pop-ups, or widgets without
-    colours in /MK or a text or choice value."""
-    if appearance is not None:
-        return _stream_paints(appearance)
-    if "/AP" in annot:
-        # a state dictionary without /AS: PDFium picks a state from /V or "Off"; count any that draws
-        normal = _resolved(_get(_resolved(_get(annot, "/AP")), "/N"))
-        if not isinstance(normal, generic.DictionaryObject) or "/AS" in annot:
-            return False
-        return any(_stream_paints(_resolved(_get(normal, key))) for key in list(normal)[:16])
-    if subtype in ("/Link", "/Popup"):
-        return False
-    if subtype != "/Widget":
-        return True
-    colours = _resolved(_get(annot, "/MK"))
-    if isinstance(colours, generic.DictionaryObject) and ("/BG" in colours or "/BC" in colours):
-        return True
-    kind, valued, field = "", False, annot
-    for _ in range(32):  # /FT and /V are inherited from parent fields
-        if not isinstance(field, generic.DictionaryObject):
-            break
-        kind = kind or _name(_get(field, "/FT"))
-        valued = valued or "/V" in field
-        field = _resolved(_get(field, "/Parent"))
-    return valued and kind in ("/Tx", "/Ch")
-
-
-def _stream_paints(stream: Any) -> bool:
-    if not isinstance(stream, generic.StreamObject):
-        return False
-    box = rect_of(_resolved(_get(stream, "/BBox")))
-    if box is not None and not has_area(box):
-        return False
-    try:
-        return bool(stream.data.strip())
-    except Exception:  # noqa: BLE001 - undecodable: a viewer may still draw something
-        return True

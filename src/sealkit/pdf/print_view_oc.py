@@ -65,19 +65,32 @@ class OptionalContent:
         self.present = isinstance(properties, generic.DictionaryObject)
         config = get_resolved(properties, "/D") if isinstance(properties, generic.DictionaryObject) else None
         self.config = config if isinstance(config, generic.DictionaryObject) else generic.DictionaryObject()
+        #: PDFium starts from the first alternate configuration meant for viewing (/Configs with /Intent
+        #: /View or /All), not from /D as poppler does
+        self.pdfium_config = self.config
+        configs = get_resolved(properties, "/Configs") if self.present else None
+        for entry in configs if isinstance(configs, generic.ArrayObject) else []:
+            entry = entry.get_object() if isinstance(entry, generic.IndirectObject) else entry
+            intent = get_resolved(entry, "/Intent") if isinstance(entry, generic.DictionaryObject) else None
+            names = [_name(i) for i in intent] if isinstance(intent, generic.ArrayObject) else [_name(intent)]
+            if isinstance(entry, generic.DictionaryObject) and {"/View", "/All"} & set(names):
+                self.pdfium_config = entry
+                break
         self._states: dict[Any, dict[tuple[str, str], frozenset[bool]]] = {}
 
-    def _listed(self, key: str, group_key: Any) -> bool:
-        array = get_resolved(self.config, key)
+    def _listed(self, key: str, group_key: Any, config: Any) -> bool:
+        array = get_resolved(config, key)
         if not isinstance(array, generic.ArrayObject):
             return False
         return any(_key(array.raw_get(i)) == group_key for i in range(len(array)))
 
-    def _base(self, group_key: Any) -> bool:
-        state = _name(get_resolved(self.config, "/BaseState")) != "/OFF"
-        if self._listed("/ON", group_key):
+    def _base(self, group_key: Any, config: Any = None) -> bool:
+        """The group's state in ``config`` (default /D)."""
+        config = self.config if config is None else config
+        state = _name(get_resolved(config, "/BaseState")) != "/OFF"
+        if self._listed("/ON", group_key, config):
             state = True
-        if self._listed("/OFF", group_key):
+        if self._listed("/OFF", group_key, config):
             state = False
         return state
 
@@ -135,7 +148,7 @@ class OptionalContent:
             if view is not None:
                 return view
         # the /AS entries could only apply the usage states already read above
-        return frozenset({self._base(group_key)})
+        return frozenset({self._base(group_key, self.pdfium_config)})
 
     def group_states(self, ref: Any) -> dict[tuple[str, str], frozenset[bool]]:
         """(viewer, mode) -> the visibilities an OCG may have."""
