@@ -7,7 +7,6 @@ covers the forgery and only the imprint check can see it).
 
 import datetime as dt
 import io
-from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -15,7 +14,7 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.generic import pdf_name
 
 from sealkit.dev.pki import make_test_pki
-from sealkit.pdf import FieldSpec, Placement, SealAppearance, prepare_fields, sign_pdf, verify_pdf
+from sealkit.pdf import FieldSpec, Placement, SealAppearance, prepare_fields, verify_pdf
 from sealkit.pdf.appearance import build_appearance, slice_strips
 from sealkit.pdf.document import resolve_spots
 from sealkit.pdf.fields import field_widgets
@@ -26,7 +25,7 @@ from sealkit.seal import SealSpec, make_seal, render_seal, seal_signed_attribute
 from sealkit.ukey import open_key
 from tests.pdf_verify.cms_forge import resign
 from tests.pdf_verify.contracts import contract_pdf, sign
-from tests.pdf_verify.unchecked_signing import sign_unchecked
+from tests.pdf_verify.unchecked_signing import sign_as_holder
 
 RECT = (30.0, 40.0, 45.0, 45.0)  # x, y, w, h in mm on page 3
 
@@ -98,32 +97,17 @@ def _seal_sign(
     holder = signer["holder"]
     appearance = SealAppearance(image or world["own"].png, *size, text=text)
     attributes = [seal_signed_attribute(signer["seal"])] if seal else []
-    with open_key(holder.keyref) as key:
-        if tamper is None:
-            target = world["dir"] / f"signed-{kind}-{len(list(world['dir'].iterdir()))}.pdf"
-            sign_pdf(
-                source,
-                target,
-                key,
-                cert=holder.cert_path,
-                chain=[signer["pki"].root.cert_path],
-                field=field,
-                appearance=appearance,
-                placement=placement,
-                extra_signed_attributes=attributes,
-            )
-            return target.read_bytes()
-        return sign_unchecked(
-            Path(source).read_bytes(),
-            key,
-            holder.certificate,
-            [signer["pki"].root.certificate],
-            field=field,
-            appearance=appearance,
-            placement=placement,
-            attributes=attributes,
-            tamper=tamper,
-        )
+    return sign_as_holder(
+        source,
+        holder,
+        signer["pki"].root,
+        world["dir"],
+        field=field,
+        appearance=appearance,
+        placement=placement,
+        attributes=attributes,
+        tamper=tamper,
+    )
 
 
 def _verify(world, kind, data):

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-from pathlib import Path
 
 import pytest
 from pyhanko.pdf_utils import generic
@@ -32,7 +31,7 @@ from tests.pdf_verify.cms_forge import resign
 from tests.pdf_verify.contracts import contract_pdf
 from tests.pdf_verify.contracts import sign as contract_sign
 from tests.pdf_verify.tampering import incremental
-from tests.pdf_verify.unchecked_signing import sign_unchecked
+from tests.pdf_verify.unchecked_signing import sign_as_holder
 
 UNIT_A = ("12370102MB0000042B", "济南市示范中学")
 UNIT_B = ("12370102MB00000014", "山东省财政厅")
@@ -112,31 +111,17 @@ def sign(
     image = world["pictures"][picture or seal or "A"]
     appearance = SealAppearance(image, size, size)
     attributes = [seal_signed_attribute(world["seals"][seal])] if seal else []
-    with open_key(person.keyref) as key:
-        if not forger:
-            target = world["dir"] / f"signed-{len(list(world['dir'].iterdir()))}.pdf"
-            sign_pdf(
-                source,
-                target,
-                key,
-                cert=person.cert_path,
-                chain=[world["pki"].root.cert_path],
-                field=field,
-                appearance=appearance,
-                placement=placement,
-                extra_signed_attributes=attributes,
-            )
-            return target.read_bytes()
-        return sign_unchecked(
-            source if isinstance(source, bytes) else Path(source).read_bytes(),
-            key,
-            person.certificate,
-            [world["pki"].root.certificate],
-            field=field,
-            appearance=appearance,
-            placement=placement,
-            attributes=attributes,
-        )
+    return sign_as_holder(
+        source,
+        person,
+        world["pki"].root,
+        world["dir"],
+        field=field,
+        appearance=appearance,
+        placement=placement,
+        attributes=attributes,
+        unchecked=forger,
+    )
 
 
 def verify(world, data, **options):
