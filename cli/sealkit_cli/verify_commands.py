@@ -67,10 +67,18 @@ require_seal_option = click.option(
 )
 
 
-def with_seal_options(command: Any) -> Any:
-    for option in reversed(seal_options):
-        command = option(command)
-    return command
+def _with(options: list[Any]) -> Any:
+    """A decorator applying click ``options`` in their listed order."""
+
+    def apply(command: Any) -> Any:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return apply
+
+
+with_seal_options = _with(seal_options)
 
 
 def _human(data: dict[str, Any]) -> None:
@@ -192,10 +200,7 @@ report_options = [
 ]
 
 
-def with_report_options(command: Any) -> Any:
-    for option in reversed(report_options):
-        command = option(command)
-    return command
+with_report_options = _with(report_options)
 
 
 def _write_report(
