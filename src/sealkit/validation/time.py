@@ -100,15 +100,15 @@ async def timestamp_info(
     tst = timing.get("timestamp_validity")
     if tst is None:
         return None
-    return TimestampInfo(
-        time=tst.timestamp,
-        tsa=str(tst.signing_cert.subject.human_friendly) if tst.signing_cert is not None else "",
-        intact=bool(tst.intact and tst.valid),
-        trusted=bool(tst.intact and tst.valid and tst.trusted),
-        problem=time_problem(tst.timestamp, tst.signing_cert, now or dt.datetime.now(dt.UTC)),
-        tsa_problem=None
-        if tst.trusted
-        else _tsa_revocation_unknown(tst.trust_problem_indic, tst.validation_path),
+    intact = bool(tst.intact and tst.valid)
+    return _judged(
+        tst.timestamp,
+        tst.signing_cert,
+        intact,
+        bool(intact and tst.trusted),
+        tst.trust_problem_indic,
+        tst.validation_path,
+        now,
     )
 
 
@@ -128,7 +128,22 @@ async def token_info(
     intact = bool(result.get("intact") and result.get("valid"))
     path = result.get("validation_path")
     trusted = intact and result.get("trust_problem_indic") is None and path is not None
-    moment: dt.datetime = result["timestamp"]
+    indication = result.get("trust_problem_indic")
+    return _judged(result["timestamp"], cert, intact, trusted, indication, path, now, kind)
+
+
+def _judged(
+    moment: dt.datetime,
+    cert: asn1_x509.Certificate | None,
+    intact: bool,
+    trusted: bool,
+    indication: Any,
+    path: Any,
+    now: dt.datetime | None,
+    kind: str = "signature",
+) -> TimestampInfo:
+    """A validated token's :class:`TimestampInfo`: its time judged by :func:`time_problem` at ``now``, and
+    why its TSA is not trusted when that is an unknown revocation status."""
     return TimestampInfo(
         time=moment,
         tsa=str(cert.subject.human_friendly) if cert is not None else "",
@@ -136,7 +151,7 @@ async def token_info(
         trusted=trusted,
         kind=kind,
         problem=time_problem(moment, cert, now or dt.datetime.now(dt.UTC)),
-        tsa_problem=None if trusted else _tsa_revocation_unknown(result.get("trust_problem_indic"), path),
+        tsa_problem=None if trusted else _tsa_revocation_unknown(indication, path),
     )
 
 
