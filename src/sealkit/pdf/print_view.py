@@ -32,7 +32,6 @@ screen-only annotation.
 
 from __future__ import annotations
 
-import io
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -102,16 +101,12 @@ def print_view_checks(
         verdict.check("print-view", True, "every page prints what it shows on screen")
 
 
-def refuse_differing_input(data: Any, name: str, password: str | None = None) -> None:
-    """Raise :class:`PdfError` if the input PDF ``data`` (bytes or a memory map) shows one thing and prints
-    another, or shows it to some viewers only: sealkit's verifier would fail the signature (whatever sealkit
-    signs, sealkit verifies). An input whose structure this cannot read is left to the signing itself."""
-    from pyhanko.pdf_utils.reader import PdfFileReader
-
+def refuse_differing_input(reader: Any, data: Any, name: str) -> None:
+    """Raise :class:`PdfError` if the input PDF open in ``reader`` (its bytes in ``data``, bytes or a memory
+    map) shows one thing and prints another, or shows it to some viewers only: sealkit's verifier would fail
+    the signature (whatever sealkit signs, sealkit verifies). An input whose structure this cannot read is
+    left to the signing itself."""
     try:
-        reader = PdfFileReader(io.BytesIO(data) if isinstance(data, bytes) else data, strict=False)
-        if reader.encrypted and password is not None:
-            reader.decrypt(password)
         last = reader.xrefs.total_revisions - 1
         findings = _Revision(reader, data, [len(data)] * (last + 1), last).findings()
     except Exception:  # noqa: BLE001 - unreadable structures are refused, or not, by the signing itself

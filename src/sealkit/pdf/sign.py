@@ -126,6 +126,7 @@ def sign_pdf(
     chain_certs = [c for item in chain for c in _chain_item(item)] if chain else list(key.chain())
     signer = HandleSigner(key, certificate, chain_certs, extra_signed_attributes=extra_signed_attributes)
 
+    from sealkit.pdf.document import open_for_update
     from sealkit.pdf.field_requirements import check_signing_requirement
     from sealkit.pdf.print_view import refuse_differing_input
     from sealkit.pdf.sign_input import file_view, unambiguous_input
@@ -137,10 +138,12 @@ def sign_pdf(
     warnings: list[str] = []
     # An input whose xref layer reads in more than one way is rewritten cleanly first (unsigned) or refused.
     with _open_input(input_path) as original, unambiguous_input(original, warnings) as source:
+        writer = open_for_update(source, password)
         with file_view(source) as data:  # before the field is added: its writer changes the reader's objects
-            refuse_differing_input(data, Path(input_path).name, password)
+            refuse_differing_input(writer.prev, data, Path(input_path).name)
         writer, field_name, stamps = prepare_signature_field(
             source,
+            writer=writer,
             field=field,
             appearance=appearance,
             placement=placement,

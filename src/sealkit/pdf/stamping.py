@@ -57,15 +57,16 @@ def prepare_signature_field(
     placement: Placement | None,
     password: str | None,
     warnings: list[str] | None = None,
+    writer: IncrementalPdfFileWriter | None = None,
 ) -> tuple[IncrementalPdfFileWriter, str, list]:  # list[StampedBox]
-    """Open ``data`` (bytes, or a seekable stream kept open while the writer is used) and add the field,
-    the seal and its extras; returns the writer, field name, stamps.
+    """Open ``data`` (bytes, or a seekable stream kept open while the writer is used) — or take ``writer``,
+    already open on it — and add the field, the seal and its extras; returns the writer, field name, stamps.
 
     A new seal that lands on an existing signature's seal is allowed but said in ``warnings``.
     """
     from sealkit.pdf.sign import StampedBox
 
-    writer = open_for_update(data, password)
+    writer = writer if writer is not None else open_for_update(data, password)
     existing = signature_fields(writer)
     already_signed = any(existing.values())
     stamps: list[StampedBox] = []
